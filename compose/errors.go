@@ -1,0 +1,56 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrConfig marks every error that comes from bad compose input; the CLI maps
+// it to exit code 2.
+var ErrConfig = errors.New("invalid configuration")
+
+// ConfigError names the file and the key that made loading fail.
+type ConfigError struct {
+	File string // compose file, or "" when no single file is to blame
+	Key  string // dotted path such as services.db.ports[0]
+	Msg  string
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	where := e.File
+	if e.Key != "" {
+		if where != "" {
+			where += ": "
+		}
+		where += e.Key
+	}
+	msg := e.Msg
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if where == "" {
+		return msg
+	}
+	return fmt.Sprintf("%s: %s", where, msg)
+}
+
+func (e *ConfigError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConfig, e.Err}
+	}
+	return []error{ErrConfig}
+}
+
+// UnknownServiceError reports a service named on the command line that the
+// project does not define.
+type UnknownServiceError struct {
+	Service string
+	File    string
+}
+
+func (e *UnknownServiceError) Error() string {
+	return fmt.Sprintf("%s: no such service: %s", e.File, e.Service)
+}
+
+func (e *UnknownServiceError) Unwrap() error { return ErrConfig }

@@ -1,0 +1,279 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// DefaultFileNames are searched first, in the working directory and then in
+// its parents, before compose's own default names.
+var DefaultFileNames = []string{"docker-compose.dev.yml", "docker-compose.dev.yaml"}
+
+// Options are the inputs docker compose takes for loading a project.
+type Options struct {
+	Files            []string
+	ProjectName      string
+	Profiles         []string
+	EnvFiles         []string
+	ProjectDirectory string
+	// WorkingDir is where the default file search starts; "" means the
+	// process's working directory.
+	WorkingDir string
+	// Environ is the process environment as KEY=VALUE pairs.
+	Environ []string
+}
+
+// Project is a loaded compose project plus devenv's typed extension values.
+type Project struct {
+	Model *types.Project
+	// Files are the compose files in merge order, absolute.
+	Files []string
+	X     Extension
+	// ServiceX holds each service's x-devenv block (zero value when absent).
+	ServiceX map[string]ServiceExtension
+}
+
+// Name is the normalised compose project name.
+func (p *Project) Name() string { return p.Model.Name }
+
+// Dir is the project directory (compose's working_dir label).
+func (p *Project) Dir() string { return p.Model.WorkingDir }
+
+// MainFile names the first compose file, used in messages.
+func (p *Project) MainFile() string {
+	if len(p.Files) == 0 {
+		return "compose file"
+	}
+	return p.Files[0]
+}
+
+// Load reads and validates the project the way docker compose would.
+func Load(ctx context.Context, o Options) (*Project, error) {
+	env := envMap(o.Environ)
+	start := o.WorkingDir
+	if start == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("working directory: %w", err)
+		}
+		start = wd
+	}
+	files := o.Files
+	if len(files) == 0 && env["COMPOSE_FILE"] == "" {
+		searchFrom := start
+		if o.ProjectDirectory != "" {
+			searchFrom = absFrom(start, o.ProjectDirectory)
+		}
+		if f := findUp(searchFrom, DefaultFileNames); f != "" {
+			files = []string{f}
+		}
+	}
+	for i, f := range files {
+		if f != "-" {
+			files[i] = absFrom(start, f)
+		}
+	}
+	if o.ProjectName != "" && o.ProjectName != loader.NormalizeProjectName(o.ProjectName) {
+		return nil, &ConfigError{Key: "project name", Msg: fmt.Sprintf("%q is not a valid project name: use lowercase letters, digits, dashes and underscores, starting with a letter or digit", o.ProjectName)}
+	}
+	workDir := ""
+	if o.ProjectDirectory != "" {
+		workDir = absFrom(start, o.ProjectDirectory)
+	}
+	opts, err := cli.NewProjectOptions(files,
+		cli.WithWorkingDirectory(workDir),
+		cli.WithEnv(o.Environ),
+		cli.WithConfigFileEnv,
+		withDefaultPathFrom(start),
+		cli.WithEnvFiles(absAll(start, o.EnvFiles)...),
+		cli.WithDotEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.ProjectName),
+		cli.WithResolvedPaths(true),
+	)
+	if err != nil {
+		return nil, wrapLoadErr(files, err)
+	}
+	if len(opts.ConfigPaths) == 0 {
+		return nil, &ConfigError{File: start, Msg: fmt.Sprintf("no %s or compose file found here or in any parent directory (use -f)", DefaultFileNames[0])}
+	}
+	for _, f := range opts.ConfigPaths {
+		if _, err := os.Stat(f); err != nil && f != "-" {
+			return nil, &ConfigError{File: f, Msg: "cannot read compose file", Err: err}
+		}
+	}
+	model, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil, wrapLoadErr(opts.ConfigPaths, err)
+	}
+	p := &Project{Model: model, Files: append([]string(nil), opts.ConfigPaths...)}
+	if err := checkUnsetPortVars(opts.ConfigPaths, model.Environment); err != nil {
+		return nil, err
+	}
+	if err := p.decodeExtensions(); err != nil {
+		return nil, err
+	}
+	if _, err := p.PortRequests(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// SelectServices checks that every named service exists (enabled or behind an
+// inactive profile) and returns them; none named means all enabled services.
+func (p *Project) SelectServices(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return p.Model.ServiceNames(), nil
+	}
+	for _, n := range names {
+		if _, ok := p.Model.Services[n]; ok {
+			continue
+		}
+		if _, ok := p.Model.DisabledServices[n]; ok {
+			return nil, &ConfigError{File: p.MainFile(), Key: "services." + n, Msg: "service is in a profile that is not active (use --profile)"}
+		}
+		return nil, &UnknownServiceError{Service: n, File: p.MainFile()}
+	}
+	return names, nil
+}
+
+func withDefaultPathFrom(start string) cli.ProjectOptionsFn {
+	return func(o *cli.ProjectOptions) error {
+		if len(o.ConfigPaths) > 0 || o.WorkingDir != "" {
+			return cli.WithDefaultConfigPath(o)
+		}
+		o.WorkingDir = start
+		err := cli.WithDefaultConfigPath(o)
+		o.WorkingDir = ""
+		return err
+	}
+}
+
+func findUp(dir string, names []string) string {
+	for {
+		for _, n := range names {
+			f := filepath.Join(dir, n)
+			if st, err := os.Stat(f); err == nil && !st.IsDir() {
+				return f
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func absFrom(base, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(base, p)
+}
+
+func absAll(base string, ps []string) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, absFrom(base, p))
+	}
+	return out
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+var keyInMsg = regexp.MustCompile(`(services(\.[A-Za-z0-9_.\-\[\]]+)?|networks\.[A-Za-z0-9_.\-]+|volumes\.[A-Za-z0-9_.\-]+|x-devenv[A-Za-z0-9_.\-]*)`)
+
+// wrapLoadErr turns a compose-go error into a ConfigError naming the file
+// (when compose-go's message does not) and the key it mentions.
+func wrapLoadErr(files []string, err error) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return err
+	}
+	msg := err.Error()
+	file := ""
+	for _, f := range files {
+		if strings.Contains(msg, f) {
+			file = f
+			msg = strings.TrimSpace(strings.NewReplacer("validating "+f+":", "", f+":", "", f, "").Replace(msg))
+			break
+		}
+	}
+	if file == "" && len(files) > 0 {
+		file = strings.Join(files, ", ")
+	}
+	key := ""
+	if m := keyInMsg.FindString(msg); m != "" {
+		key = strings.TrimRight(m, ".")
+	}
+	if key != "" && strings.HasPrefix(msg, key) {
+		msg = strings.TrimLeft(strings.TrimPrefix(msg, key), " :")
+	}
+	return &ConfigError{File: file, Key: key, Msg: msg, Err: err}
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// checkUnsetPortVars refuses a published port that depends on a variable that
+// is not set: compose would silently publish a random port instead.
+func checkUnsetPortVars(files []string, env map[string]string) error {
+	for _, f := range files {
+		raw, err := readRaw(f)
+		if err != nil || raw == nil {
+			continue
+		}
+		services, _ := raw["services"].(map[string]any)
+		names := make([]string, 0, len(services))
+		for n := range services {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			svc, _ := services[name].(map[string]any)
+			ports, _ := svc["ports"].([]any)
+			for i, p := range ports {
+				text := ""
+				switch v := p.(type) {
+				case string:
+					text = v
+				case map[string]any:
+					if pub, ok := v["published"].(string); ok {
+						text = pub
+					}
+				}
+				for _, m := range varRef.FindAllStringSubmatch(text, -1) {
+					name2, mod := m[1], m[2]
+					if name2 == "" {
+						name2 = m[3]
+					}
+					if strings.HasPrefix(mod, ":-") || strings.HasPrefix(mod, "-") || strings.HasPrefix(mod, ":?") || strings.HasPrefix(mod, "?") {
+						continue
+					}
+					if v, ok := env[name2]; !ok || v == "" {
+						return &ConfigError{File: f, Key: fmt.Sprintf("services.%s.ports[%d]", name, i),
+							Msg: fmt.Sprintf("published port %q uses variable %s, which is not set (set it, or give a default with ${%s:-PORT})", text, name2, name2)}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

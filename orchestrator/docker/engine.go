@@ -1,0 +1,555 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// Engine is orchestrator.Engine over the Docker Engine API.
+type Engine struct {
+	ep  Endpoint
+	cli *client.Client
+
+	once    sync.Once
+	info    orchestrator.EngineInfo
+	infoErr error
+}
+
+var _ orchestrator.Engine = (*Engine)(nil)
+
+// New connects lazily: nothing is sent until the first call. The API version
+// is negotiated with the engine, never pinned.
+func New(ep Endpoint) (*Engine, error) {
+	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithUserAgent("devenv")}
+	if strings.HasPrefix(ep.Host, "ssh://") {
+		dial, err := sshDialer(ep.Host)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, client.WithHost("http://docker.example"), client.WithDialContext(dial))
+	} else {
+		opts = append(opts, client.WithHost(ep.Host))
+	}
+	if ep.TLS {
+		opts = append(opts, client.WithTLSClientConfig(
+			filepath.Join(ep.CertPath, "ca.pem"), filepath.Join(ep.CertPath, "cert.pem"), filepath.Join(ep.CertPath, "key.pem")))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker engine at %s (from %s): %w", ep.Host, ep.How, err)
+	}
+	return &Engine{ep: ep, cli: cli}, nil
+}
+
+// Endpoint is where this engine is.
+func (e *Engine) Endpoint() Endpoint { return e.ep }
+
+// Close releases the client.
+func (e *Engine) Close() error { return e.cli.Close() }
+
+func (e *Engine) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if client.IsErrConnectionFailed(err) || isDialErr(err) {
+		return fmt.Errorf("%w: %s (chosen by %s): %v", orchestrator.ErrEngineUnreachable, e.ep.Host, e.ep.How, err)
+	}
+	if cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("%w: %v", orchestrator.ErrNotFound, err)
+	}
+	return err
+}
+
+func isDialErr(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "connect: permission denied") || strings.Contains(s, "connect: no such file") ||
+		strings.Contains(s, "connection refused") || strings.Contains(s, "dial-stdio")
+}
+
+// Info asks the engine for its version once; it also negotiates the API.
+func (e *Engine) Info(ctx context.Context) (orchestrator.EngineInfo, error) {
+	e.once.Do(func() {
+		v, err := e.cli.ServerVersion(ctx, client.ServerVersionOptions{})
+		if err != nil {
+			e.infoErr = e.wrap(err)
+			return
+		}
+		e.info = orchestrator.EngineInfo{
+			Endpoint: e.ep.Host, How: e.ep.How, ServerVersion: v.Version,
+			APIVersion: e.cli.ClientVersion(), OS: v.Os, Remote: e.ep.Remote,
+		}
+	})
+	return e.info, e.infoErr
+}
+
+func labelFilter(labels []string) client.Filters {
+	f := client.Filters{}
+	if len(labels) > 0 {
+		f.Add("label", labels...)
+	}
+	return f
+}
+
+// Containers lists containers matching every label (and any of the names).
+func (e *Engine) Containers(ctx context.Context, lf orchestrator.ListFilter) ([]orchestrator.Container, error) {
+	f := labelFilter(lf.Labels)
+	if len(lf.Names) > 0 {
+		f.Add("name", lf.Names...)
+	}
+	res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: lf.All, Filters: f})
+	if err != nil {
+		return nil, e.wrap(err)
+	}
+	out := make([]orchestrator.Container, 0, len(res.Items))
+	for _, s := range res.Items {
+		c := orchestrator.Container{
+			ID: s.ID, Image: s.Image, ImageID: s.ImageID, Labels: s.Labels,
+			State: string(s.State), Status: s.Status, Created: time.Unix(s.Created, 0),
+		}
+		if len(s.Names) > 0 {
+			c.Name = strings.TrimPrefix(s.Names[0], "/")
+		}
+		c.Health = healthFromStatus(s.Status)
+		if s.Health != nil && s.Health.Status != "" && s.Health.Status != "none" {
+			c.Health = string(s.Health.Status)
+		}
+		c.ExitCode = exitFromStatus(s.Status)
+		for _, p := range s.Ports {
+			pb := orchestrator.PortBinding{Target: int(p.PrivatePort), Protocol: p.Type}
+			if p.PublicPort != 0 {
+				pb.HostPort = strconv.Itoa(int(p.PublicPort))
+			}
+			if p.IP.IsValid() {
+				pb.HostIP = p.IP.String()
+			}
+			c.Ports = append(c.Ports, pb)
+		}
+		for _, m := range s.Mounts {
+			c.Mounts = append(c.Mounts, orchestrator.Mount{Type: string(m.Type), Source: m.Source, Target: m.Destination})
+			if m.Type == mount.TypeVolume {
+				c.Mounts[len(c.Mounts)-1].Source = m.Name
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func healthFromStatus(s string) string {
+	switch {
+	case strings.Contains(s, "(healthy)"):
+		return "healthy"
+	case strings.Contains(s, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(s, "(health: starting)"):
+		return "starting"
+	}
+	return ""
+}
+
+func exitFromStatus(s string) int {
+	if !strings.HasPrefix(s, "Exited (") {
+		return 0
+	}
+	rest := strings.TrimPrefix(s, "Exited (")
+	n, _ := strconv.Atoi(rest[:max(0, strings.Index(rest, ")"))])
+	return n
+}
+
+// Networks lists networks with every label.
+func (e *Engine) Networks(ctx context.Context, labels []string) ([]orchestrator.Network, error) {
+	res, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilter(labels)})
+	if err != nil {
+		return nil, e.wrap(err)
+	}
+	out := make([]orchestrator.Network, 0, len(res.Items))
+	for _, n := range res.Items {
+		out = append(out, orchestrator.Network{ID: n.ID, Name: n.Name, Labels: n.Labels})
+	}
+	return out, nil
+}
+
+// Volumes lists volumes with every label.
+func (e *Engine) Volumes(ctx context.Context, labels []string) ([]orchestrator.Volume, error) {
+	res, err := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: labelFilter(labels)})
+	if err != nil {
+		return nil, e.wrap(err)
+	}
+	out := make([]orchestrator.Volume, 0, len(res.Items))
+	for _, v := range res.Items {
+		out = append(out, orchestrator.Volume{Name: v.Name, Labels: v.Labels})
+	}
+	return out, nil
+}
+
+// Images lists local images.
+func (e *Engine) Images(ctx context.Context) ([]orchestrator.Image, error) {
+	res, err := e.cli.ImageList(ctx, client.ImageListOptions{})
+	if err != nil {
+		return nil, e.wrap(err)
+	}
+	out := make([]orchestrator.Image, 0, len(res.Items))
+	for _, im := range res.Items {
+		out = append(out, orchestrator.Image{ID: im.ID, Tags: im.RepoTags})
+	}
+	return out, nil
+}
+
+// ImageInspect returns one image with its VOLUME paths.
+func (e *Engine) ImageInspect(ctx context.Context, ref string) (orchestrator.Image, error) {
+	res, err := e.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return orchestrator.Image{}, e.wrap(err)
+	}
+	im := orchestrator.Image{ID: res.ID, Tags: res.RepoTags}
+	if res.Config != nil {
+		for v := range res.Config.Volumes {
+			im.Volumes = append(im.Volumes, v)
+		}
+	}
+	return im, nil
+}
+
+// Pull pulls ref and waits for the pull to finish.
+func (e *Engine) Pull(ctx context.Context, ref string) error {
+	resp, err := e.cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err != nil {
+		return e.wrap(err)
+	}
+	defer resp.Close()
+	for msg, err := range resp.JSONMessages(ctx) {
+		if err != nil {
+			return e.wrap(err)
+		}
+		if msg.Error != nil {
+			return errors.New(msg.Error.Message)
+		}
+	}
+	return nil
+}
+
+// CreateNetwork creates a network.
+func (e *Engine) CreateNetwork(ctx context.Context, s orchestrator.NetworkSpec) (string, error) {
+	res, err := e.cli.NetworkCreate(ctx, s.Name, client.NetworkCreateOptions{Driver: s.Driver, Labels: s.Labels, Internal: s.Internal, Options: s.Options})
+	if err != nil {
+		return "", e.wrap(err)
+	}
+	return res.ID, nil
+}
+
+// RemoveNetwork removes a network.
+func (e *Engine) RemoveNetwork(ctx context.Context, id string) error {
+	_, err := e.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+	return e.wrap(err)
+}
+
+// CreateVolume creates a volume.
+func (e *Engine) CreateVolume(ctx context.Context, s orchestrator.VolumeSpec) error {
+	_, err := e.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: s.Name, Driver: s.Driver, DriverOpts: s.Options, Labels: s.Labels})
+	return e.wrap(err)
+}
+
+// RemoveVolume removes a volume.
+func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
+	_, err := e.cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
+	return e.wrap(err)
+}
+
+// Create creates a container from spec.
+func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (string, error) {
+	info, err := e.Info(ctx)
+	if err != nil {
+		return "", err
+	}
+	cfg := &container.Config{
+		Hostname: s.Hostname, User: s.User, WorkingDir: s.WorkingDir, Labels: s.Labels,
+		Env: s.Env, Image: s.Image, Tty: s.Tty, OpenStdin: s.OpenStdin, StopSignal: s.StopSignal,
+		ExposedPorts: network.PortSet{},
+	}
+	if s.Entrypoint != nil {
+		cfg.Entrypoint = s.Entrypoint
+	}
+	if s.Cmd != nil {
+		cfg.Cmd = s.Cmd
+	}
+	if s.StopTimeout != nil {
+		cfg.StopTimeout = s.StopTimeout
+	}
+	if h := s.Healthcheck; h != nil {
+		cfg.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+		if apiAtLeast(info.APIVersion, 1, 44) {
+			cfg.Healthcheck.StartInterval = h.StartInterval
+		}
+	}
+	hc := &container.HostConfig{
+		PortBindings: network.PortMap{}, Privileged: s.Privileged, Init: s.Init, ReadonlyRootfs: s.ReadOnly,
+		ExtraHosts: s.ExtraHosts, CapAdd: s.CapAdd, CapDrop: s.CapDrop, ShmSize: s.ShmSize, Tmpfs: s.Tmpfs, Sysctls: s.Sysctls,
+	}
+	for _, d := range s.DNS {
+		if a, err := netip.ParseAddr(d); err == nil {
+			hc.DNS = append(hc.DNS, a)
+		}
+	}
+	if s.Restart != "" {
+		name, count, _ := strings.Cut(s.Restart, ":")
+		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(name)}
+		if count != "" {
+			hc.RestartPolicy.MaximumRetryCount, _ = strconv.Atoi(count)
+		}
+	}
+	for _, x := range s.Expose {
+		p, err := network.ParsePort(x)
+		if err == nil {
+			cfg.ExposedPorts[p] = struct{}{}
+		}
+	}
+	for _, pb := range s.Ports {
+		p, err := network.ParsePort(fmt.Sprintf("%d/%s", pb.Target, pb.Protocol))
+		if err != nil {
+			return "", fmt.Errorf("container port %d/%s: %w", pb.Target, pb.Protocol, err)
+		}
+		cfg.ExposedPorts[p] = struct{}{}
+		b := network.PortBinding{HostPort: pb.HostPort}
+		if pb.HostIP != "" {
+			ip, err := netip.ParseAddr(pb.HostIP)
+			if err != nil {
+				return "", fmt.Errorf("host IP %q: %w", pb.HostIP, err)
+			}
+			b.HostIP = ip
+		}
+		hc.PortBindings[p] = append(hc.PortBindings[p], b)
+	}
+	for _, m := range s.Mounts {
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	var nc *network.NetworkingConfig
+	if s.NetworkMode != "" {
+		hc.NetworkMode = container.NetworkMode(s.NetworkMode)
+	} else if len(s.Networks) > 0 {
+		hc.NetworkMode = container.NetworkMode(s.Networks[0].Name)
+		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+		// API < 1.44 accepts a single network at create time; the rest are
+		// connected before start.
+		first := s.Networks[:1]
+		if apiAtLeast(info.APIVersion, 1, 44) {
+			first = s.Networks
+		}
+		for _, n := range first {
+			nc.EndpointsConfig[n.Name] = endpoint(n)
+		}
+	}
+	res, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: s.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
+	if err != nil {
+		return "", e.wrap(err)
+	}
+	if !apiAtLeast(info.APIVersion, 1, 44) && s.NetworkMode == "" {
+		for _, n := range s.Networks[min(1, len(s.Networks)):] {
+			if _, err := e.cli.NetworkConnect(ctx, n.Name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: endpoint(n)}); err != nil {
+				return res.ID, fmt.Errorf("connect %s to network %s: %w", s.Name, n.Name, e.wrap(err))
+			}
+		}
+	}
+	return res.ID, nil
+}
+
+func endpoint(n orchestrator.NetworkAttach) *network.EndpointSettings {
+	es := &network.EndpointSettings{Aliases: n.Aliases}
+	if n.IPv4Address != "" {
+		if a, err := netip.ParseAddr(n.IPv4Address); err == nil {
+			es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: a}
+		}
+	}
+	return es
+}
+
+func apiAtLeast(v string, major, minor int) bool {
+	a, b, _ := strings.Cut(v, ".")
+	ma, _ := strconv.Atoi(a)
+	mi, _ := strconv.Atoi(b)
+	return ma > major || (ma == major && mi >= minor)
+}
+
+// Start starts a container.
+func (e *Engine) Start(ctx context.Context, id string) error {
+	_, err := e.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	return e.wrap(err)
+}
+
+// Stop sends signal, waits timeout, then SIGKILL.
+func (e *Engine) Stop(ctx context.Context, id, signal string, timeout time.Duration) (bool, error) {
+	if signal == "" {
+		signal = "SIGTERM"
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wait := e.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal}); err != nil {
+		if isNotRunning(err) {
+			return false, nil
+		}
+		return false, e.wrap(err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-wait.Result:
+		return false, nil
+	case err := <-wait.Error:
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, e.wrap(err)
+	case <-timer.C:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil && !isNotRunning(err) {
+		return true, e.wrap(err)
+	}
+	select {
+	case <-wait.Result:
+	case <-wait.Error:
+	case <-time.After(10 * time.Second):
+	}
+	return true, nil
+}
+
+func isNotRunning(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "is not running") || cerrdefs.IsConflict(err))
+}
+
+// Remove removes a stopped container; anonymous volumes are kept.
+func (e *Engine) Remove(ctx context.Context, id string) error {
+	_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	return e.wrap(err)
+}
+
+// Rename renames a container.
+func (e *Engine) Rename(ctx context.Context, id, name string) error {
+	_, err := e.cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})
+	return e.wrap(err)
+}
+
+// Inspect returns a container's state and healthcheck.
+func (e *Engine) Inspect(ctx context.Context, id string) (orchestrator.ContainerDetails, error) {
+	res, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return orchestrator.ContainerDetails{}, e.wrap(err)
+	}
+	r := res.Container
+	d := orchestrator.ContainerDetails{}
+	d.ID, d.Name, d.ImageID = r.ID, strings.TrimPrefix(r.Name, "/"), r.Image
+	if r.Config != nil {
+		d.Labels, d.Image = r.Config.Labels, r.Config.Image
+		if h := r.Config.Healthcheck; h != nil && len(h.Test) > 0 && h.Test[0] != "NONE" {
+			d.Healthcheck = &orchestrator.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+		}
+	}
+	if r.HostConfig != nil {
+		d.RestartPolicy = string(r.HostConfig.RestartPolicy.Name)
+	}
+	if st := r.State; st != nil {
+		d.State, d.Running, d.Restarting, d.ExitCode = string(st.Status), st.Running, st.Restarting, st.ExitCode
+		d.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)
+		if st.Health != nil {
+			d.Health = string(st.Health.Status)
+			if n := len(st.Health.Log); n > 0 && st.Health.Log[n-1] != nil {
+				d.HealthLog = strings.TrimSpace(st.Health.Log[n-1].Output)
+			}
+		}
+	}
+	for _, m := range r.Mounts {
+		src := m.Source
+		if m.Type == mount.TypeVolume {
+			src = m.Name
+		}
+		d.Mounts = append(d.Mounts, orchestrator.Mount{Type: string(m.Type), Source: src, Target: m.Destination})
+	}
+	return d, nil
+}
+
+// Exec runs cmd in the container and returns its exit code and output.
+func (e *Engine) Exec(ctx context.Context, id string, cmd []string) (orchestrator.ExecResult, error) {
+	cr, err := e.cli.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return orchestrator.ExecResult{}, e.wrap(err)
+	}
+	att, err := e.cli.ExecAttach(ctx, cr.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return orchestrator.ExecResult{}, e.wrap(err)
+	}
+	var out strings.Builder
+	done := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(&limitWriter{w: &out, n: 4096}, &limitWriter{w: &out, n: 4096}, att.Reader)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		att.Close()
+		return orchestrator.ExecResult{}, ctx.Err()
+	}
+	att.Close()
+	ins, err := e.cli.ExecInspect(ctx, cr.ID, client.ExecInspectOptions{})
+	if err != nil {
+		return orchestrator.ExecResult{}, e.wrap(err)
+	}
+	return orchestrator.ExecResult{ExitCode: ins.ExitCode, Output: out.String()}, nil
+}
+
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		_, _ = l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// Logs copies a container's logs, demultiplexed unless it has a TTY.
+func (e *Engine) Logs(ctx context.Context, id string, o orchestrator.LogOptions, stdout, stderr io.Writer) error {
+	ins, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return e.wrap(err)
+	}
+	tail := o.Tail
+	if tail == "" {
+		tail = "all"
+	}
+	rc, err := e.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: o.Follow, Tail: tail, Timestamps: o.Timestamps})
+	if err != nil {
+		return e.wrap(err)
+	}
+	defer rc.Close()
+	if ins.Container.Config != nil && ins.Container.Config.Tty {
+		_, err = io.Copy(stdout, rc)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, rc)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,204 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned by an Engine for a missing image, container,
+// network or volume.
+var ErrNotFound = errors.New("not found")
+
+// ErrEngineUnreachable wraps every failure to reach the engine; exit code 4.
+var ErrEngineUnreachable = errors.New("docker engine unreachable")
+
+// Engine is the part of a container engine devenv uses, in devenv's own types.
+type Engine interface {
+	Info(ctx context.Context) (EngineInfo, error)
+	Containers(ctx context.Context, f ListFilter) ([]Container, error)
+	Networks(ctx context.Context, labels []string) ([]Network, error)
+	Volumes(ctx context.Context, labels []string) ([]Volume, error)
+	Images(ctx context.Context) ([]Image, error)
+	ImageInspect(ctx context.Context, ref string) (Image, error)
+	Pull(ctx context.Context, ref string) error
+	CreateNetwork(ctx context.Context, spec NetworkSpec) (string, error)
+	RemoveNetwork(ctx context.Context, id string) error
+	CreateVolume(ctx context.Context, spec VolumeSpec) error
+	RemoveVolume(ctx context.Context, name string) error
+	Create(ctx context.Context, spec ContainerSpec) (string, error)
+	Start(ctx context.Context, id string) error
+	// Stop sends the stop signal, waits up to timeout, then kills; killed
+	// says whether the kill was needed.
+	Stop(ctx context.Context, id string, signal string, timeout time.Duration) (killed bool, err error)
+	Remove(ctx context.Context, id string) error
+	Rename(ctx context.Context, id, name string) error
+	Inspect(ctx context.Context, id string) (ContainerDetails, error)
+	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
+	Logs(ctx context.Context, id string, o LogOptions, stdout, stderr io.Writer) error
+}
+
+// EngineInfo describes the engine and how devenv reached it.
+type EngineInfo struct {
+	Endpoint      string `json:"endpoint"`
+	How           string `json:"how"`
+	ServerVersion string `json:"server_version"`
+	APIVersion    string `json:"api_version"`
+	OS            string `json:"os"`
+	Remote        bool   `json:"remote"`
+}
+
+// ListFilter selects containers.
+type ListFilter struct {
+	Labels []string // key=value or key
+	Names  []string
+	All    bool
+}
+
+// PortBinding is a published port.
+type PortBinding struct {
+	HostIP   string
+	HostPort string // "" lets the engine choose; may be a range
+	Target   int
+	Protocol string
+}
+
+// Mount is a volume, bind or tmpfs mount.
+type Mount struct {
+	Type     string // volume, bind, tmpfs
+	Source   string // volume name or host path
+	Target   string
+	ReadOnly bool
+}
+
+// Container is one row of a container list.
+type Container struct {
+	ID       string
+	Name     string
+	Image    string
+	ImageID  string
+	Labels   map[string]string
+	State    string // created, running, exited, paused, restarting, dead
+	Status   string // human text, e.g. "Up 2 minutes (healthy)"
+	Health   string // healthy, unhealthy, starting, or ""
+	ExitCode int
+	Created  time.Time
+	Ports    []PortBinding
+	Mounts   []Mount
+}
+
+// ContainerDetails is what Inspect adds.
+type ContainerDetails struct {
+	Container
+	Running    bool
+	Restarting bool
+	StartedAt  time.Time
+	HealthLog  string // output of the last health probe
+	// Healthcheck is the effective test (service's or image's); nil if none.
+	Healthcheck *Healthcheck
+	// RestartPolicy as the engine has it, e.g. "no", "always".
+	RestartPolicy string
+}
+
+// Healthcheck is a container healthcheck.
+type Healthcheck struct {
+	Test          []string // CMD..., CMD-SHELL x, or NONE
+	Interval      time.Duration
+	Timeout       time.Duration
+	StartPeriod   time.Duration
+	StartInterval time.Duration
+	Retries       int
+}
+
+// Network is a network on the engine.
+type Network struct {
+	ID     string
+	Name   string
+	Labels map[string]string
+}
+
+// Volume is a volume on the engine.
+type Volume struct {
+	Name   string
+	Labels map[string]string
+}
+
+// Image is a local image.
+type Image struct {
+	ID      string
+	Tags    []string
+	Volumes []string // the image's VOLUME paths
+}
+
+// NetworkSpec creates a network.
+type NetworkSpec struct {
+	Name     string
+	Driver   string
+	Labels   map[string]string
+	Internal bool
+	Options  map[string]string
+}
+
+// VolumeSpec creates a volume.
+type VolumeSpec struct {
+	Name    string
+	Driver  string
+	Labels  map[string]string
+	Options map[string]string
+}
+
+// ContainerSpec creates a container.
+type ContainerSpec struct {
+	Name        string
+	Image       string
+	Hostname    string
+	User        string
+	WorkingDir  string
+	Labels      map[string]string
+	Env         []string
+	Entrypoint  []string
+	Cmd         []string
+	Healthcheck *Healthcheck
+	Ports       []PortBinding
+	Expose      []string
+	Mounts      []Mount
+	Networks    []NetworkAttach
+	NetworkMode string
+	Restart     string
+	StopSignal  string
+	StopTimeout *int
+	Tty         bool
+	OpenStdin   bool
+	Privileged  bool
+	Init        *bool
+	ReadOnly    bool
+	ExtraHosts  []string
+	CapAdd      []string
+	CapDrop     []string
+	DNS         []string
+	ShmSize     int64
+	Tmpfs       map[string]string
+	Sysctls     map[string]string
+	Platform    string
+}
+
+// NetworkAttach connects a container to a network.
+type NetworkAttach struct {
+	Name        string
+	Aliases     []string
+	IPv4Address string
+}
+
+// ExecResult is a finished exec.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+}
+
+// LogOptions select log output.
+type LogOptions struct {
+	Follow     bool
+	Tail       string // "all" or a number
+	Timestamps bool
+}

@@ -1,0 +1,165 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Version is the newest file format this devenv reads and writes.
+const Version = 1
+
+// Registry is the whole file.
+type Registry struct {
+	Version  int              `yaml:"version"`
+	Rules    map[string]Rule  `yaml:"rules,omitempty"`
+	Projects []*Project       `yaml:"projects,omitempty"`
+}
+
+// Rule says where a role's ports are allocated from.
+type Rule struct {
+	Start int `yaml:"start"`
+	End   int `yaml:"end,omitempty"` // inclusive; 0 means Start+999
+	// Description is shown in docs and `ports` output only.
+	Description string `yaml:"description,omitempty"`
+}
+
+// Last is the rule's last usable port.
+func (r Rule) Last() int {
+	if r.End > 0 {
+		return r.End
+	}
+	if r.Start+999 > 65535 {
+		return 65535
+	}
+	return r.Start + 999
+}
+
+// Project is one compose project (or host-only project) with its ports.
+type Project struct {
+	Name string `yaml:"name"`
+	Dir  string `yaml:"directory"`
+	// Engine is the engine endpoint for remote engines; "" is the local one.
+	Engine       string        `yaml:"engine,omitempty"`
+	Stack        string        `yaml:"stack,omitempty"`
+	Reservations []Reservation `yaml:"reservations,omitempty"`
+}
+
+// Reservation is one host port owned by a project's service.
+type Reservation struct {
+	Service  string `yaml:"service"`
+	Role     string `yaml:"role"`
+	Target   int    `yaml:"target"`
+	HostIP   string `yaml:"host_ip,omitempty"`
+	Port     int    `yaml:"port"`
+	Protocol string `yaml:"protocol"`
+	Host     bool   `yaml:"host_service,omitempty"`
+}
+
+// DefaultRules are the reference document's allocation rules.
+func DefaultRules() map[string]Rule {
+	return map[string]Rule{
+		"phoenix":  {Start: 4000, Description: "Phoenix backends"},
+		"vite":     {Start: 5173, Description: "SvelteKit/Vite frontends"},
+		"postgres": {Start: 5434, Description: "PostgreSQL in Docker (avoid the default 5432)"},
+		"electric": {Start: 3000, Description: "ElectricSQL"},
+		"redis":    {Start: 6380, Description: "Redis (avoid the default 6379)"},
+	}
+}
+
+// New returns an empty registry at the current version.
+func New() *Registry { return &Registry{Version: Version} }
+
+// Rule returns the rule for role: the file's, else the default; ok is false
+// when neither has one.
+func (r *Registry) Rule(role string) (Rule, bool) {
+	if rule, ok := r.Rules[role]; ok {
+		return rule, true
+	}
+	rule, ok := DefaultRules()[role]
+	return rule, ok
+}
+
+// Find returns the project named name on engine, or nil.
+func (r *Registry) Find(name, engine string) *Project {
+	for _, p := range r.Projects {
+		if p.Name == name && p.Engine == engine {
+			return p
+		}
+	}
+	return nil
+}
+
+// Remove drops a project; it reports whether there was one.
+func (r *Registry) Remove(name, engine string) bool {
+	for i, p := range r.Projects {
+		if p.Name == name && p.Engine == engine {
+			r.Projects = append(r.Projects[:i], r.Projects[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Registry) sort() {
+	sort.Slice(r.Projects, func(i, j int) bool {
+		if r.Projects[i].Engine != r.Projects[j].Engine {
+			return r.Projects[i].Engine < r.Projects[j].Engine
+		}
+		return r.Projects[i].Name < r.Projects[j].Name
+	})
+	for _, p := range r.Projects {
+		sort.SliceStable(p.Reservations, func(i, j int) bool {
+			a, b := p.Reservations[i], p.Reservations[j]
+			if a.Service != b.Service {
+				return a.Service < b.Service
+			}
+			return a.Target < b.Target
+		})
+	}
+}
+
+// Validate checks the invariants a loaded file must hold.
+func (r *Registry) Validate() error {
+	if r.Version < 1 {
+		return fmt.Errorf("version %d is not valid", r.Version)
+	}
+	if r.Version > Version {
+		return &NewerVersionError{Have: r.Version, Want: Version}
+	}
+	for role, rule := range r.Rules {
+		if rule.Start < 1 || rule.Start > 65535 || rule.Last() < rule.Start || rule.Last() > 65535 {
+			return fmt.Errorf("rules.%s: range %d-%d is not within 1-65535", role, rule.Start, rule.Last())
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range r.Projects {
+		if p == nil || p.Name == "" {
+			return fmt.Errorf("projects[%d]: name is missing", i)
+		}
+		key := p.Name + "@" + p.Engine
+		if seen[key] {
+			return fmt.Errorf("projects[%d]: project %q appears twice", i, p.Name)
+		}
+		seen[key] = true
+		for j, res := range p.Reservations {
+			if res.Port < 1 || res.Port > 65535 {
+				return fmt.Errorf("projects[%d] (%s) reservations[%d]: port %d is out of range", i, p.Name, j, res.Port)
+			}
+			if res.Protocol != "tcp" && res.Protocol != "udp" && res.Protocol != "sctp" {
+				return fmt.Errorf("projects[%d] (%s) reservations[%d]: protocol %q", i, p.Name, j, res.Protocol)
+			}
+		}
+	}
+	return nil
+}
+
+// NewerVersionError is a file written by a newer devenv.
+type NewerVersionError struct{ Have, Want int }
+
+func (e *NewerVersionError) Error() string {
+	return fmt.Sprintf("registry version %d is newer than this devenv understands (%d); upgrade devenv", e.Have, e.Want)
+}
+
+// ErrConflict marks every port conflict; the CLI maps it to exit code 3.
+var ErrConflict = errors.New("port conflict")
