@@ -100,6 +100,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		cli.WithDefaultProfiles(o.Profiles...),
 		cli.WithName(o.ProjectName),
 		cli.WithResolvedPaths(true),
+		cli.WithoutUnnecessaryResources,
 	)
 	if err != nil {
 		return nil, wrapLoadErr(files, err)

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/docker"
+	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/registry"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes of the contract (design.md).
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitConflict    = 3
+	exitEngine      = 4
+	exitInterrupted = 130
+)
+
+// usageError is a bad flag or argument.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// exitError carries an exit code for an error that has already been
+// reported (e.g. a failing health or check command).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// exitCode maps an error to the contract's exit codes; the one place that
+// does so.
+func exitCode(ctx context.Context, err error) int {
+	var ee *exitError
+	var ue *usageError
+	var pe *registry.ParseError
+	var de *registry.DirError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, orchestrator.ErrEngineUnreachable):
+		return exitEngine
+	case errors.Is(err, registry.ErrConflict):
+		return exitConflict
+	case errors.As(err, &ue), errors.Is(err, compose.ErrConfig), errors.As(err, &pe), errors.As(err, &de):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+// env is the process environment, injected so tests can set it.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+func (e env) list() []string {
+	out := make([]string, 0, len(e))
+	for k, v := range e {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// app holds the streams, the environment, the global flags and lazily
+// built dependencies.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            env
+	dir            string
+
+	files       []string
+	projectName string
+	profiles    []string
+	envFiles    []string
+	projectDir  string
+	registry    string
+	progress    string
+
+	engine   *docker.Engine
+	endpoint docker.Endpoint
+	store    *registry.Store
+	proj     *compose.Project
+	secrets  []string
+}
+
+func (a *app) readGlobals(c *cli.Context) {
+	a.files = c.StringSlice("file")
+	a.projectName = c.String("project-name")
+	a.profiles = c.StringSlice("profile")
+	a.envFiles = c.StringSlice("env-file")
+	a.projectDir = c.String("project-directory")
+	a.registry = c.String("registry")
+	a.progress = c.String("progress")
+	if a.projectName == "" {
+		a.projectName = ""
+	}
+}
+
+// project loads the compose project once.
+func (a *app) project(ctx context.Context) (*compose.Project, error) {
+	if a.proj != nil {
+		return a.proj, nil
+	}
+	p, err := compose.Load(ctx, compose.Options{
+		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
+		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.proj = p
+	a.secrets = secretValues(p)
+	return p, nil
+}
+
+// registryStore locates the registry file.
+func (a *app) registryStore() (*registry.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	s, err := registry.Locate(a.registry, a.env.get)
+	if err != nil {
+		return nil, err
+	}
+	if t := a.env.get("DEVENV_LOCK_TIMEOUT"); t != "" {
+		if d, err := time.ParseDuration(t); err == nil {
+			s.LockTimeout = d
+		}
+	}
+	a.store = s
+	return s, nil
+}
+
+// dockerEngine resolves the endpoint and builds the client; no request is
+// sent until a command needs one.
+func (a *app) dockerEngine() (*docker.Engine, error) {
+	if a.engine != nil {
+		return a.engine, nil
+	}
+	ep, err := docker.Resolve(a.env.get)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", orchestrator.ErrEngineUnreachable, err)
+	}
+	e, err := docker.New(ep)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", orchestrator.ErrEngineUnreachable, err)
+	}
+	if ep.PlainTCP() {
+		fmt.Fprintf(a.stderr, "warning: engine %s is reached over plain TCP without TLS: anyone who can reach that port controls the engine\n", ep.Host)
+	}
+	a.engine, a.endpoint = e, ep
+	return e, nil
+}
+
+// orch builds the orchestrator with the chosen progress renderer.
+func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error) {
+	e, err := a.dockerEngine()
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.registryStore()
+	if err != nil {
+		return nil, err
+	}
+	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version()}
+	if !a.endpoint.Remote {
+		o.Probe = hostports.Listening
+	}
+	return o, nil
+}
+
+func (a *app) close() {
+	if a.engine != nil {
+		_ = a.engine.Close()
+	}
+}
+
+// run is devenv without os.Exit: tests call it.
+func run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := env{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		e[k] = v
+	}
+	wd, _ := os.Getwd()
+	if d := e["PWD"]; d != "" && filepath.IsAbs(d) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			wd = d
+		}
+	}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: e, dir: wd}
+	defer a.close()
+	logrus.SetOutput(stderr)
+	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
+	cliApp := newApp(a)
+	err := cliApp.RunContext(ctx, normalizeArgs(cliApp, args))
+	code := exitCode(ctx, err)
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.msg != "" {
+			msg := err.Error()
+			if code == exitInterrupted {
+				msg = "interrupted"
+			}
+			fmt.Fprintf(stderr, "devenv: %s\n", mask(msg, a.secrets))
+		}
+	}
+	return code
+}
+
+var globalFlags = []cli.Flag{
+	&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose file (repeatable, merged in order; default docker-compose.dev.yml here or in a parent)"},
+	&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory)"},
+	&cli.StringSliceFlag{Name: "profile", Usage: "enable a profile (repeatable; default COMPOSE_PROFILES)"},
+	&cli.StringSliceFlag{Name: "env-file", Usage: "environment file for interpolation (default .env in the project directory)"},
+	&cli.StringFlag{Name: "project-directory", Usage: "project directory (default: the first compose file's directory)"},
+	&cli.StringFlag{Name: "registry", Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
+	&cli.StringFlag{Name: "progress", Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
+}
+
+func newApp(a *app) *cli.App {
+	return &cli.App{
+		Name:                   "devenv",
+		Usage:                  "run the Docker side of many local projects at once, without port conflicts",
+		UsageText:              "devenv [global flags] COMMAND [flags] [SERVICE...]",
+		Description:            "Global flags may also follow the command: devenv up -f x.yml equals devenv -f x.yml up.\nExit codes: 0 ok, 1 failed, 2 usage/configuration, 3 port conflict, 4 engine unreachable, 130 interrupted.",
+		Writer:                 a.stdout,
+		ErrWriter:              a.stderr,
+		Flags:                  globalFlags,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: false,
+		Suggest:                true,
+		ExitErrHandler:         func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usagef("%v", err)
+		},
+		Before: func(c *cli.Context) error {
+			a.readGlobals(c)
+			switch a.progress {
+			case "auto", "tty", "plain", "json", "quiet":
+			default:
+				return usagef("--progress %q: use auto, tty, plain, json or quiet", a.progress)
+			}
+			return nil
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return usagef("unknown command %q (see devenv --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: commands(a),
+	}
+}
+
+func commands(a *app) []*cli.Command {
+	cmds := []*cli.Command{}
+	cmds = append(cmds, lifecycleCommands(a)...)
+	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))
+	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a))
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%s: %v", c.Name, err) }
+		for _, s := range c.Subcommands {
+			s.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%s %s: %v", c.Name, s.Name, err) }
+		}
+	}
+	return cmds
+}
+
+// formatFlag validates --format against the allowed values.
+func formatFlag(c *cli.Context, allowed ...string) (string, error) {
+	f := c.String("format")
+	for _, v := range allowed {
+		if f == v {
+			return f, nil
+		}
+	}
+	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
+}

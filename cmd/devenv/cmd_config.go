@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/urfave/cli/v2"
+)
+
+func configCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "config",
+		Usage:     "print the resolved compose model, with registry port assignments applied",
+		UsageText: "devenv config\n   devenv config --format json",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "yaml", Usage: "yaml or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "yaml", "json")
+			if err != nil {
+				return err
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			assigned := map[string]map[string]int{}
+			if s, err := a.registryStore(); err == nil {
+				if reg, err := s.Load(); err == nil {
+					if rp := reg.Find(p.Name(), ""); rp != nil && rp.Dir == p.Dir() {
+						for _, r := range rp.Reservations {
+							if assigned[r.Service] == nil {
+								assigned[r.Service] = map[string]int{}
+							}
+							assigned[r.Service][fmt.Sprintf("%d/%s", r.Target, r.Protocol)] = r.Port
+						}
+					}
+				}
+			}
+			out, err := p.Render(format, assigned)
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(out)
+			if format == "json" {
+				fmt.Fprintln(a.stdout)
+			}
+			return err
+		},
+	}
+}
+
+func portCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "port",
+		Usage:     "print the host address of a service's published port (its registry assignment when not running)",
+		ArgsUsage: "SERVICE PRIVATE_PORT",
+		UsageText: "devenv port postgres 5432     # 127.0.0.1:5434",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "tcp, udp or sctp"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usagef("port: need SERVICE and PRIVATE_PORT")
+			}
+			svc := c.Args().Get(0)
+			target, err := strconv.Atoi(strings.Split(c.Args().Get(1), "/")[0])
+			if err != nil || target < 1 || target > 65535 {
+				return usagef("port: %q is not a port number", c.Args().Get(1))
+			}
+			proto := c.String("protocol")
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			if _, err := p.SelectServices([]string{svc}); err != nil {
+				if _, host := p.X.Host[svc]; !host {
+					return err
+				}
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			addr, err := o.Port(c.Context, p, svc, target, proto)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, addr)
+			return nil
+		},
+	}
+}
+
+func version() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		rev, dirty := "", ""
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			v += " (commit " + rev + dirty + ")"
+		}
+	}
+	return v
+}
+
+func versionCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "version",
+		Usage:     "print devenv's version and the engine's version and negotiated API version",
+		UsageText: "devenv version\n   devenv version --format json",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "text", "json")
+			if err != nil {
+				return err
+			}
+			info, engErr := a.engineInfo(c.Context)
+			if format == "json" {
+				row := map[string]any{"devenv": version(), "go": goVersion()}
+				if engErr == nil {
+					row["engine"] = info
+				}
+				b, _ := json.Marshal(row)
+				fmt.Fprintln(a.stdout, string(b))
+				return engErr
+			}
+			fmt.Fprintf(a.stdout, "devenv %s (%s)\n", version(), goVersion())
+			if engErr != nil {
+				return engErr
+			}
+			fmt.Fprintf(a.stdout, "engine %s, API %s, at %s (%s)\n", info.ServerVersion, info.APIVersion, info.Endpoint, info.How)
+			return nil
+		},
+	}
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "unknown"
+}
+
+func (a *app) engineInfo(ctx context.Context) (orchestrator.EngineInfo, error) {
+	e, err := a.dockerEngine()
+	if err != nil {
+		return orchestrator.EngineInfo{}, err
+	}
+	return e.Info(ctx)
+}

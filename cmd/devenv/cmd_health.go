@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/urfave/cli/v2"
+)
+
+func healthCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "health",
+		Usage:     "health of containers and host services (exit 0 only when all are healthy)",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv health\n   devenv health --format json postgres backend",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one object per line)"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			rows, err := o.Health(c.Context, p, c.Args().Slice())
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				for _, r := range rows {
+					r.Detail = mask(r.Detail, a.secrets)
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+			} else {
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "SERVICE\tKIND\tCHECK\tSTATUS\tLATENCY\tDETAIL")
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%dms\t%s\n", r.Service, r.Kind, r.Check, r.Status, r.LatencyMS, mask(r.Detail, a.secrets))
+				}
+				tw.Flush()
+			}
+			bad := 0
+			for _, r := range rows {
+				if r.Status != orchestrator.StatusHealthy {
+					bad++
+				}
+			}
+			if bad > 0 {
+				return &exitError{code: exitFailed, msg: fmt.Sprintf("%d check(s) not healthy", bad)}
+			}
+			return nil
+		},
+	}
+}
+
+func envCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "env",
+		Usage:     "write the env files declared in x-devenv.env_files with the assigned ports",
+		UsageText: "devenv env                   # write frontend/.env etc.\n   devenv env --check           # print drift, exit 1 if any, change nothing\n   eval \"$(devenv env --format shell)\"",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "check", Usage: "report drift and exit 1 if any; change nothing"},
+			&cli.StringFlag{Name: "format", Usage: "print instead of writing: dotenv, json or shell"},
+		},
+		Action: func(c *cli.Context) error {
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			if len(p.X.EnvFiles) == 0 {
+				return &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files", Msg: "no env files are declared"}
+			}
+			rep := a.reporter()
+			defer rep.Close()
+			o, err := a.orch(rep)
+			if err != nil {
+				return err
+			}
+			if f := c.String("format"); f != "" {
+				if f != "dotenv" && f != "json" && f != "shell" {
+					return usagef("--format %q: use dotenv, json or shell", f)
+				}
+				files, err := o.EnvFiles(c.Context, p)
+				if err != nil {
+					return err
+				}
+				enc := json.NewEncoder(a.stdout)
+				for _, ef := range files {
+					for _, kv := range ef.Vars {
+						switch f {
+						case "dotenv":
+							fmt.Fprintf(a.stdout, "%s=%s\n", kv[0], kv[1])
+						case "shell":
+							fmt.Fprintf(a.stdout, "export %s='%s'\n", kv[0], strings.ReplaceAll(kv[1], "'", `'\''`))
+						case "json":
+							_ = enc.Encode(map[string]string{"file": ef.Path, "key": kv[0], "value": kv[1]})
+						}
+					}
+				}
+				return nil
+			}
+			if c.Bool("check") {
+				files, err := o.EnvFiles(c.Context, p)
+				if err != nil {
+					return err
+				}
+				n := 0
+				for _, ef := range files {
+					for _, d := range ef.Drift {
+						fmt.Fprintln(a.stdout, d)
+						n++
+					}
+				}
+				if n > 0 {
+					return &exitError{code: exitFailed, msg: "env files are out of date; run devenv env"}
+				}
+				return nil
+			}
+			_, err = o.WriteEnvFiles(c.Context, p)
+			if err != nil && strings.Contains(err.Error(), orchestrator.ErrUnsafePath.Error()) {
+				return &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files", Msg: err.Error()}
+			}
+			return err
+		},
+	}
+}
+
+// warnEnvDrift tells after up when an env file no longer matches the ports.
+func (a *app) warnEnvDrift(ctx context.Context, o *orchestrator.Orchestrator, p *compose.Project) {
+	if len(p.X.EnvFiles) == 0 {
+		return
+	}
+	files, err := o.EnvFiles(ctx, p)
+	if err != nil {
+		return
+	}
+	for _, ef := range files {
+		if len(ef.Drift) > 0 {
+			fmt.Fprintf(a.stderr, "warning: %s is out of date (%s); run devenv env\n", ef.Path, strings.Join(ef.Drift, "; "))
+		}
+	}
+}
+
+func doctorCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "doctor",
+		Usage:     "check the engine, the registry, port conflicts, exposed databases and data-loss risks",
+		UsageText: "devenv doctor\n   devenv doctor --format json",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			p, perr := a.project(c.Context)
+			if perr != nil {
+				if _, ok := perr.(*compose.ConfigError); !ok || len(a.files) > 0 {
+					return perr
+				}
+				p = nil // outside a project: machine-wide checks only
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			info, engErr := o.Engine.Info(c.Context)
+			findings := o.Doctor(c.Context, p, info, engErr)
+			errs := 0
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			enc := json.NewEncoder(a.stdout)
+			for _, f := range findings {
+				f.Message = mask(f.Message, a.secrets)
+				if f.Level == "error" {
+					errs++
+				}
+				if format == "json" {
+					_ = enc.Encode(f)
+					continue
+				}
+				line := fmt.Sprintf("%s\t%s\t%s", strings.ToUpper(f.Level), f.Check, f.Message)
+				if f.Fix != "" {
+					line += "\n\t\t  fix: " + f.Fix
+				}
+				fmt.Fprintln(tw, line)
+			}
+			tw.Flush()
+			if errs > 0 {
+				return &exitError{code: exitFailed, msg: fmt.Sprintf("doctor found %d error(s)", errs)}
+			}
+			return nil
+		},
+	}
+}
+
+func lsCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "ls",
+		Usage:     "list every project known to the registry or running on the engine",
+		UsageText: "devenv ls\n   devenv ls --format json",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			rows, err := o.Ls(c.Context)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				for _, r := range rows {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSTATUS\tDIRECTORY\tPORTS")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Directory, r.Ports)
+			}
+			return tw.Flush()
+		},
+	}
+}

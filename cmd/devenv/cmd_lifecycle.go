@@ -1,0 +1,141 @@
+package main
+
+import (
+	"time"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/urfave/cli/v2"
+)
+
+func lifecycleCommands(a *app) []*cli.Command {
+	timeoutFlag := &cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "seconds to wait for a container to stop before SIGKILL (default: stop_grace_period or 10)", Value: -1}
+	return []*cli.Command{
+		{
+			Name:      "up",
+			Usage:     "reconcile ports, create or recreate what changed, start in dependency order and wait until healthy",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv up                      # the whole stack, waits until healthy\n   devenv up postgres redis       # these services and their dependencies\n   devenv up --strict-ports       # fail instead of moving a taken port",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "no-wait", Usage: "return once containers are started"},
+				&cli.DurationFlag{Name: "wait-timeout", Value: 2 * time.Minute, Usage: "how long to wait for health"},
+				&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if unchanged"},
+				&cli.BoolFlag{Name: "no-deps", Usage: "do not start linked services"},
+				&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
+				&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull images: missing, never, always"},
+				&cli.BoolFlag{Name: "strict-ports", Usage: "fail (exit 3) instead of moving a requested port that is taken"},
+				&cli.BoolFlag{Name: "publish-all", Usage: "publish ports without a host IP on all interfaces instead of 127.0.0.1"},
+				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+			},
+			Action: func(c *cli.Context) error {
+				pull := c.String("pull")
+				if pull != "missing" && pull != "never" && pull != "always" {
+					return usagef("--pull %q: use missing, never or always", pull)
+				}
+				p, err := a.project(c.Context)
+				if err != nil {
+					return err
+				}
+				rep := a.reporter()
+				o, err := a.orch(rep)
+				if err != nil {
+					rep.Close()
+					return err
+				}
+				res, err := o.Up(c.Context, p, orchestrator.UpOptions{
+					Services: c.Args().Slice(), NoDeps: c.Bool("no-deps"), ForceRecreate: c.Bool("force-recreate"),
+					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait"), WaitTimeout: c.Duration("wait-timeout"),
+					Pull: pull, DryRun: c.Bool("dry-run"),
+					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
+				})
+				rep.Close()
+				if err == nil && c.Bool("dry-run") {
+					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
+				}
+				if err == nil {
+					a.warnEnvDrift(c.Context, o, p)
+				}
+				return err
+			},
+		},
+		{
+			Name:      "down",
+			Usage:     "stop and remove the project's containers and networks; volumes stay unless -v",
+			UsageText: "devenv down        # keeps named volumes and their data\n   devenv down -v     # also removes this project's named volumes",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the project's named volumes (never external ones)"},
+				&cli.BoolFlag{Name: "remove-orphans", Usage: "also remove containers of services not in the file"},
+				timeoutFlag,
+			},
+			Action: func(c *cli.Context) error {
+				p, err := a.project(c.Context)
+				if err != nil {
+					return err
+				}
+				rep := a.reporter()
+				defer rep.Close()
+				o, err := a.orch(rep)
+				if err != nil {
+					return err
+				}
+				return o.Down(c.Context, p, orchestrator.DownOptions{Timeout: timeoutOf(c), Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
+			},
+		},
+		{
+			Name:      "stop",
+			Usage:     "stop services, keeping their containers",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv stop\n   devenv stop electric",
+			Flags:     []cli.Flag{timeoutFlag},
+			Action: func(c *cli.Context) error {
+				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Stop(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeoutOf(c)})
+				})
+			},
+		},
+		{
+			Name:      "start",
+			Usage:     "start existing containers of services",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv start\n   devenv start postgres",
+			Action: func(c *cli.Context) error {
+				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Start(c.Context, a.proj, c.Args().Slice())
+				})
+			},
+		},
+		{
+			Name:      "restart",
+			Usage:     "stop and start services",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv restart redis",
+			Flags:     []cli.Flag{timeoutFlag},
+			Action: func(c *cli.Context) error {
+				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Restart(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeoutOf(c)})
+				})
+			},
+		},
+	}
+}
+
+// withOrch loads the project and builds the orchestrator with progress.
+func (a *app) withOrch(c *cli.Context, fn func(*orchestrator.Orchestrator) error) error {
+	if _, err := a.project(c.Context); err != nil {
+		return err
+	}
+	rep := a.reporter()
+	defer rep.Close()
+	o, err := a.orch(rep)
+	if err != nil {
+		return err
+	}
+	return fn(o)
+}
+
+func timeoutOf(c *cli.Context) *time.Duration {
+	if !c.IsSet("timeout") || c.Int("timeout") < 0 {
+		return nil
+	}
+	d := time.Duration(c.Int("timeout")) * time.Second
+	return &d
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/registry"
+	"github.com/urfave/cli/v2"
+)
+
+func portsCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "ports",
+		Usage:     "the cross-project port map: every project, service, role, host port and who holds it now",
+		UsageText: "devenv ports\n   devenv ports --format markdown\n   devenv ports check\n   devenv ports assign --reassign postgres\n   devenv ports release old-project\n   devenv ports why 5432",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json (one object per line) or markdown"},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json", "markdown")
+			if err != nil {
+				return err
+			}
+			o, err := a.portsOrch()
+			if err != nil {
+				return err
+			}
+			rows, reg, err := o.PortMap(c.Context, format != "markdown")
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "markdown":
+				return orchestrator.WriteMarkdown(a.stdout, reg)
+			case "json":
+				enc := json.NewEncoder(a.stdout)
+				for _, r := range rows {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "PROJECT\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
+			for _, r := range rows {
+				svc := r.Service
+				if r.HostService {
+					svc += " (host)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d/%s\t%d\t%s\n", r.Project, svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
+			}
+			return tw.Flush()
+		},
+		Subcommands: []*cli.Command{
+			{
+				Name:      "check",
+				Usage:     "check all projects: no port claimed twice, no claimed port held by anything else (exit 3 on conflict)",
+				UsageText: "devenv ports check",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+				Action: func(c *cli.Context) error {
+					format, err := formatFlag(c, "table", "json")
+					if err != nil {
+						return err
+					}
+					o, err := a.portsOrch()
+					if err != nil {
+						return err
+					}
+					conflicts, err := o.CheckPorts(c.Context)
+					if err != nil {
+						return err
+					}
+					if format == "json" {
+						enc := json.NewEncoder(a.stdout)
+						for _, cf := range conflicts {
+							if err := enc.Encode(cf); err != nil {
+								return err
+							}
+						}
+					} else if len(conflicts) > 0 {
+						tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+						fmt.Fprintln(tw, "PORT\tCLAIMED BY\tHELD BY")
+						for _, cf := range conflicts {
+							claims, holders := "", ""
+							for i, h := range cf.Claims {
+								if i > 0 {
+									claims += "; "
+								}
+								claims += h.Project + "/" + h.Service
+							}
+							for i, h := range cf.Holders {
+								if i > 0 {
+									holders += "; "
+								}
+								holders += h.String()
+							}
+							if holders == "" {
+								holders = "(claimed twice)"
+							}
+							fmt.Fprintf(tw, "%d/%s\t%s\t%s\n", cf.Port, cf.Protocol, claims, holders)
+						}
+						tw.Flush()
+					} else {
+						fmt.Fprintln(a.stdout, "no port conflicts")
+					}
+					if len(conflicts) > 0 {
+						return &exitError{code: exitConflict, msg: fmt.Sprintf("%d port conflict(s)", len(conflicts))}
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "assign",
+				Usage:     "reserve this project's ports by the allocation rules",
+				ArgsUsage: "[SERVICE...]",
+				UsageText: "devenv ports assign\n   devenv ports assign --reassign postgres   # move postgres to the next free port of its rule",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "reassign", Usage: "move the named services (all without names) by the rules again"},
+					&cli.BoolFlag{Name: "strict-ports", Usage: "fail instead of moving a taken requested port"},
+					&cli.BoolFlag{Name: "adopt", Usage: "keep the ports of a project whose directory moved here"},
+				},
+				Action: func(c *cli.Context) error {
+					p, err := a.project(c.Context)
+					if err != nil {
+						return err
+					}
+					if _, err := p.SelectServices(filterHost(p.X.Host, c.Args().Slice())); err != nil {
+						return err
+					}
+					o, err := a.portsOrch()
+					if err != nil {
+						return err
+					}
+					res, err := o.ReconcilePorts(c.Context, p, orchestrator.PortOptions{Reassign: c.Bool("reassign"), Only: c.Args().Slice(), Strict: c.Bool("strict-ports"), Adopt: c.Bool("adopt")})
+					if err != nil {
+						return err
+					}
+					for _, m := range res.Remaps {
+						fmt.Fprintln(a.stderr, m.String())
+					}
+					tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "SERVICE\tROLE\tTARGET\tHOST PORT")
+					for _, r := range res.Project.Reservations {
+						fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%s\n", r.Service, r.Role, r.Target, r.Port, r.Protocol)
+					}
+					return tw.Flush()
+				},
+			},
+			{
+				Name:      "release",
+				Usage:     "drop a project's reservations (this project without a name)",
+				ArgsUsage: "[PROJECT]",
+				UsageText: "devenv ports release\n   devenv ports release sertantai-auth",
+				Action: func(c *cli.Context) error {
+					name := c.Args().First()
+					if name == "" {
+						p, err := a.project(c.Context)
+						if err != nil {
+							return err
+						}
+						name = p.Name()
+					}
+					o, err := a.portsOrch()
+					if err != nil {
+						return err
+					}
+					found, err := o.ReleasePorts(c.Context, name)
+					if err != nil {
+						return err
+					}
+					if !found {
+						return usagef("project %q has no reservations in %s", name, a.store.Path)
+					}
+					fmt.Fprintf(a.stderr, "released the ports of %s\n", name)
+					return nil
+				},
+			},
+			{
+				Name:      "why",
+				Usage:     "who holds PORT: a registry project, a container, or a host process",
+				ArgsUsage: "PORT",
+				UsageText: "devenv ports why 5432",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+				Action: func(c *cli.Context) error {
+					format, err := formatFlag(c, "table", "json")
+					if err != nil {
+						return err
+					}
+					port, err := strconv.Atoi(c.Args().First())
+					if err != nil || port < 1 || port > 65535 || c.NArg() != 1 {
+						return usagef("ports why: need one port number 1-65535")
+					}
+					o, err := a.portsOrch()
+					if err != nil {
+						return err
+					}
+					holders, err := o.Why(c.Context, port)
+					if err != nil {
+						return err
+					}
+					if format == "json" {
+						enc := json.NewEncoder(a.stdout)
+						for _, h := range holders {
+							if err := enc.Encode(h); err != nil {
+								return err
+							}
+						}
+						return nil
+					}
+					if len(holders) == 0 {
+						fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)
+						return nil
+					}
+					for _, h := range holders {
+						fmt.Fprintf(a.stdout, "%d: %s\n", port, h)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// portsOrch is the orchestrator for port commands (no progress).
+func (a *app) portsOrch() (*orchestrator.Orchestrator, error) {
+	return a.orch(orchestrator.Discard{})
+}
+
+func filterHost[V any](host map[string]V, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if _, ok := host[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+var _ = registry.Version

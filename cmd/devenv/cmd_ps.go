@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/urfave/cli/v2"
+)
+
+// psRow is compose's `ps --format json` object.
+type psRow struct {
+	Command    string      `json:"Command"`
+	CreatedAt  string      `json:"CreatedAt"`
+	ExitCode   int         `json:"ExitCode"`
+	Health     string      `json:"Health"`
+	ID         string      `json:"ID"`
+	Image      string      `json:"Image"`
+	Labels     string      `json:"Labels"`
+	Name       string      `json:"Name"`
+	Names      string      `json:"Names"`
+	Ports      string      `json:"Ports"`
+	Project    string      `json:"Project"`
+	Publishers []publisher `json:"Publishers"`
+	RunningFor string      `json:"RunningFor"`
+	Service    string      `json:"Service"`
+	State      string      `json:"State"`
+	Status     string      `json:"Status"`
+}
+
+type publisher struct {
+	URL           string `json:"URL"`
+	TargetPort    int    `json:"TargetPort"`
+	PublishedPort int    `json:"PublishedPort"`
+	Protocol      string `json:"Protocol"`
+}
+
+func psCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "ps",
+		Usage:     "list the project's containers (and its host services)",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv ps\n   devenv ps -a --format json\n   devenv ps -q postgres",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include stopped containers"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only container IDs"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one compose-style object per line)"},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			res, err := o.Ps(c.Context, p, orchestrator.PsOptions{Services: c.Args().Slice(), All: c.Bool("all")})
+			if err != nil {
+				return err
+			}
+			if c.Bool("quiet") {
+				for _, ct := range res.Containers {
+					fmt.Fprintln(a.stdout, ct.ID)
+				}
+				return nil
+			}
+			if format == "json" {
+				return writePsJSON(a.stdout, res)
+			}
+			return writePsTable(a.stdout, res)
+		},
+	}
+}
+
+func rowOf(ct orchestrator.Container) psRow {
+	r := psRow{
+		ID: ct.ID, Name: ct.Name, Names: ct.Name, Image: ct.Image, Project: ct.Labels[orchestrator.LabelProject],
+		Service: ct.Labels[orchestrator.LabelService], State: ct.State, Status: ct.Status, Health: ct.Health,
+		ExitCode: ct.ExitCode, CreatedAt: ct.Created.Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor: humanSince(ct.Created), Ports: portsText(ct.Ports), Publishers: []publisher{},
+	}
+	var labels []string
+	for k, v := range ct.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	sort.Strings(labels)
+	r.Labels = strings.Join(labels, ",")
+	for _, pb := range ct.Ports {
+		port, _ := strconv.Atoi(pb.HostPort)
+		r.Publishers = append(r.Publishers, publisher{URL: pb.HostIP, TargetPort: pb.Target, PublishedPort: port, Protocol: pb.Protocol})
+	}
+	sort.Slice(r.Publishers, func(i, j int) bool { return r.Publishers[i].TargetPort < r.Publishers[j].TargetPort })
+	return r
+}
+
+func writePsJSON(w io.Writer, res *orchestrator.PsResult) error {
+	enc := json.NewEncoder(w)
+	for _, ct := range res.Containers {
+		if err := enc.Encode(rowOf(ct)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tIMAGE\tSERVICE\tSTATUS\tPORTS")
+	for _, ct := range res.Containers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], ct.Status, portsText(ct.Ports))
+	}
+	for _, h := range res.Host {
+		state := "host: not listening"
+		if h.Listening {
+			state = "host: listening"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, state, h.Port)
+	}
+	return tw.Flush()
+}
+
+// portsText renders bindings like docker: 127.0.0.1:5434->5432/tcp.
+func portsText(ps []orchestrator.PortBinding) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range ps {
+		var s string
+		if p.HostPort == "" {
+			s = fmt.Sprintf("%d/%s", p.Target, p.Protocol)
+		} else {
+			ip := p.HostIP
+			if ip == "::" {
+				ip = "[::]"
+			}
+			s = fmt.Sprintf("%s:%s->%d/%s", ip, p.HostPort, p.Target, p.Protocol)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func humanSince(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+func logsCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "show container logs, prefixed with the container name",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv logs --tail 50 postgres\n   devenv logs -f",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
+			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines from the end, or all"},
+			&cli.BoolFlag{Name: "no-log-prefix", Usage: "do not prefix lines with the container name"},
+		},
+		Action: func(c *cli.Context) error {
+			tail := c.String("tail")
+			if tail != "all" {
+				if n, err := strconv.Atoi(tail); err != nil || n < 0 {
+					return usagef("--tail %q: use a number or all", tail)
+				}
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix")}, a.stdout)
+			if c.Bool("follow") && c.Context.Err() != nil {
+				return nil
+			}
+			return err
+		},
+	}
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// result is one devenv run.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// harness runs devenv in-process in a project directory with its own
+// registry file.
+type harness struct {
+	t        *testing.T
+	dir      string
+	registry string
+	env      []string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, registry: filepath.Join(t.TempDir(), "cfg", "registry.yaml")}
+	h.env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + h.registry, "PWD=" + dir}
+	if v := os.Getenv("DOCKER_HOST"); v != "" {
+		h.env = append(h.env, "DOCKER_HOST="+v)
+	}
+	return h
+}
+
+// write puts a file into the project directory.
+func (h *harness) write(name, content string) string {
+	h.t.Helper()
+	p := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) run(args ...string) result {
+	return h.runCtx(context.Background(), args...)
+}
+
+func (h *harness) runCtx(ctx context.Context, args ...string) result {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	code := run(ctx, append([]string{"devenv"}, args...), h.env, strings.NewReader(""), &out, &errb)
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+func (h *harness) must(args ...string) result {
+	h.t.Helper()
+	r := h.run(args...)
+	if r.code != 0 {
+		h.t.Fatalf("devenv %s: %s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+var projectSeq atomic.Int64
+
+// projectName is unique per test run, so tests never see each other's
+// containers.
+func projectName(t *testing.T) string {
+	return fmt.Sprintf("dvt-%d-%d", os.Getpid()%100000, projectSeq.Add(1))
+}
+
+// cleanupProject removes everything labelled for the project at the end of
+// the test, including volumes.
+func cleanupProject(t *testing.T, c *client.Client, project string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		f := client.Filters{}.Add("label", "com.docker.compose.project="+project)
+		cs, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		for _, ct := range cs.Items {
+			_, _ = c.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		}
+		ns, _ := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+		for _, n := range ns.Items {
+			_, _ = c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+		}
+		vs, _ := c.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+		for _, v := range vs.Items {
+			_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
+		}
+	})
+}
+
+// freePort returns a TCP port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for {
+		p := 20000 + int(projectSeq.Add(1)*7+int64(os.Getpid()%5000))%30000
+		if !listening(p) {
+			return p
+		}
+	}
+}

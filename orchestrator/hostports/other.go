@@ -1,0 +1,9 @@
+//go:build !linux && !darwin
+
+package hostports
+
+import "context"
+
+// listening cannot see sockets on this system; conflicts then surface when
+// the engine binds the port.
+func listening(context.Context, map[int]bool) ([]Socket, error) { return nil, nil }

@@ -1,0 +1,85 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ProjectRow is one project for `ls`.
+type ProjectRow struct {
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Running     int    `json:"running"`
+	Containers  int    `json:"containers"`
+	Directory   string `json:"directory"`
+	ConfigFiles string `json:"config_files"`
+	Ports       string `json:"ports"`
+	Registered  bool   `json:"registered"`
+}
+
+// Ls lists every project known to the registry or found on the engine by
+// compose labels (also those docker compose created).
+func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
+	rows := map[string]*ProjectRow{}
+	get := func(name string) *ProjectRow {
+		r, ok := rows[name]
+		if !ok {
+			r = &ProjectRow{Name: name}
+			rows[name] = r
+		}
+		return r
+	}
+	if reg, err := o.Registry.Load(); err == nil {
+		for _, p := range reg.Projects {
+			if p.Engine != o.EngineKey {
+				continue
+			}
+			r := get(p.Name)
+			r.Registered, r.Directory = true, p.Dir
+			var ports []string
+			for _, res := range p.Reservations {
+				ports = append(ports, strconv.Itoa(res.Port))
+			}
+			r.Ports = strings.Join(ports, ",")
+		}
+	}
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject}, All: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Labels[LabelOneoff] == "True" {
+			continue
+		}
+		r := get(c.Labels[LabelProject])
+		r.Containers++
+		if c.State == "running" {
+			r.Running++
+		}
+		if r.Directory == "" {
+			r.Directory = c.Labels[LabelWorkingDir]
+		}
+		if r.ConfigFiles == "" {
+			r.ConfigFiles = c.Labels[LabelConfigFiles]
+		}
+	}
+	out := make([]ProjectRow, 0, len(rows))
+	for _, r := range rows {
+		switch {
+		case r.Containers == 0:
+			r.Status = "no containers"
+		case r.Running == r.Containers:
+			r.Status = fmt.Sprintf("running(%d)", r.Running)
+		case r.Running == 0:
+			r.Status = fmt.Sprintf("exited(%d)", r.Containers)
+		default:
+			r.Status = fmt.Sprintf("running(%d/%d)", r.Running, r.Containers)
+		}
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

@@ -1,0 +1,83 @@
+package orchestrator
+
+import (
+	"context"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Observed is the project's current state on the engine.
+type Observed struct {
+	Containers []Container
+	Networks   []Network
+	Volumes    []Volume
+	// Images maps normalised image references to local image IDs.
+	Images map[string]string
+	// Foreign are containers that carry a name devenv wants but not this
+	// project's labels.
+	Foreign map[string]Container
+}
+
+// Observe lists the project's containers, networks and volumes by label, and
+// the local images, with one call per kind, in parallel.
+func Observe(ctx context.Context, eng Engine, project string, images bool) (*Observed, error) {
+	o := &Observed{Images: map[string]string{}, Foreign: map[string]Container{}}
+	label := []string{LabelProject + "=" + project}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		cs, err := eng.Containers(gctx, ListFilter{Labels: label, All: true})
+		for _, c := range cs {
+			if c.Labels[LabelOneoff] != "True" {
+				o.Containers = append(o.Containers, c)
+			}
+		}
+		return err
+	})
+	g.Go(func() (err error) { o.Networks, err = eng.Networks(gctx, label); return })
+	g.Go(func() (err error) { o.Volumes, err = eng.Volumes(gctx, label); return })
+	if images {
+		g.Go(func() error {
+			ims, err := eng.Images(gctx)
+			for _, im := range ims {
+				for _, t := range im.Tags {
+					o.Images[NormalizeRef(t)] = im.ID
+				}
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// NormalizeRef makes "postgres", "postgres:latest" and
+// "docker.io/library/postgres:latest" the same key.
+func NormalizeRef(ref string) string {
+	ref = strings.TrimPrefix(ref, "docker.io/")
+	ref = strings.TrimPrefix(ref, "library/")
+	if strings.Contains(ref, "@") {
+		return ref
+	}
+	if i := strings.LastIndex(ref, ":"); i < 0 || i < strings.LastIndex(ref, "/") {
+		ref += ":latest"
+	}
+	return ref
+}
+
+// ServiceContainer returns the service's container, preferring number 1.
+func (o *Observed) ServiceContainer(service string) (Container, bool) {
+	var found Container
+	ok := false
+	for _, c := range o.Containers {
+		if c.Labels[LabelService] != service {
+			continue
+		}
+		if !ok || c.Labels[LabelNumber] == "1" {
+			found, ok = c, true
+		}
+	}
+	return found, ok
+}

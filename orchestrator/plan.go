@@ -1,0 +1,277 @@
+package orchestrator
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+// Action is what a step does.
+type Action string
+
+// The actions of an up plan.
+const (
+	ActCreateNetwork Action = "create network"
+	ActCreateVolume  Action = "create volume"
+	ActPull          Action = "pull"
+	ActCreate        Action = "create"
+	ActRecreate      Action = "recreate"
+	ActStart         Action = "start"
+	ActKeep          Action = "keep"
+	ActRemoveOrphan  Action = "remove orphan"
+	ActWarnOrphan    Action = "orphan"
+)
+
+// Step is one thing to do.
+type Step struct {
+	Action  Action
+	Service string // for container and pull steps
+	Name    string // resource name (container, network, volume, image)
+	Reason  string
+	// Existing is the container a recreate, start or keep step is about.
+	Existing *Container
+}
+
+func (s Step) String() string {
+	var b strings.Builder
+	b.WriteString(string(s.Action))
+	if s.Service != "" {
+		b.WriteString(" " + s.Service)
+		if s.Name != "" && s.Action != ActPull {
+			b.WriteString(" (" + s.Name + ")")
+		}
+		if s.Action == ActPull {
+			b.WriteString(" " + s.Name)
+		}
+	} else if s.Name != "" {
+		b.WriteString(" " + s.Name)
+	}
+	if s.Reason != "" {
+		b.WriteString(": " + s.Reason)
+	}
+	return b.String()
+}
+
+// Plan is the ordered list of steps for one command.
+type Plan struct {
+	Project string
+	Steps   []Step
+}
+
+// String renders one step per line; tests compare it.
+func (p *Plan) String() string {
+	var lines []string
+	for _, s := range p.Steps {
+		lines = append(lines, s.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Services returns the services with a container step, in plan order.
+func (p *Plan) Services() []string {
+	var out []string
+	for _, s := range p.Steps {
+		switch s.Action {
+		case ActCreate, ActRecreate, ActStart, ActKeep:
+			out = append(out, s.Service)
+		}
+	}
+	return out
+}
+
+// Step returns the container step of service.
+func (p *Plan) Step(service string) (Step, bool) {
+	for _, s := range p.Steps {
+		switch s.Action {
+		case ActCreate, ActRecreate, ActStart, ActKeep:
+			if s.Service == service {
+				return s, true
+			}
+		}
+	}
+	return Step{}, false
+}
+
+// PlanOptions shape an up plan.
+type PlanOptions struct {
+	Services      []string // already closed over dependencies
+	ForceRecreate bool
+	RemoveOrphans bool
+	Pull          string // missing (default), never, always
+	// Known are all services of the file, also those behind inactive
+	// profiles: their containers are not orphans.
+	Known []string
+}
+
+// PlanUp is the pure heart of `up`: from the desired model and what the
+// engine has, the steps that converge them. It fails before any step when a
+// container name is taken by a foreign container or an image is missing
+// under --pull never.
+func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
+	p := &Plan{Project: d.Project}
+	haveNet := map[string]bool{}
+	for _, n := range o.Networks {
+		haveNet[n.Name] = true
+	}
+	for _, n := range d.Networks {
+		if n.External || haveNet[n.Spec.Name] || !networkUsed(d, opts.Services, n.Spec.Name) {
+			continue
+		}
+		p.Steps = append(p.Steps, Step{Action: ActCreateNetwork, Name: n.Spec.Name})
+	}
+	haveVol := map[string]bool{}
+	for _, v := range o.Volumes {
+		haveVol[v.Name] = true
+	}
+	for _, v := range d.Volumes {
+		if v.External || haveVol[v.Spec.Name] || !volumeUsed(d, opts.Services, v.Spec.Name) {
+			continue
+		}
+		p.Steps = append(p.Steps, Step{Action: ActCreateVolume, Name: v.Spec.Name})
+	}
+	pulled := map[string]bool{}
+	for _, name := range opts.Services {
+		ds := d.Services[name]
+		ref := NormalizeRef(ds.Spec.Image)
+		policy := opts.Pull
+		if policy == "" {
+			policy = ds.PullPolicy
+		}
+		_, have := o.Images[ref]
+		switch {
+		case pulled[ref]:
+		case policy == "always":
+			p.Steps = append(p.Steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "--pull always"})
+			pulled[ref] = true
+		case !have && policy == "never":
+			return nil, &compose.ConfigError{Key: "services." + name + ".image", Msg: fmt.Sprintf("image %s is not present and --pull never was given", ds.Spec.Image)}
+		case !have:
+			p.Steps = append(p.Steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "not present"})
+			pulled[ref] = true
+		}
+	}
+	for _, name := range opts.Services {
+		ds := d.Services[name]
+		c, ok := o.ServiceContainer(name)
+		if !ok {
+			if f, clash := o.Foreign[ds.Spec.Name]; clash {
+				return nil, &ForeignError{Name: ds.Spec.Name, Service: name, Project: f.Labels[LabelProject]}
+			}
+			p.Steps = append(p.Steps, Step{Action: ActCreate, Service: name, Name: ds.Spec.Name, Reason: "new"})
+			continue
+		}
+		cc := c
+		if reason := recreateReason(ds, c, o, opts.ForceRecreate, pulled); reason != "" {
+			p.Steps = append(p.Steps, Step{Action: ActRecreate, Service: name, Name: ds.Spec.Name, Reason: reason, Existing: &cc})
+			continue
+		}
+		if c.State != "running" {
+			p.Steps = append(p.Steps, Step{Action: ActStart, Service: name, Name: c.Name, Reason: c.State, Existing: &cc})
+			continue
+		}
+		p.Steps = append(p.Steps, Step{Action: ActKeep, Service: name, Name: c.Name, Reason: "up to date", Existing: &cc})
+	}
+	for _, c := range o.Containers {
+		svc := c.Labels[LabelService]
+		if _, ok := d.Services[svc]; ok || slices.Contains(opts.Known, svc) {
+			continue
+		}
+		cc := c
+		if opts.RemoveOrphans {
+			p.Steps = append(p.Steps, Step{Action: ActRemoveOrphan, Service: svc, Name: c.Name, Existing: &cc})
+		} else {
+			p.Steps = append(p.Steps, Step{Action: ActWarnOrphan, Service: svc, Name: c.Name, Reason: "not in the compose file; --remove-orphans removes it", Existing: &cc})
+		}
+	}
+	return p, nil
+}
+
+func recreateReason(ds *DesiredService, c Container, o *Observed, force bool, pulled map[string]bool) string {
+	switch {
+	case force:
+		return "--force-recreate"
+	case c.Name != ds.Spec.Name:
+		return "container name changed"
+	case c.Labels[LabelConfigHash] != ds.Hash:
+		return "configuration changed"
+	case c.Labels[LabelPorts] != "" && c.Labels[LabelPorts] != ds.PortsLabel:
+		return "published ports changed"
+	case pulled[NormalizeRef(ds.Spec.Image)]:
+		return "image pulled"
+	}
+	if id, ok := o.Images[NormalizeRef(ds.Spec.Image)]; ok {
+		have := c.Labels[LabelImage]
+		if have == "" {
+			have = c.ImageID
+		}
+		if have != "" && have != id {
+			return "image changed"
+		}
+	}
+	if !sameMountSources(ds.Spec.Mounts, c.Mounts) {
+		return "mounts changed"
+	}
+	return ""
+}
+
+// sameMountSources compares the named volumes and binds the spec asks for
+// with what the container has; anonymous volumes are ignored.
+func sameMountSources(want []Mount, have []Mount) bool {
+	got := map[string]string{}
+	for _, m := range have {
+		got[m.Target] = m.Source
+	}
+	for _, m := range want {
+		if m.Type == "tmpfs" || (m.Type == "volume" && m.Source == "") {
+			continue
+		}
+		src, ok := got[m.Target]
+		if !ok {
+			return false
+		}
+		if m.Type == "volume" && src != m.Source {
+			return false
+		}
+	}
+	return true
+}
+
+func networkUsed(d *Desired, services []string, name string) bool {
+	for _, s := range services {
+		for _, n := range d.Services[s].Spec.Networks {
+			if n.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func volumeUsed(d *Desired, services []string, name string) bool {
+	for _, s := range services {
+		for _, m := range d.Services[s].Spec.Mounts {
+			if m.Type == "volume" && m.Source == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ForeignError is a container name already taken by a container that is not
+// this project's; devenv leaves it alone.
+type ForeignError struct {
+	Name, Service, Project string
+}
+
+func (e *ForeignError) Error() string {
+	owner := "has no compose labels"
+	if e.Project != "" {
+		owner = "belongs to compose project " + e.Project
+	}
+	return fmt.Sprintf("service %s: container name %q is taken by a container that %s; devenv leaves it alone: remove or rename it, or change container_name", e.Service, e.Name, owner)
+}
+
+func (e *ForeignError) Unwrap() error { return compose.ErrConfig }

@@ -1,0 +1,230 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// PortRow is one reservation in the cross-project port map.
+type PortRow struct {
+	Project     string `json:"project"`
+	Directory   string `json:"directory"`
+	Service     string `json:"service"`
+	Role        string `json:"role"`
+	HostIP      string `json:"host_ip"`
+	Port        int    `json:"port"`
+	Target      int    `json:"target"`
+	Protocol    string `json:"protocol"`
+	HostService bool   `json:"host_service"`
+	Engine      string `json:"engine,omitempty"`
+	// Holder says who holds the port now: "free", the project's own
+	// container, another container, or a process.
+	Holder string `json:"holder"`
+	// Conflict is true when the holder is not the project itself.
+	Conflict bool `json:"conflict"`
+}
+
+// PortMap lists every reservation of every project with its holder now.
+func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *registry.Registry, error) {
+	reg, err := o.Registry.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	var table map[string][]registry.Holder
+	if probe {
+		if _, table, err = o.OccupiedAll(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var rows []PortRow
+	for _, p := range reg.Projects {
+		for _, r := range p.Reservations {
+			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
+				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.Engine, Holder: "free"}
+			if row.HostIP == "" && !r.Host {
+				row.HostIP = "127.0.0.1"
+			}
+			if r.Host {
+				row.HostIP = "127.0.0.1"
+			}
+			if probe && p.Engine == o.EngineKey {
+				var parts []string
+				for _, h := range table[fmt.Sprintf("%d/%s", r.Port, r.Protocol)] {
+					own := (h.Kind == "container" && h.Project == p.Name) || (r.Host && h.Kind == "process")
+					if own {
+						parts = append(parts, ownHolder(h))
+					} else {
+						parts = append(parts, h.String())
+						row.Conflict = true
+					}
+				}
+				if len(parts) > 0 {
+					row.Holder = strings.Join(parts, "; ")
+				}
+			} else if p.Engine != o.EngineKey {
+				row.Holder = "unknown (other engine)"
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows, reg, nil
+}
+
+func ownHolder(h registry.Holder) string {
+	if h.Kind == "container" {
+		return "container " + h.Container
+	}
+	if h.PID > 0 {
+		return fmt.Sprintf("process %d (%s)", h.PID, h.Command)
+	}
+	return "a process"
+}
+
+// CheckPorts finds every conflict across all projects.
+func (o *Orchestrator) CheckPorts(ctx context.Context) ([]registry.Conflict, error) {
+	reg, err := o.Registry.Load()
+	if err != nil {
+		return nil, err
+	}
+	occ, _, err := o.OccupiedAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return registry.Check(reg, occ), nil
+}
+
+// ReleasePorts drops a project's reservations; it reports whether it had any.
+func (o *Orchestrator) ReleasePorts(ctx context.Context, project string) (bool, error) {
+	found := false
+	_, err := o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
+		found = reg.Remove(project, o.EngineKey)
+		return found, nil
+	})
+	return found, err
+}
+
+// Why lists everyone claiming or holding port.
+func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, error) {
+	reg, err := o.Registry.Load()
+	if err != nil {
+		return nil, err
+	}
+	var out []registry.Holder
+	for _, p := range reg.Projects {
+		if p.Engine != o.EngineKey {
+			continue
+		}
+		for _, r := range p.Reservations {
+			if r.Port == port {
+				out = append(out, registry.Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service})
+			}
+		}
+	}
+	_, table, err := o.OccupiedAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, proto := range []string{"tcp", "udp", "sctp"} {
+		out = append(out, table[fmt.Sprintf("%d/%s", port, proto)]...)
+	}
+	return out, nil
+}
+
+// Port answers `port SERVICE PRIVATE_PORT`: the running container's binding,
+// else the registry assignment devenv would publish.
+func (o *Orchestrator) Port(ctx context.Context, p *compose.Project, service string, target int, proto string) (string, error) {
+	if h, ok := p.X.Host[service]; ok && h.Port == target {
+		if reg, err := o.Registry.Load(); err == nil {
+			if rp := reg.Find(p.Name(), o.EngineKey); rp != nil {
+				for _, r := range rp.Reservations {
+					if r.Service == service {
+						return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.Port)), nil
+					}
+				}
+			}
+		}
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port)), nil
+	}
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name(), LabelService + "=" + service}})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		for _, pb := range c.Ports {
+			if pb.Target == target && pb.Protocol == proto && pb.HostPort != "" {
+				ip := pb.HostIP
+				if ip == "" {
+					ip = "0.0.0.0"
+				}
+				return net.JoinHostPort(ip, pb.HostPort), nil
+			}
+		}
+	}
+	res, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return "", err
+	}
+	for _, b := range res.Bindings[service] {
+		if b.Target == target && b.Protocol == proto && b.Port > 0 {
+			ip := b.HostIP
+			if ip == "" {
+				ip = "0.0.0.0"
+			}
+			return net.JoinHostPort(ip, strconv.Itoa(b.Port)), nil
+		}
+	}
+	return "", &compose.ConfigError{File: p.MainFile(), Key: "services." + service + ".ports", Msg: fmt.Sprintf("no published port for %d/%s", target, proto)}
+}
+
+// markdownColumns are the reference document's port map columns, by role.
+var markdownColumns = []struct{ title, role string }{
+	{"Backend", "phoenix"}, {"Frontend", "vite"}, {"DB", "postgres"}, {"Electric", "electric"},
+}
+
+// WriteMarkdown prints the reference document's "Cross-Project Port Map".
+func WriteMarkdown(w io.Writer, reg *registry.Registry) error {
+	var b strings.Builder
+	b.WriteString("| Project | Backend | Frontend | DB | Electric | Stack |\n")
+	b.WriteString("|---------|---------|----------|-----|----------|-------|\n")
+	projects := append([]*registry.Project(nil), reg.Projects...)
+	sort.Slice(projects, func(i, j int) bool { return projects[i].Name < projects[j].Name })
+	for _, p := range projects {
+		cells := []string{"**" + p.Name + "**"}
+		for _, col := range markdownColumns {
+			var ports []string
+			for _, r := range p.Reservations {
+				if r.Role == col.role {
+					ports = append(ports, strconv.Itoa(r.Port))
+				}
+			}
+			if len(ports) == 0 {
+				cells = append(cells, "N/A")
+			} else {
+				cells = append(cells, strings.Join(ports, ", "))
+			}
+		}
+		stack := p.Stack
+		if stack == "" {
+			stack = "N/A"
+		}
+		cells = append(cells, stack)
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// IsParseError tells whether err is an unreadable registry.
+func IsParseError(err error) bool {
+	var pe *registry.ParseError
+	return errors.As(err, &pe)
+}

@@ -1,0 +1,214 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// PortOptions shape port reconciliation.
+type PortOptions struct {
+	Strict     bool
+	Reassign   bool
+	Only       []string
+	Adopt      bool
+	PublishAll bool
+	// DryRun computes bindings from the registry without locking, probing
+	// or writing (config, port).
+	DryRun bool
+}
+
+// PortResult is the outcome of reconciling a project's ports.
+type PortResult struct {
+	Bindings Bindings
+	Remaps   []registry.Remap
+	Project  *registry.Project
+	Warnings []string
+}
+
+// databaseRoles are warned about when published on all interfaces.
+var databaseRoles = []string{"postgres", "mysql", "mongo", "redis", "electric", "elasticsearch", "memcached", "rabbitmq", "minio"}
+
+// IsDatabaseRole reports whether a role holds data worth protecting.
+func IsDatabaseRole(role string) bool { return slices.Contains(databaseRoles, role) }
+
+func toRegistryRequests(reqs []compose.PortRequest) []registry.PortRequest {
+	out := make([]registry.PortRequest, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, registry.PortRequest{Service: r.Service, Role: r.Role, Target: r.Target, HostIP: r.HostIP,
+			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host})
+	}
+	return out
+}
+
+// ReconcilePorts makes the registry hold an assignment for every port the
+// project publishes and returns the bindings to create containers with.
+func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, opts PortOptions) (*PortResult, error) {
+	reqs, err := p.PortRequests()
+	if err != nil {
+		return nil, err
+	}
+	req := registry.Request{
+		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Stack: p.X.Stack, Ports: toRegistryRequests(reqs),
+		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,
+	}
+	dirExists := o.DirExists
+	if dirExists == nil {
+		dirExists = func(d string) bool { _, err := os.Stat(d); return err == nil }
+	}
+	var result registry.Result
+	if opts.DryRun {
+		reg, err := o.Registry.Load()
+		if err != nil {
+			var pe *registry.ParseError
+			if !errors.As(err, &pe) {
+				return nil, err
+			}
+			reg = registry.New() // read-only commands still work
+		}
+		result, err = registry.Reconcile(reg, req, nil, dirExists)
+		if err != nil {
+			var de *registry.DirError
+			if !errors.As(err, &de) {
+				return nil, err
+			}
+			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}
+		}
+	} else {
+		occupied, err := o.Occupied(ctx, p.Name(), reqs)
+		if err != nil {
+			return nil, err
+		}
+		_, err = o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
+			r, err := registry.Reconcile(reg, req, occupied, dirExists)
+			result = r
+			return r.Changed, err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	res := &PortResult{Bindings: Bindings{}, Remaps: result.Remaps, Project: result.Project}
+	assigned := map[string]int{}
+	for _, r := range result.Project.Reservations {
+		assigned[fmt.Sprintf("%s/%d/%s", r.Service, r.Target, r.Protocol)] = r.Port
+	}
+	for _, r := range reqs {
+		if r.Host {
+			continue
+		}
+		b := Binding{Service: r.Service, Target: r.Target, Protocol: r.Protocol, HostIP: r.HostIP, Port: r.Port, PortEnd: r.PortEnd}
+		if r.PortEnd == 0 && r.Port > 0 {
+			if port, ok := assigned[r.Key()]; ok {
+				b.Port = port
+			}
+		}
+		all := r.AllInterfaces || opts.PublishAll
+		if b.HostIP == "" && !all {
+			b.HostIP = "127.0.0.1"
+		}
+		if (b.HostIP == "" || b.HostIP == "0.0.0.0" || b.HostIP == "::") && IsDatabaseRole(r.Role) {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("service %s (%s) publishes port %d on all interfaces: anyone on your network can reach it", r.Service, r.Role, b.Port))
+		}
+		res.Bindings[r.Service] = append(res.Bindings[r.Service], b)
+	}
+	return res, nil
+}
+
+// Occupied returns who holds each port now, outside the registry: the
+// engine's containers (any project, not only devenv's) and host processes.
+// Containers of project itself are left out.
+func (o *Orchestrator) Occupied(ctx context.Context, project string, reqs []compose.PortRequest) (registry.Occupied, error) {
+	table, err := o.holders(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(port int, proto string) []registry.Holder {
+		var out []registry.Holder
+		for _, h := range table[fmt.Sprintf("%d/%s", port, proto)] {
+			if h.Kind == "container" && h.Project == project && project != "" {
+				continue
+			}
+			if h.Kind == "own-proxy" {
+				continue
+			}
+			out = append(out, h)
+		}
+		return out
+	}, nil
+}
+
+// holders lists every holder of every port: one container list and one
+// socket scan.
+func (o *Orchestrator) holders(ctx context.Context, ports map[int]bool) (map[string][]registry.Holder, error) {
+	table := map[string][]registry.Holder{}
+	cs, err := o.Engine.Containers(ctx, ListFilter{})
+	if err != nil {
+		return nil, err
+	}
+	published := map[string]bool{}
+	for _, c := range cs {
+		seen := map[string]bool{}
+		for _, pb := range c.Ports {
+			if pb.HostPort == "" {
+				continue
+			}
+			key := pb.HostPort + "/" + pb.Protocol
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			published[key] = true
+			table[key] = append(table[key], registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]})
+		}
+	}
+	if o.Probe == nil {
+		return table, nil
+	}
+	socks, err := o.Probe(ctx, ports)
+	if err != nil {
+		return table, nil
+	}
+	seen := map[string]bool{}
+	for _, s := range socks {
+		key := fmt.Sprintf("%d/%s", s.Port, s.Protocol)
+		if published[key] && (s.PID == 0 || isEngineProxy(s.Command)) {
+			continue // the container holds it, through the engine's proxy
+		}
+		if seen[key+fmt.Sprint(s.PID)] {
+			continue
+		}
+		seen[key+fmt.Sprint(s.PID)] = true
+		table[key] = append(table[key], registry.Holder{Kind: "process", PID: s.PID, Command: s.Command})
+	}
+	return table, nil
+}
+
+func isEngineProxy(cmd string) bool {
+	return strings.HasPrefix(cmd, "docker-proxy") || strings.HasPrefix(cmd, "rootlesskit") ||
+		strings.HasPrefix(cmd, "com.docker") || strings.HasPrefix(cmd, "dockerd") || strings.HasPrefix(cmd, "vpnkit")
+}
+
+// OccupiedAll is the holder lookup for `ports check` and `ports`: one table
+// for the local engine; remote engines' ports are only known from their
+// containers, which are not listed here.
+func (o *Orchestrator) OccupiedAll(ctx context.Context) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
+	table, err := o.holders(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(engine string) registry.Occupied {
+		if engine != o.EngineKey {
+			return nil
+		}
+		return func(port int, proto string) []registry.Holder {
+			return table[fmt.Sprintf("%d/%s", port, proto)]
+		}
+	}, table, nil
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# A small stand-in for the official image's entrypoint: honours
+# POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB on first start.
+set -eu
+: "${POSTGRES_USER:=postgres}"
+: "${POSTGRES_DB:=$POSTGRES_USER}"
+if [ "${1:-postgres}" != postgres ]; then exec "$@"; fi
+mkdir -p "$PGDATA" /var/run/postgresql
+chown postgres:postgres "$PGDATA" /var/run/postgresql
+chmod 700 "$PGDATA"
+as_pg() { runuser -u postgres -- "$@"; }
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pwfile=$(mktemp)
+  printf '%s\n' "${POSTGRES_PASSWORD:-}" >"$pwfile"
+  chown postgres "$pwfile"
+  auth=scram-sha-256
+  if [ -z "${POSTGRES_PASSWORD:-}" ]; then auth=trust; fi
+  as_pg initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust --auth-host="$auth" >/dev/null
+  rm -f "$pwfile"
+  echo "host all all all $auth" >>"$PGDATA/pg_hba.conf"
+  echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
+  if [ "$POSTGRES_DB" != postgres ]; then
+    as_pg pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+    as_pg psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
+    as_pg pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  fi
+  echo "entrypoint: initialised $PGDATA"
+fi
+shift || true
+exec runuser -u postgres -- postgres -D "$PGDATA" "$@"
