@@ -78,6 +78,13 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 			files = []string{f}
 		}
 	}
+	if len(files) == 0 && env["COMPOSE_FILE"] != "" {
+		sep := env["COMPOSE_PATH_SEPARATOR"]
+		if sep == "" {
+			sep = string(os.PathListSeparator)
+		}
+		files = strings.Split(env["COMPOSE_FILE"], sep)
+	}
 	for i, f := range files {
 		if f != "-" {
 			files[i] = absFrom(start, f)
@@ -224,11 +231,52 @@ func wrapLoadErr(files []string, err error) error {
 	key := ""
 	if m := keyInMsg.FindString(msg); m != "" {
 		key = strings.TrimRight(m, ".")
+	} else if m := serviceInMsg.FindStringSubmatch(msg); m != nil {
+		key = "services." + m[1]
+	}
+	if key == "" && portErr.MatchString(msg) {
+		if f, k := locatePortError(files); k != "" {
+			file, key = f, k
+		}
 	}
 	if key != "" && strings.HasPrefix(msg, key) {
 		msg = strings.TrimLeft(strings.TrimPrefix(msg, key), " :")
 	}
 	return &ConfigError{File: file, Key: key, Msg: msg, Err: err}
+}
+
+var (
+	serviceInMsg = regexp.MustCompile(`service "([^"]+)"`)
+	portErr      = regexp.MustCompile(`(?i)invalid (hostPort|containerPort|proto|port)|port`)
+)
+
+// locatePortError finds the first short-syntax port entry that does not
+// parse, to name its service and index.
+func locatePortError(files []string) (string, string) {
+	for _, f := range files {
+		raw, err := readRaw(f)
+		if err != nil {
+			continue
+		}
+		services, _ := raw["services"].(map[string]any)
+		for _, name := range sortedKeys(services) {
+			svc, _ := services[name].(map[string]any)
+			ports, _ := svc["ports"].([]any)
+			for i, p := range ports {
+				text := fmt.Sprint(p)
+				if strings.Contains(text, "$") {
+					continue
+				}
+				if _, ok := p.(map[string]any); ok {
+					continue
+				}
+				if _, err := types.ParsePortConfig(text); err != nil {
+					return f, fmt.Sprintf("services.%s.ports[%d]", name, i)
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)

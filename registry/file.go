@@ -165,6 +165,13 @@ func (s *Store) Update(ctx context.Context, change func(*Registry) (bool, error)
 		return nil, err
 	}
 	defer unlock()
+	// Under the lock, a temporary file can only be left by a writer that
+	// died mid-write.
+	if stale, _ := filepath.Glob(filepath.Join(dir, "."+filepath.Base(s.Path)+".tmp-*")); len(stale) > 0 {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 	reg, err := s.Load()
 	if err != nil {
 		return nil, err

@@ -109,13 +109,7 @@ func (r *Registry) sort() {
 		return r.Projects[i].Name < r.Projects[j].Name
 	})
 	for _, p := range r.Projects {
-		sort.SliceStable(p.Reservations, func(i, j int) bool {
-			a, b := p.Reservations[i], p.Reservations[j]
-			if a.Service != b.Service {
-				return a.Service < b.Service
-			}
-			return a.Target < b.Target
-		})
+		sortReservations(p)
 	}
 }
 

@@ -251,6 +251,7 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 		taken[portKey{port, pr.Protocol}] = pr.Service
 		proj.Reservations = append(proj.Reservations, Reservation{Service: pr.Service, Role: pr.Role, Target: pr.Target, HostIP: pr.HostIP, Port: port, Protocol: pr.Protocol, Host: pr.Host})
 	}
+	sortReservations(proj)
 	res.Project = proj
 	res.Changed = existing == nil || !sameProject(existing, proj)
 	if res.Changed {
@@ -263,6 +264,16 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 		res.Project = reg.Find(req.Project, req.Engine)
 	}
 	return res, nil
+}
+
+func sortReservations(p *Project) {
+	sort.SliceStable(p.Reservations, func(i, j int) bool {
+		a, b := p.Reservations[i], p.Reservations[j]
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.Target < b.Target
+	})
 }
 
 func reqKey(pr PortRequest) string {
