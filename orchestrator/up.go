@@ -191,6 +191,9 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if err := o.labelImages(ctx, d, services); err != nil {
+		return err
+	}
 	for _, s := range plan.Steps {
 		var err error
 		switch s.Action {
@@ -224,6 +227,26 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 		}
 	}
 	return o.startAll(ctx, d, plan, services, opts)
+}
+
+// labelImages records each image's ID in com.docker.compose.image, as
+// compose does, so either tool sees when an image changed.
+func (o *Orchestrator) labelImages(ctx context.Context, d *Desired, services []string) error {
+	ids := map[string]string{}
+	for _, name := range services {
+		ds := d.Services[name]
+		id, ok := ids[ds.Spec.Image]
+		if !ok {
+			im, err := o.Engine.ImageInspect(ctx, ds.Spec.Image)
+			if err != nil {
+				return fmt.Errorf("service %s: image %s: %w", name, ds.Spec.Image, err)
+			}
+			id = im.ID
+			ids[ds.Spec.Image] = id
+		}
+		ds.Spec.Labels[LabelImage] = id
+	}
+	return nil
 }
 
 func (o *Orchestrator) startAll(ctx context.Context, d *Desired, plan *Plan, services []string, opts UpOptions) error {

@@ -1,0 +1,287 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+const planFile = `name: demo
+services:
+  db:
+    image: postgres:15
+    ports: ["5434:5432"]
+    volumes: [pgdata:/var/lib/postgresql/data]
+  api:
+    image: demo/api:dev
+    ports: ["4000:4000"]
+    depends_on:
+      db: {condition: service_healthy}
+  worker:
+    image: demo/api:dev
+    container_name: demo_worker
+volumes:
+  pgdata:
+`
+
+func loadPlanProject(t *testing.T, content string) *compose.Project {
+	t.Helper()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "docker-compose.dev.yml")
+	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func desired(t *testing.T, p *compose.Project) *Desired {
+	t.Helper()
+	b := Bindings{}
+	reqs, _ := p.PortRequests()
+	for _, r := range reqs {
+		b[r.Service] = append(b[r.Service], Binding{Service: r.Service, Target: r.Target, Protocol: r.Protocol, HostIP: "127.0.0.1", Port: r.Port})
+	}
+	d, err := BuildDesired(p, b, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// observedFrom pretends the engine has the desired containers running.
+func observedFrom(d *Desired, images map[string]string) *Observed {
+	o := &Observed{Images: images, Foreign: map[string]Container{}}
+	for name, ds := range d.Services {
+		labels := map[string]string{}
+		for k, v := range ds.Spec.Labels {
+			labels[k] = v
+		}
+		labels[LabelImage] = images[NormalizeRef(ds.Spec.Image)]
+		var mounts []Mount
+		for _, m := range ds.Spec.Mounts {
+			mounts = append(mounts, m)
+		}
+		o.Containers = append(o.Containers, Container{ID: "id-" + name, Name: ds.Spec.Name, Labels: labels, State: "running", Mounts: mounts})
+	}
+	for _, n := range d.Networks {
+		o.Networks = append(o.Networks, Network{Name: n.Spec.Name})
+	}
+	for _, v := range d.Volumes {
+		o.Volumes = append(o.Volumes, Volume{Name: v.Spec.Name})
+	}
+	return o
+}
+
+var images = map[string]string{"postgres:15": "sha256:pg", "demo/api:dev": "sha256:api"}
+
+func TestPlanUp(t *testing.T) {
+	p := loadPlanProject(t, planFile)
+	d := desired(t, p)
+	all := Closure(d, p.Model.ServiceNames(), false)
+	cases := []struct {
+		name    string
+		observe func() *Observed
+		opts    PlanOptions
+		want    string
+		err     string
+	}{
+		{"fresh", func() *Observed { return &Observed{Images: images, Foreign: map[string]Container{}} }, PlanOptions{}, `create network demo_default
+create volume demo_pgdata
+create api (demo-api-1): new
+create db (demo-db-1): new
+create worker (demo_worker): new`, ""},
+		{"missing image is pulled", func() *Observed {
+			return &Observed{Images: map[string]string{"postgres:15": "sha256:pg"}, Foreign: map[string]Container{}}
+		}, PlanOptions{}, `create network demo_default
+create volume demo_pgdata
+pull api demo/api:dev: not present
+create api (demo-api-1): new
+create db (demo-db-1): new
+create worker (demo_worker): new`, ""},
+		{"missing image with --pull never", func() *Observed {
+			return &Observed{Images: map[string]string{"postgres:15": "sha256:pg"}, Foreign: map[string]Container{}}
+		}, PlanOptions{Pull: "never"}, "", "image demo/api:dev is not present"},
+		{"unchanged", func() *Observed { return observedFrom(d, images) }, PlanOptions{}, `keep api (demo-api-1): up to date
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date`, ""},
+		{"stopped container starts", func() *Observed {
+			o := observedFrom(d, images)
+			for i := range o.Containers {
+				if o.Containers[i].Labels[LabelService] == "db" {
+					o.Containers[i].State = "exited"
+				}
+			}
+			return o
+		}, PlanOptions{}, `keep api (demo-api-1): up to date
+start db (demo-db-1): exited
+keep worker (demo_worker): up to date`, ""},
+		{"changed config recreates one", func() *Observed {
+			o := observedFrom(d, images)
+			for i := range o.Containers {
+				if o.Containers[i].Labels[LabelService] == "api" {
+					o.Containers[i].Labels[LabelConfigHash] = "old"
+				}
+			}
+			return o
+		}, PlanOptions{}, `recreate api (demo-api-1): configuration changed
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date`, ""},
+		{"new image recreates", func() *Observed {
+			o := observedFrom(d, map[string]string{"postgres:15": "sha256:pg", "demo/api:dev": "sha256:old"})
+			o.Images = images
+			return o
+		}, PlanOptions{}, `recreate api (demo-api-1): image changed
+keep db (demo-db-1): up to date
+recreate worker (demo_worker): image changed`, ""},
+		{"remapped port recreates", func() *Observed {
+			o := observedFrom(d, images)
+			for i := range o.Containers {
+				if o.Containers[i].Labels[LabelService] == "db" {
+					o.Containers[i].Labels[LabelPorts] = "127.0.0.1:5432:5432/tcp"
+				}
+			}
+			return o
+		}, PlanOptions{}, `keep api (demo-api-1): up to date
+recreate db (demo-db-1): published ports changed
+keep worker (demo_worker): up to date`, ""},
+		{"compose-made container without devenv's ports label is kept", func() *Observed {
+			o := observedFrom(d, images)
+			for i := range o.Containers {
+				delete(o.Containers[i].Labels, LabelPorts)
+			}
+			return o
+		}, PlanOptions{}, `keep api (demo-api-1): up to date
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date`, ""},
+		{"force recreate", func() *Observed { return observedFrom(d, images) }, PlanOptions{ForceRecreate: true}, `recreate api (demo-api-1): --force-recreate
+recreate db (demo-db-1): --force-recreate
+recreate worker (demo_worker): --force-recreate`, ""},
+		{"orphan warned", func() *Observed {
+			o := observedFrom(d, images)
+			o.Containers = append(o.Containers, Container{ID: "x", Name: "demo-old-1", Labels: map[string]string{LabelService: "old", LabelProject: "demo"}})
+			return o
+		}, PlanOptions{}, `keep api (demo-api-1): up to date
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date
+orphan old (demo-old-1): not in the compose file; --remove-orphans removes it`, ""},
+		{"orphan removed", func() *Observed {
+			o := observedFrom(d, images)
+			o.Containers = append(o.Containers, Container{ID: "x", Name: "demo-old-1", Labels: map[string]string{LabelService: "old", LabelProject: "demo"}})
+			return o
+		}, PlanOptions{RemoveOrphans: true}, `keep api (demo-api-1): up to date
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date
+remove orphan old (demo-old-1)`, ""},
+		{"foreign container name", func() *Observed {
+			o := &Observed{Images: images, Foreign: map[string]Container{"demo_worker": {Name: "demo_worker"}}}
+			return o
+		}, PlanOptions{}, "", `container name "demo_worker" is taken by a container that has no compose labels`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := c.opts
+			opts.Services = all
+			plan, err := PlanUp(d, c.observe(), opts)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, compose.ErrConfig) {
+					t.Fatalf("got %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.String(); got != c.want {
+				t.Fatalf("plan:\n%s\nwant:\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDesiredLabelsAndNames(t *testing.T) {
+	p := loadPlanProject(t, planFile)
+	d := desired(t, p)
+	api := d.Services["api"].Spec
+	for k, want := range map[string]string{
+		LabelProject: "demo", LabelService: "api", LabelNumber: "1", LabelOneoff: "False",
+		LabelDependsOn: "db:service_healthy:false", LabelWorkingDir: p.Dir(), LabelConfigFiles: p.Files[0],
+		LabelPorts: "127.0.0.1:4000:4000/tcp",
+	} {
+		if api.Labels[k] != want {
+			t.Errorf("label %s = %q, want %q", k, api.Labels[k], want)
+		}
+	}
+	if api.Name != "demo-api-1" || d.Services["worker"].Spec.Name != "demo_worker" {
+		t.Errorf("names: %s %s", api.Name, d.Services["worker"].Spec.Name)
+	}
+	if len(api.Networks) != 1 || api.Networks[0].Name != "demo_default" || api.Networks[0].Aliases[0] != "api" {
+		t.Errorf("networks: %+v", api.Networks)
+	}
+	if m := d.Services["db"].Spec.Mounts; len(m) != 1 || m[0].Source != "demo_pgdata" {
+		t.Errorf("mounts: %+v", m)
+	}
+	if got := Closure(d, []string{"api"}, false); strings.Join(got, ",") != "api,db" {
+		t.Errorf("closure: %v", got)
+	}
+	if got := Closure(d, []string{"api"}, true); strings.Join(got, ",") != "api" {
+		t.Errorf("closure --no-deps: %v", got)
+	}
+}
+
+func TestCarryAnonymous(t *testing.T) {
+	anon := strings.Repeat("a", 64)
+	got := carryAnonymous(
+		[]Mount{{Type: "volume", Source: "demo_data", Target: "/data"}, {Type: "volume", Target: "/cache"}},
+		[]Mount{{Type: "volume", Source: "demo_data", Target: "/data"}, {Type: "volume", Source: anon, Target: "/cache"}, {Type: "volume", Source: strings.Repeat("b", 64), Target: "/var/lib/x"}},
+	)
+	var s []string
+	for _, m := range got {
+		s = append(s, m.Source+":"+m.Target)
+	}
+	want := "demo_data:/data," + anon + ":/cache," + strings.Repeat("b", 64) + ":/var/lib/x"
+	if strings.Join(s, ",") != want {
+		t.Fatalf("got %s", strings.Join(s, ","))
+	}
+}
+
+func TestHealthCommand(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"CMD", "pg_isready", "-U", "x"}, "pg_isready -U x"},
+		{[]string{"CMD-SHELL", "redis-cli ping"}, "/bin/sh -c redis-cli ping"},
+		{[]string{"NONE"}, ""},
+	} {
+		if got := strings.Join(HealthCommand(c.in), " "); got != c.want {
+			t.Errorf("%v: %q", c.in, got)
+		}
+	}
+}
+
+func BenchmarkPlanUp(b *testing.B) {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), []byte(planFile), 0o644)
+	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bind := Bindings{}
+	d, _ := BuildDesired(p, bind, "bench")
+	o := observedFrom(d, images)
+	services := Closure(d, p.Model.ServiceNames(), false)
+	for b.Loop() {
+		if _, err := PlanUp(d, o, PlanOptions{Services: services}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
