@@ -20,10 +20,10 @@ const (
 
 // EnvFile is one env file with the values devenv wants in it.
 type EnvFile struct {
-	Path   string     `json:"path"` // relative to the project directory
+	Path   string      `json:"path"` // relative to the project directory
 	Vars   [][2]string `json:"-"`
-	Drift  []string   `json:"drift,omitempty"`
-	Exists bool       `json:"exists"`
+	Drift  []string    `json:"drift,omitempty"`
+	Exists bool        `json:"exists"`
 }
 
 // ErrUnsafePath is an env file devenv refuses to write.

@@ -87,9 +87,12 @@ func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services 
 			r := base
 			r.Check, r.Status, r.Detail = "container", c.Health, "engine healthcheck"
 			if c.Health == "starting" {
-				r.Status = StatusStarting
+				// The engine has not probed yet: run its test now.
+				id := c.ID
+				jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return o.probeNow(ctx, id) }})
+			} else {
+				jobs = append(jobs, job{row: r})
 			}
-			jobs = append(jobs, job{row: r})
 		}
 		addr := func(target int) string {
 			for _, pb := range c.Ports {
@@ -196,6 +199,26 @@ func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services 
 		return rows[i].Service < rows[j].Service
 	})
 	return rows, nil
+}
+
+// probeNow runs a container's healthcheck test once, for a container the
+// engine has not probed yet.
+func (o *Orchestrator) probeNow(ctx context.Context, id string) (string, string) {
+	d, err := o.Engine.Inspect(ctx, id)
+	if err != nil {
+		return StatusUnhealthy, err.Error()
+	}
+	if d.Health == "healthy" || d.Healthcheck == nil {
+		return d.Health, "engine healthcheck"
+	}
+	res, err := o.probe(ctx, id, d.Healthcheck)
+	switch {
+	case err != nil:
+		return StatusStarting, "healthcheck: " + shortErr(err)
+	case res.ExitCode == 0:
+		return StatusHealthy, "healthcheck passed (run by devenv; the engine has not probed yet)"
+	}
+	return StatusStarting, "healthcheck: " + oneLine(res.Output)
 }
 
 func envValue(env map[string]*string, key string) string {

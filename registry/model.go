@@ -11,9 +11,9 @@ const Version = 1
 
 // Registry is the whole file.
 type Registry struct {
-	Version  int              `yaml:"version"`
-	Rules    map[string]Rule  `yaml:"rules,omitempty"`
-	Projects []*Project       `yaml:"projects,omitempty"`
+	Version  int             `yaml:"version"`
+	Rules    map[string]Rule `yaml:"rules,omitempty"`
+	Projects []*Project      `yaml:"projects,omitempty"`
 }
 
 // Rule says where a role's ports are allocated from.

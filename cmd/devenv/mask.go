@@ -9,20 +9,31 @@ import (
 )
 
 var (
-	secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
-	urlCreds   = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)([^@/\s]+)(@)`)
+	secretName   = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
+	secretAssign = regexp.MustCompile(`(?i)(\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*\s*[=:]\s*)([^\s,;"']+)`)
+	urlCreds     = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)([^@/\s]+)(@)`)
 )
 
 // secretValues collects the values of environment variables that look like
 // secrets, and passwords inside URLs, so they are never printed.
 func secretValues(p *compose.Project) []string {
+	// A password that is also a name in the project ("postgres") would hide
+	// the name everywhere; such values are masked only as KEY=value.
+	names := map[string]bool{p.Name(): true}
+	for name, svc := range p.Model.Services {
+		names[name] = true
+		names[svc.ContainerName] = true
+		for _, part := range strings.FieldsFunc(svc.Image, func(r rune) bool { return r == '/' || r == ':' || r == '@' }) {
+			names[part] = true
+		}
+	}
 	var out []string
 	for _, svc := range p.Model.Services {
 		for k, v := range svc.Environment {
 			if v == nil || len(*v) < 3 {
 				continue
 			}
-			if secretName.MatchString(k) {
+			if secretName.MatchString(k) && !names[*v] {
 				out = append(out, *v)
 			}
 			for _, m := range urlCreds.FindAllStringSubmatch(*v, -1) {
@@ -41,5 +52,6 @@ func mask(s string, secrets []string) string {
 	for _, v := range secrets {
 		s = strings.ReplaceAll(s, v, "****")
 	}
-	return urlCreds.ReplaceAllString(s, "${1}****${3}")
+	s = urlCreds.ReplaceAllString(s, "${1}****${3}")
+	return secretAssign.ReplaceAllString(s, "${1}****")
 }

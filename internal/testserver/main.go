@@ -41,7 +41,16 @@ func main() {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	if d, err := time.ParseDuration(os.Getenv("START_DELAY")); err == nil {
 		fmt.Println("testserver: slow start", d)
-		time.Sleep(d)
+		select {
+		case <-time.After(d):
+		case sig := <-sigs:
+			if sig == syscall.SIGTERM && os.Getenv("IGNORE_SIGTERM") != "" {
+				time.Sleep(d)
+			} else {
+				fmt.Println("testserver: stopping on", sig)
+				return
+			}
+		}
 	}
 	ports := os.Getenv("LISTEN")
 	if ports == "" {

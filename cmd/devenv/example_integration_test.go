@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// exampleHarness copies the example project, unchanged, into a temporary
+// directory and runs it with its own registry.
+func exampleHarness(t *testing.T) (*harness, *client.Client) {
+	t.Helper()
+	c := testbed.Engine(t)
+	testbed.ServerImage(t) // tags electricsql/electric:latest
+	testbed.RequireImages(t, "postgres:15", "redis:7", "electricsql/electric:latest")
+	h := newHarness(t)
+	h.write("docker-compose.dev.yml", mustRead(t, filepath.Join(testbed.Root(), "examples", "enforcement", "docker-compose.dev.yml")))
+	cleanupProject(t, c, "sertantai-enforcement")
+	for _, p := range []int{4002, 5173, 5434, 3001, 6380} {
+		if listening(p) {
+			t.Fatalf("port %d is busy on this machine; the example needs it", p)
+		}
+	}
+	return h, c
+}
+
+func healthRows(t *testing.T, r result) map[string]orchestrator.HealthRow {
+	t.Helper()
+	rows := map[string]orchestrator.HealthRow{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row orchestrator.HealthRow
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("health json %q: %v", line, err)
+		}
+		rows[row.Service+"/"+row.Check] = row
+	}
+	return rows
+}
+
+func TestIntegrationExampleStack(t *testing.T) {
+	h, c := exampleHarness(t)
+	r := h.must("up")
+	if !strings.Contains(r.stderr, "frontend/.env is out of date") {
+		t.Errorf("up should warn about the unwritten env file:\n%s", r.stderr)
+	}
+
+	// Published on 127.0.0.1 only.
+	r = h.must("port", "postgres", "5432")
+	if strings.TrimSpace(r.stdout) != "127.0.0.1:5434" {
+		t.Fatalf("port postgres 5432 = %q", r.stdout)
+	}
+
+	// health: containers healthy, host services down while nothing listens.
+	r = h.run("health", "--format", "json")
+	if r.code != 1 {
+		t.Fatalf("health must exit 1 while backend and frontend are down:\n%s", r)
+	}
+	rows := healthRows(t, r)
+	for key, want := range map[string]string{
+		"postgres/postgres": "healthy", "postgres/container": "healthy", "redis/redis": "healthy",
+		"electric/http": "healthy", "backend/http": "down", "frontend/http": "down",
+	} {
+		if rows[key].Status != want {
+			t.Errorf("%s: %q, want %q (%s)", key, rows[key].Status, want, rows[key].Detail)
+		}
+	}
+	if rows["backend/http"].Kind != "host" || rows["postgres/postgres"].Kind != "container" {
+		t.Errorf("kinds: %+v", rows)
+	}
+	// A backend listening on 4002 turns healthy.
+	ln, err := net.Listen("tcp", "127.0.0.1:4002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "phoenix") })}
+	go srv.Serve(ln)
+	defer srv.Close()
+	r = h.run("health", "--format", "json", "backend")
+	if r.code != 0 || healthRows(t, r)["backend/http"].Status != "healthy" {
+		t.Fatalf("backend should be healthy:\n%s", r)
+	}
+
+	// env: writes the frontend .env, keeps user lines, 0600 under umask 000.
+	old := syscall.Umask(0)
+	h.write("frontend/.env.keep", "")
+	os.Remove(filepath.Join(h.dir, "frontend/.env.keep"))
+	r = h.must("env")
+	syscall.Umask(old)
+	envPath := filepath.Join(h.dir, "frontend", ".env")
+	content := mustRead(t, envPath)
+	for _, want := range []string{"PUBLIC_API_URL=http://localhost:4002", "PUBLIC_ELECTRIC_URL=http://localhost:3001", "PUBLIC_ENV=development"} {
+		if !strings.Contains(content, want) {
+			t.Errorf(".env lacks %q:\n%s", want, content)
+		}
+	}
+	if st, _ := os.Stat(envPath); st.Mode().Perm() != 0o600 {
+		t.Errorf(".env mode %o, want 600", st.Mode().Perm())
+	}
+	os.WriteFile(envPath, []byte("# mine\nMY_FLAG=1\n"+content+"LATER=2\n"), 0o600)
+	if r := h.run("env", "--check"); r.code != 0 {
+		t.Fatalf("env --check after env: %s", r)
+	}
+	h.must("env")
+	content = mustRead(t, envPath)
+	if !strings.HasPrefix(content, "# mine\nMY_FLAG=1\n") || !strings.Contains(content, "LATER=2") || strings.Count(content, "PUBLIC_API_URL") != 1 {
+		t.Fatalf("user lines not kept:\n%s", content)
+	}
+	r = h.must("env", "--format", "shell")
+	if !strings.Contains(r.stdout, "export PUBLIC_ELECTRIC_URL='http://localhost:3001'") {
+		t.Errorf("env --format shell:\n%s", r.stdout)
+	}
+
+	// doctor: the stack itself is fine apart from host services.
+	r = h.run("doctor")
+	if !strings.Contains(r.stdout, "engine") || !strings.Contains(r.stdout, "registry") {
+		t.Fatalf("doctor:\n%s", r)
+	}
+
+	// ls lists the project, and one made with compose labels only.
+	other := projectName(t)
+	cleanupProject(t, c, other)
+	ct, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{Name: other + "-web-1", Config: &container.Config{
+		Image: testbed.ServerImage(t), Labels: map[string]string{"com.docker.compose.project": other, "com.docker.compose.service": "web",
+			"com.docker.compose.project.working_dir": "/somewhere/" + other, "com.docker.compose.oneoff": "False"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ContainerStart(context.Background(), ct.ID, client.ContainerStartOptions{})
+	r = h.must("ls", "--format", "json")
+	if !strings.Contains(r.stdout, `"name":"sertantai-enforcement","status":"running(3)"`) || !strings.Contains(r.stdout, `"name":"`+other+`","status":"running(1)"`) || !strings.Contains(r.stdout, "/somewhere/"+other) {
+		t.Fatalf("ls:\n%s", r.stdout)
+	}
+
+	// ports markdown shows the project's row.
+	r = h.must("ports", "--format", "markdown")
+	if !strings.Contains(r.stdout, "| **sertantai-enforcement** | 4002 | 5173 | 5434 | 3001 | Ash + ElectricSQL + SvelteKit |") {
+		t.Fatalf("markdown:\n%s", r.stdout)
+	}
+	h.must("down")
+}
+
+func TestIntegrationEnvRefusesSymlinks(t *testing.T) {
+	h := newHarness(t)
+	testbed.Engine(t)
+	h.write("docker-compose.dev.yml", `name: envsym
+x-devenv:
+  host:
+    api: {port: 4555}
+  env_files:
+    web/.env:
+      API: "http://localhost:{api}"
+    link/.env:
+      API: "http://localhost:{api}"
+services: {}
+`)
+	outside := t.TempDir()
+	os.MkdirAll(filepath.Join(h.dir, "web"), 0o755)
+	target := filepath.Join(outside, "victim")
+	os.WriteFile(target, []byte("untouched\n"), 0o644)
+	os.Symlink(target, filepath.Join(h.dir, "web", ".env"))
+	r := h.run("env")
+	if r.code != 2 || !strings.Contains(r.stderr, "symlink") {
+		t.Fatalf("want exit 2 refusing the symlink:\n%s", r)
+	}
+	if mustRead(t, target) != "untouched\n" {
+		t.Fatal("wrote through a symlink")
+	}
+	// A directory symlink pointing outside the project is refused too.
+	os.Remove(filepath.Join(h.dir, "web", ".env"))
+	os.Symlink(outside, filepath.Join(h.dir, "link"))
+	r = h.run("env")
+	if r.code != 2 || !strings.Contains(r.stderr, "outside the project") {
+		t.Fatalf("want exit 2 for a directory outside the project:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(outside, ".env")); err == nil {
+		t.Fatal("wrote outside the project")
+	}
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+func TestIntegrationNeverHealthyFailsWithinTimeout(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  sick:
+    image: %s
+    environment: {UNHEALTHY: "1"}
+    healthcheck:
+      test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
+      interval: 1s
+      retries: 100
+`, project, image))
+	start := time.Now()
+	r := h.run("up", "--wait-timeout", "3s")
+	if r.code != 1 {
+		t.Fatalf("want exit 1:\n%s", r)
+	}
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Fatalf("took %s with --wait-timeout 3s", elapsed)
+	}
+	for _, want := range []string{"service sick", "did not become healthy", "HTTP 500", "last log lines of sick"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestIntegrationExitAtOnceReportsCodeAndLogs(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  crash:
+    image: %s
+    environment: {EXIT_CODE: "3"}
+`, project, image))
+	r := h.run("up")
+	if r.code != 1 {
+		t.Fatalf("want exit 1:\n%s", r)
+	}
+	for _, want := range []string{"service crash exited", "exit code 3", "testserver: exiting at once with code 3"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestIntegrationForeignContainerNameLeftAlone(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	name := project + "_taken"
+	created, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{Name: name, Config: &container.Config{Image: image}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  a:
+    image: %s
+  b:
+    image: %s
+    container_name: %s
+`, project, image, image, name))
+	r := h.run("up")
+	if r.code != 2 || !strings.Contains(r.stderr, name) || !strings.Contains(r.stderr, "leaves it alone") {
+		t.Fatalf("want exit 2 naming %s:\n%s", name, r)
+	}
+	if ids := containerIDs(t, c, project); len(ids) != 0 {
+		t.Fatalf("containers were created before the clash was found: %v", ids)
+	}
+	ins, err := c.ContainerInspect(context.Background(), created.ID, client.ContainerInspectOptions{})
+	if err != nil || ins.Container.Name != "/"+name {
+		t.Fatalf("foreign container changed: %v %v", err, ins.Container.Name)
+	}
+	h.must("down")
+	if _, err := c.ContainerInspect(context.Background(), created.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Fatalf("down removed the foreign container: %v", err)
+	}
+}
+
+func TestIntegrationStopTimeoutKills(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  stubborn:
+    image: %s
+    environment: {IGNORE_SIGTERM: "1"}
+`, project, image))
+	h.must("up")
+	r := h.must("down", "-t", "1", "--progress", "plain")
+	if !strings.Contains(r.stderr, "Killed") || !strings.Contains(r.stderr, project+"-stubborn-1") || !strings.Contains(r.stderr, "SIGKILL") {
+		t.Fatalf("down must say which container was killed:\n%s", r)
+	}
+}
+
+// TestIntegrationInterruptedUp sends SIGINT to a real devenv process in the
+// middle of up: exit 130, no unlabelled container, and the next up converges.
+func TestIntegrationInterruptedUp(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  slow:
+    image: %s
+    environment: {START_DELAY: 30s}
+    healthcheck:
+      test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
+      interval: 1s
+  after:
+    image: %s
+    depends_on:
+      slow: {condition: service_healthy}
+`, project, image, image))
+	bin := buildDevenv(t)
+	cmd := exec.Command(bin, "up", "--progress", "plain")
+	cmd.Dir = h.dir
+	cmd.Env = h.env
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), "Waiting for health") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130, got %v\n%s", err, errb.String())
+	}
+	all, _ := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("name", project)})
+	for _, ct := range all.Items {
+		if ct.Labels["com.docker.compose.project"] != project {
+			t.Fatalf("unlabelled container left: %v", ct.Names)
+		}
+	}
+	// The next up converges (with a fast start now).
+	h.write("docker-compose.dev.yml", strings.Replace(mustRead(t, h.dir+"/docker-compose.dev.yml"), "30s", "10ms", 1))
+	h.must("up")
+	if ids := containerIDs(t, c, project); len(ids) != 2 {
+		t.Fatalf("second up did not converge: %v", ids)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var devenvBin string
+
+// buildDevenv builds the devenv binary once per test run.
+func buildDevenv(t *testing.T) string {
+	t.Helper()
+	if devenvBin != "" {
+		return devenvBin
+	}
+	dir, err := os.MkdirTemp("", "devenv-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := dir + "/devenv"
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/devenv")
+	cmd.Dir = testbed.Root()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build devenv: %v\n%s", err, out)
+	}
+	devenvBin = bin
+	return bin
+}
