@@ -19,9 +19,12 @@ type PortOptions struct {
 	Only       []string
 	Adopt      bool
 	PublishAll bool
-	// DryRun computes bindings from the registry without locking, probing
-	// or writing (config, port).
+	// DryRun computes bindings from the registry without locking or
+	// writing (config, port, and up's first pass).
 	DryRun bool
+	// Probe makes a DryRun also look at who holds ports now, so it fails
+	// exactly as the real reconcile would.
+	Probe bool
 }
 
 // PortResult is the outcome of reconciling a project's ports.
@@ -67,15 +70,21 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		reg, err := o.Registry.Load()
 		if err != nil {
 			var pe *registry.ParseError
-			if !errors.As(err, &pe) {
+			if opts.Probe || !errors.As(err, &pe) {
 				return nil, err
 			}
 			reg = registry.New() // read-only commands still work
 		}
-		result, err = registry.Reconcile(reg, req, nil, dirExists)
+		var occupied registry.Occupied
+		if opts.Probe {
+			if occupied, err = o.Occupied(ctx, p.Name(), reqs); err != nil {
+				return nil, err
+			}
+		}
+		result, err = registry.Reconcile(reg, req, occupied, dirExists)
 		if err != nil {
 			var de *registry.DirError
-			if !errors.As(err, &de) {
+			if opts.Probe || !errors.As(err, &de) {
 				return nil, err
 			}
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}

@@ -80,30 +80,15 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if _, err := o.Engine.Info(ctx); err != nil {
 		return nil, err
 	}
-	ports, err := o.ReconcilePorts(ctx, p, withDry(opts.Ports, opts.DryRun))
+	// First pass: reconcile without writing, plan, and find every conflict,
+	// bad input and missing image before anything changes.
+	preview := opts.Ports
+	preview.DryRun, preview.Probe = true, true
+	ports, err := o.ReconcilePorts(ctx, p, preview)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range ports.Remaps {
-		o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
-	}
-	for _, w := range ports.Warnings {
-		o.warn("", w)
-	}
-	d, err := BuildDesired(p, ports.Bindings, o.Version)
-	if err != nil {
-		return nil, err
-	}
-	services := Closure(d, selected, opts.NoDeps)
-	obs, err := Observe(ctx, o.Engine, d.Project, true)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.findForeign(ctx, d, obs, services); err != nil {
-		return nil, err
-	}
-	known := append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...)
-	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known})
+	d, services, plan, err := o.planUp(ctx, p, ports, selected, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -111,15 +96,64 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if opts.DryRun {
 		return res, nil
 	}
+	if err := o.pull(ctx, plan); err != nil {
+		return res, err
+	}
+	// Now reserve for real, under the registry lock. Another devenv may
+	// have taken a port since the first pass; then plan again.
+	committed, err := o.ReconcilePorts(ctx, p, opts.Ports)
+	if err != nil {
+		return res, err
+	}
+	if !sameBindings(ports.Bindings, committed.Bindings) {
+		if d, services, plan, err = o.planUp(ctx, p, committed, selected, opts); err != nil {
+			return res, err
+		}
+	}
+	res.Ports, res.Plan = committed, plan
+	for _, m := range committed.Remaps {
+		o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
+	}
+	for _, w := range committed.Warnings {
+		o.warn("", w)
+	}
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-func withDry(p PortOptions, dry bool) PortOptions {
-	p.DryRun = p.DryRun || dry
-	return p
+func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *PortResult, selected []string, opts UpOptions) (*Desired, []string, *Plan, error) {
+	d, err := BuildDesired(p, ports.Bindings, o.Version)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	services := Closure(d, selected, opts.NoDeps)
+	obs, err := Observe(ctx, o.Engine, d.Project, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := o.findForeign(ctx, d, obs, services); err != nil {
+		return nil, nil, nil, err
+	}
+	known := append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...)
+	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return d, services, plan, nil
+}
+
+func sameBindings(a, b Bindings) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if portsLabel(v) != portsLabel(b[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // findForeign records containers that hold a name devenv is about to use
@@ -172,8 +206,8 @@ func (s *serviceState) failed() error {
 	return s.err
 }
 
-func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, services []string, opts UpOptions) error {
-	// Pulls first: a failed pull must leave nothing created.
+// pull fetches the plan's images; a failed pull leaves nothing created.
+func (o *Orchestrator) pull(ctx context.Context, plan *Plan) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, s := range plan.Steps {
 		if s.Action != ActPull {
@@ -188,9 +222,10 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
+	return g.Wait()
+}
+
+func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, services []string, opts UpOptions) error {
 	if err := o.labelImages(ctx, d, services); err != nil {
 		return err
 	}

@@ -70,6 +70,14 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// UnsafeError is a registry file devenv refuses to write: a symlink, another
+// user's file, or one others can write.
+type UnsafeError struct {
+	File, Reason string
+}
+
+func (e *UnsafeError) Error() string { return fmt.Sprintf("registry %s %s", e.File, e.Reason) }
+
 // LockError is a lock that stayed held past the timeout.
 type LockError struct {
 	File string

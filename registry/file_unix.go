@@ -17,13 +17,13 @@ func checkWritable(path string) error {
 		return nil
 	}
 	if st.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("registry %s is a symlink; refusing to write through it", path)
+		return &UnsafeError{File: path, Reason: "is a symlink; refusing to write through it"}
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
-		return fmt.Errorf("registry %s is owned by uid %d, not you (uid %d); refusing to write it", path, sys.Uid, os.Geteuid())
+		return &UnsafeError{File: path, Reason: fmt.Sprintf("is owned by uid %d, not you (uid %d); refusing to write it", sys.Uid, os.Geteuid())}
 	}
 	if st.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("registry %s is writable by group or others (mode %04o); run chmod 600 %s", path, st.Mode().Perm(), path)
+		return &UnsafeError{File: path, Reason: fmt.Sprintf("is writable by group or others (mode %04o); run chmod 600 %s", st.Mode().Perm(), path)}
 	}
 	return nil
 }

@@ -52,6 +52,7 @@ func exitCode(ctx context.Context, err error) int {
 	var ue *usageError
 	var pe *registry.ParseError
 	var de *registry.DirError
+	var ue2 *registry.UnsafeError
 	switch {
 	case err == nil:
 		return exitOK
@@ -63,7 +64,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitEngine
 	case errors.Is(err, registry.ErrConflict):
 		return exitConflict
-	case errors.As(err, &ue), errors.Is(err, compose.ErrConfig), errors.As(err, &pe), errors.As(err, &de):
+	case errors.As(err, &ue), errors.Is(err, compose.ErrConfig), errors.As(err, &pe), errors.As(err, &de), errors.As(err, &ue2):
 		return exitUsage
 	}
 	return exitFailed

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -152,8 +153,8 @@ services:
 	cmd := exec.Command(bin, "up", "--progress", "plain")
 	cmd.Dir = h.dir
 	cmd.Env = h.env
-	var errb strings.Builder
-	cmd.Stderr = &errb
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +179,24 @@ services:
 	if ids := containerIDs(t, c, project); len(ids) != 2 {
 		t.Fatalf("second up did not converge: %v", ids)
 	}
+}
+
+// syncBuffer is a buffer a child process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func mustRead(t *testing.T, p string) string {

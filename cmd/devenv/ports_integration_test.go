@@ -161,7 +161,7 @@ func TestIntegrationContainerOfOtherProjectHoldsPort(t *testing.T) {
 	port := freePort(t)
 	pb, _ := network.ParsePort("8080/tcp")
 	ct, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{Name: other + "-db-1",
-		Config: &container.Config{Image: image, Labels: map[string]string{"com.docker.compose.project": other, "com.docker.compose.service": "db"}, ExposedPorts: network.PortSet{pb: {}}},
+		Config:     &container.Config{Image: image, Labels: map[string]string{"com.docker.compose.project": other, "com.docker.compose.service": "db"}, ExposedPorts: network.PortSet{pb: {}}},
 		HostConfig: &container.HostConfig{PortBindings: network.PortMap{pb: []network.PortBinding{{HostPort: strconv.Itoa(port)}}}}})
 	if err != nil {
 		t.Fatal(err)
