@@ -31,6 +31,9 @@ type Options struct {
 	WorkingDir string
 	// Environ is the process environment as KEY=VALUE pairs.
 	Environ []string
+	// SkipSchema skips compose's JSON-schema validation (about 15 ms), for
+	// read-only commands that only need names and ports.
+	SkipSchema bool
 }
 
 // Project is a loaded compose project plus devenv's typed extension values.
@@ -108,6 +111,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		cli.WithName(o.ProjectName),
 		cli.WithResolvedPaths(true),
 		cli.WithoutUnnecessaryResources,
+		cli.WithLoadOptions(func(lo *loader.Options) { lo.SkipValidation = o.SkipSchema }),
 	)
 	if err != nil {
 		return nil, wrapLoadErr(files, err)

@@ -168,3 +168,26 @@ func hashable(s types.ServiceConfig) types.ServiceConfig {
 	s.Build, s.PullPolicy, s.Scale, s.DependsOn, s.Profiles = nil, "", nil, nil, nil
 	return s
 }
+
+func BenchmarkLoadExample(b *testing.B) {
+	abs, _ := filepath.Abs("../examples/enforcement/docker-compose.dev.yml")
+	for b.Loop() {
+		if _, err := Load(b.Context(), Options{Files: []string{abs}, WorkingDir: filepath.Dir(abs), Environ: []string{"PATH=/usr/bin"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkServiceHash(b *testing.B) {
+	abs, _ := filepath.Abs("../examples/enforcement/docker-compose.dev.yml")
+	p, err := Load(b.Context(), Options{Files: []string{abs}, WorkingDir: filepath.Dir(abs), Environ: []string{"PATH=/usr/bin"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := p.Model.Services["postgres"]
+	for b.Loop() {
+		if _, err := ServiceHash(svc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

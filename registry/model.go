@@ -11,17 +11,17 @@ const Version = 1
 
 // Registry is the whole file.
 type Registry struct {
-	Version  int             `yaml:"version"`
-	Rules    map[string]Rule `yaml:"rules,omitempty"`
-	Projects []*Project      `yaml:"projects,omitempty"`
+	Version  int             `yaml:"version" json:"version"`
+	Rules    map[string]Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Projects []*Project      `yaml:"projects,omitempty" json:"projects,omitempty"`
 }
 
 // Rule says where a role's ports are allocated from.
 type Rule struct {
-	Start int `yaml:"start"`
-	End   int `yaml:"end,omitempty"` // inclusive; 0 means Start+999
+	Start int `yaml:"start" json:"start"`
+	End   int `yaml:"end,omitempty" json:"end,omitempty"` // inclusive; 0 means Start+999
 	// Description is shown in docs and `ports` output only.
-	Description string `yaml:"description,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 }
 
 // Last is the rule's last usable port.
@@ -37,23 +37,23 @@ func (r Rule) Last() int {
 
 // Project is one compose project (or host-only project) with its ports.
 type Project struct {
-	Name string `yaml:"name"`
-	Dir  string `yaml:"directory"`
+	Name string `yaml:"name" json:"name"`
+	Dir  string `yaml:"directory" json:"directory"`
 	// Engine is the engine endpoint for remote engines; "" is the local one.
-	Engine       string        `yaml:"engine,omitempty"`
-	Stack        string        `yaml:"stack,omitempty"`
-	Reservations []Reservation `yaml:"reservations,omitempty"`
+	Engine       string        `yaml:"engine,omitempty" json:"engine,omitempty"`
+	Stack        string        `yaml:"stack,omitempty" json:"stack,omitempty"`
+	Reservations []Reservation `yaml:"reservations,omitempty" json:"reservations,omitempty"`
 }
 
 // Reservation is one host port owned by a project's service.
 type Reservation struct {
-	Service  string `yaml:"service"`
-	Role     string `yaml:"role"`
-	Target   int    `yaml:"target"`
-	HostIP   string `yaml:"host_ip,omitempty"`
-	Port     int    `yaml:"port"`
-	Protocol string `yaml:"protocol"`
-	Host     bool   `yaml:"host_service,omitempty"`
+	Service  string `yaml:"service" json:"service"`
+	Role     string `yaml:"role" json:"role"`
+	Target   int    `yaml:"target" json:"target"`
+	HostIP   string `yaml:"host_ip,omitempty" json:"host_ip,omitempty"`
+	Port     int    `yaml:"port" json:"port"`
+	Protocol string `yaml:"protocol" json:"protocol"`
+	Host     bool   `yaml:"host_service,omitempty" json:"host_service,omitempty"`
 }
 
 // DefaultRules are the reference document's allocation rules.

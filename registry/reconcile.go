@@ -337,11 +337,16 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 		claims []Holder
 		host   []bool
 	}
-	sets := map[string]*claimSet{}
-	var order []string
+	type setKey struct {
+		engine string
+		port   int
+		proto  string
+	}
+	sets := map[setKey]*claimSet{}
+	var order []setKey
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
-			k := fmt.Sprintf("%s|%d|%s", p.Engine, r.Port, r.Protocol)
+			k := setKey{p.Engine, r.Port, r.Protocol}
 			cs, ok := sets[k]
 			if !ok {
 				cs = &claimSet{engine: p.Engine, key: portKey{r.Port, r.Protocol}}

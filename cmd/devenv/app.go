@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,8 @@ func (e env) list() []string {
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// rawStdout is stdout without buffering, for streams such as logs -f.
+	rawStdout io.Writer
 	env            env
 	dir            string
 
@@ -104,6 +107,8 @@ type app struct {
 	store    *registry.Store
 	proj     *compose.Project
 	secrets  []string
+	// fastLoad skips compose's schema validation for read-only commands.
+	fastLoad bool
 }
 
 func (a *app) readGlobals(c *cli.Context) {
@@ -127,6 +132,7 @@ func (a *app) project(ctx context.Context) (*compose.Project, error) {
 	p, err := compose.Load(ctx, compose.Options{
 		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
 		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
+		SkipSchema: a.fastLoad,
 	})
 	if err != nil {
 		return nil, err
@@ -211,7 +217,9 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 			wd = d
 		}
 	}
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, env: e, dir: wd}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	defer out.Flush()
+	a := &app{stdin: stdin, stdout: out, rawStdout: stdout, stderr: stderr, env: e, dir: wd}
 	defer a.close()
 	logrus.SetOutput(stderr)
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})

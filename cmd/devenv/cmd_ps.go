@@ -57,6 +57,7 @@ func psCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
+			a.fastLoad = true
 			p, err := a.project(c.Context)
 			if err != nil {
 				return err
@@ -185,6 +186,7 @@ func logsCommand(a *app) *cli.Command {
 					return usagef("--tail %q: use a number or all", tail)
 				}
 			}
+			a.fastLoad = true
 			p, err := a.project(c.Context)
 			if err != nil {
 				return err
@@ -193,7 +195,10 @@ func logsCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix")}, a.stdout)
+			if f, ok := a.stdout.(interface{ Flush() error }); ok {
+				_ = f.Flush()
+			}
+			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix")}, a.rawStdout)
 			if c.Bool("follow") && c.Context.Err() != nil {
 				return nil
 			}

@@ -37,7 +37,7 @@ func secretValues(p *compose.Project) []string {
 				out = append(out, *v)
 			}
 			for _, m := range urlCreds.FindAllStringSubmatch(*v, -1) {
-				if len(m[2]) >= 3 {
+				if len(m[2]) >= 3 && !names[m[2]] {
 					out = append(out, m[2])
 				}
 			}
