@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -184,8 +183,7 @@ func (r *ttyRenderer) draw() {
 	}
 	lines := append([]string(nil), r.notes...)
 	r.notes = nil
-	keys := append([]string(nil), r.order...)
-	sort.SliceStable(keys, func(i, j int) bool { return false })
+	keys := r.order
 	for _, k := range keys {
 		e := r.last[k]
 		elapsed := e.Time.Sub(r.start[k])

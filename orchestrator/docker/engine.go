@@ -394,7 +394,11 @@ func (e *Engine) Start(ctx context.Context, id string) error {
 // Stop sends signal, waits timeout, then SIGKILL.
 func (e *Engine) Stop(ctx context.Context, id, signal string, timeout time.Duration) (bool, error) {
 	if signal == "" {
+		// The image's STOPSIGNAL (postgres uses SIGINT for a fast shutdown).
 		signal = "SIGTERM"
+		if ins, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{}); err == nil && ins.Container.Config != nil && ins.Container.Config.StopSignal != "" {
+			signal = ins.Container.Config.StopSignal
+		}
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
