@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+)
+
+func TestNormalizeArgs(t *testing.T) {
+	app := newApp(&app{})
+	cases := []struct{ in, want string }{
+		{"devenv up", "devenv up"},
+		{"devenv -f x.yml up", "devenv -f x.yml up"},
+		{"devenv up -f x.yml", "devenv -f x.yml up"},
+		{"devenv up db --no-wait -p proj", "devenv -p proj up --no-wait -- db"},
+		{"devenv up --wait-timeout 5s db redis", "devenv up --wait-timeout 5s -- db redis"},
+		{"devenv logs -f db", "devenv logs -f -- db"},
+		{"devenv logs --file x.yml -f", "devenv --file x.yml logs -f"},
+		{"devenv ports why 5432 --format json", "devenv ports why --format json -- 5432"},
+		{"devenv ports assign -f a.yml --reassign db", "devenv -f a.yml ports assign --reassign -- db"},
+		{"devenv --registry r.yaml ports check", "devenv --registry r.yaml ports check"},
+		{"devenv down -v -t 3 --env-file=.env.dev", "devenv --env-file=.env.dev down -v -t 3"},
+		{"devenv nosuch -f x", "devenv nosuch -f x"},
+	}
+	for _, c := range cases {
+		got := strings.Join(normalizeArgs(app, strings.Fields(c.in)), " ")
+		if got != c.want {
+			t.Errorf("%q → %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestGlobalFlagsBeforeAndAfterMeanTheSame(t *testing.T) {
+	h := newHarness(t)
+	h.write("a.yml", "name: from-a\nservices:\n  web:\n    image: alpine:3.20\n    ports: [\"8123:80\"]\n")
+	before := h.run("-f", "a.yml", "config", "--format", "json")
+	after := h.run("config", "--format", "json", "-f", "a.yml")
+	if before.code != 0 || before.stdout != after.stdout || !strings.Contains(before.stdout, `"name": "from-a"`) {
+		t.Fatalf("before:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func TestHelpHasAnExampleForEveryCommand(t *testing.T) {
+	a := &app{}
+	for _, c := range newApp(a).Commands {
+		if !strings.Contains(c.UsageText, "devenv "+c.Name) {
+			t.Errorf("%s: no example in its help", c.Name)
+		}
+		for _, s := range c.Subcommands {
+			if !strings.Contains(s.UsageText, "devenv "+c.Name+" "+s.Name) {
+				t.Errorf("%s %s: no example in its help", c.Name, s.Name)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"devenv", "up", "--help"}, nil, nil, &out, &out); code != 0 || !strings.Contains(out.String(), "--strict-ports") {
+		t.Fatalf("up --help: %d\n%s", code, out.String())
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	if got := exitCode(context.Background(), nil); got != 0 {
+		t.Errorf("nil: %d", got)
+	}
+	if got := exitCode(context.Background(), orchestrator.ErrEngineUnreachable); got != 4 {
+		t.Errorf("engine: %d", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := exitCode(ctx, context.Canceled); got != 130 {
+		t.Errorf("interrupted: %d", got)
+	}
+	if got := exitCode(context.Background(), usagef("x")); got != 2 {
+		t.Errorf("usage: %d", got)
+	}
+}
+
+func TestPlainAndJSONProgress(t *testing.T) {
+	var buf bytes.Buffer
+	secrets := []string{"hunter2-secret"}
+	p := &plainRenderer{w: &buf, secrets: &secrets}
+	p.Event(orchestrator.Event{Service: "db", Name: "demo-db-1", Status: "Started"})
+	p.Event(orchestrator.Event{Service: "db", Status: "Warning", Detail: "password hunter2-secret", Level: orchestrator.Warn})
+	if got := buf.String(); got != "db (demo-db-1) Started\ndb Warning password ****\n" {
+		t.Fatalf("plain:\n%q", got)
+	}
+	buf.Reset()
+	j := &jsonRenderer{w: &buf, secrets: &secrets}
+	j.Event(orchestrator.Event{Service: "db", Status: "Healthy"})
+	if !strings.Contains(buf.String(), `"service":"db","status":"Healthy","level":"info"`) {
+		t.Fatalf("json: %s", buf.String())
+	}
+	// NO_COLOR and non-terminals get no escape codes.
+	a := &app{stderr: &buf, env: env{"NO_COLOR": "1"}, progress: "auto"}
+	if _, ok := a.reporter().(*plainRenderer); !ok {
+		t.Fatal("a buffer must get the plain renderer")
+	}
+}
