@@ -91,8 +91,8 @@ type app struct {
 	stdout, stderr io.Writer
 	// rawStdout is stdout without buffering, for streams such as logs -f.
 	rawStdout io.Writer
-	env            env
-	dir            string
+	env       env
+	dir       string
 
 	files       []string
 	projectName string
