@@ -138,9 +138,7 @@ func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Bindin
 			spec.Env = append(spec.Env, k+"="+*v)
 		}
 	}
-	for _, h := range svc.ExtraHosts.AsList(":") {
-		spec.ExtraHosts = append(spec.ExtraHosts, h)
-	}
+	spec.ExtraHosts = append(spec.ExtraHosts, svc.ExtraHosts.AsList(":")...)
 	if len(svc.Sysctls) > 0 {
 		spec.Sysctls = map[string]string(svc.Sysctls)
 	}

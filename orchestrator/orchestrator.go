@@ -24,7 +24,6 @@ type Orchestrator struct {
 	Version string
 	// DirExists is replaceable in tests.
 	DirExists func(string) bool
-	now       func() time.Time
 }
 
 func (o *Orchestrator) emit(e Event) {

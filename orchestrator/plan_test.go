@@ -66,10 +66,7 @@ func observedFrom(d *Desired, images map[string]string) *Observed {
 			labels[k] = v
 		}
 		labels[LabelImage] = images[NormalizeRef(ds.Spec.Image)]
-		var mounts []Mount
-		for _, m := range ds.Spec.Mounts {
-			mounts = append(mounts, m)
-		}
+		mounts := append([]Mount(nil), ds.Spec.Mounts...)
 		o.Containers = append(o.Containers, Container{ID: "id-" + name, Name: ds.Spec.Name, Labels: labels, State: "running", Mounts: mounts})
 	}
 	for _, n := range d.Networks {

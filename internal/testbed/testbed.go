@@ -50,7 +50,7 @@ func Engine(t testing.TB) *client.Client {
 			engineErr = err
 			return
 		}
-		c, err := client.New(client.WithHost(ep.Host), client.WithAPIVersionNegotiation())
+		c, err := client.New(client.WithHost(ep.Host))
 		if err != nil {
 			engineErr = err
 			return

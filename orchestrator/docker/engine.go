@@ -36,7 +36,8 @@ var _ orchestrator.Engine = (*Engine)(nil)
 // New connects lazily: nothing is sent until the first call. The API version
 // is negotiated with the engine, never pinned.
 func New(ep Endpoint) (*Engine, error) {
-	opts := []client.Opt{client.WithAPIVersionNegotiation(), client.WithUserAgent("devenv")}
+	// The client negotiates the API version with the engine on first use.
+	opts := []client.Opt{client.WithUserAgent("devenv")}
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		dial, err := sshDialer(ep.Host)
 		if err != nil {
