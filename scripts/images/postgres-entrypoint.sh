@@ -27,4 +27,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "entrypoint: initialised $PGDATA"
 fi
 shift || true
-exec runuser -u postgres -- postgres -D "$PGDATA" "$@"
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" "$@"
