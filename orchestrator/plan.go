@@ -20,6 +20,7 @@ const (
 	ActRecreate      Action = "recreate"
 	ActStart         Action = "start"
 	ActKeep          Action = "keep"
+	ActRestart       Action = "restart"
 	ActRemoveOrphan  Action = "remove orphan"
 	ActWarnOrphan    Action = "orphan"
 )

@@ -66,6 +66,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		dirExists = func(d string) bool { _, err := os.Stat(d); return err == nil }
 	}
 	var result registry.Result
+	publishAll := false
 	if opts.DryRun {
 		reg, err := o.Registry.Load()
 		if err != nil {
@@ -81,6 +82,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 				return nil, err
 			}
 		}
+		publishAll = reg.Publish == "all"
 		result, err = registry.Reconcile(reg, req, occupied, dirExists)
 		if err != nil {
 			var de *registry.DirError
@@ -97,6 +99,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		_, err = o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
 			r, err := registry.Reconcile(reg, req, occupied, dirExists)
 			result = r
+			publishAll = reg.Publish == "all"
 			return r.Changed, err
 		})
 		if err != nil {
@@ -118,7 +121,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 				b.Port = port
 			}
 		}
-		all := r.AllInterfaces || opts.PublishAll
+		all := r.AllInterfaces || opts.PublishAll || publishAll
 		if b.HostIP == "" && !all {
 			b.HostIP = "127.0.0.1"
 		}

@@ -384,6 +384,19 @@ func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *P
 		return err
 	}
 	step, _ := plan.Step(name)
+	if step.Action == ActKeep {
+		// depends_on with restart: true restarts a kept dependant whose
+		// dependency was just recreated or started.
+		for _, dep := range sortedKeys(ds.DependsOn) {
+			if !ds.DependsOn[dep].Restart {
+				continue
+			}
+			if ds2, ok := plan.Step(dep); ok && (ds2.Action == ActRecreate || ds2.Action == ActStart || ds2.Action == ActCreate) {
+				step.Action, step.Reason = ActRestart, "dependency "+dep+" was "+string(ds2.Action)+"d"
+				break
+			}
+		}
+	}
 	id, err := o.converge(ctx, ds, step)
 	if err != nil {
 		return fail(err)
@@ -453,6 +466,12 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 		return o.start(ctx, name, ds.Spec.Name, id)
 	case ActRecreate:
 		return o.recreate(ctx, ds, step)
+	case ActRestart:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Restarting", Detail: step.Reason})
+		if _, err := o.Engine.Stop(ctx, step.Existing.ID, ds.Spec.StopSignal, ds.StopTimeout); err != nil {
+			return "", fmt.Errorf("service %s: stop %s: %w", name, step.Name, err)
+		}
+		return o.start(ctx, name, step.Name, step.Existing.ID)
 	}
 	return "", fmt.Errorf("service %s: nothing planned", name)
 }

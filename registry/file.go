@@ -202,6 +202,10 @@ func Encode(reg *Registry) ([]byte, error) {
 	reg.sort()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "{\n  \"version\": %d", reg.Version)
+	if reg.Publish != "" {
+		pb, _ := json.Marshal(reg.Publish)
+		fmt.Fprintf(&b, ",\n  \"publish\": %s", pb)
+	}
 	if len(reg.Rules) > 0 {
 		rules, err := json.Marshal(reg.Rules)
 		if err != nil {

@@ -11,7 +11,10 @@ const Version = 1
 
 // Registry is the whole file.
 type Registry struct {
-	Version  int             `yaml:"version" json:"version"`
+	Version int `yaml:"version" json:"version"`
+	// Publish "all" binds ports without a host IP on all interfaces for
+	// every project (default: 127.0.0.1).
+	Publish  string          `yaml:"publish,omitempty" json:"publish,omitempty"`
 	Rules    map[string]Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
 	Projects []*Project      `yaml:"projects,omitempty" json:"projects,omitempty"`
 }
@@ -120,6 +123,9 @@ func (r *Registry) Validate() error {
 	}
 	if r.Version > Version {
 		return &NewerVersionError{Have: r.Version, Want: Version}
+	}
+	if r.Publish != "" && r.Publish != "all" && r.Publish != "localhost" {
+		return fmt.Errorf("publish: %q is not one of localhost, all", r.Publish)
 	}
 	for role, rule := range r.Rules {
 		if rule.Start < 1 || rule.Start > 65535 || rule.Last() < rule.Start || rule.Last() > 65535 {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -228,4 +231,153 @@ func buildDevenv(t *testing.T) string {
 	}
 	devenvBin = bin
 	return bin
+}
+
+// TestIntegrationPortTakenBetweenCheckAndStart: the port is free when up
+// checks it and taken before the container starts. up reports the service
+// and port, leaves only labelled resources, and the next up converges.
+func TestIntegrationPortTakenBetweenCheckAndStart(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	port := freePort(t)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  slow:
+    image: %s
+    environment: {START_DELAY: 2s}
+    healthcheck:
+      test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
+      interval: 1s
+  web:
+    image: %s
+    ports: ["%d:8080"]
+    depends_on:
+      slow: {condition: service_healthy}
+`, project, image, image, port))
+	bin := buildDevenv(t)
+	cmd := exec.Command(bin, "up", "--progress", "plain")
+	cmd.Dir, cmd.Env = h.dir, h.env
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), "Waiting for health") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Checked and reserved; now something else grabs the port.
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	ln.Close()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v:\n%s", err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "service web") || !strings.Contains(errb.String(), fmt.Sprint(port)) {
+		t.Fatalf("the failure must name the service and port:\n%s", errb.String())
+	}
+	all, _ := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("name", project)})
+	for _, ct := range all.Items {
+		if ct.Labels["com.docker.compose.project"] != project {
+			t.Fatalf("unlabelled container left: %v", ct.Names)
+		}
+	}
+	r := h.must("up")
+	if !listening(port) {
+		t.Fatalf("the next up did not converge:\n%s", r)
+	}
+}
+
+// TestIntegrationDependencyRestart: depends_on restart: true restarts a kept
+// dependant when its dependency is recreated.
+func TestIntegrationDependencyRestart(t *testing.T) {
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	file := func(v string) string {
+		return fmt.Sprintf(`name: %s
+services:
+  db:
+    image: %s
+    environment: {V: "%s"}
+  app:
+    image: %s
+    depends_on:
+      db: {condition: service_started, restart: true}
+`, project, image, v, image)
+	}
+	h.write("docker-compose.dev.yml", file("1"))
+	h.must("up")
+	started := func() string {
+		ins, err := c.ContainerInspect(context.Background(), project+"-app-1", client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ins.Container.ID + " " + ins.Container.State.StartedAt
+	}
+	before := started()
+	h.write("docker-compose.dev.yml", file("2"))
+	r := h.must("up", "--progress", "plain")
+	after := started()
+	if strings.Fields(before)[0] != strings.Fields(after)[0] || before == after || !strings.Contains(r.stderr, "Restarting dependency db was recreated") {
+		t.Fatalf("app must be restarted, not recreated: %s → %s\n%s", before, after, r.stderr)
+	}
+}
+
+// TestIntegrationConcurrentAssign runs 16 devenv processes assigning ports
+// in 16 projects at once: all succeed with distinct ports.
+func TestIntegrationConcurrentAssign(t *testing.T) {
+	testbed.Engine(t)
+	bin := buildDevenv(t)
+	registry := filepath.Join(t.TempDir(), "registry.yaml")
+	root := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for i := 0; i < 16; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("p%02d", i))
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), []byte("services:\n  db:\n    image: postgres:15\n    ports: [\"5434:5432\"]\n  cache:\n    image: redis:7\n    ports: [\"6380:6379\"]\n"), 0o644)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(bin, "--registry", registry, "ports", "assign")
+			cmd.Dir = dir
+			cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "DEVENV_LOCK_TIMEOUT=60s"}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Sprintf("%s: %v %s", dir, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	h := newHarness(t)
+	h.env = append(h.env, "DEVENV_REGISTRY="+registry)
+	r := h.must("ports", "--format", "json")
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row struct {
+			Project string
+			Port    int
+		}
+		json.Unmarshal([]byte(line), &row)
+		key := fmt.Sprint(row.Port)
+		if seen[key] {
+			t.Fatalf("port %s given twice:\n%s", key, r.stdout)
+		}
+		seen[key] = true
+	}
+	if len(seen) != 32 {
+		t.Fatalf("want 32 reservations, got %d:\n%s", len(seen), r.stdout)
+	}
 }
