@@ -2,8 +2,8 @@ package orchestrator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +19,8 @@ type Desired struct {
 	Services map[string]*DesiredService
 	Networks []DesiredNetwork
 	Volumes  []DesiredVolume
+	// ImageIDs are the local image IDs by normalised reference, as observed.
+	ImageIDs map[string]string
 }
 
 // DesiredService is one service's container as devenv would create it.
@@ -262,12 +264,7 @@ func merge(a, b map[string]string) map[string]string {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Closure returns the services plus, unless noDeps, everything they depend

@@ -16,6 +16,8 @@ var ErrEngineUnreachable = errors.New("docker engine unreachable")
 
 // Engine is the part of a container engine devenv uses, in devenv's own types.
 type Engine interface {
+	// Ping checks the engine answers (and negotiates the API version).
+	Ping(ctx context.Context) error
 	Info(ctx context.Context) (EngineInfo, error)
 	Containers(ctx context.Context, f ListFilter) ([]Container, error)
 	Networks(ctx context.Context, labels []string) ([]Network, error)

@@ -41,7 +41,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 	}
 	var table map[string][]registry.Holder
 	if probe {
-		if _, table, err = o.OccupiedAll(ctx); err != nil {
+		if _, table, err = o.OccupiedAll(ctx, o.registryPorts(reg)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -95,7 +95,7 @@ func (o *Orchestrator) CheckPorts(ctx context.Context) ([]registry.Conflict, err
 	if err != nil {
 		return nil, err
 	}
-	occ, _, err := o.OccupiedAll(ctx)
+	occ, _, err := o.OccupiedAll(ctx, o.registryPorts(reg))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, er
 			}
 		}
 	}
-	_, table, err := o.OccupiedAll(ctx)
+	_, table, err := o.OccupiedAll(ctx, map[int]bool{port: true})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
@@ -135,7 +134,8 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 
 // Occupied returns who holds each port now, outside the registry: the
 // engine's containers (any project, not only devenv's) and host processes.
-// Containers of project itself are left out.
+// Containers of project itself are left out. The process behind a socket is
+// looked up only for a port that turns out to be held.
 func (o *Orchestrator) Occupied(ctx context.Context, project string, reqs []compose.PortRequest) (registry.Occupied, error) {
 	table, err := o.holders(ctx, nil)
 	if err != nil {
@@ -147,8 +147,8 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, reqs []comp
 			if h.Kind == "container" && h.Project == project && project != "" {
 				continue
 			}
-			if h.Kind == "own-proxy" {
-				continue
+			if h.Kind == "process" && h.PID == 0 {
+				h = o.resolveProcess(ctx, port, proto, h)
 			}
 			out = append(out, h)
 		}
@@ -156,9 +156,26 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, reqs []comp
 	}, nil
 }
 
+// resolveProcess finds the pid and command of a process holding port.
+func (o *Orchestrator) resolveProcess(ctx context.Context, port int, proto string, h registry.Holder) registry.Holder {
+	if o.Probe == nil {
+		return h
+	}
+	socks, err := o.Probe(ctx, map[int]bool{port: true})
+	if err != nil {
+		return h
+	}
+	for _, s := range socks {
+		if s.Port == port && s.Protocol == proto && s.PID != 0 {
+			return registry.Holder{Kind: "process", PID: s.PID, Command: s.Command}
+		}
+	}
+	return h
+}
+
 // holders lists every holder of every port: one container list and one
-// socket scan.
-func (o *Orchestrator) holders(ctx context.Context, ports map[int]bool) (map[string][]registry.Holder, error) {
+// socket scan; processes are named for the ports in resolve.
+func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[string][]registry.Holder, error) {
 	table := map[string][]registry.Holder{}
 	cs, err := o.Engine.Containers(ctx, ListFilter{})
 	if err != nil {
@@ -183,35 +200,33 @@ func (o *Orchestrator) holders(ctx context.Context, ports map[int]bool) (map[str
 	if o.Probe == nil {
 		return table, nil
 	}
-	socks, err := o.Probe(ctx, ports)
+	socks, err := o.Probe(ctx, resolve)
 	if err != nil {
 		return table, nil
 	}
 	seen := map[string]bool{}
 	for _, s := range socks {
 		key := fmt.Sprintf("%d/%s", s.Port, s.Protocol)
-		if published[key] && (s.PID == 0 || isEngineProxy(s.Command)) {
-			continue // the container holds it, through the engine's proxy
-		}
-		if seen[key+fmt.Sprint(s.PID)] {
+		if published[key] {
+			// The container holds it, through the engine's proxy (or the
+			// engine binds it itself).
 			continue
 		}
-		seen[key+fmt.Sprint(s.PID)] = true
+		id := key + "/" + fmt.Sprint(s.PID)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		table[key] = append(table[key], registry.Holder{Kind: "process", PID: s.PID, Command: s.Command})
 	}
 	return table, nil
 }
 
-func isEngineProxy(cmd string) bool {
-	return strings.HasPrefix(cmd, "docker-proxy") || strings.HasPrefix(cmd, "rootlesskit") ||
-		strings.HasPrefix(cmd, "com.docker") || strings.HasPrefix(cmd, "dockerd") || strings.HasPrefix(cmd, "vpnkit")
-}
-
-// OccupiedAll is the holder lookup for `ports check` and `ports`: one table
-// for the local engine; remote engines' ports are only known from their
-// containers, which are not listed here.
-func (o *Orchestrator) OccupiedAll(ctx context.Context) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
-	table, err := o.holders(ctx, nil)
+// OccupiedAll is the holder lookup for `ports`, `ports check` and `why`:
+// one table for the local engine, processes named for the ports in
+// resolve; remote engines' ports are not probed from here.
+func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
+	table, err := o.holders(ctx, resolve)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,4 +238,18 @@ func (o *Orchestrator) OccupiedAll(ctx context.Context) (func(engine string) reg
 			return table[fmt.Sprintf("%d/%s", port, proto)]
 		}
 	}, table, nil
+}
+
+// registryPorts is the set of ports the registry reserves on this engine.
+func (o *Orchestrator) registryPorts(reg *registry.Registry) map[int]bool {
+	out := map[int]bool{}
+	for _, p := range reg.Projects {
+		if p.Engine != o.EngineKey {
+			continue
+		}
+		for _, r := range p.Reservations {
+			out[r.Port] = true
+		}
+	}
+	return out
 }

@@ -77,7 +77,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		return nil, err
 	}
 	// Everything that can be found wrong is found before the first change.
-	if _, err := o.Engine.Info(ctx); err != nil {
+	if err := o.Engine.Ping(ctx); err != nil {
 		return nil, err
 	}
 	// First pass: reconcile without writing, plan, and find every conflict,
@@ -133,6 +133,7 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	d.ImageIDs = obs.Images
 	if err := o.findForeign(ctx, d, obs, services); err != nil {
 		return nil, nil, nil, err
 	}
@@ -226,7 +227,7 @@ func (o *Orchestrator) pull(ctx context.Context, plan *Plan) error {
 }
 
 func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, services []string, opts UpOptions) error {
-	if err := o.labelImages(ctx, d, services); err != nil {
+	if err := o.labelImages(ctx, d, plan, services); err != nil {
 		return err
 	}
 	for _, s := range plan.Steps {
@@ -266,18 +267,28 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 
 // labelImages records each image's ID in com.docker.compose.image, as
 // compose does, so either tool sees when an image changed.
-func (o *Orchestrator) labelImages(ctx context.Context, d *Desired, services []string) error {
+func (o *Orchestrator) labelImages(ctx context.Context, d *Desired, plan *Plan, services []string) error {
+	pulled := map[string]bool{}
+	for _, s := range plan.Steps {
+		if s.Action == ActPull {
+			pulled[NormalizeRef(s.Name)] = true
+		}
+	}
 	ids := map[string]string{}
 	for _, name := range services {
 		ds := d.Services[name]
-		id, ok := ids[ds.Spec.Image]
+		ref := NormalizeRef(ds.Spec.Image)
+		id, ok := ids[ref]
 		if !ok {
-			im, err := o.Engine.ImageInspect(ctx, ds.Spec.Image)
-			if err != nil {
-				return fmt.Errorf("service %s: image %s: %w", name, ds.Spec.Image, err)
+			id, ok = d.ImageIDs[ref]
+			if !ok || pulled[ref] {
+				im, err := o.Engine.ImageInspect(ctx, ds.Spec.Image)
+				if err != nil {
+					return fmt.Errorf("service %s: image %s: %w", name, ds.Spec.Image, err)
+				}
+				id = im.ID
 			}
-			id = im.ID
-			ids[ds.Spec.Image] = id
+			ids[ref] = id
 		}
 		ds.Spec.Labels[LabelImage] = id
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,7 +171,11 @@ func (a *app) dockerEngine() (*docker.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", orchestrator.ErrEngineUnreachable, err)
 	}
-	e, err := docker.New(ep)
+	var trace io.Writer
+	if a.env.get("DEVENV_DEBUG") == "api" {
+		trace = a.stderr
+	}
+	e, err := docker.New(ep, trace)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", orchestrator.ErrEngineUnreachable, err)
 	}
@@ -307,4 +312,15 @@ func formatFlag(c *cli.Context, allowed ...string) (string, error) {
 		}
 	}
 	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
+}
+
+// writeJSONLines prints one JSON object per line.
+func writeJSONLines[T any](w io.Writer, rows []T) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -225,13 +225,7 @@ func lsCommand(a *app) *cli.Command {
 				return err
 			}
 			if format == "json" {
-				enc := json.NewEncoder(a.stdout)
-				for _, r := range rows {
-					if err := enc.Encode(r); err != nil {
-						return err
-					}
-				}
-				return nil
+				return writeJSONLines(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSTATUS\tDIRECTORY\tPORTS")

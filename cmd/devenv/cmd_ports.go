@@ -36,13 +36,7 @@ func portsCommand(a *app) *cli.Command {
 			case "markdown":
 				return orchestrator.WriteMarkdown(a.stdout, reg)
 			case "json":
-				enc := json.NewEncoder(a.stdout)
-				for _, r := range rows {
-					if err := enc.Encode(r); err != nil {
-						return err
-					}
-				}
-				return nil
+				return writeJSONLines(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
@@ -203,13 +197,7 @@ func portsCommand(a *app) *cli.Command {
 						return err
 					}
 					if format == "json" {
-						enc := json.NewEncoder(a.stdout)
-						for _, h := range holders {
-							if err := enc.Encode(h); err != nil {
-								return err
-							}
-						}
-						return nil
+						return writeJSONLines(a.stdout, holders)
 					}
 					if len(holders) == 0 {
 						fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)

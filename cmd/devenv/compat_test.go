@@ -70,11 +70,7 @@ func TestComposeConfigMatches(t *testing.T) {
 // recreates nothing, and devenv ps shows compose's containers.
 func TestComposeInterop(t *testing.T) {
 	composeV2(t)
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
 	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
 

@@ -42,7 +42,7 @@ func psql(t *testing.T, project, sql string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := docker.New(ep)
+	eng, err := docker.New(ep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +195,7 @@ func TestIntegrationPostgresProtocolCheck(t *testing.T) {
 // TestIntegrationDoctorUncoveredVolume: an image VOLUME that no named volume
 // covers is flagged (data would live in an anonymous volume).
 func TestIntegrationDoctorUncoveredVolume(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	_, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf("name: %s\nservices:\n  bare:\n    image: %s\n  covered:\n    image: %s\n    volumes: [\"data:/data\"]\nvolumes:\n  data:\n", project, image, image))
 	r := h.run("doctor")
 	if !strings.Contains(r.stdout, "service bare: image "+image+" keeps data in VOLUME /data") {

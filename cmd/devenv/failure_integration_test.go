@@ -20,11 +20,7 @@ import (
 )
 
 func TestIntegrationNeverHealthyFailsWithinTimeout(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	_, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 services:
   sick:
@@ -51,11 +47,7 @@ services:
 }
 
 func TestIntegrationExitAtOnceReportsCodeAndLogs(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	_, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 services:
   crash:
@@ -74,11 +66,7 @@ services:
 }
 
 func TestIntegrationForeignContainerNameLeftAlone(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	name := project + "_taken"
 	created, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{Name: name, Config: &container.Config{Image: image}})
 	if err != nil {
@@ -113,11 +101,7 @@ services:
 }
 
 func TestIntegrationStopTimeoutKills(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	_, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 services:
   stubborn:
@@ -134,11 +118,7 @@ services:
 // TestIntegrationInterruptedUp sends SIGINT to a real devenv process in the
 // middle of up: exit 130, no unlabelled container, and the next up converges.
 func TestIntegrationInterruptedUp(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 services:
   slow:
@@ -152,30 +132,13 @@ services:
     depends_on:
       slow: {condition: service_healthy}
 `, project, image, image))
-	bin := buildDevenv(t)
-	cmd := exec.Command(bin, "up", "--progress", "plain")
-	cmd.Dir = h.dir
-	cmd.Env = h.env
-	errb := &syncBuffer{}
-	cmd.Stderr = errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(errb.String(), "Waiting for health") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, errb := startDevenv(t, h, "Waiting for health", "up", "--progress", "plain")
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("want exit 130, got %v\n%s", err, errb.String())
 	}
-	all, _ := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("name", project)})
-	for _, ct := range all.Items {
-		if ct.Labels["com.docker.compose.project"] != project {
-			t.Fatalf("unlabelled container left: %v", ct.Names)
-		}
-	}
+	assertOnlyLabelled(t, c, project)
 	// The next up converges (with a fast start now).
 	h.write("docker-compose.dev.yml", strings.Replace(mustRead(t, h.dir+"/docker-compose.dev.yml"), "30s", "10ms", 1))
 	h.must("up")
@@ -237,11 +200,7 @@ func buildDevenv(t *testing.T) string {
 // checks it and taken before the container starts. up reports the service
 // and port, leaves only labelled resources, and the next up converges.
 func TestIntegrationPortTakenBetweenCheckAndStart(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	port := freePort(t)
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 services:
@@ -257,18 +216,7 @@ services:
     depends_on:
       slow: {condition: service_healthy}
 `, project, image, image, port))
-	bin := buildDevenv(t)
-	cmd := exec.Command(bin, "up", "--progress", "plain")
-	cmd.Dir, cmd.Env = h.dir, h.env
-	errb := &syncBuffer{}
-	cmd.Stderr = errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(errb.String(), "Waiting for health") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, errb := startDevenv(t, h, "Waiting for health", "up", "--progress", "plain")
 	// Checked and reserved; now something else grabs the port.
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -282,12 +230,7 @@ services:
 	if !strings.Contains(errb.String(), "service web") || !strings.Contains(errb.String(), fmt.Sprint(port)) {
 		t.Fatalf("the failure must name the service and port:\n%s", errb.String())
 	}
-	all, _ := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("name", project)})
-	for _, ct := range all.Items {
-		if ct.Labels["com.docker.compose.project"] != project {
-			t.Fatalf("unlabelled container left: %v", ct.Names)
-		}
-	}
+	assertOnlyLabelled(t, c, project)
 	r := h.must("up")
 	if !listening(port) {
 		t.Fatalf("the next up did not converge:\n%s", r)
@@ -297,11 +240,7 @@ services:
 // TestIntegrationDependencyRestart: depends_on restart: true restarts a kept
 // dependant when its dependency is recreated.
 func TestIntegrationDependencyRestart(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	file := func(v string) string {
 		return fmt.Sprintf(`name: %s
 services:

@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
 
@@ -114,6 +116,48 @@ func freePort(t *testing.T) int {
 		p := 20000 + int(projectSeq.Add(1)*7+int64(os.Getpid()%5000))%30000
 		if !listening(p) {
 			return p
+		}
+	}
+}
+
+// serverProject is the usual start of a real-engine test: the engine, the
+// test server image, a harness and a project name cleaned up afterwards.
+func serverProject(t *testing.T) (*client.Client, string, *harness, string) {
+	t.Helper()
+	c := testbed.Engine(t)
+	image := testbed.ServerImage(t)
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	return c, image, h, project
+}
+
+// startDevenv runs the built devenv binary in the harness's project and
+// returns once stderr shows waitFor.
+func startDevenv(t *testing.T, h *harness, waitFor string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(buildDevenv(t), args...)
+	cmd.Dir, cmd.Env = h.dir, h.env
+	errb := &syncBuffer{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), waitFor) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, errb
+}
+
+// assertOnlyLabelled fails if a container named like the project lacks its
+// labels.
+func assertOnlyLabelled(t *testing.T, c *client.Client, project string) {
+	t.Helper()
+	all, _ := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("name", project)})
+	for _, ct := range all.Items {
+		if ct.Labels["com.docker.compose.project"] != project {
+			t.Fatalf("unlabelled container left: %v", ct.Names)
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
 
@@ -76,11 +75,7 @@ func containerIDs(t *testing.T, c *client.Client, project string) map[string]str
 }
 
 func TestIntegrationLifecycle(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	apiPort, webPort := freePort(t), freePort(t)
 	h.write("docker-compose.dev.yml", twoServices(image, project, apiPort, webPort, ""))
 

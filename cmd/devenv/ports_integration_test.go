@@ -112,11 +112,7 @@ func TestIntegrationReferencePortMap(t *testing.T) {
 // TestIntegrationHostProcessHoldsPort: a port held by a plain process is
 // found before any container is created, named with its pid.
 func TestIntegrationHostProcessHoldsPort(t *testing.T) {
-	c := testbed.Engine(t)
-	image := testbed.ServerImage(t)
-	h := newHarness(t)
-	project := projectName(t)
-	cleanupProject(t, c, project)
+	c, image, h, project := serverProject(t)
 	port := freePort(t)
 	// A separate process, not this test, holds the port.
 	holder := exec.Command("python3", "-c", fmt.Sprintf("import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('0.0.0.0',%d))\ns.listen()\nprint('ok',flush=True)\ntime.sleep(120)", port))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -29,15 +30,31 @@ type Engine struct {
 	once    sync.Once
 	info    orchestrator.EngineInfo
 	infoErr error
+
+	pingOnce sync.Once
+	pingErr  error
 }
 
 var _ orchestrator.Engine = (*Engine)(nil)
 
 // New connects lazily: nothing is sent until the first call. The API version
-// is negotiated with the engine, never pinned.
-func New(ep Endpoint) (*Engine, error) {
+// is negotiated with the engine, never pinned. A non-nil trace gets one line
+// per API request and response with the time since New, for DEVENV_DEBUG=api.
+func New(ep Endpoint, trace io.Writer) (*Engine, error) {
 	// The client negotiates the API version with the engine on first use.
 	opts := []client.Opt{client.WithUserAgent("devenv")}
+	if trace != nil {
+		start := time.Now()
+		var mu sync.Mutex
+		logf := func(format string, a ...any) {
+			mu.Lock()
+			fmt.Fprintf(trace, "api %7.1fms "+format+"\n", append([]any{float64(time.Since(start).Microseconds()) / 1000}, a...)...)
+			mu.Unlock()
+		}
+		opts = append(opts,
+			client.WithHTTPRequestHook(func(r *http.Request) error { logf("→ %s %s", r.Method, r.URL.Path); return nil }),
+			client.WithResponseHook(func(r *http.Response) { logf("← %d %s", r.StatusCode, r.Request.URL.Path) }))
+	}
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		dial, err := sshDialer(ep.Host)
 		if err != nil {
@@ -81,6 +98,15 @@ func isDialErr(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connect: permission denied") || strings.Contains(s, "connect: no such file") ||
 		strings.Contains(s, "connection refused") || strings.Contains(s, "dial-stdio")
+}
+
+// Ping checks once that the engine answers; it negotiates the API version.
+func (e *Engine) Ping(ctx context.Context) error {
+	e.pingOnce.Do(func() {
+		_, err := e.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		e.pingErr = e.wrap(err)
+	})
+	return e.pingErr
 }
 
 // Info asks the engine for its version once; it also negotiates the API.
@@ -274,10 +300,10 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
 
 // Create creates a container from spec.
 func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (string, error) {
-	info, err := e.Info(ctx)
-	if err != nil {
+	if err := e.Ping(ctx); err != nil {
 		return "", err
 	}
+	info := orchestrator.EngineInfo{APIVersion: e.cli.ClientVersion()}
 	cfg := &container.Config{
 		Hostname: s.Hostname, User: s.User, WorkingDir: s.WorkingDir, Labels: s.Labels,
 		Env: s.Env, Image: s.Image, Tty: s.Tty, OpenStdin: s.OpenStdin, StopSignal: s.StopSignal,

@@ -13,7 +13,7 @@ import (
 
 // listening asks lsof, the system's own tool, for listening TCP sockets and
 // bound UDP sockets.
-func listening(ctx context.Context, ports map[int]bool) ([]Socket, error) {
+func listening(ctx context.Context, _ map[int]bool) ([]Socket, error) {
 	out, err := exec.CommandContext(ctx, "lsof", "-nP", "-iTCP", "-sTCP:LISTEN", "-iUDP", "-FpcnPt").Output()
 	if err != nil && len(out) == 0 {
 		return nil, nil
@@ -40,7 +40,7 @@ func listening(ctx context.Context, ports map[int]bool) ([]Socket, error) {
 				continue
 			}
 			port, err := strconv.Atoi(v[i+1:])
-			if err != nil || (len(ports) > 0 && !ports[port]) {
+			if err != nil {
 				continue
 			}
 			socks = append(socks, Socket{Port: port, Protocol: proto, Addr: v[:i], PID: pid, Command: cmd})

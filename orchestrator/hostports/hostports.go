@@ -11,8 +11,9 @@ type Socket struct {
 	Command  string // process name, when known
 }
 
-// Listening lists the listening sockets on ports (all ports when ports is
-// empty).
-func Listening(ctx context.Context, ports map[int]bool) ([]Socket, error) {
-	return listening(ctx, ports)
+// Listening lists every listening socket. Finding the process behind a
+// socket means reading every process's file descriptors, so it is done only
+// for the ports in resolve (none when resolve is nil).
+func Listening(ctx context.Context, resolve map[int]bool) ([]Socket, error) {
+	return listening(ctx, resolve)
 }

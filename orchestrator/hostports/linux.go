@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-func listening(_ context.Context, ports map[int]bool) ([]Socket, error) {
+func listening(_ context.Context, resolve map[int]bool) ([]Socket, error) {
 	var socks []Socket
 	inodes := map[string][]int{} // inode → indexes in socks
 	for _, src := range []struct{ file, proto, state string }{
@@ -41,19 +41,17 @@ func listening(_ context.Context, ports map[int]bool) ([]Socket, error) {
 				continue
 			}
 			port := int(port64)
-			if len(ports) > 0 && !ports[port] {
-				continue
-			}
 			s := Socket{Port: port, Protocol: src.proto, Addr: decodeAddr(addr)}
-			inodes[fields[9]] = append(inodes[fields[9]], len(socks))
+			if resolve[port] {
+				inodes[fields[9]] = append(inodes[fields[9]], len(socks))
+			}
 			socks = append(socks, s)
 		}
 		f.Close()
 	}
-	if len(socks) == 0 {
-		return nil, nil
+	if len(inodes) > 0 {
+		owners(inodes, socks)
 	}
-	owners(inodes, socks)
 	return socks, nil
 }
 
