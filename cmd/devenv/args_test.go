@@ -99,3 +99,17 @@ func TestPlainAndJSONProgress(t *testing.T) {
 		t.Fatal("a buffer must get the plain renderer")
 	}
 }
+
+func TestTTYProgressRedrawsInPlace(t *testing.T) {
+	var buf syncBuffer
+	secrets := []string{}
+	r := newTTYRenderer(&buf, false, &secrets)
+	r.Event(orchestrator.Event{Service: "db", Status: "Starting"})
+	r.Event(orchestrator.Event{Service: "redis", Status: "Starting"})
+	r.Event(orchestrator.Event{Service: "db", Status: "Healthy"})
+	r.Close()
+	out := buf.String()
+	if !strings.Contains(out, "\x1b[2A") || !strings.Contains(out, "db Healthy") || strings.Contains(out, "\x1b[32m") {
+		t.Fatalf("tty output:\n%q", out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,23 @@ import (
 	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
+
+// TestMain lets the test binary stand in for a plain host process that
+// holds a port (DEVENV_TEST_HOLD_PORT).
+func TestMain(m *testing.M) {
+	if port := os.Getenv("DEVENV_TEST_HOLD_PORT"); port != "" {
+		ln, err := net.Listen("tcp", "0.0.0.0:"+port)
+		if err != nil {
+			fmt.Println("listen:", err)
+			os.Exit(1)
+		}
+		fmt.Println("ok")
+		time.Sleep(2 * time.Minute)
+		ln.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // result is one devenv run.
 type result struct {

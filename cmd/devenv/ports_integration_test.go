@@ -115,17 +115,18 @@ func TestIntegrationHostProcessHoldsPort(t *testing.T) {
 	c, image, h, project := serverProject(t)
 	port := freePort(t)
 	// A separate process, not this test, holds the port.
-	holder := exec.Command("python3", "-c", fmt.Sprintf("import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('0.0.0.0',%d))\ns.listen()\nprint('ok',flush=True)\ntime.sleep(120)", port))
+	holder := exec.Command(os.Args[0], "-test.run=^$")
+	holder.Env = append(os.Environ(), fmt.Sprintf("DEVENV_TEST_HOLD_PORT=%d", port))
 	out, _ := holder.StdoutPipe()
 	if err := holder.Start(); err != nil {
-		t.Skipf("python3 not available: %v", err)
+		t.Fatal(err)
 	}
 	defer func() { holder.Process.Kill(); holder.Wait() }()
 	buf := make([]byte, 3)
 	out.Read(buf)
 	h.write("docker-compose.dev.yml", fmt.Sprintf("name: %s\nservices:\n  web:\n    image: %s\n    ports: [\"%d:8080\"]\n", project, image, port))
 	r := h.run("up", "--strict-ports")
-	if r.code != 3 || !strings.Contains(r.stderr, "process "+strconv.Itoa(holder.Process.Pid)) || !strings.Contains(r.stderr, "python3") {
+	if r.code != 3 || !strings.Contains(r.stderr, "process "+strconv.Itoa(holder.Process.Pid)) || !strings.Contains(r.stderr, filepath.Base(os.Args[0])) {
 		t.Fatalf("want exit 3 naming pid %d:\n%s", holder.Process.Pid, r)
 	}
 	if ids := containerIDs(t, c, project); len(ids) != 0 {
