@@ -418,6 +418,12 @@ func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *P
 		closeOnce(st.ready)
 		return nil
 	}
+	if step.Action == ActKeep && step.Existing.State == "running" && (step.Existing.Health == "healthy" || step.Existing.Health == "") {
+		// Unchanged and, per the list we already have, running and healthy
+		// (or without healthcheck): no need to ask again.
+		closeOnce(st.ready)
+		return nil
+	}
 	if oneShot {
 		if err := o.waitCompleted(wctx, ctx, name, id); err != nil {
 			return fail(err)
