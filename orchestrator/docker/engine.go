@@ -53,7 +53,7 @@ func New(ep Endpoint, trace io.Writer) (*Engine, error) {
 		}
 		opts = append(opts,
 			client.WithHTTPRequestHook(func(r *http.Request) error { logf("→ %s %s", r.Method, r.URL.Path); return nil }),
-			client.WithResponseHook(func(r *http.Response) { logf("← %d %s", r.StatusCode, r.Request.URL.Path) }))
+			client.WithHTTPResponseHook(func(r *http.Response) { logf("← %d %s", r.StatusCode, r.Request.URL.Path) }))
 	}
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		dial, err := sshDialer(ep.Host)
