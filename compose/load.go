@@ -34,6 +34,10 @@ type Options struct {
 	// SkipSchema skips compose's JSON-schema validation (about 15 ms), for
 	// read-only commands that only need names and ports.
 	SkipSchema bool
+	// AllowMissing lets a command that only needs the project name (down,
+	// stop, ps, logs with -p) run where there is no compose file, as
+	// docker compose -p NAME down does.
+	AllowMissing bool
 }
 
 // Project is a loaded compose project plus devenv's typed extension values.
@@ -116,6 +120,10 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	if err != nil {
 		return nil, wrapLoadErr(files, err)
 	}
+	if len(opts.ConfigPaths) == 0 && o.AllowMissing && o.ProjectName != "" {
+		return &Project{Model: &types.Project{Name: o.ProjectName, WorkingDir: start, Services: types.Services{}},
+			ServiceX: map[string]ServiceExtension{}}, nil
+	}
 	if len(opts.ConfigPaths) == 0 {
 		return nil, &ConfigError{File: start, Msg: fmt.Sprintf("no %s or compose file found here or in any parent directory (use -f)", DefaultFileNames[0])}
 	}
@@ -146,6 +154,9 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 func (p *Project) SelectServices(names []string) ([]string, error) {
 	if len(names) == 0 {
 		return p.Model.ServiceNames(), nil
+	}
+	if len(p.Files) == 0 {
+		return names, nil // no file: the engine's labels are all we know
 	}
 	for _, n := range names {
 		if _, ok := p.Model.Services[n]; ok {

@@ -183,3 +183,17 @@ func TestBadInputsNameFileAndKey(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
+
+func TestAllowMissingNeedsAName(t *testing.T) {
+	dir := t.TempDir()
+	p, err := load(t, dir, Options{ProjectName: "byname", AllowMissing: true})
+	if err != nil || p.Name() != "byname" || len(p.Model.Services) != 0 {
+		t.Fatalf("by name: %v %v", p, err)
+	}
+	if _, err := load(t, dir, Options{AllowMissing: true}); err == nil {
+		t.Fatal("no file and no name must fail")
+	}
+	if got, err := p.SelectServices([]string{"web"}); err != nil || got[0] != "web" {
+		t.Fatalf("services by name without a file: %v %v", got, err)
+	}
+}

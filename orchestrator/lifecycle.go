@@ -41,7 +41,9 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	}
 	var targets []Container
 	for _, c := range obs.Containers {
-		if known[c.Labels[LabelService]] || opts.RemoveOrphans {
+		// Without a compose file (-p NAME), every container of the project
+		// is the project's.
+		if known[c.Labels[LabelService]] || opts.RemoveOrphans || len(p.Files) == 0 {
 			targets = append(targets, c)
 		} else {
 			o.warn(c.Labels[LabelService], fmt.Sprintf("orphan container %s left in place; --remove-orphans removes it", c.Name))
@@ -154,7 +156,7 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 	}
 	var out []Container
 	for _, c := range obs.Containers {
-		if slices.Contains(sel, c.Labels[LabelService]) {
+		if slices.Contains(sel, c.Labels[LabelService]) || (len(p.Files) == 0 && len(services) == 0) {
 			out = append(out, c)
 		}
 	}

@@ -110,6 +110,8 @@ type app struct {
 	secrets  []string
 	// fastLoad skips compose's schema validation for read-only commands.
 	fastLoad bool
+	// nameOnly lets down, stop, ps and logs work with -p and no file.
+	nameOnly bool
 }
 
 func (a *app) readGlobals(c *cli.Context) {
@@ -133,7 +135,7 @@ func (a *app) project(ctx context.Context) (*compose.Project, error) {
 	p, err := compose.Load(ctx, compose.Options{
 		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
 		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
-		SkipSchema: a.fastLoad,
+		SkipSchema: a.fastLoad, AllowMissing: a.nameOnly,
 	})
 	if err != nil {
 		return nil, err

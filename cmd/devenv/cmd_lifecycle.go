@@ -60,13 +60,14 @@ func lifecycleCommands(a *app) []*cli.Command {
 		{
 			Name:      "down",
 			Usage:     "stop and remove the project's containers and networks; volumes stay unless -v",
-			UsageText: "devenv down        # keeps named volumes and their data\n   devenv down -v     # also removes this project's named volumes",
+			UsageText: "devenv down        # keeps named volumes and their data\n   devenv down -v     # also removes this project's named volumes\n   devenv -p old-project down   # no compose file needed with -p",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the project's named volumes (never external ones)"},
 				&cli.BoolFlag{Name: "remove-orphans", Usage: "also remove containers of services not in the file"},
 				timeoutFlag,
 			},
 			Action: func(c *cli.Context) error {
+				a.nameOnly = true
 				p, err := a.project(c.Context)
 				if err != nil {
 					return err
@@ -87,6 +88,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 			UsageText: "devenv stop\n   devenv stop electric",
 			Flags:     []cli.Flag{timeoutFlag},
 			Action: func(c *cli.Context) error {
+				a.nameOnly = true
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
 					return o.Stop(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeoutOf(c)})
 				})

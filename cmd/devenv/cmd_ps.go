@@ -57,7 +57,7 @@ func psCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			a.fastLoad = true
+			a.fastLoad, a.nameOnly = true, true
 			p, err := a.project(c.Context)
 			if err != nil {
 				return err
@@ -186,7 +186,7 @@ func logsCommand(a *app) *cli.Command {
 					return usagef("--tail %q: use a number or all", tail)
 				}
 			}
-			a.fastLoad = true
+			a.fastLoad, a.nameOnly = true, true
 			p, err := a.project(c.Context)
 			if err != nil {
 				return err

@@ -156,3 +156,27 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Fatalf("down -v kept the volume: %v", vols.Items)
 	}
 }
+
+// TestIntegrationDownByNameWithoutFile: like docker compose -p NAME down,
+// ps and down work by project name where there is no compose file.
+func TestIntegrationDownByNameWithoutFile(t *testing.T) {
+	c, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up", "--no-wait")
+	elsewhere := newHarness(t)
+	r := elsewhere.must("-p", project, "ps")
+	if !strings.Contains(r.stdout, project+"-api-1") || !strings.Contains(r.stdout, project+"-web-1") {
+		t.Fatalf("ps by name:\n%s", r)
+	}
+	if r := elsewhere.run("ps"); r.code != 2 {
+		t.Fatalf("ps without -p and without a file must fail with exit 2:\n%s", r)
+	}
+	elsewhere.must("-p", project, "down")
+	if ids := containerIDs(t, c, project); len(ids) != 0 {
+		t.Fatalf("down by name left containers: %v", ids)
+	}
+	vols, _ := c.VolumeList(context.Background(), client.VolumeListOptions{Filters: client.Filters{}.Add("label", "com.docker.compose.project="+project)})
+	if len(vols.Items) != 1 {
+		t.Fatalf("down by name must keep the volume: %v", vols.Items)
+	}
+}
