@@ -34,7 +34,9 @@ type Engine interface {
 	// Stop sends the stop signal, waits up to timeout, then kills; killed
 	// says whether the kill was needed.
 	Stop(ctx context.Context, id string, signal string, timeout time.Duration) (killed bool, err error)
-	Remove(ctx context.Context, id string) error
+	// Remove removes a container; anonymous volumes go with it only when
+	// withVolumes (down -v).
+	Remove(ctx context.Context, id string, withVolumes bool) error
 	Rename(ctx context.Context, id, name string) error
 	Inspect(ctx context.Context, id string) (ContainerDetails, error)
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)

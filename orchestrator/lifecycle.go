@@ -60,7 +60,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		go func() {
 			defer wg.Done()
 			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removing"})
-			if err := o.Engine.Remove(ctx, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			if err := o.Engine.Remove(ctx, c.ID, opts.Volumes); err != nil && !errors.Is(err, ErrNotFound) {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
 				mu.Unlock()

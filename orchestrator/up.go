@@ -252,7 +252,7 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 		case ActRemoveOrphan:
 			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Removing", Detail: "orphan"})
 			if _, err = o.Engine.Stop(ctx, s.Existing.ID, "", 10*time.Second); err == nil {
-				err = o.Engine.Remove(ctx, s.Existing.ID)
+				err = o.Engine.Remove(ctx, s.Existing.ID, false)
 			}
 			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Removed"})
 		case ActWarnOrphan:
@@ -475,7 +475,7 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 		id, err := o.Engine.Create(ctx, ds.Spec)
 		if err != nil {
 			if id != "" {
-				_ = o.Engine.Remove(context.WithoutCancel(ctx), id)
+				_ = o.Engine.Remove(context.WithoutCancel(ctx), id, false)
 			}
 			return "", fmt.Errorf("service %s: create container %s: %w", name, ds.Spec.Name, err)
 		}
@@ -530,12 +530,12 @@ func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step St
 	if err != nil {
 		bg := context.WithoutCancel(ctx)
 		if id != "" {
-			_ = o.Engine.Remove(bg, id)
+			_ = o.Engine.Remove(bg, id, false)
 		}
 		_ = o.Engine.Rename(bg, old.ID, old.Name)
 		return "", fmt.Errorf("service %s: create container %s: %w", name, spec.Name, err)
 	}
-	if err := o.Engine.Remove(ctx, old.ID); err != nil {
+	if err := o.Engine.Remove(ctx, old.ID, false); err != nil {
 		return "", fmt.Errorf("service %s: remove old container %s: %w", name, aside, err)
 	}
 	o.emit(Event{Service: name, Name: spec.Name, Status: "Recreated"})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,6 +202,9 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version()}
 	if !a.endpoint.Remote {
 		o.Probe = hostports.Listening
+	} else if u, err := url.Parse(a.endpoint.Host); err == nil && u.Hostname() != "" {
+		// Published ports of a remote engine are on its host.
+		o.DialHost = u.Hostname()
 	}
 	return o, nil
 }

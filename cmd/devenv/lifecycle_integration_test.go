@@ -88,6 +88,11 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Fatalf("want 2 containers, got %v", first)
 	}
 
+	// --dry-run prints the plan and changes nothing.
+	r = h.must("up", "--dry-run")
+	if r.stdout != fmt.Sprintf("keep api (%s-api-1): up to date\nkeep web (%s-web-1): up to date\n", project, project) {
+		t.Fatalf("dry-run plan:\n%s", r)
+	}
 	// A second up changes nothing.
 	r = h.must("up")
 	if got := containerIDs(t, c, project); fmt.Sprint(got) != fmt.Sprint(first) {
@@ -150,10 +155,21 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if len(vols.Items) != 1 {
 		t.Fatalf("down removed the volume: %v", vols.Items)
 	}
+	// down -v removes the named volume and the anonymous ones of its
+	// containers (web's image VOLUME /data).
+	h.must("up")
+	ins, err := c.ContainerInspect(context.Background(), project+"-web-1", client.ContainerInspectOptions{})
+	if err != nil || len(ins.Container.Mounts) != 1 {
+		t.Fatalf("web mounts: %v %v", err, ins.Container.Mounts)
+	}
+	anon := ins.Container.Mounts[0].Name
 	h.must("down", "-v")
 	vols, _ = c.VolumeList(context.Background(), client.VolumeListOptions{Filters: client.Filters{}.Add("label", "com.docker.compose.project="+project)})
 	if len(vols.Items) != 0 {
 		t.Fatalf("down -v kept the volume: %v", vols.Items)
+	}
+	if _, err := c.VolumeInspect(context.Background(), anon, client.VolumeInspectOptions{}); err == nil {
+		t.Fatalf("down -v kept web's anonymous volume %s", anon)
 	}
 }
 

@@ -465,9 +465,10 @@ func isNotRunning(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "is not running") || cerrdefs.IsConflict(err))
 }
 
-// Remove removes a stopped container; anonymous volumes are kept.
-func (e *Engine) Remove(ctx context.Context, id string) error {
-	_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+// Remove removes a stopped container; its anonymous volumes are kept
+// unless withVolumes.
+func (e *Engine) Remove(ctx context.Context, id string, withVolumes bool) error {
+	_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: withVolumes})
 	return e.wrap(err)
 }
 
