@@ -206,7 +206,7 @@ func TestIntegrationPortTakenBetweenCheckAndStart(t *testing.T) {
 services:
   slow:
     image: %s
-    environment: {START_DELAY: 2s}
+    environment: {START_DELAY: 4s}
     healthcheck:
       test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
       interval: 1s
