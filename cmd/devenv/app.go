@@ -123,9 +123,6 @@ func (a *app) readGlobals(c *cli.Context) {
 	a.projectDir = c.String("project-directory")
 	a.registry = c.String("registry")
 	a.progress = c.String("progress")
-	if a.projectName == "" {
-		a.projectName = ""
-	}
 }
 
 // project loads the compose project once.

@@ -1,5 +1,3 @@
-// Command devenv runs the Docker side of many local projects at once without
-// port conflicts.
 package main
 
 import (
