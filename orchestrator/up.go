@@ -668,7 +668,7 @@ func (o *Orchestrator) watchRunning(wctx, ctx context.Context, name, id string) 
 			select {
 			case <-wctx.Done():
 				return nil
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			}
 		} else {
 			o.emit(Event{Service: name, Name: d.Name, Status: "Running"})
