@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
 )
@@ -111,5 +112,16 @@ func TestTTYProgressRedrawsInPlace(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, "\x1b[2A") || !strings.Contains(out, "db Healthy") || strings.Contains(out, "\x1b[32m") {
 		t.Fatalf("tty output:\n%q", out)
+	}
+}
+
+func TestPlainTCPEngineWarns(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	// 192.0.2.0/24 is reserved for documentation: nothing answers there.
+	run(ctx, []string{"devenv", "version"}, []string{"DOCKER_HOST=tcp://192.0.2.1:2375", "HOME=" + t.TempDir()}, nil, &out, &errb)
+	if !strings.Contains(errb.String(), "plain TCP without TLS") {
+		t.Fatalf("no warning for a plain tcp:// engine:\n%s", errb.String())
 	}
 }
