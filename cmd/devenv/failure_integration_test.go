@@ -127,6 +127,7 @@ services:
     healthcheck:
       test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
       interval: 1s
+      retries: 100
   after:
     image: %s
     depends_on:
@@ -210,6 +211,7 @@ services:
     healthcheck:
       test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
       interval: 1s
+      retries: 30
   web:
     image: %s
     ports: ["%d:8080"]
