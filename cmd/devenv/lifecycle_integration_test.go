@@ -135,6 +135,28 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Fatalf("stop/start changed IDs: %v → %v", after, got)
 	}
 
+	// restart keeps the container and starts it again.
+	startedAt := func() string {
+		ins, err := c.ContainerInspect(context.Background(), project+"-web-1", client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ins.Container.State.StartedAt
+	}
+	beforeRestart := startedAt()
+	h.must("restart", "web")
+	if got := containerIDs(t, c, project); got["web"] != after["web"] || startedAt() == beforeRestart || !listening(webPort) {
+		t.Fatalf("restart web: IDs %v, started %s → %s", got, beforeRestart, startedAt())
+	}
+
+	// logs -f follows until interrupted.
+	fctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	r = h.runCtx(fctx, "logs", "-f", "web")
+	cancel()
+	if !strings.Contains(r.stdout, project+"-web-1 | testserver: listening on 8080") {
+		t.Fatalf("logs -f:\n%s", r)
+	}
+
 	// ps shows both, in table and JSON.
 	r = h.must("ps")
 	if !strings.Contains(r.stdout, project+"-api-1") || !strings.Contains(r.stdout, fmt.Sprintf("127.0.0.1:%d->8080/tcp", apiPort)) {
