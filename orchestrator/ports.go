@@ -253,3 +253,26 @@ func (o *Orchestrator) registryPorts(reg *registry.Registry) map[int]bool {
 	}
 	return out
 }
+
+// AssignedPorts is service → "target/protocol" → host port as the registry
+// has them now (requested ports where it has none), for `config`. It reads
+// the registry only; an unreadable registry gives the requested ports.
+func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (map[string]map[string]int, error) {
+	res, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int{}
+	for svc, bs := range res.Bindings {
+		for _, b := range bs {
+			if b.Port == 0 || b.PortEnd > 0 {
+				continue
+			}
+			if out[svc] == nil {
+				out[svc] = map[string]int{}
+			}
+			out[svc][fmt.Sprintf("%d/%s", b.Target, b.Protocol)] = b.Port
+		}
+	}
+	return out, nil
+}

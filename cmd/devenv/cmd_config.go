@@ -27,18 +27,13 @@ func configCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			assigned := map[string]map[string]int{}
-			if s, err := a.registryStore(); err == nil {
-				if reg, err := s.Load(); err == nil {
-					if rp := reg.Find(p.Name(), ""); rp != nil && rp.Dir == p.Dir() {
-						for _, r := range rp.Reservations {
-							if assigned[r.Service] == nil {
-								assigned[r.Service] = map[string]int{}
-							}
-							assigned[r.Service][fmt.Sprintf("%d/%s", r.Target, r.Protocol)] = r.Port
-						}
-					}
-				}
+			o, err := a.orch(orchestrator.Discard{})
+			if err != nil {
+				return err
+			}
+			assigned, err := o.AssignedPorts(c.Context, p)
+			if err != nil {
+				return err
 			}
 			out, err := p.Render(format, assigned)
 			if err != nil {

@@ -84,6 +84,10 @@ func TestIntegrationReferencePortMap(t *testing.T) {
 	if !strings.Contains(r.stderr, "postgres 5434 → 5436: 5434 is reserved by sertantai-enforcement") {
 		t.Errorf("remap not reported:\n%s", r.stderr)
 	}
+	r = four.must("config", "--format", "json")
+	if !strings.Contains(r.stdout, `"published": "5436"`) || strings.Contains(r.stdout, `"published": "5434"`) {
+		t.Errorf("config must show the assigned port:\n%s", r.stdout)
+	}
 	r = four.must("port", "redis", "6379")
 	if strings.TrimSpace(r.stdout) != "127.0.0.1:6381" {
 		t.Errorf("port before up: %q", r.stdout)
