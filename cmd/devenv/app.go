@@ -206,6 +206,17 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	return o, nil
 }
 
+// projectOrch loads the project and builds an orchestrator without progress,
+// for the commands that print data only.
+func (a *app) projectOrch(ctx context.Context) (*compose.Project, *orchestrator.Orchestrator, error) {
+	p, err := a.project(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := a.orch(orchestrator.Discard{})
+	return p, o, err
+}
+
 func (a *app) close() {
 	if a.engine != nil {
 		_ = a.engine.Close()

@@ -24,11 +24,7 @@ func healthCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			p, err := a.project(c.Context)
-			if err != nil {
-				return err
-			}
-			o, err := a.orch(orchestrator.Discard{})
+			p, o, err := a.projectOrch(c.Context)
 			if err != nil {
 				return err
 			}

@@ -58,11 +58,7 @@ func psCommand(a *app) *cli.Command {
 				return err
 			}
 			a.fastLoad, a.nameOnly = true, true
-			p, err := a.project(c.Context)
-			if err != nil {
-				return err
-			}
-			o, err := a.orch(orchestrator.Discard{})
+			p, o, err := a.projectOrch(c.Context)
 			if err != nil {
 				return err
 			}
@@ -187,11 +183,7 @@ func logsCommand(a *app) *cli.Command {
 				}
 			}
 			a.fastLoad, a.nameOnly = true, true
-			p, err := a.project(c.Context)
-			if err != nil {
-				return err
-			}
-			o, err := a.orch(orchestrator.Discard{})
+			p, o, err := a.projectOrch(c.Context)
 			if err != nil {
 				return err
 			}
