@@ -70,12 +70,16 @@ func (p *Plan) String() string {
 	return strings.Join(lines, "\n")
 }
 
+// isContainerStep tells the steps that bring one service's container up.
+func isContainerStep(a Action) bool {
+	return a == ActCreate || a == ActRecreate || a == ActStart || a == ActKeep
+}
+
 // Services returns the services with a container step, in plan order.
 func (p *Plan) Services() []string {
 	var out []string
 	for _, s := range p.Steps {
-		switch s.Action {
-		case ActCreate, ActRecreate, ActStart, ActKeep:
+		if isContainerStep(s.Action) {
 			out = append(out, s.Service)
 		}
 	}
@@ -85,11 +89,8 @@ func (p *Plan) Services() []string {
 // Step returns the container step of service.
 func (p *Plan) Step(service string) (Step, bool) {
 	for _, s := range p.Steps {
-		switch s.Action {
-		case ActCreate, ActRecreate, ActStart, ActKeep:
-			if s.Service == service {
-				return s, true
-			}
+		if isContainerStep(s.Action) && s.Service == service {
+			return s, true
 		}
 	}
 	return Step{}, false

@@ -47,12 +47,9 @@ func CheckHTTP(ctx context.Context, url string) (string, string) {
 // startup message answered by an authentication request, or by any error
 // other than "starting up", means the server accepts connections.
 func CheckPostgres(ctx context.Context, addr, user, database string) (string, string) {
-	conn, err := dial(ctx, addr)
-	if err != nil {
-		if isRefused(err) {
-			return StatusDown, "connection refused on " + addr
-		}
-		return StatusDown, shortErr(err)
+	conn, status, detail := dialCheck(ctx, addr)
+	if conn == nil {
+		return status, detail
 	}
 	defer conn.Close()
 	if user == "" {
@@ -115,12 +112,9 @@ func pgError(payload []byte) (code, text string) {
 
 // CheckRedis sends PING; PONG (or a demand for AUTH) is healthy.
 func CheckRedis(ctx context.Context, addr string) (string, string) {
-	conn, err := dial(ctx, addr)
-	if err != nil {
-		if isRefused(err) {
-			return StatusDown, "connection refused on " + addr
-		}
-		return StatusDown, shortErr(err)
+	conn, status, detail := dialCheck(ctx, addr)
+	if conn == nil {
+		return status, detail
 	}
 	defer conn.Close()
 	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
@@ -144,15 +138,25 @@ func CheckRedis(ctx context.Context, addr string) (string, string) {
 
 // CheckTCP connects to addr.
 func CheckTCP(ctx context.Context, addr string) (string, string) {
-	conn, err := dial(ctx, addr)
-	if err != nil {
-		if isRefused(err) {
-			return StatusDown, "nothing listens on " + addr
-		}
-		return StatusDown, shortErr(err)
+	conn, status, detail := dialCheck(ctx, addr)
+	if conn == nil {
+		return status, detail
 	}
 	conn.Close()
 	return StatusHealthy, "listening"
+}
+
+// dialCheck connects for a check; on failure conn is nil and status and
+// detail say why (down: nothing listens).
+func dialCheck(ctx context.Context, addr string) (conn net.Conn, status, detail string) {
+	conn, err := dial(ctx, addr)
+	if err == nil {
+		return conn, "", ""
+	}
+	if isRefused(err) {
+		return nil, StatusDown, "connection refused on " + addr
+	}
+	return nil, StatusDown, shortErr(err)
 }
 
 func dial(ctx context.Context, addr string) (net.Conn, error) {
