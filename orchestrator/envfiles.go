@@ -36,6 +36,27 @@ func (o *Orchestrator) EnvFiles(ctx context.Context, p *compose.Project) ([]EnvF
 	if err != nil {
 		return nil, err
 	}
+	return envFiles(p, ports)
+}
+
+// warnEnvDrift tells, after up, which env files no longer match the ports
+// up has just reserved.
+func (o *Orchestrator) warnEnvDrift(p *compose.Project, ports *PortResult) {
+	if len(p.X.EnvFiles) == 0 {
+		return
+	}
+	files, err := envFiles(p, ports)
+	if err != nil {
+		return
+	}
+	for _, ef := range files {
+		if len(ef.Drift) > 0 {
+			o.warn("", fmt.Sprintf("%s is out of date (%s); run devenv env", ef.Path, strings.Join(ef.Drift, "; ")))
+		}
+	}
+}
+
+func envFiles(p *compose.Project, ports *PortResult) ([]EnvFile, error) {
 	assigned := assignedPorts(p, ports)
 	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
 	var out []EnvFile
@@ -50,7 +71,7 @@ func (o *Orchestrator) EnvFiles(ctx context.Context, p *compose.Project) ([]EnvF
 		}
 		full, err := safePath(p.Dir(), rel)
 		if err != nil {
-			return nil, err
+			return nil, unsafeEnv(p, rel, err)
 		}
 		current, err := os.ReadFile(full)
 		switch {
@@ -79,7 +100,7 @@ func (o *Orchestrator) WriteEnvFiles(ctx context.Context, p *compose.Project) ([
 		}
 		full, err := safePath(p.Dir(), ef.Path)
 		if err != nil {
-			return nil, err
+			return nil, unsafeEnv(p, ef.Path, err)
 		}
 		if err := writeEnvFile(p.Dir(), full, ef.Vars); err != nil {
 			return nil, fmt.Errorf("write env file %s: %w", full, err)
@@ -87,6 +108,12 @@ func (o *Orchestrator) WriteEnvFiles(ctx context.Context, p *compose.Project) ([
 		o.emit(Event{Name: ef.Path, Status: "Written"})
 	}
 	return files, nil
+}
+
+// unsafeEnv makes a refused env file path a configuration error (exit 2)
+// naming the compose file and the x-devenv key.
+func unsafeEnv(p *compose.Project, rel string, err error) error {
+	return &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files." + rel, Msg: err.Error(), Err: err}
 }
 
 // safePath resolves rel inside dir and refuses anything that would write

@@ -1,9 +1,6 @@
 package orchestrator
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // Event is one step of progress, for one service or resource.
 type Event struct {
@@ -34,16 +31,3 @@ type Discard struct{}
 
 // Event implements Reporter.
 func (Discard) Event(Event) {}
-
-// Recorder keeps events, for tests.
-type Recorder struct {
-	mu     sync.Mutex
-	Events []Event
-}
-
-// Event implements Reporter.
-func (r *Recorder) Event(e Event) {
-	r.mu.Lock()
-	r.Events = append(r.Events, e)
-	r.mu.Unlock()
-}

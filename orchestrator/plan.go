@@ -75,17 +75,6 @@ func isContainerStep(a Action) bool {
 	return a == ActCreate || a == ActRecreate || a == ActStart || a == ActKeep
 }
 
-// Services returns the services with a container step, in plan order.
-func (p *Plan) Services() []string {
-	var out []string
-	for _, s := range p.Steps {
-		if isContainerStep(s.Action) {
-			out = append(out, s.Service)
-		}
-	}
-	return out
-}
-
 // Step returns the container step of service.
 func (p *Plan) Step(service string) (Step, bool) {
 	for _, s := range p.Steps {

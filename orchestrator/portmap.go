@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -221,10 +220,4 @@ func WriteMarkdown(w io.Writer, reg *registry.Registry) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// IsParseError tells whether err is an unreadable registry.
-func IsParseError(err error) bool {
-	var pe *registry.ParseError
-	return errors.As(err, &pe)
 }

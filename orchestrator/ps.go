@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/registry"
 )
 
 // PsOptions are the flags of `ps`.
@@ -65,19 +66,23 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 	if o.Probe == nil && o.EngineKey != "" {
 		return res, nil
 	}
+	var reserved []registry.Reservation
+	if len(p.X.Host) > 0 {
+		if reg, err := o.Registry.Load(); err == nil {
+			if rp := reg.Find(p.Name(), o.EngineKey); rp != nil {
+				reserved = rp.Reservations
+			}
+		}
+	}
 	for _, name := range sortedKeys(p.X.Host) {
 		if len(sel) > 0 && !slices.Contains(sel, name) {
 			continue
 		}
 		h := p.X.Host[name]
 		port := h.Port
-		if reg, err := o.Registry.Load(); err == nil {
-			if rp := reg.Find(p.Name(), o.EngineKey); rp != nil {
-				for _, r := range rp.Reservations {
-					if r.Service == name {
-						port = r.Port
-					}
-				}
+		for _, r := range reserved {
+			if r.Service == name && r.Host {
+				port = r.Port
 			}
 		}
 		res.Host = append(res.Host, HostStatus{Service: name, Role: h.Role, Port: port, Listening: dialable(ctx, port)})

@@ -120,6 +120,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
+	o.warnEnvDrift(p, committed)
 	return res, nil
 }
 

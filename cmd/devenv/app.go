@@ -153,9 +153,11 @@ func (a *app) registryStore() (*registry.Store, error) {
 		return nil, err
 	}
 	if t := a.env.get("DEVENV_LOCK_TIMEOUT"); t != "" {
-		if d, err := time.ParseDuration(t); err == nil {
-			s.LockTimeout = d
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			return nil, usagef("DEVENV_LOCK_TIMEOUT=%q: use a duration such as 30s", t)
 		}
+		s.LockTimeout = d
 	}
 	a.store = s
 	return s, nil

@@ -68,6 +68,7 @@ func TestIntegrationBadInputs(t *testing.T) {
 		}, args: []string{"ports", "assign"}, code: 2, want: []string{"registry.yaml", "symlink"}},
 		{name: "env file is a symlink", file: fmt.Sprintf("name: %s\nx-devenv:\n  host:\n    api: {port: 4999}\n  env_files:\n    .env: {A: \"{api}\"}\nservices: {}\n", project),
 			prepare: func(h *harness) { os.Symlink("/etc/hostname", filepath.Join(h.dir, ".env")) }, args: []string{"env"}, code: 2, want: []string{".env", "symlink"}},
+		{name: "bad lock timeout", env: []string{"DEVENV_LOCK_TIMEOUT=soon"}, args: []string{"ports", "assign"}, code: 2, want: []string{"DEVENV_LOCK_TIMEOUT", "soon"}},
 		{name: "daemon down", env: []string{"DOCKER_HOST=unix:///tmp/devenv-no-such.sock"}, args: []string{"ps"}, code: 4, want: []string{"unix:///tmp/devenv-no-such.sock", "DOCKER_HOST"}},
 		{name: "unknown docker context", env: []string{"DOCKER_CONTEXT=nosuch"}, args: []string{"up"}, code: 4, want: []string{`docker context "nosuch" not found`}},
 		{name: "engine address not a URL", env: []string{"DOCKER_HOST=nonsense"}, args: []string{"version"}, code: 4, want: []string{"nonsense", "DOCKER_HOST"}},

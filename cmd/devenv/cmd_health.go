@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -126,27 +125,8 @@ func envCommand(a *app) *cli.Command {
 				return nil
 			}
 			_, err = o.WriteEnvFiles(c.Context, p)
-			if err != nil && strings.Contains(err.Error(), orchestrator.ErrUnsafePath.Error()) {
-				return &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files", Msg: err.Error()}
-			}
 			return err
 		},
-	}
-}
-
-// warnEnvDrift tells after up when an env file no longer matches the ports.
-func (a *app) warnEnvDrift(ctx context.Context, o *orchestrator.Orchestrator, p *compose.Project) {
-	if len(p.X.EnvFiles) == 0 {
-		return
-	}
-	files, err := o.EnvFiles(ctx, p)
-	if err != nil {
-		return
-	}
-	for _, ef := range files {
-		if len(ef.Drift) > 0 {
-			fmt.Fprintf(a.stderr, "warning: %s is out of date (%s); run devenv env\n", ef.Path, strings.Join(ef.Drift, "; "))
-		}
 	}
 }
 

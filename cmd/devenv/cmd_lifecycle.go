@@ -51,9 +51,6 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if err == nil && c.Bool("dry-run") {
 					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
 				}
-				if err == nil {
-					a.warnEnvDrift(c.Context, o, p)
-				}
 				return err
 			},
 		},
@@ -68,17 +65,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 			},
 			Action: func(c *cli.Context) error {
 				a.nameOnly = true
-				p, err := a.project(c.Context)
-				if err != nil {
-					return err
-				}
-				rep := a.reporter()
-				defer rep.Close()
-				o, err := a.orch(rep)
-				if err != nil {
-					return err
-				}
-				return o.Down(c.Context, p, orchestrator.DownOptions{Timeout: timeoutOf(c), Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
+				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Down(c.Context, a.proj, orchestrator.DownOptions{Timeout: timeoutOf(c), Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
+				})
 			},
 		},
 		{

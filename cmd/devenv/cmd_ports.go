@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/devenv-dev/devenv/orchestrator"
-	"github.com/devenv-dev/devenv/registry"
 	"github.com/urfave/cli/v2"
 )
 
@@ -227,5 +226,3 @@ func filterHost[V any](host map[string]V, names []string) []string {
 	}
 	return out
 }
-
-var _ = registry.Version
