@@ -24,11 +24,6 @@ type PortRequest struct {
 	Index         int // position in the service's ports list
 }
 
-// Key identifies a request within a project.
-func (r PortRequest) Key() string {
-	return fmt.Sprintf("%s/%d/%s", r.Service, r.Target, r.Protocol)
-}
-
 // PortRequests lists every request of the project, sorted by service then
 // target. Two requests for one host port and protocol are a configuration
 // error.
@@ -73,26 +68,8 @@ func (p *Project) PortRequests() ([]PortRequest, error) {
 		}
 		out = append(out, PortRequest{Service: name, Role: role, Target: h.Port, Port: h.Port, Protocol: "tcp", Host: true})
 	}
-	seen := map[string]string{}
-	for _, r := range out {
-		if r.Port == 0 {
-			continue
-		}
-		end := r.Port
-		if r.PortEnd > 0 {
-			end = r.PortEnd
-		}
-		for port := r.Port; port <= end; port++ {
-			k := fmt.Sprintf("%s/%d/%s", r.HostIP, port, r.Protocol)
-			if r.HostIP == "" || r.HostIP == "0.0.0.0" || r.HostIP == "::" {
-				k = fmt.Sprintf("*/%d/%s", port, r.Protocol)
-			}
-			if other, dup := seen[k]; dup {
-				return nil, &ConfigError{File: file, Key: "services." + r.Service + ".ports",
-					Msg: fmt.Sprintf("host port %d/%s is published twice (also by %s)", port, r.Protocol, other)}
-			}
-			seen[k] = r.Service
-		}
+	if err := checkDuplicates(file, out); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Service != out[j].Service {
@@ -101,6 +78,32 @@ func (p *Project) PortRequests() ([]PortRequest, error) {
 		return out[i].Index < out[j].Index
 	})
 	return out, nil
+}
+
+// checkDuplicates refuses two requests for one host port and protocol on
+// addresses that overlap (equal, or either unspecified); the same port on
+// 127.0.0.1 and ::1 is two bindings, as the engine sees it.
+func checkDuplicates(file string, reqs []PortRequest) error {
+	type use struct{ ip, service string }
+	seen := map[string][]use{}
+	wild := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
+	for _, r := range reqs {
+		if r.Port == 0 {
+			continue
+		}
+		end := max(r.Port, r.PortEnd)
+		for port := r.Port; port <= end; port++ {
+			k := fmt.Sprintf("%d/%s", port, r.Protocol)
+			for _, u := range seen[k] {
+				if u.ip == r.HostIP || wild(u.ip) || wild(r.HostIP) {
+					return &ConfigError{File: file, Key: "services." + r.Service + ".ports",
+						Msg: fmt.Sprintf("host port %d/%s is published twice (also by %s)", port, r.Protocol, u.service)}
+				}
+			}
+			seen[k] = append(seen[k], use{r.HostIP, r.Service})
+		}
+	}
+	return nil
 }
 
 // ParsePublished parses a published port: "" (none), "5432", or "8000-8010".

@@ -83,8 +83,15 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 			Labels: merge(v.Labels, map[string]string{LabelProject: m.Name, LabelVolume: key, LabelVersion: ComposeVersion}),
 		}})
 	}
+	names := map[string]string{}
 	for _, name := range m.ServiceNames() {
 		svc := m.Services[name]
+		cname := containerName(m.Name, svc)
+		if other, dup := names[cname]; dup {
+			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name + ".container_name",
+				Msg: fmt.Sprintf("container name %q is also used by service %s", cname, other)}
+		}
+		names[cname] = name
 		if svc.GetScale() > 1 {
 			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name + ".scale", Msg: "devenv runs one container per service; remove scale/replicas"}
 		}
@@ -101,33 +108,68 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 }
 
 func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Binding, version string) (*DesiredService, error) {
-	m := p.Model
 	hash, err := compose.ServiceHash(svc)
 	if err != nil {
 		return nil, fmt.Errorf("hash service %s: %w", svc.Name, err)
 	}
-	name := svc.ContainerName
-	if name == "" {
-		name = fmt.Sprintf("%s-%s-1", m.Name, svc.Name)
+	spec := baseSpec(svc)
+	spec.Name = containerName(p.Model.Name, svc)
+	spec.Labels = serviceLabels(p, svc, hash, portsLabel(bindings), version)
+	spec.Env = environment(svc)
+	spec.Healthcheck = healthcheck(svc.HealthCheck)
+	spec.Ports = portBindings(bindings)
+	if spec.Mounts, err = mounts(p, svc); err != nil {
+		return nil, err
 	}
-	labels := map[string]string{}
-	for k, v := range svc.Labels {
-		labels[k] = v
+	if spec.NetworkMode == "" {
+		spec.Networks = networkAttachments(p.Model, svc)
 	}
-	for k, v := range map[string]string{
+	stop := 10 * time.Second
+	if svc.StopGracePeriod != nil {
+		stop = time.Duration(*svc.StopGracePeriod)
+		secs := int(stop.Seconds())
+		spec.StopTimeout = &secs
+	}
+	return &DesiredService{
+		Name: svc.Name, Spec: spec, Hash: hash, PortsLabel: spec.Labels[LabelPorts], DependsOn: svc.DependsOn,
+		HasHealthcheck: spec.Healthcheck != nil && spec.Healthcheck.Test[0] != "NONE", StopTimeout: stop,
+		PullPolicy: svc.PullPolicy,
+	}, nil
+}
+
+// containerName is container_name, else compose's PROJECT-SERVICE-1.
+func containerName(project string, svc types.ServiceConfig) string {
+	if svc.ContainerName != "" {
+		return svc.ContainerName
+	}
+	return fmt.Sprintf("%s-%s-1", project, svc.Name)
+}
+
+// serviceLabels are the service's own labels plus compose's and devenv's.
+func serviceLabels(p *compose.Project, svc types.ServiceConfig, hash, ports, version string) map[string]string {
+	m := p.Model
+	labels := maps.Clone(map[string]string(svc.Labels))
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, map[string]string{
 		LabelProject: m.Name, LabelService: svc.Name, LabelNumber: "1", LabelOneoff: "False",
 		LabelConfigHash: hash, LabelWorkingDir: m.WorkingDir, LabelConfigFiles: strings.Join(p.Files, ","),
 		LabelVersion: ComposeVersion, LabelDependsOn: dependsLabel(svc.DependsOn), LabelManaged: version,
-		LabelPorts: portsLabel(bindings),
-	} {
-		labels[k] = v
-	}
+		LabelPorts: ports,
+	})
+	return labels
+}
+
+// baseSpec copies the settings that map one to one.
+func baseSpec(svc types.ServiceConfig) ContainerSpec {
 	spec := ContainerSpec{
-		Name: name, Image: svc.Image, Hostname: svc.Hostname, User: svc.User, WorkingDir: svc.WorkingDir,
-		Labels: labels, Tty: svc.Tty, OpenStdin: svc.StdinOpen, Privileged: svc.Privileged, Init: svc.Init,
+		Image: svc.Image, Hostname: svc.Hostname, User: svc.User, WorkingDir: svc.WorkingDir,
+		Tty: svc.Tty, OpenStdin: svc.StdinOpen, Privileged: svc.Privileged, Init: svc.Init,
 		ReadOnly: svc.ReadOnly, CapAdd: svc.CapAdd, CapDrop: svc.CapDrop, DNS: svc.DNS,
 		StopSignal: svc.StopSignal, Restart: svc.Restart, ShmSize: int64(svc.ShmSize), Platform: svc.Platform,
-		NetworkMode: svc.NetworkMode,
+		NetworkMode: svc.NetworkMode, Expose: slices.Clone([]string(svc.Expose)),
+		ExtraHosts: svc.ExtraHosts.AsList(":"),
 	}
 	if svc.Entrypoint != nil {
 		spec.Entrypoint = []string(svc.Entrypoint)
@@ -135,12 +177,6 @@ func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Bindin
 	if svc.Command != nil {
 		spec.Cmd = []string(svc.Command)
 	}
-	for _, k := range sortedKeys(svc.Environment) {
-		if v := svc.Environment[k]; v != nil {
-			spec.Env = append(spec.Env, k+"="+*v)
-		}
-	}
-	spec.ExtraHosts = append(spec.ExtraHosts, svc.ExtraHosts.AsList(":")...)
 	if len(svc.Sysctls) > 0 {
 		spec.Sysctls = map[string]string(svc.Sysctls)
 	}
@@ -151,83 +187,105 @@ func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Bindin
 		path, opts, _ := strings.Cut(t, ":")
 		spec.Tmpfs[path] = opts
 	}
-	stop := 10 * time.Second
-	if svc.StopGracePeriod != nil {
-		stop = time.Duration(*svc.StopGracePeriod)
-		secs := int(stop.Seconds())
-		spec.StopTimeout = &secs
-	}
-	hasHC := false
-	if hc := svc.HealthCheck; hc != nil {
-		if hc.Disable {
-			spec.Healthcheck = &Healthcheck{Test: []string{"NONE"}}
-		} else if len(hc.Test) > 0 {
-			hasHC = true
-			h := &Healthcheck{Test: []string(hc.Test)}
-			if hc.Interval != nil {
-				h.Interval = time.Duration(*hc.Interval)
-			}
-			if hc.Timeout != nil {
-				h.Timeout = time.Duration(*hc.Timeout)
-			}
-			if hc.StartPeriod != nil {
-				h.StartPeriod = time.Duration(*hc.StartPeriod)
-			}
-			if hc.StartInterval != nil {
-				h.StartInterval = time.Duration(*hc.StartInterval)
-			}
-			if hc.Retries != nil {
-				h.Retries = int(*hc.Retries)
-			}
-			spec.Healthcheck = h
+	return spec
+}
+
+func environment(svc types.ServiceConfig) []string {
+	var env []string
+	for _, k := range sortedKeys(svc.Environment) {
+		if v := svc.Environment[k]; v != nil {
+			env = append(env, k+"="+*v)
 		}
 	}
-	for _, e := range svc.Expose {
-		spec.Expose = append(spec.Expose, e)
+	return env
+}
+
+// healthcheck is the service's own healthcheck; nil leaves the image's.
+func healthcheck(hc *types.HealthCheckConfig) *Healthcheck {
+	switch {
+	case hc == nil:
+		return nil
+	case hc.Disable:
+		return &Healthcheck{Test: []string{"NONE"}}
+	case len(hc.Test) == 0:
+		return nil
 	}
-	for _, pb := range bindings {
-		hp := ""
-		if pb.Port > 0 {
-			hp = strconv.Itoa(pb.Port)
-			if pb.PortEnd > 0 {
-				hp += "-" + strconv.Itoa(pb.PortEnd)
-			}
-		}
-		spec.Ports = append(spec.Ports, PortBinding{HostIP: pb.HostIP, HostPort: hp, Target: pb.Target, Protocol: pb.Protocol})
+	h := &Healthcheck{Test: []string(hc.Test)}
+	if hc.Interval != nil {
+		h.Interval = time.Duration(*hc.Interval)
 	}
+	if hc.Timeout != nil {
+		h.Timeout = time.Duration(*hc.Timeout)
+	}
+	if hc.StartPeriod != nil {
+		h.StartPeriod = time.Duration(*hc.StartPeriod)
+	}
+	if hc.StartInterval != nil {
+		h.StartInterval = time.Duration(*hc.StartInterval)
+	}
+	if hc.Retries != nil {
+		h.Retries = int(*hc.Retries)
+	}
+	return h
+}
+
+func portBindings(bindings []Binding) []PortBinding {
+	var out []PortBinding
+	for _, b := range bindings {
+		out = append(out, PortBinding{HostIP: b.HostIP, HostPort: b.hostPort(), Target: b.Target, Protocol: b.Protocol})
+	}
+	return out
+}
+
+// hostPort renders the binding's host port as the engine takes it: "" (the
+// engine picks), "5434", or a range "8000-8010".
+func (b Binding) hostPort() string {
+	if b.Port == 0 {
+		return ""
+	}
+	hp := strconv.Itoa(b.Port)
+	if b.PortEnd > 0 {
+		hp += "-" + strconv.Itoa(b.PortEnd)
+	}
+	return hp
+}
+
+func mounts(p *compose.Project, svc types.ServiceConfig) ([]Mount, error) {
+	var out []Mount
 	for _, v := range svc.Volumes {
 		switch v.Type {
 		case types.VolumeTypeVolume:
 			src := v.Source
-			if src != "" {
-				if vol, ok := m.Volumes[src]; ok {
-					src = vol.Name
-				}
+			if vol, ok := p.Model.Volumes[src]; ok && src != "" {
+				src = vol.Name
 			}
-			spec.Mounts = append(spec.Mounts, Mount{Type: "volume", Source: src, Target: v.Target, ReadOnly: v.ReadOnly})
+			out = append(out, Mount{Type: "volume", Source: src, Target: v.Target, ReadOnly: v.ReadOnly})
 		case types.VolumeTypeBind:
-			spec.Mounts = append(spec.Mounts, Mount{Type: "bind", Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
+			m := Mount{Type: "bind", Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+			if b := v.Bind; b != nil {
+				m.CreateHostPath, m.SELinux, m.Propagation = bool(b.CreateHostPath), b.SELinux, b.Propagation
+			}
+			out = append(out, m)
 		case types.VolumeTypeTmpfs:
-			spec.Mounts = append(spec.Mounts, Mount{Type: "tmpfs", Target: v.Target})
+			out = append(out, Mount{Type: "tmpfs", Target: v.Target})
 		default:
 			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + svc.Name + ".volumes", Msg: fmt.Sprintf("volume type %q is not supported by devenv", v.Type)}
 		}
 	}
-	if spec.NetworkMode == "" {
-		for _, key := range svc.NetworksByPriority() {
-			net := m.Networks[key]
-			att := NetworkAttach{Name: net.Name, Aliases: []string{svc.Name}}
-			if cfg := svc.Networks[key]; cfg != nil {
-				att.Aliases = append(att.Aliases, cfg.Aliases...)
-				att.IPv4Address = cfg.Ipv4Address
-			}
-			spec.Networks = append(spec.Networks, att)
+	return out, nil
+}
+
+func networkAttachments(m *types.Project, svc types.ServiceConfig) []NetworkAttach {
+	var out []NetworkAttach
+	for _, key := range svc.NetworksByPriority() {
+		att := NetworkAttach{Name: m.Networks[key].Name, Aliases: []string{svc.Name}}
+		if cfg := svc.Networks[key]; cfg != nil {
+			att.Aliases = append(att.Aliases, cfg.Aliases...)
+			att.IPv4Address = cfg.Ipv4Address
 		}
+		out = append(out, att)
 	}
-	return &DesiredService{
-		Name: svc.Name, Spec: spec, Hash: hash, PortsLabel: labels[LabelPorts], DependsOn: svc.DependsOn,
-		HasHealthcheck: hasHC, StopTimeout: stop, PullPolicy: svc.PullPolicy,
-	}, nil
+	return out
 }
 
 // dependsLabel renders depends_on as compose does: name:condition:restart.
@@ -242,9 +300,9 @@ func dependsLabel(deps types.DependsOnConfig) string {
 func portsLabel(bs []Binding) string {
 	var parts []string
 	for _, b := range bs {
-		hp := strconv.Itoa(b.Port)
-		if b.PortEnd > 0 {
-			hp += "-" + strconv.Itoa(b.PortEnd)
+		hp := b.hostPort()
+		if hp == "" {
+			hp = "0"
 		}
 		parts = append(parts, fmt.Sprintf("%s:%s:%d/%s", b.HostIP, hp, b.Target, b.Protocol))
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/devenv-dev/devenv/registry"
 )
 
 // ErrNotFound is returned by an Engine for a missing image, container,
@@ -13,6 +15,16 @@ var ErrNotFound = errors.New("not found")
 
 // ErrEngineUnreachable wraps every failure to reach the engine; exit code 4.
 var ErrEngineUnreachable = errors.New("docker engine unreachable")
+
+// ErrPortInUse is an engine refusing to start a container because one of
+// its host ports is taken (something bound it after devenv checked); it
+// unwraps to registry.ErrConflict, exit code 3.
+var ErrPortInUse = portInUse{}
+
+type portInUse struct{}
+
+func (portInUse) Error() string { return "host port already in use" }
+func (portInUse) Unwrap() error { return registry.ErrConflict }
 
 // Engine is the part of a container engine devenv uses, in devenv's own types.
 type Engine interface {
@@ -74,6 +86,12 @@ type Mount struct {
 	Source   string // volume name or host path
 	Target   string
 	ReadOnly bool
+	// Bind options of compose's short syntax: create a missing host path
+	// (as the engine does for a legacy bind), relabel for SELinux ("z" or
+	// "Z"), mount propagation ("rprivate", "shared", ...).
+	CreateHostPath bool
+	SELinux        string
+	Propagation    string
 }
 
 // Container is one row of a container list.
@@ -103,6 +121,9 @@ type ContainerDetails struct {
 	Healthcheck *Healthcheck
 	// RestartPolicy as the engine has it, e.g. "no", "always".
 	RestartPolicy string
+	// Bindings are the published ports the container was created with
+	// (the list shows ports of running containers only).
+	Bindings []PortBinding
 }
 
 // Healthcheck is a container healthcheck.
@@ -132,6 +153,7 @@ type Volume struct {
 type Image struct {
 	ID      string
 	Tags    []string
+	Digests []string // repo@sha256:… references the image is known by
 	Volumes []string // the image's VOLUME paths
 }
 

@@ -44,7 +44,7 @@ func toRegistryRequests(reqs []compose.PortRequest) []registry.PortRequest {
 	out := make([]registry.PortRequest, 0, len(reqs))
 	for _, r := range reqs {
 		out = append(out, registry.PortRequest{Service: r.Service, Role: r.Role, Target: r.Target, HostIP: r.HostIP,
-			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host})
+			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host, Index: r.Index})
 	}
 	return out
 }
@@ -56,9 +56,11 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	if err != nil {
 		return nil, err
 	}
+	regReqs := toRegistryRequests(reqs)
 	req := registry.Request{
-		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Stack: p.X.Stack, Ports: toRegistryRequests(reqs),
+		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Stack: p.X.Stack, Ports: regReqs,
 		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,
+		Keep: sortedKeys(p.Model.DisabledServices),
 	}
 	dirExists := o.DirExists
 	if dirExists == nil {
@@ -106,17 +108,17 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 	}
 	res := &PortResult{Bindings: Bindings{}, Remaps: result.Remaps, Project: result.Project}
-	assigned := map[string]int{}
+	assigned := map[registry.PortKey]int{}
 	for _, r := range result.Project.Reservations {
-		assigned[fmt.Sprintf("%s/%d/%s", r.Service, r.Target, r.Protocol)] = r.Port
+		assigned[r.Key()] = r.Port
 	}
-	for _, r := range reqs {
+	for i, r := range reqs {
 		if r.Host {
 			continue
 		}
 		b := Binding{Service: r.Service, Target: r.Target, Protocol: r.Protocol, HostIP: r.HostIP, Port: r.Port, PortEnd: r.PortEnd}
 		if r.PortEnd == 0 && r.Port > 0 {
-			if port, ok := assigned[r.Key()]; ok {
+			if port, ok := assigned[regReqs[i].Key()]; ok {
 				b.Port = port
 			}
 		}

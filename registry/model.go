@@ -50,13 +50,46 @@ type Project struct {
 
 // Reservation is one host port owned by a project's service.
 type Reservation struct {
-	Service  string `yaml:"service" json:"service"`
-	Role     string `yaml:"role" json:"role"`
-	Target   int    `yaml:"target" json:"target"`
-	HostIP   string `yaml:"host_ip,omitempty" json:"host_ip,omitempty"`
-	Port     int    `yaml:"port" json:"port"`
-	Protocol string `yaml:"protocol" json:"protocol"`
-	Host     bool   `yaml:"host_service,omitempty" json:"host_service,omitempty"`
+	Service string `yaml:"service" json:"service"`
+	Role    string `yaml:"role" json:"role"`
+	Target  int    `yaml:"target" json:"target"`
+	HostIP  string `yaml:"host_ip,omitempty" json:"host_ip,omitempty"`
+	Port    int    `yaml:"port" json:"port"`
+	// Requested is the host port the file asked for when this was assigned;
+	// the assignment is sticky only while the file asks for the same one.
+	// 0 in files written before devenv recorded it.
+	Requested int    `yaml:"requested,omitempty" json:"requested,omitempty"`
+	Index     int    `yaml:"index,omitempty" json:"index,omitempty"` // position in the service's ports list
+	Protocol  string `yaml:"protocol" json:"protocol"`
+	Host      bool   `yaml:"host_service,omitempty" json:"host_service,omitempty"`
+}
+
+// PortKey identifies one published-port request of a project: which
+// service, which entry of its ports list, and what it asks for. One
+// container port published twice ("8080:80", "8081:80") is two keys.
+type PortKey struct {
+	Service   string
+	Index     int
+	HostIP    string
+	Requested int
+	Target    int
+	Protocol  string
+}
+
+func (k PortKey) String() string {
+	return fmt.Sprintf("%s[%d] %s:%d:%d/%s", k.Service, k.Index, k.HostIP, k.Requested, k.Target, k.Protocol)
+}
+
+// sameRequest is k without its position: a line that moved within the
+// ports list is still the same request.
+func (k PortKey) sameRequest(o PortKey) bool {
+	k.Index, o.Index = 0, 0
+	return k == o
+}
+
+// Key is the request a reservation was made for.
+func (r Reservation) Key() PortKey {
+	return PortKey{Service: r.Service, Index: r.Index, HostIP: r.HostIP, Requested: r.Requested, Target: r.Target, Protocol: r.Protocol}
 }
 
 // DefaultRules are the reference document's allocation rules.

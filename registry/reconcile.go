@@ -57,6 +57,19 @@ type PortRequest struct {
 	PortEnd  int // >0 for a published range
 	Protocol string
 	Host     bool
+	Index    int // position in the service's ports list
+}
+
+// Key identifies the request; for a range, its first port.
+func (pr PortRequest) Key() PortKey {
+	return PortKey{Service: pr.Service, Index: pr.Index, HostIP: pr.HostIP, Requested: pr.Port, Target: pr.Target, Protocol: pr.Protocol}
+}
+
+// rangeKey identifies port (within the request's range) as its own key.
+func (pr PortRequest) rangeKey(port int) PortKey {
+	k := pr.Key()
+	k.Requested, k.Target = port, pr.Target+port-pr.Port
+	return k
 }
 
 // Request is one project's reconciliation input.
@@ -73,6 +86,9 @@ type Request struct {
 	Only     []string
 	// Adopt accepts a new directory for a project whose old one is gone.
 	Adopt bool
+	// Keep are services whose reservations stay as they are although the
+	// file does not ask for them now (services of inactive profiles).
+	Keep []string
 }
 
 // Occupied reports who holds a port right now outside the registry: engine
@@ -89,9 +105,15 @@ type Remap struct {
 	To       int    `json:"to"`
 	Because  Holder `json:"because"`
 	Protocol string `json:"protocol"`
+	// Changed is set when the file's request changed: From is the old
+	// assignment, and the new request was reconciled anew.
+	Changed bool `json:"changed,omitempty"`
 }
 
 func (m Remap) String() string {
+	if m.Changed {
+		return fmt.Sprintf("%s %d → %d: the file now asks for another port", m.Service, m.From, m.To)
+	}
 	return fmt.Sprintf("%s %d → %d: %d is %s", m.Service, m.From, m.To, m.From, m.Because)
 }
 
@@ -159,6 +181,20 @@ func (r *Registry) claims(engine, skip string) map[portKey]Holder {
 	return out
 }
 
+// reconciler holds one Reconcile call's working state.
+type reconciler struct {
+	reg      *Registry
+	req      Request
+	occupied Occupied
+	claimed  map[portKey]Holder
+	// taken are the ports this project has assigned so far, by host IP.
+	taken map[portKey][]Reservation
+	old   []Reservation
+	used  []bool // old[i] already matched a request
+	proj  *Project
+	res   Result
+}
+
 // Reconcile turns requests into assignments: sticky ones are kept (and
 // checked), free requests are taken, colliding ones move to the next free port
 // of their role's rule. It changes reg only on success.
@@ -173,97 +209,190 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 			return Result{}, &DirError{Name: req.Project, Registered: existing.Dir, Dir: req.Dir, Moved: moved}
 		}
 	}
-	claimed := reg.claims(req.Engine, req.Project)
-	taken := map[portKey]string{}
-	proj := &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Stack: req.Stack}
-	old := map[string]Reservation{}
+	r := &reconciler{
+		reg: reg, req: req, occupied: occupied, claimed: reg.claims(req.Engine, req.Project),
+		taken: map[portKey][]Reservation{},
+		proj:  &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Stack: req.Stack},
+	}
 	if existing != nil {
-		for _, res := range existing.Reservations {
-			old[fmt.Sprintf("%s/%d/%s", res.Service, res.Target, res.Protocol)] = res
-		}
+		r.old = existing.Reservations
 	}
-	var res Result
-	// blockers returns the first holder that keeps us from using port.
-	blocker := func(port int, proto string, host bool) (Holder, bool) {
-		if h, ok := claimed[portKey{port, proto}]; ok {
-			return h, true
-		}
-		if svc, ok := taken[portKey{port, proto}]; ok {
-			return Holder{Kind: "project", Project: req.Project, Service: svc, Dir: req.Dir}, true
-		}
-		for _, h := range occupied(port, proto) {
-			if host && h.Kind == "process" {
-				// A host service is run by the developer: its own process
-				// listening there is expected.
-				continue
-			}
-			return h, true
-		}
-		return Holder{}, false
-	}
-	reqs := slices.Clone(req.Ports)
+	r.used = make([]bool, len(r.old))
+	r.keepInactive()
 	// Sticky ones first, so a new request never steals an existing assignment.
+	reqs := slices.Clone(req.Ports)
 	sort.SliceStable(reqs, func(i, j int) bool {
-		_, si := old[reqKey(reqs[i])]
-		_, sj := old[reqKey(reqs[j])]
-		return si && !sj
+		return r.previous(reqs[i], false) >= 0 && r.previous(reqs[j], false) < 0
 	})
 	for _, pr := range reqs {
-		if pr.Port == 0 {
-			continue
+		if err := r.assign(pr); err != nil {
+			return Result{}, err
 		}
-		if pr.PortEnd > 0 {
-			for port := pr.Port; port <= pr.PortEnd; port++ {
-				if h, busy := blocker(port, pr.Protocol, pr.Host); busy {
-					return Result{}, &ConflictError{Project: req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
-						Fix: "port ranges are never moved; free the port or change the range"}
-				}
-				taken[portKey{port, pr.Protocol}] = pr.Service
-				proj.Reservations = append(proj.Reservations, Reservation{Service: pr.Service, Role: pr.Role, Target: pr.Target + port - pr.Port, HostIP: pr.HostIP, Port: port, Protocol: pr.Protocol, Host: pr.Host})
-			}
-			continue
-		}
-		move := req.Reassign && (len(req.Only) == 0 || slices.Contains(req.Only, pr.Service))
-		if prev, ok := old[reqKey(pr)]; ok && !move {
-			if h, busy := blocker(prev.Port, pr.Protocol, pr.Host); busy {
-				return Result{}, &ConflictError{Project: req.Project, Service: pr.Service, Port: prev.Port, Proto: pr.Protocol, Holder: h, Sticky: true,
-					Fix: fmt.Sprintf("stop it, or move %s with `devenv ports assign --reassign %s`", pr.Service, pr.Service)}
-			}
-			taken[portKey{prev.Port, pr.Protocol}] = pr.Service
-			prev.Role, prev.HostIP, prev.Host = pr.Role, pr.HostIP, pr.Host
-			proj.Reservations = append(proj.Reservations, prev)
-			continue
-		}
-		port := pr.Port
-		if h, busy := blocker(port, pr.Protocol, pr.Host); busy {
-			if req.Strict {
-				return Result{}, &ConflictError{Project: req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
-					Fix: "free the port, or drop --strict-ports to let devenv pick the next free one"}
-			}
-			next, ok := nextFree(reg, pr, func(p int) bool { _, b := blocker(p, pr.Protocol, pr.Host); return b })
-			if !ok {
-				return Result{}, &ConflictError{Project: req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
-					Fix: fmt.Sprintf("no free port left in the %s rule's range", pr.Role)}
-			}
-			res.Remaps = append(res.Remaps, Remap{Service: pr.Service, Role: pr.Role, Target: pr.Target, From: port, To: next, Because: h, Protocol: pr.Protocol})
-			port = next
-		}
-		taken[portKey{port, pr.Protocol}] = pr.Service
-		proj.Reservations = append(proj.Reservations, Reservation{Service: pr.Service, Role: pr.Role, Target: pr.Target, HostIP: pr.HostIP, Port: port, Protocol: pr.Protocol, Host: pr.Host})
 	}
-	sortReservations(proj)
-	res.Project = proj
-	res.Changed = existing == nil || !sameProject(existing, proj)
-	if res.Changed {
+	sortReservations(r.proj)
+	r.res.Project = r.proj
+	r.res.Changed = existing == nil || !sameProject(existing, r.proj)
+	if r.res.Changed {
 		if existing != nil {
-			*existing = *proj
+			*existing = *r.proj
 		} else {
-			reg.Projects = append(reg.Projects, proj)
+			reg.Projects = append(reg.Projects, r.proj)
 		}
 		reg.sort()
-		res.Project = reg.Find(req.Project, req.Engine)
+		r.res.Project = reg.Find(req.Project, req.Engine)
 	}
-	return res, nil
+	return r.res, nil
+}
+
+// keepInactive carries over, unchecked, the reservations of services the
+// file declares but does not run now.
+func (r *reconciler) keepInactive() {
+	for i, res := range r.old {
+		if slices.Contains(r.req.Keep, res.Service) {
+			r.used[i] = true
+			r.take(res)
+		}
+	}
+}
+
+func (r *reconciler) take(res Reservation) {
+	k := portKey{res.Port, res.Protocol}
+	r.taken[k] = append(r.taken[k], res)
+	r.proj.Reservations = append(r.proj.Reservations, res)
+}
+
+// previous finds the reservation made for pr: the same request, else the
+// same request at another position in the list, else (files written before
+// requests were recorded) the same service and container port. mark
+// records the match. -1 when the request is new or changed.
+func (r *reconciler) previous(pr PortRequest, mark bool) int {
+	key := pr.Key()
+	match := func(ok func(Reservation) bool) int {
+		for i, res := range r.old {
+			if !r.used[i] && ok(res) {
+				if mark {
+					r.used[i] = true
+				}
+				return i
+			}
+		}
+		return -1
+	}
+	if i := match(func(res Reservation) bool { return res.Key() == key }); i >= 0 {
+		return i
+	}
+	if i := match(func(res Reservation) bool { return res.Key().sameRequest(key) }); i >= 0 {
+		return i
+	}
+	return match(func(res Reservation) bool {
+		return res.Requested == 0 && res.Service == pr.Service && res.Target == pr.Target && res.Protocol == pr.Protocol
+	})
+}
+
+// changedFrom is the old assignment of the same service and container port
+// when the file now asks for another host port; 0 if none.
+func (r *reconciler) changedFrom(pr PortRequest) int {
+	for i, res := range r.old {
+		if !r.used[i] && res.Service == pr.Service && res.Target == pr.Target && res.Protocol == pr.Protocol && res.Requested != pr.Port {
+			r.used[i] = true
+			return res.Port
+		}
+	}
+	return 0
+}
+
+// blocker returns the first holder that keeps pr from using port.
+func (r *reconciler) blocker(port int, pr PortRequest) (Holder, bool) {
+	if h, ok := r.claimed[portKey{port, pr.Protocol}]; ok {
+		return h, true
+	}
+	for _, res := range r.taken[portKey{port, pr.Protocol}] {
+		if overlap(res.HostIP, pr.HostIP) {
+			return Holder{Kind: "project", Project: r.req.Project, Service: res.Service, Dir: r.req.Dir}, true
+		}
+	}
+	for _, h := range r.occupied(port, pr.Protocol) {
+		if pr.Host && h.Kind == "process" {
+			// A host service is run by the developer: its own process
+			// listening there is expected.
+			continue
+		}
+		return h, true
+	}
+	return Holder{}, false
+}
+
+// overlap says whether two host IPs of one project can collide: equal, or
+// either unspecified.
+func overlap(a, b string) bool {
+	wild := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
+	return a == b || wild(a) || wild(b)
+}
+
+func (pr PortRequest) reservation(port int, key PortKey) Reservation {
+	return Reservation{Service: pr.Service, Role: pr.Role, Target: key.Target, HostIP: pr.HostIP, Port: port,
+		Requested: key.Requested, Index: pr.Index, Protocol: pr.Protocol, Host: pr.Host}
+}
+
+func (r *reconciler) assign(pr PortRequest) error {
+	switch {
+	case pr.Port == 0:
+		return nil
+	case pr.PortEnd > 0:
+		return r.assignRange(pr)
+	}
+	move := r.req.Reassign && (len(r.req.Only) == 0 || slices.Contains(r.req.Only, pr.Service))
+	if i := r.previous(pr, true); i >= 0 && !move {
+		prev := r.old[i]
+		if h, busy := r.blocker(prev.Port, pr); busy {
+			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: prev.Port, Proto: pr.Protocol, Holder: h, Sticky: true,
+				Fix: fmt.Sprintf("stop it, or move %s with `devenv ports assign --reassign %s`", pr.Service, pr.Service)}
+		}
+		r.take(pr.reservation(prev.Port, pr.Key()))
+		return nil
+	}
+	from := r.changedFrom(pr)
+	port := pr.Port
+	if h, busy := r.blocker(port, pr); busy {
+		if r.req.Strict {
+			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
+				Fix: "free the port, or drop --strict-ports to let devenv pick the next free one"}
+		}
+		next, ok := nextFree(r.reg, pr, func(p int) bool { _, b := r.blocker(p, pr); return b })
+		if !ok {
+			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h, Fix: noFreePort(r.reg, pr)}
+		}
+		r.res.Remaps = append(r.res.Remaps, Remap{Service: pr.Service, Role: pr.Role, Target: pr.Target, From: port, To: next, Because: h, Protocol: pr.Protocol})
+		port = next
+	} else if from != 0 && from != port {
+		r.res.Remaps = append(r.res.Remaps, Remap{Service: pr.Service, Role: pr.Role, Target: pr.Target, From: from, To: port, Protocol: pr.Protocol, Changed: true})
+	}
+	r.take(pr.reservation(port, pr.Key()))
+	return nil
+}
+
+// assignRange reserves every port of a published range; ranges never move.
+func (r *reconciler) assignRange(pr PortRequest) error {
+	for port := pr.Port; port <= pr.PortEnd; port++ {
+		if h, busy := r.blocker(port, pr); busy {
+			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
+				Fix: "port ranges are never moved; free the port or change the range"}
+		}
+		r.take(pr.reservation(port, pr.rangeKey(port)))
+	}
+	for i, res := range r.old {
+		if res.Service == pr.Service && res.Port >= pr.Port && res.Port <= pr.PortEnd && res.Protocol == pr.Protocol {
+			r.used[i] = true
+		}
+	}
+	return nil
+}
+
+func noFreePort(reg *Registry, pr PortRequest) string {
+	if rule, ok := reg.Rule(pr.Role); ok {
+		return fmt.Sprintf("no free port left in the %s rule's range %d-%d", pr.Role, rule.Start, rule.Last())
+	}
+	return fmt.Sprintf("no free port above %d, and role %s has no rule in the registry", pr.Port, pr.Role)
 }
 
 func sortReservations(p *Project) {
@@ -272,12 +401,11 @@ func sortReservations(p *Project) {
 		if a.Service != b.Service {
 			return a.Service < b.Service
 		}
+		if a.Index != b.Index {
+			return a.Index < b.Index
+		}
 		return a.Target < b.Target
 	})
-}
-
-func reqKey(pr PortRequest) string {
-	return fmt.Sprintf("%s/%d/%s", pr.Service, pr.Target, pr.Protocol)
 }
 
 // nextFree walks the role's rule (or, without one, upwards from the request)

@@ -233,7 +233,7 @@ func (e *Engine) Images(ctx context.Context) ([]orchestrator.Image, error) {
 	}
 	out := make([]orchestrator.Image, 0, len(res.Items))
 	for _, im := range res.Items {
-		out = append(out, orchestrator.Image{ID: im.ID, Tags: im.RepoTags})
+		out = append(out, orchestrator.Image{ID: im.ID, Tags: im.RepoTags, Digests: im.RepoDigests})
 	}
 	return out, nil
 }
@@ -363,7 +363,17 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 		hc.PortBindings[p] = append(hc.PortBindings[p], b)
 	}
 	for _, m := range s.Mounts {
-		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		if m.Type == "bind" && (m.CreateHostPath || m.SELinux != "") {
+			// A legacy bind: the engine creates a missing host path (on its
+			// own host, so this holds for remote engines too) and relabels.
+			hc.Binds = append(hc.Binds, bindString(m))
+			continue
+		}
+		mm := mount.Mount{Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == "bind" && m.Propagation != "" {
+			mm.BindOptions = &mount.BindOptions{Propagation: mount.Propagation(m.Propagation)}
+		}
+		hc.Mounts = append(hc.Mounts, mm)
 	}
 	var nc *network.NetworkingConfig
 	if s.NetworkMode != "" {
@@ -415,7 +425,17 @@ func apiAtLeast(v string, major, minor int) bool {
 // Start starts a container.
 func (e *Engine) Start(ctx context.Context, id string) error {
 	_, err := e.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	if err != nil && isPortInUse(err) {
+		return fmt.Errorf("%w: %v", orchestrator.ErrPortInUse, err)
+	}
 	return e.wrap(err)
+}
+
+// isPortInUse recognises the engine's words for a host port someone else
+// bound: the userland proxy's bind error, or the engine's own allocator.
+func isPortInUse(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "address already in use") || strings.Contains(msg, "port is already allocated")
 }
 
 // Stop sends signal, waits timeout, then SIGKILL.
@@ -495,6 +515,15 @@ func (e *Engine) Inspect(ctx context.Context, id string) (orchestrator.Container
 	}
 	if r.HostConfig != nil {
 		d.RestartPolicy = string(r.HostConfig.RestartPolicy.Name)
+		for port, bs := range r.HostConfig.PortBindings {
+			for _, b := range bs {
+				pb := orchestrator.PortBinding{HostPort: b.HostPort, Target: int(port.Num()), Protocol: string(port.Proto())}
+				if b.HostIP.IsValid() {
+					pb.HostIP = b.HostIP.String()
+				}
+				d.Bindings = append(d.Bindings, pb)
+			}
+		}
 	}
 	if st := r.State; st != nil {
 		d.State, d.Running, d.Restarting, d.ExitCode = string(st.Status), st.Running, st.Restarting, st.ExitCode
@@ -584,4 +613,24 @@ func (e *Engine) Logs(ctx context.Context, id string, o orchestrator.LogOptions,
 		return nil
 	}
 	return err
+}
+
+// bindString renders a bind mount in the engine's legacy Binds syntax,
+// SRC:DST[:ro][,z|Z][,propagation].
+func bindString(m orchestrator.Mount) string {
+	var opts []string
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	}
+	if m.SELinux != "" {
+		opts = append(opts, m.SELinux)
+	}
+	if m.Propagation != "" {
+		opts = append(opts, m.Propagation)
+	}
+	s := m.Source + ":" + m.Target
+	if len(opts) > 0 {
+		s += ":" + strings.Join(opts, ",")
+	}
+	return s
 }
