@@ -149,6 +149,60 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	return p, nil
 }
 
+// Declares says whether the file declares service, active or behind an
+// inactive profile.
+func (p *Project) Declares(service string) bool {
+	_, active := p.Model.Services[service]
+	_, inactive := p.Model.DisabledServices[service]
+	return active || inactive
+}
+
+// VolumeInUse says whether the named volume (its key in the file) is used by
+// an active service, or by no service at all; a volume only inactive
+// services use belongs to them and is left alone.
+func (p *Project) VolumeInUse(key string) bool {
+	uses := func(svc types.ServiceConfig) bool {
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source == key {
+				return true
+			}
+		}
+		return false
+	}
+	for _, svc := range p.Model.Services {
+		if uses(svc) {
+			return true
+		}
+	}
+	for _, svc := range p.Model.DisabledServices {
+		if uses(svc) {
+			return false
+		}
+	}
+	return true
+}
+
+// Enable activates the profiles of the named services that are behind an
+// inactive profile, as docker compose does for services named on its
+// command line (up SERVICE, run SERVICE).
+func (p *Project) Enable(names []string) error {
+	var off []string
+	for _, n := range names {
+		if _, ok := p.Model.DisabledServices[n]; ok {
+			off = append(off, n)
+		}
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	m, err := p.Model.WithServicesEnabled(off...)
+	if err != nil {
+		return &ConfigError{File: p.MainFile(), Key: "services." + off[0] + ".profiles", Msg: err.Error()}
+	}
+	p.Model = m
+	return nil
+}
+
 // SelectServices checks that every named service exists (enabled or behind an
 // inactive profile) and returns them; none named means all enabled services.
 func (p *Project) SelectServices(names []string) ([]string, error) {

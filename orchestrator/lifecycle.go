@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -28,22 +29,25 @@ type StopOptions struct {
 
 // Down stops the project's containers in reverse dependency order, in
 // parallel where possible, removes them and the project's networks, and
-// removes its named volumes only when asked. Only resources carrying the
-// project's label are touched.
+// removes volumes only when asked: with a compose file, the file's own
+// volumes that are not external and not used only by inactive services
+// (what docker compose down -v removes); by name alone (-p NAME), every
+// volume labelled for the project. Only resources carrying the project's
+// label are touched, and never those of a same-named project in another
+// directory.
 func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOptions) error {
 	obs, err := Observe(ctx, o.Engine, p.Name(), false)
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
-	for _, s := range append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...) {
-		known[s] = true
+	if err := checkSameDir(p, obs.Containers); err != nil {
+		return err
 	}
 	var targets []Container
 	for _, c := range obs.Containers {
 		// Without a compose file (-p NAME), every container of the project
 		// is the project's.
-		if known[c.Labels[LabelService]] || opts.RemoveOrphans || len(p.Files) == 0 {
+		if p.Declares(c.Labels[LabelService]) || opts.RemoveOrphans || len(p.Files) == 0 {
 			targets = append(targets, c)
 		} else {
 			o.warn(c.Labels[LabelService], fmt.Sprintf("orphan container %s left in place; --remove-orphans removes it", c.Name))
@@ -52,28 +56,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
 		return err
 	}
-	var errs []error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removing"})
-			if err := o.Engine.Remove(ctx, c.ID, opts.Volumes); err != nil && !errors.Is(err, ErrNotFound) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
-				mu.Unlock()
-				return
-			}
-			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removed"})
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
 		return err
 	}
 	for _, n := range obs.Networks {
@@ -86,19 +69,104 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		}
 		o.emit(Event{Name: n.Name, Status: "Removed"})
 	}
-	if opts.Volumes {
-		for _, v := range obs.Volumes {
-			if v.Labels[LabelProject] != p.Name() {
-				continue // never another project's volume
+	if !opts.Volumes {
+		return nil
+	}
+	for _, v := range downVolumes(p, obs.Volumes) {
+		o.emit(Event{Name: v, Status: "Removing"})
+		if err := o.Engine.RemoveVolume(ctx, v); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("remove volume %s: %w", v, err)
+		}
+		o.emit(Event{Name: v, Status: "Removed"})
+	}
+	return nil
+}
+
+func (o *Orchestrator) removeContainers(ctx context.Context, targets []Container, withVolumes bool) error {
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removing"})
+			if err := o.Engine.Remove(ctx, c.ID, withVolumes); err != nil && !errors.Is(err, ErrNotFound) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
+				mu.Unlock()
+				return
 			}
-			o.emit(Event{Name: v.Name, Status: "Removing"})
-			if err := o.Engine.RemoveVolume(ctx, v.Name); err != nil && !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("remove volume %s: %w", v.Name, err)
-			}
-			o.emit(Event{Name: v.Name, Status: "Removed"})
+			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removed"})
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return ctx.Err()
+}
+
+// downVolumes are the volumes down -v removes, among those on the engine
+// labelled for the project.
+func downVolumes(p *compose.Project, have []Volume) []string {
+	labelled := map[string]bool{}
+	var all []string
+	for _, v := range have {
+		if v.Labels[LabelProject] == p.Name() {
+			labelled[v.Name] = true
+			all = append(all, v.Name)
+		}
+	}
+	if len(p.Files) == 0 {
+		return all
+	}
+	var out []string
+	for _, key := range sortedKeys(p.Model.Volumes) {
+		v := p.Model.Volumes[key]
+		if bool(v.External) || !labelled[v.Name] || !p.VolumeInUse(key) {
+			continue
+		}
+		out = append(out, v.Name)
+	}
+	return out
+}
+
+// WrongDirError is a project name whose containers belong to a compose
+// project in another directory; devenv refuses to act on them.
+type WrongDirError struct {
+	Project, Dir, Other, Container string
+}
+
+func (e *WrongDirError) Error() string {
+	return fmt.Sprintf("project %s here (%s) has containers of another directory's project (%s, container %s); devenv leaves them alone: run devenv there, or pick another name here with -p", e.Project, e.Dir, e.Other, e.Container)
+}
+
+func (e *WrongDirError) Unwrap() error { return compose.ErrConfig }
+
+// checkSameDir refuses containers that carry the project's name but another
+// working directory: a same-named project elsewhere. Without a compose file
+// (-p NAME) there is no directory to compare.
+func checkSameDir(p *compose.Project, cs []Container) error {
+	if len(p.Files) == 0 {
+		return nil
+	}
+	for _, c := range cs {
+		wd := c.Labels[LabelWorkingDir]
+		if wd != "" && !sameDir(wd, p.Dir()) {
+			return &WrongDirError{Project: p.Name(), Dir: p.Dir(), Other: wd, Container: c.Name}
 		}
 	}
 	return nil
+}
+
+func sameDir(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	ra, errA := filepath.EvalSymlinks(a)
+	rb, errB := filepath.EvalSymlinks(b)
+	return errA == nil && errB == nil && ra == rb
 }
 
 // Stop stops the selected services' containers, keeping them.
@@ -137,12 +205,32 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services [
 	return nil
 }
 
-// Restart stops then starts the selected services.
+// Restart stops the selected services, then starts the same containers in
+// dependency order. It starts what it stopped without asking the engine
+// again: a current engine may still list a container as running right
+// after its stop returned.
 func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts StopOptions) error {
-	if err := o.Stop(ctx, p, opts); err != nil {
+	targets, err := o.selectContainers(ctx, p, opts.Services)
+	if err != nil {
 		return err
 	}
-	return o.Start(ctx, p, opts.Services)
+	if len(targets) == 0 {
+		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to restart; run devenv up first"}
+	}
+	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
+		return err
+	}
+	byService := map[string]Container{}
+	for _, c := range targets {
+		byService[c.Labels[LabelService]] = c
+	}
+	for _, s := range startOrder(p, sortedKeys(byService)) {
+		c := byService[s]
+		if _, err := o.start(ctx, s, c.Name, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project, services []string) ([]Container, error) {
@@ -152,6 +240,9 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 	}
 	obs, err := Observe(ctx, o.Engine, p.Name(), false)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSameDir(p, obs.Containers); err != nil {
 		return nil, err
 	}
 	var out []Container
@@ -188,33 +279,52 @@ func startOrder(p *compose.Project, services []string) []string {
 	return out
 }
 
-// dependents maps each service to the services that depend on it, from the
-// containers' depends_on labels (so compose-made containers work too) and
-// the model.
+// dependents maps each service to the services that depend on it: the
+// model's depends_on for the services the file declares, the containers'
+// depends_on labels for the others (compose-made containers, -p NAME).
+// Edges that would close a cycle are dropped, so stopping never deadlocks.
 func dependents(p *compose.Project, cs []Container) map[string][]string {
-	out := map[string][]string{}
-	add := func(dependent, dep string) {
-		if !slices.Contains(out[dep], dependent) {
-			out[dep] = append(out[dep], dependent)
-		}
+	deps := map[string][]string{} // service -> what it depends on
+	for name, svc := range p.Model.Services {
+		deps[name] = sortedKeys(svc.DependsOn)
 	}
 	for _, c := range cs {
+		svc := c.Labels[LabelService]
+		if _, inModel := p.Model.Services[svc]; inModel {
+			continue
+		}
 		for _, part := range strings.Split(c.Labels[LabelDependsOn], ",") {
-			if dep, _, _ := strings.Cut(part, ":"); dep != "" {
-				add(c.Labels[LabelService], dep)
+			if dep, _, _ := strings.Cut(part, ":"); dep != "" && !slices.Contains(deps[svc], dep) {
+				deps[svc] = append(deps[svc], dep)
 			}
 		}
 	}
-	for name, svc := range p.Model.Services {
-		for dep := range svc.DependsOn {
-			add(name, dep)
+	out := map[string][]string{}
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var visit func(string)
+	visit = func(s string) {
+		state[s] = 1
+		for _, dep := range deps[s] {
+			if state[dep] == 1 || dep == s {
+				continue // a cycle: drop this edge
+			}
+			out[dep] = append(out[dep], s)
+			if state[dep] == 0 {
+				visit(dep)
+			}
+		}
+		state[s] = 2
+	}
+	for _, s := range sortedKeys(deps) {
+		if state[s] == 0 {
+			visit(s)
 		}
 	}
 	return out
 }
 
 // stopOrdered stops each container once everything depending on it has
-// stopped; independent containers stop in parallel.
+// stopped; independent containers stop in parallel. Waits end with ctx.
 func (o *Orchestrator) stopOrdered(ctx context.Context, p *compose.Project, cs []Container, timeout *time.Duration) error {
 	deps := dependents(p, cs)
 	done := map[string]chan struct{}{}
@@ -230,29 +340,21 @@ func (o *Orchestrator) stopOrdered(ctx context.Context, p *compose.Project, cs [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(done[svc])
+			defer closeOnce(done[svc])
 			for _, dependent := range deps[svc] {
 				if ch, ok := done[dependent]; ok && dependent != svc {
-					<-ch
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
-			if c.State != "running" && c.State != "restarting" && c.State != "paused" {
-				return
-			}
-			wait, signal := o.stopSettings(p, svc, timeout)
-			o.emit(Event{Service: svc, Name: c.Name, Status: "Stopping"})
-			killed, err := o.Engine.Stop(ctx, c.ID, signal, wait)
-			if err != nil {
+			if err := o.stopOne(ctx, p, c, timeout); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("stop %s: %w", c.Name, err))
+				errs = append(errs, err)
 				mu.Unlock()
-				return
 			}
-			if killed {
-				o.emit(Event{Service: svc, Name: c.Name, Status: "Killed", Detail: fmt.Sprintf("did not stop within %s; sent SIGKILL", wait), Level: Warn})
-				return
-			}
-			o.emit(Event{Service: svc, Name: c.Name, Status: "Stopped"})
 		}()
 	}
 	wg.Wait()
@@ -260,6 +362,25 @@ func (o *Orchestrator) stopOrdered(ctx context.Context, p *compose.Project, cs [
 		return err
 	}
 	return errors.Join(errs...)
+}
+
+func (o *Orchestrator) stopOne(ctx context.Context, p *compose.Project, c Container, timeout *time.Duration) error {
+	if c.State != "running" && c.State != "restarting" && c.State != "paused" {
+		return nil
+	}
+	svc := c.Labels[LabelService]
+	wait, signal := o.stopSettings(p, svc, timeout)
+	o.emit(Event{Service: svc, Name: c.Name, Status: "Stopping"})
+	killed, err := o.Engine.Stop(ctx, c.ID, signal, wait)
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", c.Name, err)
+	}
+	if killed {
+		o.emit(Event{Service: svc, Name: c.Name, Status: "Killed", Detail: fmt.Sprintf("did not stop within %s; sent SIGKILL", wait), Level: Warn})
+		return nil
+	}
+	o.emit(Event{Service: svc, Name: c.Name, Status: "Stopped"})
+	return nil
 }
 
 func (o *Orchestrator) stopSettings(p *compose.Project, svc string, timeout *time.Duration) (time.Duration, string) {

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -43,6 +44,9 @@ func Observe(ctx context.Context, eng Engine, project string, images bool) (*Obs
 				for _, t := range im.Tags {
 					o.Images[NormalizeRef(t)] = im.ID
 				}
+				for _, dg := range im.Digests {
+					o.Images[NormalizeRef(dg)] = im.ID
+				}
 			}
 			return err
 		})
@@ -50,21 +54,61 @@ func Observe(ctx context.Context, eng Engine, project string, images bool) (*Obs
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if err := o.stoppedBindings(ctx, eng); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
+// stoppedBindings fills in the published ports of containers that are not
+// running, which the engine's list leaves out: one inspect each, in
+// parallel. A running stack costs nothing.
+func (o *Observed) stoppedBindings(ctx context.Context, eng Engine) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for i, c := range o.Containers {
+		if c.State == "running" || c.State == "paused" {
+			continue
+		}
+		g.Go(func() error {
+			d, err := eng.Inspect(gctx, c.ID)
+			if errors.Is(err, ErrNotFound) {
+				return nil // removed meanwhile
+			}
+			o.Containers[i].Ports = d.Bindings
+			return err
+		})
+	}
+	return g.Wait()
+}
+
 // NormalizeRef makes "postgres", "postgres:latest" and
-// "docker.io/library/postgres:latest" the same key.
+// "docker.io/library/postgres:latest" the same key; a digest reference
+// ("postgres:15@sha256:…") is keyed by repository and digest, as the
+// engine lists it.
 func NormalizeRef(ref string) string {
 	ref = strings.TrimPrefix(ref, "docker.io/")
 	ref = strings.TrimPrefix(ref, "library/")
-	if strings.Contains(ref, "@") {
-		return ref
+	if name, digest, ok := strings.Cut(ref, "@"); ok {
+		if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+			name = name[:i]
+		}
+		return name + "@" + digest
 	}
 	if i := strings.LastIndex(ref, ":"); i < 0 || i < strings.LastIndex(ref, "/") {
 		ref += ":latest"
 	}
 	return ref
+}
+
+// serviceContainer returns the service's container: the one with the name
+// devenv gives it, else the one ServiceContainer picks.
+func (o *Observed) serviceContainer(service, name string) (Container, bool) {
+	for _, c := range o.Containers {
+		if c.Labels[LabelService] == service && c.Name == name {
+			return c, true
+		}
+	}
+	return o.ServiceContainer(service)
 }
 
 // ServiceContainer returns the service's container, preferring number 1.

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -23,6 +24,9 @@ const (
 	ActRestart       Action = "restart"
 	ActRemoveOrphan  Action = "remove orphan"
 	ActWarnOrphan    Action = "orphan"
+	// ActRemoveLeftover removes a container an interrupted recreate left
+	// renamed aside.
+	ActRemoveLeftover Action = "remove leftover"
 )
 
 // Step is one thing to do.
@@ -72,7 +76,7 @@ func (p *Plan) String() string {
 
 // isContainerStep tells the steps that bring one service's container up.
 func isContainerStep(a Action) bool {
-	return a == ActCreate || a == ActRecreate || a == ActStart || a == ActKeep
+	return a == ActCreate || a == ActRecreate || a == ActStart || a == ActKeep || a == ActRestart
 }
 
 // Step returns the container step of service.
@@ -122,48 +126,19 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, Step{Action: ActCreateVolume, Name: v.Spec.Name})
 	}
-	pulled := map[string]bool{}
-	for _, name := range opts.Services {
-		ds := d.Services[name]
-		ref := NormalizeRef(ds.Spec.Image)
-		policy := opts.Pull
-		if policy == "" {
-			policy = ds.PullPolicy
-		}
-		_, have := o.Images[ref]
-		switch {
-		case pulled[ref]:
-		case policy == "always":
-			p.Steps = append(p.Steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "--pull always"})
-			pulled[ref] = true
-		case !have && policy == "never":
-			return nil, &compose.ConfigError{Key: "services." + name + ".image", Msg: fmt.Sprintf("image %s is not present and --pull never was given", ds.Spec.Image)}
-		case !have:
-			p.Steps = append(p.Steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "not present"})
-			pulled[ref] = true
-		}
+	pulls, err := planPulls(d, o, opts)
+	if err != nil {
+		return nil, err
 	}
+	p.Steps = append(p.Steps, pulls...)
 	for _, name := range opts.Services {
-		ds := d.Services[name]
-		c, ok := o.ServiceContainer(name)
-		if !ok {
-			if f, clash := o.Foreign[ds.Spec.Name]; clash {
-				return nil, &ForeignError{Name: ds.Spec.Name, Service: name, Project: f.Labels[LabelProject]}
-			}
-			p.Steps = append(p.Steps, Step{Action: ActCreate, Service: name, Name: ds.Spec.Name, Reason: "new"})
-			continue
+		steps, err := planService(d.Services[name], o, opts.ForceRecreate)
+		if err != nil {
+			return nil, err
 		}
-		cc := c
-		if reason := recreateReason(ds, c, o, opts.ForceRecreate, pulled); reason != "" {
-			p.Steps = append(p.Steps, Step{Action: ActRecreate, Service: name, Name: ds.Spec.Name, Reason: reason, Existing: &cc})
-			continue
-		}
-		if c.State != "running" {
-			p.Steps = append(p.Steps, Step{Action: ActStart, Service: name, Name: c.Name, Reason: c.State, Existing: &cc})
-			continue
-		}
-		p.Steps = append(p.Steps, Step{Action: ActKeep, Service: name, Name: c.Name, Reason: "up to date", Existing: &cc})
+		p.Steps = append(p.Steps, steps...)
 	}
+	planRestarts(d, p)
 	for _, c := range o.Containers {
 		svc := c.Labels[LabelService]
 		if _, ok := d.Services[svc]; ok || slices.Contains(opts.Known, svc) {
@@ -179,7 +154,97 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 	return p, nil
 }
 
-func recreateReason(ds *DesiredService, c Container, o *Observed, force bool, pulled map[string]bool) string {
+// pullPolicy is --pull, else the service's pull_policy, in compose's
+// words: missing (also if_not_present), never, always.
+func pullPolicy(flag, service string) string {
+	policy := flag
+	if policy == "" {
+		policy = service
+	}
+	switch policy {
+	case "", "if_not_present", "missing":
+		return "missing"
+	}
+	return policy
+}
+
+// planPulls pulls each image once: when --pull or the service's policy says
+// always, or when it is missing and may be pulled.
+func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
+	var steps []Step
+	pulled := map[string]bool{}
+	for _, name := range opts.Services {
+		ds := d.Services[name]
+		ref := NormalizeRef(ds.Spec.Image)
+		policy := pullPolicy(opts.Pull, ds.PullPolicy)
+		_, have := o.Images[ref]
+		switch {
+		case pulled[ref]:
+		case policy == "always":
+			steps = append(steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "pull policy always"})
+			pulled[ref] = true
+		case !have && policy == "never":
+			return nil, &compose.ConfigError{Key: "services." + name + ".image", Msg: fmt.Sprintf("image %s is not present and the pull policy is never", ds.Spec.Image)}
+		case !have:
+			steps = append(steps, Step{Action: ActPull, Service: name, Name: ds.Spec.Image, Reason: "not present"})
+			pulled[ref] = true
+		}
+	}
+	return steps, nil
+}
+
+// planService decides what happens to one service's container, and removes
+// what an interrupted recreate left behind.
+func planService(ds *DesiredService, o *Observed, force bool) ([]Step, error) {
+	name := ds.Name
+	c, ok := o.serviceContainer(name, ds.Spec.Name)
+	if !ok {
+		if f, clash := o.Foreign[ds.Spec.Name]; clash {
+			return nil, &ForeignError{Name: ds.Spec.Name, Service: name, Project: f.Labels[LabelProject]}
+		}
+		return []Step{{Action: ActCreate, Service: name, Name: ds.Spec.Name, Reason: "new"}}, nil
+	}
+	var steps []Step
+	for _, other := range o.Containers {
+		if other.Labels[LabelService] == name && other.ID != c.ID && other.Labels[LabelOneoff] != "True" {
+			oc := other
+			steps = append(steps, Step{Action: ActRemoveLeftover, Service: name, Name: other.Name, Reason: "left by an interrupted recreate", Existing: &oc})
+		}
+	}
+	cc := c
+	switch reason := recreateReason(ds, c, o, force); {
+	case reason != "":
+		steps = append(steps, Step{Action: ActRecreate, Service: name, Name: ds.Spec.Name, Reason: reason, Existing: &cc})
+	case c.State != "running":
+		steps = append(steps, Step{Action: ActStart, Service: name, Name: c.Name, Reason: c.State, Existing: &cc})
+	default:
+		steps = append(steps, Step{Action: ActKeep, Service: name, Name: c.Name, Reason: "up to date", Existing: &cc})
+	}
+	return steps, nil
+}
+
+// planRestarts turns a kept service into a restart when a dependency it
+// declares with restart: true is created, recreated or started.
+func planRestarts(d *Desired, p *Plan) {
+	for i, s := range p.Steps {
+		if s.Action != ActKeep {
+			continue
+		}
+		ds := d.Services[s.Service]
+		for _, dep := range sortedKeys(ds.DependsOn) {
+			if !ds.DependsOn[dep].Restart {
+				continue
+			}
+			if ds2, ok := p.Step(dep); ok && (ds2.Action == ActRecreate || ds2.Action == ActStart || ds2.Action == ActCreate) {
+				done := map[Action]string{ActCreate: "created", ActRecreate: "recreated", ActStart: "started"}[ds2.Action]
+				p.Steps[i].Action, p.Steps[i].Reason = ActRestart, "dependency "+dep+" will be "+done
+				break
+			}
+		}
+	}
+}
+
+func recreateReason(ds *DesiredService, c Container, o *Observed, force bool) string {
 	switch {
 	case force:
 		return "--force-recreate"
@@ -187,10 +252,8 @@ func recreateReason(ds *DesiredService, c Container, o *Observed, force bool, pu
 		return "container name changed"
 	case c.Labels[LabelConfigHash] != ds.Hash:
 		return "configuration changed"
-	case c.Labels[LabelPorts] != "" && c.Labels[LabelPorts] != ds.PortsLabel:
+	case !sameBindings(ds.Spec.Ports, c.Ports):
 		return "published ports changed"
-	case pulled[NormalizeRef(ds.Spec.Image)]:
-		return "image pulled"
 	}
 	if id, ok := o.Images[NormalizeRef(ds.Spec.Image)]; ok {
 		have := c.Labels[LabelImage]
@@ -205,6 +268,58 @@ func recreateReason(ds *DesiredService, c Container, o *Observed, force bool, pu
 		return "mounts changed"
 	}
 	return ""
+}
+
+// sameBindings compares the bindings devenv would create with those the
+// engine reports for the container, whoever created it: the same host
+// ports on the same addresses. The engine lists an unspecified address as
+// 0.0.0.0 and :: and a range port by port; a port the engine picks matches
+// any.
+func sameBindings(want, have []PortBinding) bool {
+	type bound struct {
+		ip     string
+		port   string
+		target int
+		proto  string
+	}
+	norm := func(ip string) string {
+		if ip == "" || ip == "0.0.0.0" || ip == "::" {
+			return "*"
+		}
+		return ip
+	}
+	wantSet, haveSet := map[bound]bool{}, map[bound]bool{}
+	for _, b := range want {
+		lo, hi, _ := compose.ParsePublished(b.HostPort)
+		for i := 0; lo > 0 && lo+i <= max(lo, hi); i++ {
+			wantSet[bound{norm(b.HostIP), strconv.Itoa(lo + i), b.Target + i, b.Protocol}] = true
+		}
+		if lo == 0 {
+			wantSet[bound{norm(b.HostIP), "", b.Target, b.Protocol}] = true
+		}
+	}
+	dynamic := map[bound]bool{}
+	for k := range wantSet {
+		if k.port == "" {
+			dynamic[k] = true
+		}
+	}
+	for _, b := range have {
+		if b.HostPort == "" {
+			continue // exposed only
+		}
+		k := bound{norm(b.HostIP), b.HostPort, b.Target, b.Protocol}
+		if wantSet[k] {
+			haveSet[k] = true
+			continue
+		}
+		if d := (bound{k.ip, "", k.target, k.proto}); dynamic[d] {
+			haveSet[d] = true
+			continue
+		}
+		return false
+	}
+	return len(haveSet) == len(wantSet)
 }
 
 // sameMountSources compares the named volumes and binds the spec asks for

@@ -67,7 +67,7 @@ func observedFrom(d *Desired, images map[string]string) *Observed {
 		}
 		labels[LabelImage] = images[NormalizeRef(ds.Spec.Image)]
 		mounts := append([]Mount(nil), ds.Spec.Mounts...)
-		o.Containers = append(o.Containers, Container{ID: "id-" + name, Name: ds.Spec.Name, Labels: labels, State: "running", Mounts: mounts})
+		o.Containers = append(o.Containers, Container{ID: "id-" + name, Name: ds.Spec.Name, Labels: labels, State: "running", Mounts: mounts, Ports: append([]PortBinding(nil), ds.Spec.Ports...)})
 	}
 	for _, n := range d.Networks {
 		o.Networks = append(o.Networks, Network{Name: n.Spec.Name})
@@ -141,22 +141,40 @@ keep db (demo-db-1): up to date
 recreate worker (demo_worker): image changed`, ""},
 		{"remapped port recreates", func() *Observed {
 			o := observedFrom(d, images)
-			for i := range o.Containers {
-				if o.Containers[i].Labels[LabelService] == "db" {
-					o.Containers[i].Labels[LabelPorts] = "127.0.0.1:5432:5432/tcp"
-				}
-			}
+			setPorts(o, "db", PortBinding{HostIP: "127.0.0.1", HostPort: "5432", Target: 5432, Protocol: "tcp"})
 			return o
 		}, PlanOptions{}, `keep api (demo-api-1): up to date
 recreate db (demo-db-1): published ports changed
 keep worker (demo_worker): up to date`, ""},
-		{"compose-made container without devenv's ports label is kept", func() *Observed {
+		{"compose-made container on all interfaces is recreated on 127.0.0.1", func() *Observed {
 			o := observedFrom(d, images)
 			for i := range o.Containers {
 				delete(o.Containers[i].Labels, LabelPorts)
 			}
+			setPorts(o, "db", PortBinding{HostIP: "0.0.0.0", HostPort: "5434", Target: 5432, Protocol: "tcp"}, PortBinding{HostIP: "::", HostPort: "5434", Target: 5432, Protocol: "tcp"})
 			return o
 		}, PlanOptions{}, `keep api (demo-api-1): up to date
+recreate db (demo-db-1): published ports changed
+keep worker (demo_worker): up to date`, ""},
+		{"stopped compose-made container with its old host port is recreated", func() *Observed {
+			o := observedFrom(d, images)
+			setPorts(o, "api", PortBinding{HostIP: "127.0.0.1", HostPort: "4001", Target: 4000, Protocol: "tcp"})
+			setState(o, "api", "exited")
+			return o
+		}, PlanOptions{}, `recreate api (demo-api-1): published ports changed
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date`, ""},
+		{"leftover of an interrupted recreate is removed", func() *Observed {
+			o := observedFrom(d, images)
+			o.Containers = append(o.Containers, Container{ID: "old", Name: "0123456789ab_demo-db-1", State: "exited", Labels: map[string]string{LabelService: "db", LabelProject: "demo", LabelNumber: "1"}})
+			return o
+		}, PlanOptions{}, `keep api (demo-api-1): up to date
+remove leftover db (0123456789ab_demo-db-1): left by an interrupted recreate
+keep db (demo-db-1): up to date
+keep worker (demo_worker): up to date`, ""},
+		{"pull always of an unchanged image recreates nothing", func() *Observed { return observedFrom(d, images) }, PlanOptions{Pull: "always"}, `pull api demo/api:dev: pull policy always
+pull db postgres:15: pull policy always
+keep api (demo-api-1): up to date
 keep db (demo-db-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"force recreate", func() *Observed { return observedFrom(d, images) }, PlanOptions{ForceRecreate: true}, `recreate api (demo-api-1): --force-recreate
@@ -201,6 +219,93 @@ remove orphan old (demo-old-1)`, ""},
 				t.Fatalf("plan:\n%s\nwant:\n%s", got, c.want)
 			}
 		})
+	}
+}
+
+func setPorts(o *Observed, service string, ports ...PortBinding) {
+	for i := range o.Containers {
+		if o.Containers[i].Labels[LabelService] == service {
+			o.Containers[i].Ports = ports
+		}
+	}
+}
+
+func setState(o *Observed, service, state string) {
+	for i := range o.Containers {
+		if o.Containers[i].Labels[LabelService] == service {
+			o.Containers[i].State = state
+		}
+	}
+}
+
+func TestSameBindings(t *testing.T) {
+	pb := func(ip, port string, target int) PortBinding {
+		return PortBinding{HostIP: ip, HostPort: port, Target: target, Protocol: "tcp"}
+	}
+	for _, c := range []struct {
+		name       string
+		want, have []PortBinding
+		same       bool
+	}{
+		{"equal", []PortBinding{pb("127.0.0.1", "5434", 5432)}, []PortBinding{pb("127.0.0.1", "5434", 5432)}, true},
+		{"other address", []PortBinding{pb("127.0.0.1", "5434", 5432)}, []PortBinding{pb("0.0.0.0", "5434", 5432)}, false},
+		{"other port", []PortBinding{pb("127.0.0.1", "5436", 5432)}, []PortBinding{pb("127.0.0.1", "5434", 5432)}, false},
+		{"all interfaces listed twice", []PortBinding{pb("", "80", 80)}, []PortBinding{pb("0.0.0.0", "80", 80), pb("::", "80", 80)}, true},
+		{"range listed port by port", []PortBinding{pb("127.0.0.1", "8000-8001", 8000)}, []PortBinding{pb("127.0.0.1", "8000", 8000), pb("127.0.0.1", "8001", 8001)}, true},
+		{"engine-picked port", []PortBinding{pb("127.0.0.1", "", 80)}, []PortBinding{pb("127.0.0.1", "49153", 80)}, true},
+		{"one target twice", []PortBinding{pb("127.0.0.1", "8080", 80), pb("127.0.0.1", "8081", 80)}, []PortBinding{pb("127.0.0.1", "8080", 80)}, false},
+		{"exposed only", nil, []PortBinding{pb("", "", 80)}, true},
+		{"missing binding", []PortBinding{pb("127.0.0.1", "80", 80)}, nil, false},
+	} {
+		if got := sameBindings(c.want, c.have); got != c.same {
+			t.Errorf("%s: sameBindings = %v", c.name, got)
+		}
+	}
+}
+
+func TestPlanDecidesDependencyRestarts(t *testing.T) {
+	p := loadPlanProject(t, `name: demo
+services:
+  db:
+    image: postgres:15
+  api:
+    image: demo/api:dev
+    depends_on:
+      db: {condition: service_started, restart: true}
+`)
+	d := desired(t, p)
+	o := observedFrom(d, images)
+	setState(o, "db", "exited")
+	plan, err := PlanUp(d, o, PlanOptions{Services: []string{"api", "db"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "restart api (demo-api-1): dependency db will be started\nstart db (demo-db-1): exited"
+	if plan.String() != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
+	}
+}
+
+func TestNormalizeRefDigests(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres":                    "postgres:latest",
+		"docker.io/library/postgres":  "postgres:latest",
+		"postgres@sha256:abc":         "postgres@sha256:abc",
+		"postgres:15@sha256:abc":      "postgres@sha256:abc",
+		"localhost:5000/x:1@sha256:a": "localhost:5000/x@sha256:a",
+		"localhost:5000/x":            "localhost:5000/x:latest",
+	} {
+		if got := NormalizeRef(in); got != want {
+			t.Errorf("NormalizeRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDuplicateContainerNameIsAConfigError(t *testing.T) {
+	p := loadPlanProject(t, "name: demo\nservices:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n")
+	_, err := BuildDesired(p, Bindings{}, "test")
+	if err == nil || !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), `"same"`) {
+		t.Fatalf("got %v", err)
 	}
 }
 

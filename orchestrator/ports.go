@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
@@ -24,6 +26,9 @@ type PortOptions struct {
 	// Probe makes a DryRun also look at who holds ports now, so it fails
 	// exactly as the real reconcile would.
 	Probe bool
+	// RemoveOrphans: the ports of the project's orphan containers are free
+	// (up --remove-orphans removes them); otherwise they are held.
+	RemoveOrphans bool
 }
 
 // PortResult is the outcome of reconciling a project's ports.
@@ -79,7 +84,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 		var occupied registry.Occupied
 		if opts.Probe {
-			if occupied, err = o.Occupied(ctx, p.Name(), reqs); err != nil {
+			if occupied, err = o.Occupied(ctx, p.Name(), ownServices(p, opts)); err != nil {
 				return nil, err
 			}
 		}
@@ -93,7 +98,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}
 		}
 	} else {
-		occupied, err := o.Occupied(ctx, p.Name(), reqs)
+		occupied, err := o.Occupied(ctx, p.Name(), ownServices(p, opts))
 		if err != nil {
 			return nil, err
 		}
@@ -134,28 +139,83 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	return res, nil
 }
 
+// ownServices says which of the project's containers hold ports for it:
+// those of services the file declares (active or not), and orphans only
+// when they are about to be removed.
+func ownServices(p *compose.Project, opts PortOptions) func(string) bool {
+	return func(service string) bool { return p.Declares(service) || opts.RemoveOrphans }
+}
+
 // Occupied returns who holds each port now, outside the registry: the
 // engine's containers (any project, not only devenv's) and host processes.
-// Containers of project itself are left out. The process behind a socket is
-// looked up only for a port that turns out to be held.
-func (o *Orchestrator) Occupied(ctx context.Context, project string, reqs []compose.PortRequest) (registry.Occupied, error) {
-	table, err := o.holders(ctx, nil)
+// The project's own containers (own(service)) are left out, in any state:
+// a port the engine is still binding for one of them (its proxy already
+// listening, the container not yet listed as running) is the project's.
+// The ports of the project's orphans are held unless own says otherwise.
+// The process behind a socket is looked up only for a port that turns out
+// to be held.
+func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(service string) bool) (registry.Occupied, error) {
+	table, cs, err := o.holders(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
+	var bound map[string]Container
+	boundTo := func(key string) (Container, bool) {
+		if bound == nil {
+			bound = o.boundBy(ctx, cs)
+		}
+		c, ok := bound[key]
+		return c, ok
+	}
 	return func(port int, proto string) []registry.Holder {
 		var out []registry.Holder
-		for _, h := range table[fmt.Sprintf("%d/%s", port, proto)] {
-			if h.Kind == "container" && h.Project == project && project != "" {
-				continue
-			}
+		key := fmt.Sprintf("%d/%s", port, proto)
+		for _, h := range table[key] {
 			if h.Kind == "process" && h.PID == 0 {
 				h = o.resolveProcess(ctx, port, proto, h)
+			}
+			if h.Kind == "process" && (h.PID == 0 || isEngineProxy(h.Command)) {
+				// The engine's proxy for a container being started or
+				// stopped, which the list does not show running yet.
+				if c, ok := boundTo(key); ok {
+					h = registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
+				}
+			}
+			if h.Kind == "container" && h.Project == project && project != "" && own(h.Service) {
+				continue
 			}
 			out = append(out, h)
 		}
 		return out
 	}, nil
+}
+
+func isEngineProxy(command string) bool {
+	name, _, _ := strings.Cut(command, " ")
+	return filepath.Base(name) == "docker-proxy"
+}
+
+// boundBy maps each "port/proto" that a container which is not running
+// was created to publish to that container; one inspect each, called only
+// when a listener is unaccounted for.
+func (o *Orchestrator) boundBy(ctx context.Context, cs []Container) map[string]Container {
+	out := map[string]Container{}
+	for _, c := range cs {
+		if c.State == "running" || c.State == "paused" {
+			continue
+		}
+		d, err := o.Engine.Inspect(ctx, c.ID)
+		if err != nil {
+			continue
+		}
+		for _, pb := range d.Bindings {
+			lo, hi, err := compose.ParsePublished(pb.HostPort)
+			for port := lo; err == nil && lo > 0 && port <= max(lo, hi); port++ {
+				out[fmt.Sprintf("%d/%s", port, pb.Protocol)] = c
+			}
+		}
+	}
+	return out
 }
 
 // resolveProcess finds the pid and command of a process holding port.
@@ -175,16 +235,20 @@ func (o *Orchestrator) resolveProcess(ctx context.Context, port int, proto strin
 	return h
 }
 
-// holders lists every holder of every port: one container list and one
-// socket scan; processes are named for the ports in resolve.
-func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[string][]registry.Holder, error) {
+// holders lists every holder of every port: one container list (all
+// states; only running containers hold ports) and one socket scan;
+// processes are named for the ports in resolve.
+func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[string][]registry.Holder, []Container, error) {
 	table := map[string][]registry.Holder{}
-	cs, err := o.Engine.Containers(ctx, ListFilter{})
+	cs, err := o.Engine.Containers(ctx, ListFilter{All: true})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	published := map[string]bool{}
 	for _, c := range cs {
+		if c.State != "running" && c.State != "paused" {
+			continue
+		}
 		seen := map[string]bool{}
 		for _, pb := range c.Ports {
 			if pb.HostPort == "" {
@@ -200,11 +264,11 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[s
 		}
 	}
 	if o.Probe == nil {
-		return table, nil
+		return table, cs, nil
 	}
 	socks, err := o.Probe(ctx, resolve)
 	if err != nil {
-		return table, nil
+		return table, cs, nil
 	}
 	seen := map[string]bool{}
 	for _, s := range socks {
@@ -221,14 +285,14 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[s
 		seen[id] = true
 		table[key] = append(table[key], registry.Holder{Kind: "process", PID: s.PID, Command: s.Command})
 	}
-	return table, nil
+	return table, cs, nil
 }
 
 // OccupiedAll is the holder lookup for `ports`, `ports check` and `why`:
 // one table for the local engine, processes named for the ports in
 // resolve; remote engines' ports are not probed from here.
 func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
-	table, err := o.holders(ctx, resolve)
+	table, _, err := o.holders(ctx, resolve)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -259,7 +259,9 @@ func (s *Store) Load() (*Registry, error) {
 		return New(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read registry %s: %w", s.Path, err)
+		// Unreadable is a setup problem the user fixes (permissions, a
+		// directory in the way), like an unsafe file: exit 2.
+		return nil, &UnsafeError{File: s.Path, Reason: fmt.Sprintf("cannot be read (%v); fix its permissions or move it", errors.Unwrap(err))}
 	}
 	return Decode(s.Path, data)
 }

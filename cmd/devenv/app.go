@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -225,18 +224,25 @@ func (a *app) close() {
 	}
 }
 
-// run is devenv without os.Exit: tests call it.
+// run is devenv without os.Exit, in the process's working directory.
 func run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The real working directory: os.Getwd prefers $PWD only when it names
+	// the same directory, so a stale PWD (a process that changed directory
+	// without updating it) never points devenv at another project.
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "devenv: working directory: %v\n", err)
+		return exitUsage
+	}
+	return runIn(ctx, wd, args, environ, stdin, stdout, stderr)
+}
+
+// runIn is run in directory wd; tests call it.
+func runIn(ctx context.Context, wd string, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := env{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		e[k] = v
-	}
-	wd, _ := os.Getwd()
-	if d := e["PWD"]; d != "" && filepath.IsAbs(d) {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			wd = d
-		}
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()

@@ -84,7 +84,13 @@ func (h *harness) run(args ...string) result {
 func (h *harness) runCtx(ctx context.Context, args ...string) result {
 	h.t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, append([]string{"devenv"}, args...), h.env, strings.NewReader(""), &out, &errb)
+	dir := h.dir
+	for _, kv := range h.env {
+		if d, ok := strings.CutPrefix(kv, "PWD="); ok {
+			dir = d // the directory this run is "in"
+		}
+	}
+	code := runIn(ctx, dir, append([]string{"devenv"}, args...), h.env, strings.NewReader(""), &out, &errb)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupts()
 	// DEVENV_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("DEVENV_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -21,4 +21,20 @@ func main() {
 	pprof.StopCPUProfile()
 	stop()
 	os.Exit(code)
+}
+
+// interrupts cancels the context on the first SIGINT or SIGTERM, so the
+// command winds down and exits 130; a second one ends the process at once.
+func interrupts() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		os.Stderr.WriteString("devenv: interrupted again; exiting now\n")
+		os.Exit(exitInterrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
 }

@@ -1,0 +1,143 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+)
+
+// converge creates, recreates or starts the service's container as planned.
+func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step Step) (string, error) {
+	name := ds.Name
+	switch step.Action {
+	case ActKeep:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Running"})
+		return step.Existing.ID, nil
+	case ActStart:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Starting"})
+		if err := o.Engine.Start(ctx, step.Existing.ID); err != nil {
+			return "", fmt.Errorf("service %s: start %s: %w", name, step.Name, err)
+		}
+		o.emit(Event{Service: name, Name: step.Name, Status: "Started"})
+		return step.Existing.ID, nil
+	case ActCreate:
+		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Creating"})
+		id, err := o.Engine.Create(ctx, ds.Spec)
+		if err != nil {
+			if id != "" {
+				_ = o.Engine.Remove(context.WithoutCancel(ctx), id, false)
+			}
+			return "", fmt.Errorf("service %s: create container %s: %w", name, ds.Spec.Name, err)
+		}
+		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Created"})
+		return o.start(ctx, name, ds.Spec.Name, id)
+	case ActRecreate:
+		return o.recreate(ctx, ds, step)
+	case ActRestart:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Restarting", Detail: step.Reason})
+		if _, err := o.Engine.Stop(ctx, step.Existing.ID, ds.Spec.StopSignal, ds.StopTimeout); err != nil {
+			return "", fmt.Errorf("service %s: stop %s: %w", name, step.Name, err)
+		}
+		return o.start(ctx, name, step.Name, step.Existing.ID)
+	}
+	return "", fmt.Errorf("service %s: nothing planned", name)
+}
+
+func (o *Orchestrator) start(ctx context.Context, service, cname, id string) (string, error) {
+	o.emit(Event{Service: service, Name: cname, Status: "Starting"})
+	if err := o.Engine.Start(ctx, id); err != nil {
+		return id, fmt.Errorf("service %s: start %s: %w", service, cname, err)
+	}
+	o.emit(Event{Service: service, Name: cname, Status: "Started"})
+	return id, nil
+}
+
+// recreate replaces a container while keeping its anonymous volumes: the
+// old one is stopped and renamed aside, the new one created with the old
+// anonymous volumes, and only then is the old one removed. If creating
+// fails, the old container gets its name back.
+func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step Step) (string, error) {
+	name, old := ds.Name, step.Existing
+	o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Recreating", Detail: step.Reason})
+	killed, err := o.Engine.Stop(ctx, old.ID, ds.Spec.StopSignal, ds.StopTimeout)
+	if err != nil {
+		return "", fmt.Errorf("service %s: stop %s: %w", name, old.Name, err)
+	}
+	if killed {
+		o.warn(name, fmt.Sprintf("container %s did not stop within %s and was killed", old.Name, ds.StopTimeout))
+	}
+	details, err := o.Engine.Inspect(ctx, old.ID)
+	if err != nil {
+		return "", fmt.Errorf("service %s: inspect %s: %w", name, old.Name, err)
+	}
+	aside := shortID(old.ID) + "_" + old.Name
+	if err := o.Engine.Rename(ctx, old.ID, aside); err != nil {
+		return "", fmt.Errorf("service %s: rename %s: %w", name, old.Name, err)
+	}
+	spec := ds.Spec
+	spec.Mounts = carryAnonymous(spec.Mounts, details.Mounts)
+	id, err := o.Engine.Create(ctx, spec)
+	if err != nil {
+		bg := context.WithoutCancel(ctx)
+		if id != "" {
+			_ = o.Engine.Remove(bg, id, false)
+		}
+		_ = o.Engine.Rename(bg, old.ID, old.Name)
+		return "", fmt.Errorf("service %s: create container %s: %w", name, spec.Name, err)
+	}
+	// The new container exists: the old one goes even if the run is being
+	// interrupted, so no renamed leftover stays behind.
+	if err := o.Engine.Remove(context.WithoutCancel(ctx), old.ID, false); err != nil {
+		return "", fmt.Errorf("service %s: remove old container %s: %w", name, aside, err)
+	}
+	o.emit(Event{Service: name, Name: spec.Name, Status: "Recreated"})
+	return o.start(ctx, name, spec.Name, id)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// carryAnonymous gives the new container the old one's anonymous volumes
+// (those not named in the spec) at the same paths.
+func carryAnonymous(spec []Mount, old []Mount) []Mount {
+	out := make([]Mount, 0, len(spec)+len(old))
+	covered := map[string]bool{}
+	for _, m := range spec {
+		covered[m.Target] = true
+	}
+	oldAt := map[string]Mount{}
+	for _, m := range old {
+		if m.Type == "volume" && isAnonymous(m.Source) {
+			oldAt[m.Target] = m
+		}
+	}
+	for _, m := range spec {
+		if m.Type == "volume" && m.Source == "" {
+			if om, ok := oldAt[m.Target]; ok {
+				m.Source = om.Source
+			}
+		}
+		out = append(out, m)
+	}
+	for _, m := range old {
+		if m.Type == "volume" && isAnonymous(m.Source) && !covered[m.Target] {
+			out = append(out, Mount{Type: "volume", Source: m.Source, Target: m.Target})
+		}
+	}
+	return out
+}
+
+func isAnonymous(name string) bool {
+	if len(name) != 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
