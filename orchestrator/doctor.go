@@ -40,7 +40,7 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 	if regErr != nil {
 		add("error", "registry", regErr.Error(), "fix the file by hand or move it aside; devenv never overwrites it")
 	} else {
-		add("ok", "registry", fmt.Sprintf("%s (%s): %d projects", o.Registry.Path, o.Registry.How, len(reg.Projects)), "")
+		add("ok", "registry", fmt.Sprintf("%s (%s): %s", o.Registry.Path, o.Registry.How, plural(len(reg.Projects), "project")), "")
 	}
 	if engineErr == nil && regErr == nil {
 		conflicts, err := o.CheckPorts(ctx)
@@ -159,3 +159,11 @@ func covered(vp string, mounts []typesVolume) bool {
 }
 
 type typesVolume = types.ServiceVolumeConfig
+
+// plural is "1 project", "2 projects".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

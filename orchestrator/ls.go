@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"slices"
 	"context"
 	"fmt"
 	"sort"
@@ -39,9 +40,14 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 			}
 			r := get(p.Name)
 			r.Registered, r.Directory = true, p.Dir
-			var ports []string
+			var nums []int
 			for _, res := range p.Reservations {
-				ports = append(ports, strconv.Itoa(res.Port))
+				nums = append(nums, res.Port)
+			}
+			slices.Sort(nums)
+			ports := make([]string, 0, len(nums))
+			for _, n := range slices.Compact(nums) {
+				ports = append(ports, strconv.Itoa(n))
 			}
 			r.Ports = strings.Join(ports, ",")
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -94,6 +95,10 @@ func TestIntegrationBadInputs(t *testing.T) {
 				c2.prepare(h)
 			}
 			before := mustRead(t, h.registry)
+			if strings.HasPrefix(strings.Join(c2.env, " "), "DOCKER_CONTEXT=") {
+				// DOCKER_HOST wins over a context, as with the docker CLI.
+				h.env = slices.DeleteFunc(h.env, func(kv string) bool { return strings.HasPrefix(kv, "DOCKER_HOST=") })
+			}
 			h.env = append(h.env, c2.env...)
 			r := h.run(c2.args...)
 			if r.code != c2.code {

@@ -21,15 +21,15 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if unchanged"},
 				&cli.BoolFlag{Name: "no-deps", Usage: "do not start linked services"},
 				&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
-				&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull images: missing, never, always"},
+				&cli.StringFlag{Name: "pull", Usage: "pull images: always, missing, never (default: each service's pull_policy, else missing)"},
 				&cli.BoolFlag{Name: "strict-ports", Usage: "fail (exit 3) instead of moving a requested port that is taken"},
 				&cli.BoolFlag{Name: "publish-all", Usage: "publish ports without a host IP on all interfaces instead of 127.0.0.1"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			},
 			Action: func(c *cli.Context) error {
 				pull := c.String("pull")
-				if pull != "missing" && pull != "never" && pull != "always" {
-					return usagef("--pull %q: use missing, never or always", pull)
+				if pull != "" && pull != "missing" && pull != "never" && pull != "always" {
+					return usagef("--pull %q: use always, missing or never", pull)
 				}
 				p, err := a.project(c.Context)
 				if err != nil {
@@ -64,9 +64,13 @@ func lifecycleCommands(a *app) []*cli.Command {
 				timeoutFlag,
 			},
 			Action: func(c *cli.Context) error {
+				timeout, err := timeoutOf(c)
+				if err != nil {
+					return err
+				}
 				a.nameOnly = true
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Down(c.Context, a.proj, orchestrator.DownOptions{Timeout: timeoutOf(c), Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
+					return o.Down(c.Context, a.proj, orchestrator.DownOptions{Timeout: timeout, Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
 				})
 			},
 		},
@@ -77,9 +81,13 @@ func lifecycleCommands(a *app) []*cli.Command {
 			UsageText: "devenv stop\n   devenv stop electric",
 			Flags:     []cli.Flag{timeoutFlag},
 			Action: func(c *cli.Context) error {
+				timeout, err := timeoutOf(c)
+				if err != nil {
+					return err
+				}
 				a.nameOnly = true
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Stop(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeoutOf(c)})
+					return o.Stop(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeout})
 				})
 			},
 		},
@@ -101,8 +109,12 @@ func lifecycleCommands(a *app) []*cli.Command {
 			UsageText: "devenv restart redis",
 			Flags:     []cli.Flag{timeoutFlag},
 			Action: func(c *cli.Context) error {
+				timeout, err := timeoutOf(c)
+				if err != nil {
+					return err
+				}
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Restart(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeoutOf(c)})
+					return o.Restart(c.Context, a.proj, orchestrator.StopOptions{Services: c.Args().Slice(), Timeout: timeout})
 				})
 			},
 		},
@@ -123,10 +135,14 @@ func (a *app) withOrch(c *cli.Context, fn func(*orchestrator.Orchestrator) error
 	return fn(o)
 }
 
-func timeoutOf(c *cli.Context) *time.Duration {
-	if !c.IsSet("timeout") || c.Int("timeout") < 0 {
-		return nil
+// timeoutOf is -t/--timeout; nil when not given.
+func timeoutOf(c *cli.Context) (*time.Duration, error) {
+	if !c.IsSet("timeout") {
+		return nil, nil
+	}
+	if c.Int("timeout") < 0 {
+		return nil, usagef("%s: --timeout %d: use a number of seconds, 0 or more", c.Command.Name, c.Int("timeout"))
 	}
 	d := time.Duration(c.Int("timeout")) * time.Second
-	return &d
+	return &d, nil
 }

@@ -226,8 +226,8 @@ services:
 	}
 	err = cmd.Wait()
 	ln.Close()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("want exit 1, got %v:\n%s", err, errb.String())
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("a port taken at start is a port conflict: want exit 3, got %v:\n%s", err, errb.String())
 	}
 	if !strings.Contains(errb.String(), "service web") || !strings.Contains(errb.String(), fmt.Sprint(port)) {
 		t.Fatalf("the failure must name the service and port:\n%s", errb.String())

@@ -460,7 +460,7 @@ func (e *Engine) Stop(ctx context.Context, id, signal string, timeout time.Durat
 	defer timer.Stop()
 	select {
 	case <-wait.Result:
-		return false, nil
+		return false, e.settled(ctx, id)
 	case err := <-wait.Error:
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -478,7 +478,30 @@ func (e *Engine) Stop(ctx context.Context, id, signal string, timeout time.Durat
 	case <-wait.Error:
 	case <-time.After(10 * time.Second):
 	}
-	return true, nil
+	return true, e.settled(ctx, id)
+}
+
+// settled returns once the engine's container list no longer shows id
+// running. Engine 29 releases a not-running wait a few milliseconds before
+// its list catches up; a caller that lists right after Stop (stop then up,
+// restart) must not see the container as still running.
+func (e *Engine) settled(ctx context.Context, id string) error {
+	f := client.Filters{}.Add("id", id)
+	for i := 0; i < 100; i++ {
+		res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+		if err != nil {
+			return e.wrap(err)
+		}
+		if len(res.Items) == 0 || res.Items[0].State != container.StateRunning {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 func isNotRunning(err error) bool {
