@@ -1,0 +1,648 @@
+package orchestrator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// recorder keeps events for assertions.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) Event(e Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) has(status, detail string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Status == status && strings.Contains(e.Detail, detail) {
+			return true
+		}
+	}
+	return false
+}
+
+// bed is one project on a fake engine with its own registry.
+type bed struct {
+	t    *testing.T
+	eng  *fakeEngine
+	o    *Orchestrator
+	rec  *recorder
+	dir  string
+	reg  string
+	file string
+}
+
+func newBed(t *testing.T, content string) *bed {
+	t.Helper()
+	b := &bed{t: t, eng: newFakeEngine(), rec: &recorder{}, dir: t.TempDir()}
+	b.reg = filepath.Join(t.TempDir(), "registry.yaml")
+	b.eng.addImage("sha256:pg", "postgres:15")
+	b.eng.addImage("sha256:api", "demo/api:dev")
+	b.o = &Orchestrator{Engine: b.eng, Registry: &registry.Store{Path: b.reg, LockTimeout: 5 * time.Second}, Reporter: b.rec, Version: "test"}
+	b.write(content)
+	return b
+}
+
+func (b *bed) write(content string) {
+	b.t.Helper()
+	b.file = filepath.Join(b.dir, "docker-compose.dev.yml")
+	if err := os.WriteFile(b.file, []byte(content), 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *bed) project(profiles ...string) *compose.Project {
+	b.t.Helper()
+	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: b.dir, Profiles: profiles, Environ: []string{"PATH=/usr/bin"}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return p
+}
+
+func (b *bed) up(opts UpOptions) (*UpResult, error) {
+	b.t.Helper()
+	if opts.WaitTimeout == 0 {
+		opts.WaitTimeout = 5 * time.Second
+	}
+	return b.o.Up(b.t.Context(), b.project(), opts)
+}
+
+func (b *bed) mustUp(opts UpOptions) *UpResult {
+	b.t.Helper()
+	res, err := b.up(opts)
+	if err != nil {
+		b.t.Fatalf("up: %v", err)
+	}
+	return res
+}
+
+func (b *bed) container(name string) *fakeContainer {
+	b.t.Helper()
+	c := b.eng.byName(name)
+	if c == nil {
+		b.t.Fatalf("no container %s; calls: %v", name, b.eng.calls)
+	}
+	return c
+}
+
+const stackFile = `name: demo
+services:
+  db:
+    image: postgres:15
+    ports: ["5434:5432"]
+    volumes: [pgdata:/var/lib/postgresql/data]
+    healthcheck: {test: ["CMD", "pg_isready"], interval: 5s}
+  api:
+    image: demo/api:dev
+    ports: ["4000:4000"]
+    depends_on:
+      db: {condition: service_healthy}
+volumes:
+  pgdata:
+`
+
+func TestUpCreatesStartsAndKeeps(t *testing.T) {
+	b := newBed(t, stackFile)
+	res := b.mustUp(UpOptions{})
+	if got := res.Plan.String(); !strings.Contains(got, "create db (demo-db-1): new") || !strings.Contains(got, "create network demo_default") {
+		t.Fatalf("plan: %s", got)
+	}
+	starts := b.eng.Calls("start ")
+	if !slices.Equal(starts, []string{"start demo-db-1", "start demo-api-1"}) {
+		t.Fatalf("api must start after db is healthy: %v", starts)
+	}
+	db := b.container("demo-db-1")
+	if db.State != "running" || db.healthcmds == 0 {
+		t.Fatalf("db: %+v", db)
+	}
+	if db.spec.Ports[0].HostIP != "127.0.0.1" || db.spec.Ports[0].HostPort != "5434" {
+		t.Fatalf("db bindings: %+v", db.spec.Ports)
+	}
+	// A second up changes nothing.
+	before := len(b.eng.Calls("create", "start", "stop", "remove"))
+	res = b.mustUp(UpOptions{})
+	if got := len(b.eng.Calls("create", "start", "stop", "remove")); got != before {
+		t.Fatalf("no-change up touched containers: %v\nplan:\n%s", b.eng.calls, res.Plan)
+	}
+}
+
+// Item 3: a container another tool made on 0.0.0.0, or with an old host
+// port, is recreated with the assigned binding, keeping its volume.
+func TestUpRecreatesForeignBindings(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	db := b.container("demo-db-1")
+	db.spec.Ports = []PortBinding{{HostPort: "5434", Target: 5432, Protocol: "tcp"}}
+	db.Ports = []PortBinding{{HostIP: "0.0.0.0", HostPort: "5434", Target: 5432, Protocol: "tcp"}, {HostIP: "::", HostPort: "5434", Target: 5432, Protocol: "tcp"}}
+	delete(db.Labels, LabelPorts)
+	res := b.mustUp(UpOptions{})
+	if s, _ := res.Plan.Step("db"); s.Action != ActRecreate || s.Reason != "published ports changed" {
+		t.Fatalf("plan: %s", res.Plan)
+	}
+	db = b.container("demo-db-1")
+	if db.spec.Ports[0].HostIP != "127.0.0.1" {
+		t.Fatalf("recreated with %+v", db.spec.Ports)
+	}
+	if db.Mounts[0].Source != "demo_pgdata" {
+		t.Fatalf("volume lost: %+v", db.Mounts)
+	}
+	// Stopped, with an old host port: recreated too (the list shows no
+	// ports for a stopped container; devenv asks for its bindings).
+	db.spec.Ports = []PortBinding{{HostIP: "127.0.0.1", HostPort: "5432", Target: 5432, Protocol: "tcp"}}
+	db.State = "exited"
+	res = b.mustUp(UpOptions{})
+	if s, _ := res.Plan.Step("db"); s.Action != ActRecreate {
+		t.Fatalf("plan: %s", res.Plan)
+	}
+}
+
+// Item 4 end to end: editing the published port moves the container.
+func TestUpFollowsAnEditedPort(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.write(strings.Replace(stackFile, "5434:5432", "5440:5432", 1))
+	res := b.mustUp(UpOptions{})
+	if got := b.container("demo-db-1").spec.Ports[0].HostPort; got != "5440" {
+		t.Fatalf("db still on %s; plan:\n%s", got, res.Plan)
+	}
+	if !b.rec.has("Port", "5434 → 5440") {
+		t.Fatalf("the change was not reported: %+v", b.rec.events)
+	}
+}
+
+// Item 5 end to end: one container port published twice keeps both, and a
+// second up is not a conflict with itself.
+func TestUpOneTargetPublishedTwice(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  web:\n    image: demo/api:dev\n    ports: [\"8080:80\", \"8081:80\"]\n")
+	b.mustUp(UpOptions{})
+	b.mustUp(UpOptions{})
+	var got []string
+	for _, p := range b.container("demo-web-1").spec.Ports {
+		got = append(got, p.HostPort)
+	}
+	if strings.Join(got, ",") != "8080,8081" {
+		t.Fatalf("bindings %v", got)
+	}
+}
+
+// Item 6: a digest-pinned image present locally is neither pulled nor the
+// container recreated on the next up.
+func TestUpDigestPinnedImage(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  db:\n    image: postgres@sha256:0123\n")
+	b.eng.addImage("sha256:pinned", "postgres@sha256:0123")
+	b.mustUp(UpOptions{})
+	b.mustUp(UpOptions{})
+	if pulls := b.eng.Calls("pull"); len(pulls) != 0 {
+		t.Fatalf("pulled %v", pulls)
+	}
+	if creates := b.eng.Calls("create "); len(creates) != 1 {
+		t.Fatalf("created %v", creates)
+	}
+}
+
+// Item 8 and the --pull always minor: the service's pull_policy is
+// honoured, and a pull that brings the same image recreates nothing.
+func TestUpPullPolicy(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  db:\n    image: postgres:15\n    pull_policy: always\n")
+	b.eng.pulled["postgres:15"] = "sha256:pg"
+	b.mustUp(UpOptions{})
+	b.mustUp(UpOptions{})
+	if pulls := b.eng.Calls("pull"); len(pulls) != 2 {
+		t.Fatalf("pull_policy: always must pull on each up: %v", pulls)
+	}
+	if creates := b.eng.Calls("create "); len(creates) != 1 {
+		t.Fatalf("the same image pulled again recreated the container: %v", b.eng.calls)
+	}
+	// A new image behind the tag recreates.
+	b.eng.pulled["postgres:15"] = "sha256:pg2"
+	res := b.mustUp(UpOptions{})
+	if s, _ := res.Plan.Step("db"); s.Action != ActRecreate || s.Reason != "image changed" {
+		t.Fatalf("plan after a new image: %s", res.Plan)
+	}
+	// --pull never wins over the policy.
+	b.write("name: demo\nservices:\n  db:\n    image: demo/none:1\n    pull_policy: always\n")
+	if _, err := b.up(UpOptions{Pull: "never"}); err == nil || !errors.Is(err, compose.ErrConfig) {
+		t.Fatalf("--pull never with a missing image: %v", err)
+	}
+}
+
+// Item 9: a failed dependency releases its waiters at once.
+func TestUpFailedDependencyReleasesChain(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  a:
+    image: demo/api:dev
+  b:
+    image: demo/api:dev
+    depends_on: {a: {condition: service_started}}
+  c:
+    image: demo/api:dev
+    depends_on: {b: {condition: service_started}}
+`)
+	b.eng.fail["start demo-a-1"] = errors.New("boom")
+	start := time.Now()
+	_, err := b.up(UpOptions{WaitTimeout: 30 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v", err)
+	}
+	if strings.Contains(err.Error(), "timed out") || time.Since(start) > 10*time.Second {
+		t.Fatalf("waited for the timeout: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestUpHealthAndExitFailures(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.eng.healthy = func(string) bool { return false }
+	_, err := b.up(UpOptions{WaitTimeout: 300 * time.Millisecond})
+	var se *ServiceError
+	if !errors.As(err, &se) || se.Service != "db" || !strings.Contains(se.Error(), "did not become healthy") || !strings.Contains(se.Logs, "log line") {
+		t.Fatalf("got %v", err)
+	}
+	if b.eng.byName("demo-api-1") != nil && b.eng.byName("demo-api-1").State == "running" {
+		t.Fatal("api started although db never got healthy")
+	}
+	b2 := newBed(t, "name: demo\nservices:\n  job:\n    image: demo/api:dev\n")
+	b2.eng.exitOnStart["demo-job-1"] = 3
+	_, err = b2.up(UpOptions{})
+	if !errors.As(err, &se) || !se.Exited || se.ExitCode != 3 {
+		t.Fatalf("crash at start: %v", err)
+	}
+}
+
+func TestUpCompletedSuccessfully(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  migrate:
+    image: demo/api:dev
+  api:
+    image: demo/api:dev
+    depends_on: {migrate: {condition: service_completed_successfully}}
+`)
+	b.eng.exitOnStart["demo-migrate-1"] = 0
+	b.mustUp(UpOptions{})
+	if b.container("demo-api-1").State != "running" {
+		t.Fatal("api not started after migrate completed")
+	}
+	b.eng.exitOnStart["demo-migrate-1"] = 2
+	_, err := b.up(UpOptions{ForceRecreate: true})
+	if err == nil || !strings.Contains(err.Error(), "did not complete successfully") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// The minor item: an interrupted recreate that left the renamed old
+// container is cleaned up by the next up, which keeps the new one.
+func TestUpRemovesLeftoverOfInterruptedRecreate(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.addContainer(Container{Name: "0123456789ab_demo-db-1", State: "exited", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
+	res := b.mustUp(UpOptions{})
+	if !strings.Contains(res.Plan.String(), "remove leftover db (0123456789ab_demo-db-1)") {
+		t.Fatalf("plan: %s", res.Plan)
+	}
+	if b.eng.byName("0123456789ab_demo-db-1") != nil || b.container("demo-db-1").State != "running" {
+		t.Fatal("leftover kept or new container lost")
+	}
+}
+
+// A recreate interrupted after the new container exists still removes the
+// old one.
+func TestRecreateRemovesOldContainerWhenInterrupted(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.startBlock["demo-db-1"] = true
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		for len(b.eng.Calls("start demo-db-1")) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := b.o.Up(ctx, b.project(), UpOptions{ForceRecreate: true, Services: []string{"db"}, WaitTimeout: 5 * time.Second})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	cs, _ := b.eng.Containers(t.Context(), ListFilter{All: true, Labels: []string{LabelService + "=db"}})
+	if len(cs) != 1 || cs[0].Name != "demo-db-1" {
+		t.Fatalf("after an interrupted recreate: %+v", cs)
+	}
+}
+
+// Item 11: the project's own container that the engine is still starting
+// holds its port through the engine's proxy; the next up is not a conflict.
+func TestUpOwnContainerBeingStartedIsNotAConflict(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	db := b.container("demo-db-1")
+	db.State = "created" // the engine has not finished starting it
+	b.o.Probe = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
+		return []hostports.Socket{{Port: 5434, Protocol: "tcp", PID: 4242, Command: "docker-proxy -proto tcp -host-port 5434"}}, nil
+	}
+	if _, err := b.up(UpOptions{}); err != nil {
+		t.Fatalf("own port reported as a conflict: %v", err)
+	}
+	// A stranger on the port is still a conflict, named.
+	b.o.Probe = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
+		return []hostports.Socket{{Port: 4000, Protocol: "tcp", PID: 77, Command: "python3 -m http.server"}}, nil
+	}
+	b.eng.byName("demo-api-1").State = "exited"
+	_, err := b.up(UpOptions{})
+	if !errors.Is(err, registry.ErrConflict) || !strings.Contains(err.Error(), "python3") {
+		t.Fatalf("stranger: %v", err)
+	}
+}
+
+// Orphans of the project hold their ports unless they are being removed.
+func TestUpOrphanPortsAreHeld(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  web:\n    image: demo/api:dev\n    ports: [\"8080:80\"]\n")
+	b.eng.addContainer(Container{Name: "demo-old-1", State: "running", Ports: []PortBinding{{HostIP: "127.0.0.1", HostPort: "8080", Target: 80, Protocol: "tcp"}}, Labels: map[string]string{LabelProject: "demo", LabelService: "old"}})
+	if _, err := b.up(UpOptions{Ports: PortOptions{Strict: true}}); !errors.Is(err, registry.ErrConflict) || !strings.Contains(err.Error(), "demo-old-1") {
+		t.Fatalf("orphan's port counted as free: %v", err)
+	}
+	res := b.mustUp(UpOptions{RemoveOrphans: true, Ports: PortOptions{Strict: true}})
+	if !strings.Contains(res.Plan.String(), "remove orphan old") || b.eng.byName("demo-old-1") != nil {
+		t.Fatalf("plan: %s", res.Plan)
+	}
+}
+
+// Minor: up SERVICE of a profiled service enables it, as compose does, and
+// an inactive service keeps its reservation on a plain up.
+func TestUpProfiledService(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  web:
+    image: demo/api:dev
+  mail:
+    image: demo/api:dev
+    profiles: [tools]
+    ports: ["1025:1025"]
+`)
+	b.mustUp(UpOptions{Services: []string{"mail"}})
+	if b.container("demo-mail-1").State != "running" {
+		t.Fatal("mail not started")
+	}
+	b.mustUp(UpOptions{})
+	reg, err := b.o.Registry.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := reg.Find("demo", ""); p == nil || len(p.Reservations) != 1 || p.Reservations[0].Port != 1025 {
+		t.Fatalf("inactive service lost its reservation: %+v", reg.Projects)
+	}
+}
+
+func TestUpDryRunChangesNothing(t *testing.T) {
+	b := newBed(t, stackFile)
+	res := b.mustUp(UpOptions{DryRun: true})
+	if len(b.eng.calls) != 0 || !strings.Contains(res.Plan.String(), "create db") {
+		t.Fatalf("dry run: calls %v plan %s", b.eng.calls, res.Plan)
+	}
+	if _, err := os.Stat(b.reg); err == nil {
+		t.Fatal("dry run wrote the registry")
+	}
+}
+
+func TestUpForeignContainerName(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  web:\n    image: demo/api:dev\n    container_name: taken\n")
+	b.eng.addContainer(Container{Name: "taken", Labels: map[string]string{}})
+	_, err := b.up(UpOptions{})
+	var fe *ForeignError
+	if !errors.As(err, &fe) || len(b.eng.Calls("create", "stop", "remove")) != 0 {
+		t.Fatalf("got %v, calls %v", err, b.eng.calls)
+	}
+}
+
+// Item 1: down -v removes only the file's own non-external volumes.
+func TestDownVolumes(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  db:
+    image: postgres:15
+    volumes: [pgdata:/data, cache:/cache]
+  mail:
+    image: demo/api:dev
+    profiles: [tools]
+    volumes: [maildata:/data]
+volumes:
+  pgdata:
+  cache:
+  maildata:
+`)
+	labels := func(key string) map[string]string {
+		return map[string]string{LabelProject: "demo", LabelVolume: key}
+	}
+	b.mustUp(UpOptions{})
+	for _, v := range []string{"demo_maildata", "demo_pgdata"} {
+		b.eng.volumes[v] = Volume{Name: v, Labels: labels(strings.TrimPrefix(v, "demo_"))}
+	}
+	// pgdata is now protected by the file: external, with its full name.
+	b.write(`name: demo
+services:
+  db:
+    image: postgres:15
+    volumes: [pgdata:/data, cache:/cache]
+  mail:
+    image: demo/api:dev
+    profiles: [tools]
+    volumes: [maildata:/data]
+volumes:
+  pgdata:
+    external: true
+    name: demo_pgdata
+  cache:
+  maildata:
+`)
+	if err := b.o.Down(t.Context(), b.project(), DownOptions{Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for v := range b.eng.volumes {
+		left = append(left, v)
+	}
+	slices.Sort(left)
+	if strings.Join(left, ",") != "demo_maildata,demo_pgdata" {
+		t.Fatalf("volumes left: %v (removed: %v)", left, b.eng.Calls("remove-volume"))
+	}
+	if len(b.eng.containers) != 0 || len(b.eng.networks) != 0 {
+		t.Fatalf("containers or networks left: %v %v", b.eng.containers, b.eng.networks)
+	}
+}
+
+// Item 1: a same-named project of another directory is refused, untouched.
+func TestDownRefusesAnotherDirectorysProject(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	other := newBed(t, stackFile)
+	other.eng, other.o.Engine = b.eng, b.eng
+	err := other.o.Down(t.Context(), other.project(), DownOptions{Volumes: true})
+	var wd *WrongDirError
+	if !errors.As(err, &wd) || !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), b.dir) {
+		t.Fatalf("got %v", err)
+	}
+	if len(b.eng.Calls("stop", "remove")) != 0 {
+		t.Fatalf("touched: %v", b.eng.Calls("stop", "remove"))
+	}
+	if _, err := other.up(UpOptions{}); !errors.As(err, &wd) {
+		t.Fatalf("up on another directory's project: %v", err)
+	}
+}
+
+// Without a file, down -p NAME -v sweeps by label.
+func TestDownByNameSweepsLabels(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	p := &compose.Project{Model: b.project().Model}
+	p.Model.Services = nil
+	if err := b.o.Down(t.Context(), p, DownOptions{Volumes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.eng.containers) != 0 || len(b.eng.volumes) != 0 {
+		t.Fatalf("left: %v %v", b.eng.containers, b.eng.volumes)
+	}
+}
+
+// Item 10: labels that disagree with the file (a cycle) neither deadlock
+// stop nor survive the model; a cancelled stop returns at once.
+func TestStopOrderAndCycles(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.container("demo-db-1").Labels[LabelDependsOn] = "api:service_started:false"
+	done := make(chan error, 1)
+	go func() { done <- b.o.Stop(t.Context(), b.project(), StopOptions{}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop deadlocked on a dependency cycle")
+	}
+	if stops := b.eng.Calls("stop "); !slices.Equal(stops, []string{"stop demo-api-1", "stop demo-db-1"}) {
+		t.Fatalf("api must stop before db: %v", stops)
+	}
+	// A cycle among containers the file does not declare (-p NAME).
+	p := &compose.Project{Model: b.project().Model}
+	p.Model.Services = nil
+	b.mustUp(UpOptions{})
+	b.container("demo-api-1").Labels[LabelDependsOn] = "db:service_started:false"
+	b.container("demo-db-1").Labels[LabelDependsOn] = "api:service_started:false"
+	if err := b.o.Stop(t.Context(), p, StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled while a container takes long to stop.
+	b.mustUp(UpOptions{})
+	b.eng.stopDelay["demo-api-1"] = time.Minute
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	if err := b.o.Stop(ctx, b.project(), StopOptions{}); !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled stop: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestStopReportsKill(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.stopDelay["demo-api-1"] = time.Second
+	zero := 10 * time.Millisecond
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{Services: []string{"api"}, Timeout: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.rec.has("Killed", "SIGKILL") {
+		t.Fatal("kill not reported")
+	}
+}
+
+// Item 12: restart starts what it stopped although the engine's list still
+// shows it running (Engine 29).
+func TestRestartWithStaleList(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.staleList = true
+	if err := b.o.Restart(t.Context(), b.project(), StopOptions{Services: []string{"api"}}); err != nil {
+		t.Fatal(err)
+	}
+	if b.container("demo-api-1").State != "running" {
+		t.Fatalf("restart left api %s; calls %v", b.container("demo-api-1").State, b.eng.calls)
+	}
+}
+
+func TestStartStartsStoppedInOrder(t *testing.T) {
+	b := newBed(t, stackFile)
+	if err := b.o.Start(t.Context(), b.project(), nil); err == nil {
+		t.Fatal("start without containers must fail")
+	}
+	b.mustUp(UpOptions{})
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(b.eng.Calls("start "))
+	if err := b.o.Start(t.Context(), b.project(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if starts := b.eng.Calls("start ")[n:]; !slices.Equal(starts, []string{"start demo-db-1", "start demo-api-1"}) {
+		t.Fatalf("start order: %v", starts)
+	}
+}
+
+func TestPsLogsLsAndPorts(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	ps, err := b.o.Ps(t.Context(), b.project(), PsOptions{})
+	if err != nil || len(ps.Containers) != 2 {
+		t.Fatalf("ps: %+v %v", ps, err)
+	}
+	var out bytes.Buffer
+	if err := b.o.Logs(t.Context(), b.project(), LogsOptions{Tail: "5"}, &out); err != nil || !strings.Contains(out.String(), "log line of demo-db-1") {
+		t.Fatalf("logs: %q %v", out.String(), err)
+	}
+	rows, err := b.o.Ls(t.Context())
+	if err != nil || len(rows) != 1 || rows[0].Ports != "4000,5434" {
+		t.Fatalf("ls: %+v %v", rows, err)
+	}
+	pm, _, err := b.o.PortMap(t.Context(), true)
+	if err != nil || len(pm) != 2 {
+		t.Fatalf("port map: %+v %v", pm, err)
+	}
+	if conflicts, err := b.o.CheckPorts(t.Context()); err != nil || len(conflicts) != 0 {
+		t.Fatalf("check: %v %v", conflicts, err)
+	}
+	if hs, err := b.o.Why(t.Context(), 5434); err != nil || len(hs) == 0 {
+		t.Fatalf("why: %v %v", hs, err)
+	}
+	if got, err := b.o.Port(t.Context(), b.project(), "db", 5432, "tcp"); err != nil || got != "127.0.0.1:5434" {
+		t.Fatalf("port: %q %v", got, err)
+	}
+	if ok, err := b.o.ReleasePorts(t.Context(), "demo"); err != nil || !ok {
+		t.Fatalf("release: %v %v", ok, err)
+	}
+}
+
+func TestHealthOfContainers(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	rows, err := b.o.Health(t.Context(), b.project(), nil)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("health: %+v %v", rows, err)
+	}
+}
