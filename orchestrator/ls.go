@@ -1,9 +1,9 @@
 package orchestrator
 
 import (
-	"slices"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
