@@ -125,3 +125,16 @@ func TestPlainTCPEngineWarns(t *testing.T) {
 		t.Fatalf("no warning for a plain tcp:// engine:\n%s", errb.String())
 	}
 }
+
+func TestParseWaitTimeout(t *testing.T) {
+	for in, want := range map[string]time.Duration{"120": 2 * time.Minute, "5": 5 * time.Second, "90s": 90 * time.Second, "2m": 2 * time.Minute} {
+		if got, err := parseWaitTimeout(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"0", "-3", "soon", ""} {
+		if _, err := parseWaitTimeout(in); err == nil || exitCode(context.Background(), err) != exitUsage {
+			t.Errorf("%q accepted: %v", in, err)
+		}
+	}
+}

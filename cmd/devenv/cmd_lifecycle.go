@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -16,8 +17,10 @@ func lifecycleCommands(a *app) []*cli.Command {
 			ArgsUsage: "[SERVICE...]",
 			UsageText: "devenv up                      # the whole stack, waits until healthy\n   devenv up postgres redis       # these services and their dependencies\n   devenv up --strict-ports       # fail instead of moving a taken port",
 			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "accepted for docker compose's hands: devenv's up always returns once the stack is healthy, leaving it running"},
+				&cli.BoolFlag{Name: "wait", Usage: "accepted for docker compose's hands: devenv's up waits for health unless --no-wait"},
 				&cli.BoolFlag{Name: "no-wait", Usage: "return once containers are started"},
-				&cli.DurationFlag{Name: "wait-timeout", Value: 2 * time.Minute, Usage: "how long to wait for health"},
+				&cli.StringFlag{Name: "wait-timeout", Value: "120", Usage: "how long to wait for health: seconds as in compose (120), or a duration (2m)"},
 				&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if unchanged"},
 				&cli.BoolFlag{Name: "no-deps", Usage: "do not start linked services"},
 				&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
@@ -27,6 +30,13 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			},
 			Action: func(c *cli.Context) error {
+				if c.Bool("wait") && c.Bool("no-wait") {
+					return usagef("up: --wait and --no-wait contradict each other")
+				}
+				waitTimeout, err := parseWaitTimeout(c.String("wait-timeout"))
+				if err != nil {
+					return err
+				}
 				pull := c.String("pull")
 				if pull != "" && pull != "missing" && pull != "never" && pull != "always" {
 					return usagef("--pull %q: use always, missing or never", pull)
@@ -43,7 +53,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				res, err := o.Up(c.Context, p, orchestrator.UpOptions{
 					Services: c.Args().Slice(), NoDeps: c.Bool("no-deps"), ForceRecreate: c.Bool("force-recreate"),
-					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait"), WaitTimeout: c.Duration("wait-timeout"),
+					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait"), WaitTimeout: waitTimeout,
 					Pull: pull, DryRun: c.Bool("dry-run"),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
 				})
@@ -133,6 +143,18 @@ func (a *app) withOrch(c *cli.Context, fn func(*orchestrator.Orchestrator) error
 		return err
 	}
 	return fn(o)
+}
+
+// parseWaitTimeout reads --wait-timeout in compose's unit (whole seconds)
+// or as a Go duration.
+func parseWaitTimeout(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, usagef("up: --wait-timeout %q: use seconds (120) or a duration (2m)", v)
 }
 
 // timeoutOf is -t/--timeout; nil when not given.

@@ -188,3 +188,18 @@ services: {}
 		t.Fatal("wrote outside the project")
 	}
 }
+
+// TestIntegrationReferenceCommands runs the reference document's own
+// commands with devenv in place of docker compose.
+func TestIntegrationReferenceCommands(t *testing.T) {
+	h, c := exampleHarness(t)
+	r := h.must("-f", "docker-compose.dev.yml", "up", "-d", "postgres", "electric", "redis")
+	if ids := containerIDs(t, c, "sertantai-enforcement"); len(ids) != 3 {
+		t.Fatalf("up -d postgres electric redis: containers %v\n%s", ids, r)
+	}
+	h.must("-f", "docker-compose.dev.yml", "up", "-d", "--wait", "--wait-timeout", "60", "postgres")
+	h.must("-f", "docker-compose.dev.yml", "down")
+	if ids := containerIDs(t, c, "sertantai-enforcement"); len(ids) != 0 {
+		t.Fatalf("down left %v", ids)
+	}
+}
