@@ -27,6 +27,12 @@ type HealthRow struct {
 // health URL.
 var defaultHealthPaths = map[string]string{"electric": "/v1/health", "phoenix": "/", "vite": "/"}
 
+// healthJob is one check: a row already decided, or a probe to run.
+type healthJob struct {
+	row HealthRow
+	fn  func(context.Context) (string, string)
+}
+
 // Health checks containers and host services concurrently with short
 // timeouts.
 func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services []string) ([]HealthRow, error) {
@@ -55,122 +61,124 @@ func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services 
 			byService[c.Labels[LabelService]] = c
 		}
 	}
+	var jobs []healthJob
+	for _, name := range p.Model.ServiceNames() {
+		if want(name) {
+			c, ok := byService[name]
+			jobs = append(jobs, o.containerChecks(p, name, c, ok, lookup)...)
+		}
+	}
+	for _, name := range sortedKeys(p.X.Host) {
+		if want(name) {
+			jobs = append(jobs, hostCheck(p, name, lookup))
+		}
+	}
+	return runHealthJobs(ctx, jobs)
+}
+
+// containerChecks are a service's checks: the engine's healthcheck (run now
+// when the engine has not probed yet), then its declared health URL, else
+// the probe its role implies (PostgreSQL, Redis, HTTP).
+func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Container, exists bool, lookup func(string, int) (int, bool)) []healthJob {
+	base := HealthRow{Project: p.Name(), Service: name, Kind: "container"}
+	if !exists || c.State != "running" {
+		r := base
+		r.Check, r.Status, r.Detail = "container", StatusDown, "no running container"
+		if exists {
+			r.Detail = "container " + c.Name + " is " + c.State
+		}
+		return []healthJob{{row: r}}
+	}
+	var jobs []healthJob
+	if c.Health != "" {
+		r := base
+		r.Check, r.Status, r.Detail = "container", c.Health, "engine healthcheck"
+		j := healthJob{row: r}
+		if c.Health == "starting" {
+			// The engine has not probed yet: run its test now.
+			id := c.ID
+			j.fn = func(ctx context.Context) (string, string) { return o.probeNow(ctx, id) }
+		}
+		jobs = append(jobs, j)
+	}
+	if probe := o.roleProbe(p, name, c, lookup); probe != nil {
+		probe.row.Project, probe.row.Service, probe.row.Kind = base.Project, base.Service, base.Kind
+		jobs = append(jobs, *probe)
+	}
+	if len(jobs) == 0 {
+		r := base
+		r.Check, r.Status, r.Detail = "container", StatusHealthy, "running (no healthcheck)"
+		jobs = append(jobs, healthJob{row: r})
+	}
+	return jobs
+}
+
+// roleProbe is the service's declared health URL, else the probe of its
+// role on its published port; nil when there is none.
+func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, lookup func(string, int) (int, bool)) *healthJob {
+	svc, sx := p.Model.Services[name], p.ServiceX[name]
+	if sx.Health != "" {
+		return httpJob(sx.Health, lookup)
+	}
 	host := o.DialHost
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	type job struct {
-		row HealthRow
-		fn  func(context.Context) (string, string)
+	addr := func(target int) string {
+		for _, pb := range c.Ports {
+			if (target == 0 || pb.Target == target) && pb.HostPort != "" && pb.Protocol == "tcp" {
+				return net.JoinHostPort(host, pb.HostPort)
+			}
+		}
+		return ""
 	}
-	var jobs []job
-	for _, name := range p.Model.ServiceNames() {
-		if !want(name) {
-			continue
-		}
-		svc := p.Model.Services[name]
-		sx := p.ServiceX[name]
-		role := compose.Role(sx.Role, svc.Image, name)
-		c, ok := byService[name]
-		before := len(jobs)
-		base := HealthRow{Project: p.Name(), Service: name, Kind: "container"}
-		if !ok || c.State != "running" {
-			r := base
-			r.Check, r.Status, r.Detail = "container", StatusDown, "no running container"
-			if ok {
-				r.Detail = "container " + c.Name + " is " + c.State
-			}
-			jobs = append(jobs, job{row: r})
-			continue
-		}
-		if c.Health != "" {
-			r := base
-			r.Check, r.Status, r.Detail = "container", c.Health, "engine healthcheck"
-			if c.Health == "starting" {
-				// The engine has not probed yet: run its test now.
-				id := c.ID
-				jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return o.probeNow(ctx, id) }})
-			} else {
-				jobs = append(jobs, job{row: r})
-			}
-		}
-		addr := func(target int) string {
-			for _, pb := range c.Ports {
-				if (target == 0 || pb.Target == target) && pb.HostPort != "" && pb.Protocol == "tcp" {
-					return net.JoinHostPort(host, pb.HostPort)
-				}
-			}
-			return ""
-		}
-		if sx.Health != "" {
-			url, err := compose.Expand(sx.Health, lookup)
-			r := base
-			r.Check = "http"
-			if err != nil {
-				r.Status, r.Detail = StatusUnhealthy, err.Error()
-				jobs = append(jobs, job{row: r})
-			} else {
-				jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }})
-			}
-			continue
-		}
-		switch role {
-		case "postgres":
-			if a := addr(5432); a != "" {
-				user := envValue(svc.Environment, "POSTGRES_USER")
-				db := envValue(svc.Environment, "POSTGRES_DB")
-				r := base
-				r.Check = "postgres"
-				jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckPostgres(ctx, a, user, db) }})
-			}
-		case "redis":
-			if a := addr(6379); a != "" {
-				r := base
-				r.Check = "redis"
-				jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckRedis(ctx, a) }})
-			}
-		default:
-			if path, ok := defaultHealthPaths[role]; ok {
-				if a := addr(0); a != "" {
-					r := base
-					r.Check = "http"
-					jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, "http://"+a+path) }})
-				}
-			}
-		}
-		if len(jobs) == before {
-			r := base
-			r.Check, r.Status, r.Detail = "container", StatusHealthy, "running (no healthcheck)"
-			jobs = append(jobs, job{row: r})
-		}
+	role := compose.Role(sx.Role, svc.Image, name)
+	switch a := addr(map[string]int{"postgres": 5432, "redis": 6379}[role]); {
+	case a == "":
+		return nil
+	case role == "postgres":
+		user, db := envValue(svc.Environment, "POSTGRES_USER"), envValue(svc.Environment, "POSTGRES_DB")
+		return &healthJob{row: HealthRow{Check: "postgres"}, fn: func(ctx context.Context) (string, string) { return CheckPostgres(ctx, a, user, db) }}
+	case role == "redis":
+		return &healthJob{row: HealthRow{Check: "redis"}, fn: func(ctx context.Context) (string, string) { return CheckRedis(ctx, a) }}
+	case defaultHealthPaths[role] != "":
+		url := "http://" + a + defaultHealthPaths[role]
+		return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
 	}
-	for _, name := range sortedKeys(p.X.Host) {
-		if !want(name) {
-			continue
-		}
-		h := p.X.Host[name]
-		port, _ := lookup(name, 0)
-		r := HealthRow{Project: p.Name(), Service: name, Kind: "host"}
-		switch {
-		case h.Health != "":
-			url, err := compose.Expand(h.Health, lookup)
-			r.Check = "http"
-			if err != nil {
-				r.Status, r.Detail = StatusUnhealthy, err.Error()
-				jobs = append(jobs, job{row: r})
-				continue
-			}
-			jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }})
-		case defaultHealthPaths[h.Role] != "":
-			r.Check = "http"
-			url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + defaultHealthPaths[h.Role]
-			jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }})
-		default:
-			r.Check = "tcp"
-			a := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-			jobs = append(jobs, job{row: r, fn: func(ctx context.Context) (string, string) { return CheckTCP(ctx, a) }})
-		}
+	return nil
+}
+
+// httpJob checks a health URL with {service} placeholders.
+func httpJob(template string, lookup func(string, int) (int, bool)) *healthJob {
+	url, err := compose.Expand(template, lookup)
+	if err != nil {
+		return &healthJob{row: HealthRow{Check: "http", Status: StatusUnhealthy, Detail: err.Error()}}
 	}
+	return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
+}
+
+// hostCheck is a host service's check: its health URL, else its role's
+// default path, else TCP on its port.
+func hostCheck(p *compose.Project, name string, lookup func(string, int) (int, bool)) healthJob {
+	h := p.X.Host[name]
+	port, _ := lookup(name, 0)
+	var j healthJob
+	switch {
+	case h.Health != "":
+		j = *httpJob(h.Health, lookup)
+	case defaultHealthPaths[h.Role] != "":
+		url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + defaultHealthPaths[h.Role]
+		j = healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
+	default:
+		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		j = healthJob{row: HealthRow{Check: "tcp"}, fn: func(ctx context.Context) (string, string) { return CheckTCP(ctx, a) }}
+	}
+	j.row.Project, j.row.Service, j.row.Kind = p.Name(), name, "host"
+	return j
+}
+
+// runHealthJobs runs the probes in parallel, each with a short timeout.
+func runHealthJobs(ctx context.Context, jobs []healthJob) ([]HealthRow, error) {
 	rows := make([]HealthRow, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {

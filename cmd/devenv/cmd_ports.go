@@ -48,167 +48,7 @@ func portsCommand(a *app) *cli.Command {
 			}
 			return tw.Flush()
 		},
-		Subcommands: []*cli.Command{
-			{
-				Name:      "check",
-				Usage:     "check all projects: no port claimed twice, no claimed port held by anything else (exit 3 on conflict)",
-				UsageText: "devenv ports check",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
-				Action: func(c *cli.Context) error {
-					format, err := formatFlag(c, "table", "json")
-					if err != nil {
-						return err
-					}
-					o, err := a.portsOrch()
-					if err != nil {
-						return err
-					}
-					conflicts, err := o.CheckPorts(c.Context)
-					if err != nil {
-						return err
-					}
-					if format == "json" {
-						enc := json.NewEncoder(a.stdout)
-						for _, cf := range conflicts {
-							if err := enc.Encode(cf); err != nil {
-								return err
-							}
-						}
-					} else if len(conflicts) > 0 {
-						tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-						fmt.Fprintln(tw, "PORT\tCLAIMED BY\tHELD BY")
-						for _, cf := range conflicts {
-							claims, holders := "", ""
-							for i, h := range cf.Claims {
-								if i > 0 {
-									claims += "; "
-								}
-								claims += h.Project + "/" + h.Service
-							}
-							for i, h := range cf.Holders {
-								if i > 0 {
-									holders += "; "
-								}
-								holders += h.String()
-							}
-							if holders == "" {
-								holders = "(claimed twice)"
-							}
-							fmt.Fprintf(tw, "%d/%s\t%s\t%s\n", cf.Port, cf.Protocol, claims, holders)
-						}
-						tw.Flush()
-					} else {
-						fmt.Fprintln(a.stdout, "no port conflicts")
-					}
-					if len(conflicts) > 0 {
-						return &exitError{code: exitConflict, msg: fmt.Sprintf("%d port conflict(s)", len(conflicts))}
-					}
-					return nil
-				},
-			},
-			{
-				Name:      "assign",
-				Usage:     "reserve this project's ports by the allocation rules",
-				ArgsUsage: "[SERVICE...]",
-				UsageText: "devenv ports assign\n   devenv ports assign --reassign postgres   # move postgres to the next free port of its rule",
-				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "reassign", Usage: "move the named services (all without names) by the rules again"},
-					&cli.BoolFlag{Name: "strict-ports", Usage: "fail instead of moving a taken requested port"},
-					&cli.BoolFlag{Name: "adopt", Usage: "keep the ports of a project whose directory moved here"},
-				},
-				Action: func(c *cli.Context) error {
-					p, err := a.project(c.Context)
-					if err != nil {
-						return err
-					}
-					if _, err := p.SelectServices(filterHost(p.X.Host, c.Args().Slice())); err != nil {
-						return err
-					}
-					o, err := a.portsOrch()
-					if err != nil {
-						return err
-					}
-					res, err := o.ReconcilePorts(c.Context, p, orchestrator.PortOptions{Reassign: c.Bool("reassign"), Only: c.Args().Slice(), Strict: c.Bool("strict-ports"), Adopt: c.Bool("adopt")})
-					if err != nil {
-						return err
-					}
-					for _, m := range res.Remaps {
-						fmt.Fprintln(a.stderr, m.String())
-					}
-					tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-					fmt.Fprintln(tw, "SERVICE\tROLE\tTARGET\tHOST PORT")
-					for _, r := range res.Project.Reservations {
-						fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%s\n", r.Service, r.Role, r.Target, r.Port, r.Protocol)
-					}
-					return tw.Flush()
-				},
-			},
-			{
-				Name:      "release",
-				Usage:     "drop a project's reservations (this project without a name)",
-				ArgsUsage: "[PROJECT]",
-				UsageText: "devenv ports release\n   devenv ports release sertantai-auth",
-				Action: func(c *cli.Context) error {
-					name := c.Args().First()
-					if name == "" {
-						p, err := a.project(c.Context)
-						if err != nil {
-							return err
-						}
-						name = p.Name()
-					}
-					o, err := a.portsOrch()
-					if err != nil {
-						return err
-					}
-					found, err := o.ReleasePorts(c.Context, name)
-					if err != nil {
-						return err
-					}
-					if !found {
-						return usagef("project %q has no reservations in %s", name, a.store.Path)
-					}
-					fmt.Fprintf(a.stderr, "released the ports of %s\n", name)
-					return nil
-				},
-			},
-			{
-				Name:      "why",
-				Usage:     "who holds PORT: a registry project, a container, or a host process",
-				ArgsUsage: "PORT",
-				UsageText: "devenv ports why 5432",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
-				Action: func(c *cli.Context) error {
-					format, err := formatFlag(c, "table", "json")
-					if err != nil {
-						return err
-					}
-					port, err := strconv.Atoi(c.Args().First())
-					if err != nil || port < 1 || port > 65535 || c.NArg() != 1 {
-						return usagef("ports why: need one port number 1-65535")
-					}
-					o, err := a.portsOrch()
-					if err != nil {
-						return err
-					}
-					holders, err := o.Why(c.Context, port)
-					if err != nil {
-						return err
-					}
-					if format == "json" {
-						return writeJSONLines(a.stdout, holders)
-					}
-					if len(holders) == 0 {
-						fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)
-						return nil
-					}
-					for _, h := range holders {
-						fmt.Fprintf(a.stdout, "%d: %s\n", port, h)
-					}
-					return nil
-				},
-			},
-		},
+		Subcommands: []*cli.Command{portsCheckCommand(a), portsAssignCommand(a), portsReleaseCommand(a), portsWhyCommand(a)},
 	}
 }
 
@@ -225,4 +65,179 @@ func filterHost[V any](host map[string]V, names []string) []string {
 		}
 	}
 	return out
+}
+
+// portsCheckCommand is `ports check`.
+func portsCheckCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "check all projects: no port claimed twice, no claimed port held by anything else (exit 3 on conflict)",
+		UsageText: "devenv ports check",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			o, err := a.portsOrch()
+			if err != nil {
+				return err
+			}
+			conflicts, err := o.CheckPorts(c.Context)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				for _, cf := range conflicts {
+					if err := enc.Encode(cf); err != nil {
+						return err
+					}
+				}
+			} else if len(conflicts) > 0 {
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "PORT\tCLAIMED BY\tHELD BY")
+				for _, cf := range conflicts {
+					claims, holders := "", ""
+					for i, h := range cf.Claims {
+						if i > 0 {
+							claims += "; "
+						}
+						claims += h.Project + "/" + h.Service
+					}
+					for i, h := range cf.Holders {
+						if i > 0 {
+							holders += "; "
+						}
+						holders += h.String()
+					}
+					if holders == "" {
+						holders = "(claimed twice)"
+					}
+					fmt.Fprintf(tw, "%d/%s\t%s\t%s\n", cf.Port, cf.Protocol, claims, holders)
+				}
+				tw.Flush()
+			} else {
+				fmt.Fprintln(a.stdout, "no port conflicts")
+			}
+			if len(conflicts) > 0 {
+				return &exitError{code: exitConflict, msg: fmt.Sprintf("%d port conflict(s)", len(conflicts))}
+			}
+			return nil
+		},
+	}
+}
+
+// portsAssignCommand is `ports assign`.
+func portsAssignCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "assign",
+		Usage:     "reserve this project's ports by the allocation rules",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv ports assign\n   devenv ports assign --reassign postgres   # move postgres to the next free port of its rule",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "reassign", Usage: "move the named services (all without names) by the rules again"},
+			&cli.BoolFlag{Name: "strict-ports", Usage: "fail instead of moving a taken requested port"},
+			&cli.BoolFlag{Name: "adopt", Usage: "keep the ports of a project whose directory moved here"},
+		},
+		Action: func(c *cli.Context) error {
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			if _, err := p.SelectServices(filterHost(p.X.Host, c.Args().Slice())); err != nil {
+				return err
+			}
+			o, err := a.portsOrch()
+			if err != nil {
+				return err
+			}
+			res, err := o.ReconcilePorts(c.Context, p, orchestrator.PortOptions{Reassign: c.Bool("reassign"), Only: c.Args().Slice(), Strict: c.Bool("strict-ports"), Adopt: c.Bool("adopt")})
+			if err != nil {
+				return err
+			}
+			for _, m := range res.Remaps {
+				fmt.Fprintln(a.stderr, m.String())
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SERVICE\tROLE\tTARGET\tHOST PORT")
+			for _, r := range res.Project.Reservations {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%s\n", r.Service, r.Role, r.Target, r.Port, r.Protocol)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// portsReleaseCommand is `ports release`.
+func portsReleaseCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "release",
+		Usage:     "drop a project's reservations (this project without a name)",
+		ArgsUsage: "[PROJECT]",
+		UsageText: "devenv ports release\n   devenv ports release sertantai-auth",
+		Action: func(c *cli.Context) error {
+			name := c.Args().First()
+			if name == "" {
+				p, err := a.project(c.Context)
+				if err != nil {
+					return err
+				}
+				name = p.Name()
+			}
+			o, err := a.portsOrch()
+			if err != nil {
+				return err
+			}
+			found, err := o.ReleasePorts(c.Context, name)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return usagef("project %q has no reservations in %s", name, a.store.Path)
+			}
+			fmt.Fprintf(a.stderr, "released the ports of %s\n", name)
+			return nil
+		},
+	}
+}
+
+// portsWhyCommand is `ports why`.
+func portsWhyCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "why",
+		Usage:     "who holds PORT: a registry project, a container, or a host process",
+		ArgsUsage: "PORT",
+		UsageText: "devenv ports why 5432",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			port, err := strconv.Atoi(c.Args().First())
+			if err != nil || port < 1 || port > 65535 || c.NArg() != 1 {
+				return usagef("ports why: need one port number 1-65535")
+			}
+			o, err := a.portsOrch()
+			if err != nil {
+				return err
+			}
+			holders, err := o.Why(c.Context, port)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return writeJSONLines(a.stdout, holders)
+			}
+			if len(holders) == 0 {
+				fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)
+				return nil
+			}
+			for _, h := range holders {
+				fmt.Fprintf(a.stdout, "%d: %s\n", port, h)
+			}
+			return nil
+		},
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +219,16 @@ func TestIntegrationDownByNameWithoutFile(t *testing.T) {
 	if len(vols.Items) != 1 {
 		t.Fatalf("down by name must keep the volume: %v", vols.Items)
 	}
+}
+
+// TestIntegrationShortBindCreatesHostPath: `./pgdata:/data` with no pgdata
+// directory works as in compose: the engine creates it.
+func TestIntegrationShortBindCreatesHostPath(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", fmt.Sprintf("name: %s\nservices:\n  web:\n    image: %s\n    environment: {LISTEN: \"8080\"}\n    volumes: [\"./pgdata:/data\"]\n", project, image))
+	h.must("up")
+	if st, err := os.Stat(filepath.Join(h.dir, "pgdata")); err != nil || !st.IsDir() {
+		t.Fatalf("the host path was not created: %v", err)
+	}
+	h.must("down")
 }

@@ -303,11 +303,49 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 	if err := e.Ping(ctx); err != nil {
 		return "", err
 	}
-	info := orchestrator.EngineInfo{APIVersion: e.cli.ClientVersion()}
+	modern := apiAtLeast(e.cli.ClientVersion(), 1, 44)
+	cfg := containerConfig(s, modern)
+	hc, err := hostConfig(s, cfg)
+	if err != nil {
+		return "", err
+	}
+	var nc *network.NetworkingConfig
+	if s.NetworkMode != "" {
+		hc.NetworkMode = container.NetworkMode(s.NetworkMode)
+	} else if len(s.Networks) > 0 {
+		hc.NetworkMode = container.NetworkMode(s.Networks[0].Name)
+		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+		// API < 1.44 accepts a single network at create time; the rest are
+		// connected before start.
+		first := s.Networks[:1]
+		if modern {
+			first = s.Networks
+		}
+		for _, n := range first {
+			nc.EndpointsConfig[n.Name] = endpoint(n)
+		}
+	}
+	res, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: s.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
+	if err != nil {
+		return "", e.wrap(err)
+	}
+	if !modern && s.NetworkMode == "" {
+		for _, n := range s.Networks[min(1, len(s.Networks)):] {
+			if _, err := e.cli.NetworkConnect(ctx, n.Name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: endpoint(n)}); err != nil {
+				return res.ID, fmt.Errorf("connect %s to network %s: %w", s.Name, n.Name, e.wrap(err))
+			}
+		}
+	}
+	return res.ID, nil
+}
+
+// containerConfig is the container's own configuration; start_interval
+// only from API 1.44.
+func containerConfig(s orchestrator.ContainerSpec, modern bool) *container.Config {
 	cfg := &container.Config{
 		Hostname: s.Hostname, User: s.User, WorkingDir: s.WorkingDir, Labels: s.Labels,
 		Env: s.Env, Image: s.Image, Tty: s.Tty, OpenStdin: s.OpenStdin, StopSignal: s.StopSignal,
-		ExposedPorts: network.PortSet{},
+		ExposedPorts: network.PortSet{}, StopTimeout: s.StopTimeout,
 	}
 	if s.Entrypoint != nil {
 		cfg.Entrypoint = s.Entrypoint
@@ -315,15 +353,23 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 	if s.Cmd != nil {
 		cfg.Cmd = s.Cmd
 	}
-	if s.StopTimeout != nil {
-		cfg.StopTimeout = s.StopTimeout
-	}
 	if h := s.Healthcheck; h != nil {
 		cfg.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
-		if apiAtLeast(info.APIVersion, 1, 44) {
+		if modern {
 			cfg.Healthcheck.StartInterval = h.StartInterval
 		}
 	}
+	for _, x := range s.Expose {
+		if p, err := network.ParsePort(x); err == nil {
+			cfg.ExposedPorts[p] = struct{}{}
+		}
+	}
+	return cfg
+}
+
+// hostConfig is the host side: restart policy, published ports (also
+// exposed in cfg), mounts.
+func hostConfig(s orchestrator.ContainerSpec, cfg *container.Config) (*container.HostConfig, error) {
 	hc := &container.HostConfig{
 		PortBindings: network.PortMap{}, Privileged: s.Privileged, Init: s.Init, ReadonlyRootfs: s.ReadOnly,
 		ExtraHosts: s.ExtraHosts, CapAdd: s.CapAdd, CapDrop: s.CapDrop, ShmSize: s.ShmSize, Tmpfs: s.Tmpfs, Sysctls: s.Sysctls,
@@ -340,23 +386,17 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 			hc.RestartPolicy.MaximumRetryCount, _ = strconv.Atoi(count)
 		}
 	}
-	for _, x := range s.Expose {
-		p, err := network.ParsePort(x)
-		if err == nil {
-			cfg.ExposedPorts[p] = struct{}{}
-		}
-	}
 	for _, pb := range s.Ports {
 		p, err := network.ParsePort(fmt.Sprintf("%d/%s", pb.Target, pb.Protocol))
 		if err != nil {
-			return "", fmt.Errorf("container port %d/%s: %w", pb.Target, pb.Protocol, err)
+			return nil, fmt.Errorf("container port %d/%s: %w", pb.Target, pb.Protocol, err)
 		}
 		cfg.ExposedPorts[p] = struct{}{}
 		b := network.PortBinding{HostPort: pb.HostPort}
 		if pb.HostIP != "" {
 			ip, err := netip.ParseAddr(pb.HostIP)
 			if err != nil {
-				return "", fmt.Errorf("host IP %q: %w", pb.HostIP, err)
+				return nil, fmt.Errorf("host IP %q: %w", pb.HostIP, err)
 			}
 			b.HostIP = ip
 		}
@@ -375,34 +415,7 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 		}
 		hc.Mounts = append(hc.Mounts, mm)
 	}
-	var nc *network.NetworkingConfig
-	if s.NetworkMode != "" {
-		hc.NetworkMode = container.NetworkMode(s.NetworkMode)
-	} else if len(s.Networks) > 0 {
-		hc.NetworkMode = container.NetworkMode(s.Networks[0].Name)
-		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
-		// API < 1.44 accepts a single network at create time; the rest are
-		// connected before start.
-		first := s.Networks[:1]
-		if apiAtLeast(info.APIVersion, 1, 44) {
-			first = s.Networks
-		}
-		for _, n := range first {
-			nc.EndpointsConfig[n.Name] = endpoint(n)
-		}
-	}
-	res, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: s.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
-	if err != nil {
-		return "", e.wrap(err)
-	}
-	if !apiAtLeast(info.APIVersion, 1, 44) && s.NetworkMode == "" {
-		for _, n := range s.Networks[min(1, len(s.Networks)):] {
-			if _, err := e.cli.NetworkConnect(ctx, n.Name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: endpoint(n)}); err != nil {
-				return res.ID, fmt.Errorf("connect %s to network %s: %w", s.Name, n.Name, e.wrap(err))
-			}
-		}
-	}
-	return res.ID, nil
+	return hc, nil
 }
 
 func endpoint(n orchestrator.NetworkAttach) *network.EndpointSettings {
