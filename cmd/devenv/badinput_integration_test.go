@@ -43,7 +43,6 @@ func TestIntegrationBadInputs(t *testing.T) {
 		{name: "unset port variable", file: "services:\n  db:\n    image: x\n    ports: [\"${NO_SUCH_PORT}:5432\"]\n", args: []string{"up"}, code: 2, want: []string{"services.db.ports[0]", "NO_SUCH_PORT"}},
 		{name: "bad project name", args: []string{"-p", "../x", "up"}, code: 2, want: []string{"../x", "not a valid project name"}},
 		{name: "unknown service", args: []string{"up", "nosuch"}, code: 2, want: []string{"no such service: nosuch"}},
-		{name: "service behind a profile", args: []string{"up", "extra"}, code: 2, want: []string{"services.extra", "profile"}},
 		{name: "missing compose file", args: []string{"-f", "nope.yml", "up"}, code: 2, want: []string{"nope.yml"}},
 		{name: "x-devenv unknown key", file: "x-devenv:\n  stak: x\nservices:\n  a:\n    image: x\n", args: []string{"up"}, code: 2, want: []string{"x-devenv", "stak"}},
 		{name: "x-devenv env file outside", file: "x-devenv:\n  env_files:\n    ../x/.env: {A: b}\nservices:\n  a:\n    image: x\n", args: []string{"env"}, code: 2, want: []string{"x-devenv.env_files", "leaves the project directory"}},
