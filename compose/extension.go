@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -27,11 +28,92 @@ type Extension struct {
 	EnvFiles map[string]map[string]string `json:"env_files,omitempty"`
 }
 
-// HostService is a process the developer runs on the host, outside Docker.
+// HostService is a process on the host, outside Docker: run by devenv when
+// it has a command, else only watched (health, ports).
 type HostService struct {
 	Role   string `json:"role,omitempty"`
 	Port   int    `json:"port"`
 	Health string `json:"health,omitempty"`
+	// Command is a string (run through sh -c) or a list (exec'd as is);
+	// {service} placeholders are expanded.
+	Command CommandLine `json:"command,omitempty"`
+	// Dir is the working directory, relative to the project directory.
+	Dir string `json:"dir,omitempty"`
+	// Env adds to devenv's environment; PORT defaults to the service's own
+	// assigned port. Values may hold {service} placeholders.
+	Env       map[string]string `json:"env,omitempty"`
+	DependsOn HostDependsOn     `json:"depends_on,omitempty"`
+	// Restart is no (default), on-failure or always.
+	Restart         string   `json:"restart,omitempty"`
+	StopSignal      string   `json:"stop_signal,omitempty"`
+	StopGracePeriod string   `json:"stop_grace_period,omitempty"`
+	Profiles        []string `json:"profiles,omitempty"`
+}
+
+// Managed says whether devenv runs the host service (it has a command).
+func (h HostService) Managed() bool { return len(h.Command.Args) > 0 }
+
+// CommandLine is a command given as a string (Shell) or a list.
+type CommandLine struct {
+	Args  []string
+	Shell bool
+}
+
+// UnmarshalJSON takes a string or a list of strings.
+func (c *CommandLine) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if strings.TrimSpace(s) != "" {
+			c.Args, c.Shell = []string{s}, true
+		}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("command must be a string or a list of strings")
+	}
+	c.Args = list
+	return nil
+}
+
+// MarshalJSON writes the form it was given.
+func (c CommandLine) MarshalJSON() ([]byte, error) {
+	if c.Shell {
+		return json.Marshal(c.Args[0])
+	}
+	return json.Marshal(c.Args)
+}
+
+// HostDependsOn is depends_on of a host service: a list of names, or a map
+// of name to {condition}.
+type HostDependsOn map[string]string
+
+// UnmarshalJSON takes a list (service_started) or a map with conditions.
+func (d *HostDependsOn) UnmarshalJSON(b []byte) error {
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		*d = HostDependsOn{}
+		for _, n := range list {
+			(*d)[n] = "service_started"
+		}
+		return nil
+	}
+	var m map[string]struct {
+		Condition string `json:"condition"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return fmt.Errorf("depends_on must be a list of names or a map of name to {condition: ...}")
+	}
+	*d = HostDependsOn{}
+	for n, c := range m {
+		if c.Condition == "" {
+			c.Condition = "service_started"
+		}
+		(*d)[n] = c.Condition
+	}
+	return nil
 }
 
 // ServiceExtension is a service's own x-devenv block.
@@ -134,6 +216,9 @@ func (p *Project) validateExtension() error {
 		if err := p.checkTemplate(h.Health); err != nil {
 			return &ConfigError{File: file, Key: key("host", name, "health"), Msg: err.Error()}
 		}
+		if k, err := p.checkHostRun(name, h); err != nil {
+			return &ConfigError{File: file, Key: key(append([]string{"host", name}, k...)...), Msg: err.Error()}
+		}
 	}
 	for name, sx := range p.ServiceX {
 		if err := p.checkTemplate(sx.Health); err != nil {
@@ -161,6 +246,79 @@ func (p *Project) validateExtension() error {
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkHostRun validates what devenv needs to run a host service; it
+// returns the offending key below x-devenv.host.NAME.
+func (p *Project) checkHostRun(name string, h HostService) ([]string, error) {
+	for i, a := range h.Command.Args {
+		if err := p.checkTemplate(a); err != nil {
+			return []string{"command", fmt.Sprint(i)}, err
+		}
+	}
+	if !h.Managed() && (h.Dir != "" || len(h.Env) > 0 || h.Restart != "" || h.StopSignal != "" || h.StopGracePeriod != "" || len(h.DependsOn) > 0) {
+		return []string{"command"}, fmt.Errorf("dir, env, depends_on, restart and stop settings need a command for devenv to run")
+	}
+	if h.Dir != "" {
+		if err := p.checkEnvPath(h.Dir); err != nil {
+			return []string{"dir"}, fmt.Errorf("%s", strings.Replace(err.Error(), "env file path", "dir", 1))
+		}
+	}
+	for _, k := range sortedKeys(h.Env) {
+		if !envName.MatchString(k) {
+			return []string{"env", k}, fmt.Errorf("not a valid variable name")
+		}
+		if err := p.checkTemplate(h.Env[k]); err != nil {
+			return []string{"env", k}, err
+		}
+	}
+	for _, dep := range sortedKeys(h.DependsOn) {
+		_, host := p.X.Host[dep]
+		_, svc := p.Model.Services[dep]
+		_, off := p.Model.DisabledServices[dep]
+		if !host && !svc && !off || dep == name {
+			return []string{"depends_on", dep}, fmt.Errorf("no service or host service named %q", dep)
+		}
+		if c := h.DependsOn[dep]; c != "service_started" && c != "service_healthy" {
+			return []string{"depends_on", dep, "condition"}, fmt.Errorf("%q is not service_started or service_healthy", c)
+		}
+	}
+	switch h.Restart {
+	case "", "no", "on-failure", "always":
+	default:
+		return []string{"restart"}, fmt.Errorf("%q is not no, on-failure or always", h.Restart)
+	}
+	if h.StopSignal != "" && !signalName.MatchString(h.StopSignal) {
+		return []string{"stop_signal"}, fmt.Errorf("%q is not a signal name such as SIGTERM or SIGINT", h.StopSignal)
+	}
+	if h.StopGracePeriod != "" {
+		if d, err := time.ParseDuration(h.StopGracePeriod); err != nil || d < 0 {
+			return []string{"stop_grace_period"}, fmt.Errorf("%q is not a duration such as 10s", h.StopGracePeriod)
+		}
+	}
+	for i, pr := range h.Profiles {
+		if pr == "" {
+			return []string{"profiles", fmt.Sprint(i)}, fmt.Errorf("empty profile name")
+		}
+	}
+	return nil, nil
+}
+
+var signalName = regexp.MustCompile(`^SIG(TERM|INT|QUIT|HUP|KILL|USR1|USR2|WINCH)$`)
+
+// HostActive says whether a host service runs with the project's active
+// profiles (no profiles: always).
+func (p *Project) HostActive(name string) bool {
+	h := p.X.Host[name]
+	if len(h.Profiles) == 0 {
+		return true
+	}
+	for _, pr := range h.Profiles {
+		if slices.Contains(p.Model.Profiles, pr) || slices.Contains(p.Model.Profiles, "*") {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *Project) checkEnvPath(path string) error {
 	if path == "" || filepath.IsAbs(path) {

@@ -48,6 +48,8 @@ type Project struct {
 	X     Extension
 	// ServiceX holds each service's x-devenv block (zero value when absent).
 	ServiceX map[string]ServiceExtension
+	// loaded are the options Load used, to load again with more profiles.
+	loaded *Options
 }
 
 // Name is the normalised compose project name.
@@ -136,7 +138,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	if err != nil {
 		return nil, wrapLoadErr(opts.ConfigPaths, err)
 	}
-	p := &Project{Model: model, Files: append([]string(nil), opts.ConfigPaths...)}
+	p := &Project{Model: model, Files: append([]string(nil), opts.ConfigPaths...), loaded: &o}
 	if err := checkUnsetPortVars(opts.ConfigPaths, model.Environment); err != nil {
 		return nil, err
 	}
@@ -184,22 +186,25 @@ func (p *Project) VolumeInUse(key string) bool {
 
 // Enable activates the profiles of the named services that are behind an
 // inactive profile, as docker compose does for services named on its
-// command line (up SERVICE, run SERVICE).
-func (p *Project) Enable(names []string) error {
-	var off []string
+// command line (up SERVICE, run SERVICE). The project is loaded again with
+// those profiles, so the networks and volumes only they use are there too.
+func (p *Project) Enable(ctx context.Context, names []string) error {
+	profiles := []string{}
 	for _, n := range names {
-		if _, ok := p.Model.DisabledServices[n]; ok {
-			off = append(off, n)
+		if svc, ok := p.Model.DisabledServices[n]; ok {
+			profiles = append(profiles, svc.Profiles...)
 		}
 	}
-	if len(off) == 0 {
+	if len(profiles) == 0 || p.loaded == nil {
 		return nil
 	}
-	m, err := p.Model.WithServicesEnabled(off...)
+	o := *p.loaded
+	o.Profiles = append(append(append([]string(nil), p.Model.Profiles...), o.Profiles...), profiles...)
+	q, err := Load(ctx, o)
 	if err != nil {
-		return &ConfigError{File: p.MainFile(), Key: "services." + off[0] + ".profiles", Msg: err.Error()}
+		return err
 	}
-	p.Model = m
+	*p = *q
 	return nil
 }
 

@@ -2,14 +2,13 @@ package compose
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 )
 
 // Render prints the resolved model as docker compose config does, with the
-// given published-port overrides (service → target/protocol → host port)
-// applied, so the output shows the ports devenv will really publish.
-func (p *Project) Render(format string, assigned map[string]map[string]int) ([]byte, error) {
+// given published-port overrides (service → index in its ports list → host
+// port) applied, so the output shows the ports devenv will really publish.
+func (p *Project) Render(format string, assigned map[string]map[int]int) ([]byte, error) {
 	m, err := p.Model.WithServicesEnvironmentResolved(true)
 	if err != nil {
 		return nil, &ConfigError{File: p.MainFile(), Msg: err.Error()}
@@ -17,11 +16,7 @@ func (p *Project) Render(format string, assigned map[string]map[string]int) ([]b
 	for name, svc := range m.Services {
 		changed := false
 		for i, pc := range svc.Ports {
-			proto := pc.Protocol
-			if proto == "" {
-				proto = "tcp"
-			}
-			if port, ok := assigned[name][fmt.Sprintf("%d/%s", pc.Target, proto)]; ok && pc.Published != "" && pc.Published != strconv.Itoa(port) {
+			if port, ok := assigned[name][i]; ok && pc.Published != "" && pc.Published != strconv.Itoa(port) {
 				svc.Ports[i].Published = strconv.Itoa(port)
 				changed = true
 			}

@@ -13,23 +13,15 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 		o.emit(Event{Service: name, Name: step.Name, Status: "Running"})
 		return step.Existing.ID, nil
 	case ActStart:
-		o.emit(Event{Service: name, Name: step.Name, Status: "Starting"})
-		if err := o.Engine.Start(ctx, step.Existing.ID); err != nil {
-			return "", fmt.Errorf("service %s: start %s: %w", name, step.Name, err)
-		}
-		o.emit(Event{Service: name, Name: step.Name, Status: "Started"})
-		return step.Existing.ID, nil
+		return o.start(ctx, ds, step.Name, step.Existing.ID, true)
 	case ActCreate:
 		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Creating"})
-		id, err := o.Engine.Create(ctx, ds.Spec)
+		id, err := o.create(ctx, ds, ds.Spec)
 		if err != nil {
-			if id != "" {
-				_ = o.Engine.Remove(context.WithoutCancel(ctx), id, false)
-			}
-			return "", fmt.Errorf("service %s: create container %s: %w", name, ds.Spec.Name, err)
+			return "", err
 		}
 		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Created"})
-		return o.start(ctx, name, ds.Spec.Name, id)
+		return o.start(ctx, ds, ds.Spec.Name, id, true)
 	case ActRecreate:
 		return o.recreate(ctx, ds, step)
 	case ActRestart:
@@ -37,18 +29,73 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 		if _, err := o.Engine.Stop(ctx, step.Existing.ID, ds.Spec.StopSignal, ds.StopTimeout); err != nil {
 			return "", fmt.Errorf("service %s: stop %s: %w", name, step.Name, err)
 		}
-		return o.start(ctx, name, step.Name, step.Existing.ID)
+		return o.start(ctx, ds, step.Name, step.Existing.ID, true)
 	}
 	return "", fmt.Errorf("service %s: nothing planned", name)
 }
 
-func (o *Orchestrator) start(ctx context.Context, service, cname, id string) (string, error) {
+// create creates the container. A container of this project and service
+// that holds the name and was never started is what an interrupted devenv
+// left half made (the engine finished a create its client had given up
+// on): it is removed and the create tried once more.
+func (o *Orchestrator) create(ctx context.Context, ds *DesiredService, spec ContainerSpec) (string, error) {
+	id, err := o.Engine.Create(ctx, spec)
+	if err != nil && id == "" && ctx.Err() == nil {
+		if c, ok := o.halfMade(ctx, ds, spec.Name); ok {
+			o.warn(ds.Name, fmt.Sprintf("removing %s, created but never started by an interrupted devenv", spec.Name))
+			if rerr := o.Engine.Remove(ctx, c.ID, false); rerr == nil {
+				id, err = o.Engine.Create(ctx, spec)
+			}
+		}
+	}
+	if err != nil {
+		if id != "" {
+			_ = o.Engine.Remove(context.WithoutCancel(ctx), id, false)
+		}
+		return "", fmt.Errorf("service %s: create container %s: %w", ds.Name, spec.Name, err)
+	}
+	return id, nil
+}
+
+func (o *Orchestrator) halfMade(ctx context.Context, ds *DesiredService, name string) (Container, bool) {
+	cs, err := o.Engine.Containers(ctx, ListFilter{Names: []string{name}, All: true})
+	if err != nil {
+		return Container{}, false
+	}
+	for _, c := range cs {
+		if c.Name == name && c.State == "created" && c.Labels[LabelProject] == ds.Spec.Labels[LabelProject] && c.Labels[LabelService] == ds.Name {
+			return c, true
+		}
+	}
+	return Container{}, false
+}
+
+// start starts the container and checks the engine published its ports:
+// Engine 29 starts a container whose previous start failed on a taken port
+// without any of them. Such a container is recreated once (keeping its
+// anonymous volumes), which brings the ports back.
+func (o *Orchestrator) start(ctx context.Context, ds *DesiredService, cname, id string, retry bool) (string, error) {
+	if err := o.startContainer(ctx, ds.Name, cname, id); err != nil {
+		return id, err
+	}
+	if retry && len(ds.Spec.Ports) > 0 {
+		d, err := o.Engine.Inspect(ctx, id)
+		if err == nil && d.Running && !sameBindings(ds.Spec.Ports, d.Published) {
+			c := d.Container
+			return o.recreate(ctx, ds, Step{Action: ActRecreate, Service: ds.Name, Name: cname, Existing: &c, Reason: "the engine started it without its published ports"})
+		}
+	}
+	return id, nil
+}
+
+// startContainer starts one container, with events.
+func (o *Orchestrator) startContainer(ctx context.Context, service, cname, id string) error {
 	o.emit(Event{Service: service, Name: cname, Status: "Starting"})
 	if err := o.Engine.Start(ctx, id); err != nil {
-		return id, fmt.Errorf("service %s: start %s: %w", service, cname, err)
+		return fmt.Errorf("service %s: start %s: %w", service, cname, err)
 	}
 	o.emit(Event{Service: service, Name: cname, Status: "Started"})
-	return id, nil
+	return nil
 }
 
 // recreate replaces a container while keeping its anonymous volumes: the
@@ -75,14 +122,14 @@ func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step St
 	}
 	spec := ds.Spec
 	spec.Mounts = carryAnonymous(spec.Mounts, details.Mounts)
-	id, err := o.Engine.Create(ctx, spec)
+	// From the rename on, the swap runs to its end even when interrupted,
+	// so the old container is either back under its name or gone and the
+	// new one holds the name: never both, never neither.
+	bg := context.WithoutCancel(ctx)
+	id, err := o.create(bg, ds, spec)
 	if err != nil {
-		bg := context.WithoutCancel(ctx)
-		if id != "" {
-			_ = o.Engine.Remove(bg, id, false)
-		}
 		_ = o.Engine.Rename(bg, old.ID, old.Name)
-		return "", fmt.Errorf("service %s: create container %s: %w", name, spec.Name, err)
+		return "", err
 	}
 	// The new container exists: the old one goes even if the run is being
 	// interrupted, so no renamed leftover stays behind.
@@ -90,7 +137,7 @@ func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step St
 		return "", fmt.Errorf("service %s: remove old container %s: %w", name, aside, err)
 	}
 	o.emit(Event{Service: name, Name: spec.Name, Status: "Recreated"})
-	return o.start(ctx, name, spec.Name, id)
+	return o.start(ctx, ds, spec.Name, id, false)
 }
 
 func shortID(id string) string {

@@ -53,6 +53,7 @@ type DesiredVolume struct {
 // Binding is a port as devenv publishes it.
 type Binding struct {
 	Service  string
+	Index    int // position in the service's ports list
 	Target   int
 	Protocol string
 	HostIP   string

@@ -124,6 +124,8 @@ type ContainerDetails struct {
 	// Bindings are the published ports the container was created with
 	// (the list shows ports of running containers only).
 	Bindings []PortBinding
+	// Published are the host ports the running container actually has.
+	Published []PortBinding
 }
 
 // Healthcheck is a container healthcheck.

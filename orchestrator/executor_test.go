@@ -396,10 +396,23 @@ services:
     image: demo/api:dev
     profiles: [tools]
     ports: ["1025:1025"]
+    volumes: [maildata:/data]
+    networks: [back]
+volumes:
+  maildata:
+networks:
+  back:
 `)
 	b.mustUp(UpOptions{Services: []string{"mail"}})
-	if b.container("demo-mail-1").State != "running" {
+	mail := b.container("demo-mail-1")
+	if mail.State != "running" {
 		t.Fatal("mail not started")
+	}
+	if len(mail.Mounts) != 1 || mail.Mounts[0].Source != "demo_maildata" || len(mail.spec.Networks) != 1 || mail.spec.Networks[0].Name != "demo_back" {
+		t.Fatalf("the enabled service lost its project volume or network: %+v %+v", mail.Mounts, mail.spec.Networks)
+	}
+	if _, ok := b.eng.volumes["demo_maildata"]; !ok {
+		t.Fatalf("volume not created: %v", b.eng.Calls("create-volume"))
 	}
 	b.mustUp(UpOptions{})
 	reg, err := b.o.Registry.Load()
@@ -644,5 +657,76 @@ func TestHealthOfContainers(t *testing.T) {
 	rows, err := b.o.Health(t.Context(), b.project(), nil)
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("health: %+v %v", rows, err)
+	}
+}
+
+// A second container of one service (a leftover) neither panics down nor
+// starts with start.
+func TestDownAndStartWithLeftover(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		b := newBed(t, stackFile)
+		b.mustUp(UpOptions{})
+		left := b.eng.addContainer(Container{State: "running", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
+		left.Name = shortID(left.ID) + "_demo-db-1"
+		if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.o.Start(t.Context(), b.project(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if left.State == "running" {
+			t.Fatal("start started the leftover")
+		}
+		if err := b.o.Down(t.Context(), b.project(), DownOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.eng.containers) != 0 {
+			t.Fatalf("left: %v", b.eng.containers)
+		}
+	}
+}
+
+// Engine 29 starts a container whose earlier start failed on a taken port
+// without its ports; up recreates it once so its ports are back.
+func TestUpRecreatesContainerStartedWithoutPorts(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.container("demo-db-1").State = "exited"
+	b.eng.startWithoutPorts["demo-db-1"] = true
+	b.mustUp(UpOptions{})
+	d, err := b.eng.Inspect(t.Context(), "demo-db-1")
+	if err != nil || len(d.Published) != 1 || d.Published[0].HostPort != "5434" {
+		t.Fatalf("published %+v %v; calls %v", d.Published, err, b.eng.calls)
+	}
+}
+
+// A container an interrupted devenv created but never started takes the
+// name between observe and create: it is removed and the create retried;
+// one of another service is left alone.
+func TestUpReplacesHalfMadeContainer(t *testing.T) {
+	b := newBed(t, stackFile)
+	var half *fakeContainer
+	b.eng.beforeCreate = func(name string) {
+		half = b.eng.addContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "demo", LabelService: "db"}})
+	}
+	b.mustUp(UpOptions{Services: []string{"db"}})
+	if c := b.container("demo-db-1"); c.ID == half.ID || c.State != "running" {
+		t.Fatalf("half-made container kept: %+v", c)
+	}
+	b2 := newBed(t, stackFile)
+	b2.eng.beforeCreate = func(name string) {
+		b2.eng.addContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "other", LabelService: "db"}})
+	}
+	if _, err := b2.up(UpOptions{Services: []string{"db"}}); err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Fatalf("another project's container: %v", err)
+	}
+}
+
+func TestLsPortsSorted(t *testing.T) {
+	b := newBed(t, "name: demo\nservices:\n  a:\n    image: demo/api:dev\n    ports: [\"9000:80\"]\n  b:\n    image: demo/api:dev\n    ports: [\"1000:80\"]\n")
+	b.mustUp(UpOptions{})
+	rows, err := b.o.Ls(t.Context())
+	if err != nil || len(rows) != 1 || rows[0].Ports != "1000,9000" {
+		t.Fatalf("ls: %+v %v", rows, err)
 	}
 }

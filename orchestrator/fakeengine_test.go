@@ -37,6 +37,12 @@ type fakeEngine struct {
 	healthy func(name string) bool
 	// pulled is the image ID a Pull of a reference leaves behind.
 	pulled map[string]string
+	// beforeCreate runs once before the next create (outside the lock), to
+	// stage what another process did meanwhile.
+	beforeCreate func(name string)
+	// startWithoutPorts makes the next start of a container come up
+	// without its published ports, once.
+	startWithoutPorts map[string]bool
 	// staleList keeps a stopped container listed as running until it is
 	// inspected (Engine 29's list lags behind its wait).
 	staleList bool
@@ -46,6 +52,7 @@ type fakeContainer struct {
 	Container
 	spec       ContainerSpec
 	stale      bool
+	noPorts    bool // running without its published ports (Engine 29 after a failed start)
 	anonymous  []string
 	healthcmds int
 }
@@ -54,7 +61,7 @@ func newFakeEngine() *fakeEngine {
 	return &fakeEngine{
 		containers: map[string]*fakeContainer{}, networks: map[string]Network{}, volumes: map[string]Volume{},
 		fail: map[string]error{}, stopDelay: map[string]time.Duration{}, startBlock: map[string]bool{},
-		exitOnStart: map[string]int{}, pulled: map[string]string{},
+		exitOnStart: map[string]int{}, pulled: map[string]string{}, startWithoutPorts: map[string]bool{},
 	}
 }
 
@@ -297,6 +304,10 @@ func (f *fakeEngine) RemoveVolume(_ context.Context, name string) error {
 }
 
 func (f *fakeEngine) Create(ctx context.Context, spec ContainerSpec) (string, error) {
+	if hook := f.beforeCreate; hook != nil {
+		f.beforeCreate = nil
+		hook(spec.Name)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("create %s", spec.Name)
@@ -368,6 +379,10 @@ func (f *fakeEngine) Start(ctx context.Context, id string) error {
 	}
 	if code, ok := f.exitOnStart[c.Name]; ok {
 		c.State, c.ExitCode = "exited", code
+	}
+	if f.startWithoutPorts[c.Name] {
+		c.noPorts = true
+		delete(f.startWithoutPorts, c.Name)
 	}
 	return nil
 }
@@ -455,6 +470,9 @@ func (f *fakeEngine) Inspect(_ context.Context, id string) (ContainerDetails, er
 	}
 	c.stale = false
 	d := ContainerDetails{Container: c.Container, Running: c.State == "running", Bindings: slices.Clone(c.spec.Ports)}
+	if d.Running && !c.noPorts {
+		d.Published = slices.Clone(c.spec.Ports)
+	}
 	d.Labels = maps.Clone(c.Labels)
 	if hc := c.spec.Healthcheck; hc != nil && hc.Test[0] != "NONE" {
 		d.Healthcheck = hc

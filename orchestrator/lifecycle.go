@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -153,6 +154,9 @@ func checkSameDir(p *compose.Project, cs []Container) error {
 	}
 	for _, c := range cs {
 		wd := c.Labels[LabelWorkingDir]
+		if _, err := os.Stat(wd); err != nil {
+			continue // the project moved here from a directory that is gone
+		}
 		if wd != "" && !sameDir(wd, p.Dir()) {
 			return &WrongDirError{Project: p.Name(), Dir: p.Dir(), Other: wd, Container: c.Name}
 		}
@@ -188,21 +192,7 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services [
 	if len(targets) == 0 {
 		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
-	byService := map[string]Container{}
-	for _, c := range targets {
-		byService[c.Labels[LabelService]] = c
-	}
-	order := startOrder(p, sortedKeys(byService))
-	for _, s := range order {
-		c := byService[s]
-		if c.State == "running" {
-			continue
-		}
-		if _, err := o.start(ctx, s, c.Name, c.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return o.startInOrder(ctx, p, targets, func(c Container) bool { return c.State != "running" })
 }
 
 // Restart stops the selected services, then starts the same containers in
@@ -220,17 +210,37 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
 		return err
 	}
-	byService := map[string]Container{}
-	for _, c := range targets {
-		byService[c.Labels[LabelService]] = c
+	return o.startInOrder(ctx, p, targets, func(Container) bool { return true })
+}
+
+// startInOrder starts every container (for which want holds) of each
+// service, dependencies first; leftovers an interrupted recreate renamed
+// aside stay stopped.
+func (o *Orchestrator) startInOrder(ctx context.Context, p *compose.Project, cs []Container, want func(Container) bool) error {
+	byService := map[string][]Container{}
+	for _, c := range cs {
+		if !isLeftover(c) {
+			byService[c.Labels[LabelService]] = append(byService[c.Labels[LabelService]], c)
+		}
 	}
 	for _, s := range startOrder(p, sortedKeys(byService)) {
-		c := byService[s]
-		if _, err := o.start(ctx, s, c.Name, c.ID); err != nil {
-			return err
+		for _, c := range byService[s] {
+			if !want(c) {
+				continue
+			}
+			if err := o.startContainer(ctx, s, c.Name, c.ID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// isLeftover recognises the name recreate gives the old container while it
+// swaps in the new one: 12 hex digits, an underscore, the name.
+func isLeftover(c Container) bool {
+	prefix, _, ok := strings.Cut(c.Name, "_")
+	return ok && len(prefix) == 12 && strings.HasPrefix(c.ID, prefix)
 }
 
 func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project, services []string) ([]Container, error) {
@@ -327,9 +337,21 @@ func dependents(p *compose.Project, cs []Container) map[string][]string {
 // stopped; independent containers stop in parallel. Waits end with ctx.
 func (o *Orchestrator) stopOrdered(ctx context.Context, p *compose.Project, cs []Container, timeout *time.Duration) error {
 	deps := dependents(p, cs)
-	done := map[string]chan struct{}{}
+	// A service counts as stopped once all its containers are (a leftover
+	// of an interrupted recreate, or a compose --scale project, has more
+	// than one).
+	left := map[string]*sync.WaitGroup{}
 	for _, c := range cs {
-		done[c.Labels[LabelService]] = make(chan struct{})
+		svc := c.Labels[LabelService]
+		if left[svc] == nil {
+			left[svc] = &sync.WaitGroup{}
+		}
+		left[svc].Add(1)
+	}
+	done := map[string]chan struct{}{}
+	for svc, wg := range left {
+		done[svc] = make(chan struct{})
+		go func() { wg.Wait(); close(done[svc]) }()
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	var wg sync.WaitGroup
@@ -340,7 +362,7 @@ func (o *Orchestrator) stopOrdered(ctx context.Context, p *compose.Project, cs [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer closeOnce(done[svc])
+			defer left[svc].Done()
 			for _, dependent := range deps[svc] {
 				if ch, ok := done[dependent]; ok && dependent != svc {
 					select {

@@ -161,9 +161,14 @@ func pullPolicy(flag, service string) string {
 	if policy == "" {
 		policy = service
 	}
-	switch policy {
-	case "", "if_not_present", "missing":
+	switch {
+	case policy == "", policy == "if_not_present", policy == "missing":
 		return "missing"
+	case policy == "refresh", policy == "daily", policy == "weekly", strings.HasPrefix(policy, "every_"):
+		// compose pulls these when the local image is older than the
+		// period; devenv checks the registry on every up instead (a pull
+		// of an unchanged image recreates nothing).
+		return "always"
 	}
 	return policy
 }
@@ -273,53 +278,44 @@ func recreateReason(ds *DesiredService, c Container, o *Observed, force bool) st
 // sameBindings compares the bindings devenv would create with those the
 // engine reports for the container, whoever created it: the same host
 // ports on the same addresses. The engine lists an unspecified address as
-// 0.0.0.0 and :: and a range port by port; a port the engine picks matches
-// any.
+// 0.0.0.0 and ::; a host-port range for one container port ("8000-8010:80")
+// is satisfied by any port of the range, and a port left to the engine by
+// any port.
 func sameBindings(want, have []PortBinding) bool {
-	type bound struct {
-		ip     string
-		port   string
-		target int
-		proto  string
-	}
 	norm := func(ip string) string {
 		if ip == "" || ip == "0.0.0.0" || ip == "::" {
 			return "*"
 		}
 		return ip
 	}
-	wantSet, haveSet := map[bound]bool{}, map[bound]bool{}
-	for _, b := range want {
-		lo, hi, _ := compose.ParsePublished(b.HostPort)
-		for i := 0; lo > 0 && lo+i <= max(lo, hi); i++ {
-			wantSet[bound{norm(b.HostIP), strconv.Itoa(lo + i), b.Target + i, b.Protocol}] = true
+	matches := func(w, h PortBinding) bool {
+		if norm(w.HostIP) != norm(h.HostIP) || w.Target != h.Target || w.Protocol != h.Protocol {
+			return false
 		}
-		if lo == 0 {
-			wantSet[bound{norm(b.HostIP), "", b.Target, b.Protocol}] = true
+		if w.HostPort == "" || w.HostPort == h.HostPort {
+			return true
+		}
+		lo, hi, err := compose.ParsePublished(w.HostPort)
+		port, perr := strconv.Atoi(h.HostPort)
+		return err == nil && perr == nil && hi > 0 && port >= lo && port <= hi
+	}
+	for _, w := range want {
+		if w.HostPort == "" {
+			continue // the engine's pick; a stopped container has none yet
+		}
+		if !slices.ContainsFunc(have, func(h PortBinding) bool { return matches(w, h) }) {
+			return false
 		}
 	}
-	dynamic := map[bound]bool{}
-	for k := range wantSet {
-		if k.port == "" {
-			dynamic[k] = true
+	for _, h := range have {
+		if h.HostPort == "" {
+			continue // exposed only, or the engine will pick
+		}
+		if !slices.ContainsFunc(want, func(w PortBinding) bool { return matches(w, h) }) {
+			return false
 		}
 	}
-	for _, b := range have {
-		if b.HostPort == "" {
-			continue // exposed only
-		}
-		k := bound{norm(b.HostIP), b.HostPort, b.Target, b.Protocol}
-		if wantSet[k] {
-			haveSet[k] = true
-			continue
-		}
-		if d := (bound{k.ip, "", k.target, k.proto}); dynamic[d] {
-			haveSet[d] = true
-			continue
-		}
-		return false
-	}
-	return len(haveSet) == len(wantSet)
+	return true
 }
 
 // sameMountSources compares the named volumes and binds the spec asks for

@@ -251,11 +251,15 @@ func TestSameBindings(t *testing.T) {
 		{"other address", []PortBinding{pb("127.0.0.1", "5434", 5432)}, []PortBinding{pb("0.0.0.0", "5434", 5432)}, false},
 		{"other port", []PortBinding{pb("127.0.0.1", "5436", 5432)}, []PortBinding{pb("127.0.0.1", "5434", 5432)}, false},
 		{"all interfaces listed twice", []PortBinding{pb("", "80", 80)}, []PortBinding{pb("0.0.0.0", "80", 80), pb("::", "80", 80)}, true},
-		{"range listed port by port", []PortBinding{pb("127.0.0.1", "8000-8001", 8000)}, []PortBinding{pb("127.0.0.1", "8000", 8000), pb("127.0.0.1", "8001", 8001)}, true},
 		{"engine-picked port", []PortBinding{pb("127.0.0.1", "", 80)}, []PortBinding{pb("127.0.0.1", "49153", 80)}, true},
 		{"one target twice", []PortBinding{pb("127.0.0.1", "8080", 80), pb("127.0.0.1", "8081", 80)}, []PortBinding{pb("127.0.0.1", "8080", 80)}, false},
 		{"exposed only", nil, []PortBinding{pb("", "", 80)}, true},
 		{"missing binding", []PortBinding{pb("127.0.0.1", "80", 80)}, nil, false},
+		{"one target on a host range, running", []PortBinding{pb("127.0.0.1", "8000-8010", 80)}, []PortBinding{pb("127.0.0.1", "8003", 80)}, true},
+		{"one target on a host range, stopped", []PortBinding{pb("127.0.0.1", "8000-8010", 80)}, []PortBinding{pb("127.0.0.1", "8000-8010", 80)}, true},
+		{"host range moved", []PortBinding{pb("127.0.0.1", "8000-8010", 80)}, []PortBinding{pb("127.0.0.1", "9000", 80)}, false},
+		{"engine-picked port, stopped", []PortBinding{pb("127.0.0.1", "", 9000)}, []PortBinding{pb("127.0.0.1", "", 9000)}, true},
+		{"extra binding", []PortBinding{pb("127.0.0.1", "80", 80)}, []PortBinding{pb("127.0.0.1", "80", 80), pb("127.0.0.1", "81", 81)}, false},
 	} {
 		if got := sameBindings(c.want, c.have); got != c.same {
 			t.Errorf("%s: sameBindings = %v", c.name, got)

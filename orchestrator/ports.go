@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
@@ -121,7 +119,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		if r.Host {
 			continue
 		}
-		b := Binding{Service: r.Service, Target: r.Target, Protocol: r.Protocol, HostIP: r.HostIP, Port: r.Port, PortEnd: r.PortEnd}
+		b := Binding{Service: r.Service, Index: r.Index, Target: r.Target, Protocol: r.Protocol, HostIP: r.HostIP, Port: r.Port, PortEnd: r.PortEnd}
 		if r.PortEnd == 0 && r.Port > 0 {
 			if port, ok := assigned[regReqs[i].Key()]; ok {
 				b.Port = port
@@ -174,9 +172,10 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(se
 			if h.Kind == "process" && h.PID == 0 {
 				h = o.resolveProcess(ctx, port, proto, h)
 			}
-			if h.Kind == "process" && (h.PID == 0 || isEngineProxy(h.Command)) {
-				// The engine's proxy for a container being started or
-				// stopped, which the list does not show running yet.
+			if h.Kind == "process" {
+				// The engine's listener (docker-proxy, Docker Desktop's
+				// backend, rootlesskit) for a container it is still
+				// starting, which the list does not show running yet.
 				if c, ok := boundTo(key); ok {
 					h = registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
 				}
@@ -190,18 +189,14 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(se
 	}, nil
 }
 
-func isEngineProxy(command string) bool {
-	name, _, _ := strings.Cut(command, " ")
-	return filepath.Base(name) == "docker-proxy"
-}
-
-// boundBy maps each "port/proto" that a container which is not running
-// was created to publish to that container; one inspect each, called only
-// when a listener is unaccounted for.
+// boundBy maps each "port/proto" that a container the engine is starting
+// (created or restarting, not yet listed running) was created to publish to
+// that container; one inspect each, called only when a listener is
+// unaccounted for. An exited container holds nothing.
 func (o *Orchestrator) boundBy(ctx context.Context, cs []Container) map[string]Container {
 	out := map[string]Container{}
 	for _, c := range cs {
-		if c.State == "running" || c.State == "paused" {
+		if c.State != "created" && c.State != "restarting" {
 			continue
 		}
 		d, err := o.Engine.Inspect(ctx, c.ID)
@@ -320,24 +315,25 @@ func (o *Orchestrator) registryPorts(reg *registry.Registry) map[int]bool {
 	return out
 }
 
-// AssignedPorts is service → "target/protocol" → host port as the registry
-// has them now (requested ports where it has none), for `config`. It reads
-// the registry only; an unreadable registry gives the requested ports.
-func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (map[string]map[string]int, error) {
+// AssignedPorts is service → index in its ports list → host port as the
+// registry has them now (requested ports where it has none), for `config`.
+// It reads the registry only; an unreadable registry gives the requested
+// ports.
+func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (map[string]map[int]int, error) {
 	res, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]int{}
+	out := map[string]map[int]int{}
 	for svc, bs := range res.Bindings {
 		for _, b := range bs {
 			if b.Port == 0 || b.PortEnd > 0 {
 				continue
 			}
 			if out[svc] == nil {
-				out[svc] = map[string]int{}
+				out[svc] = map[int]int{}
 			}
-			out[svc][fmt.Sprintf("%d/%s", b.Target, b.Protocol)] = b.Port
+			out[svc][b.Index] = b.Port
 		}
 	}
 	return out, nil

@@ -69,7 +69,7 @@ func oneLine(s string) string {
 // Up reconciles ports, then creates what is missing, recreates what changed,
 // starts what is stopped in dependency order, and waits for health.
 func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOptions) (*UpResult, error) {
-	if err := p.Enable(opts.Services); err != nil {
+	if err := p.Enable(ctx, opts.Services); err != nil {
 		return nil, err
 	}
 	selected, err := p.SelectServices(opts.Services)

@@ -200,6 +200,7 @@ func parseErr(file string, err error) error {
 // reservation per line, so the file stays readable and diffs stay small.
 func Encode(reg *Registry) ([]byte, error) {
 	reg.sort()
+	reg.Version = Version
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "{\n  \"version\": %d", reg.Version)
 	if reg.Publish != "" {

@@ -6,8 +6,11 @@ import (
 	"sort"
 )
 
-// Version is the newest file format this devenv reads and writes.
-const Version = 1
+// Version is the newest file format this devenv reads and writes. Version
+// 2 added each reservation's requested port and ports-list index; a
+// version 1 file is read and written back as version 2, so an older devenv
+// says "upgrade" instead of choking on the new keys.
+const Version = 2
 
 // Registry is the whole file.
 type Registry struct {

@@ -108,11 +108,17 @@ type Remap struct {
 	// Changed is set when the file's request changed: From is the old
 	// assignment, and the new request was reconciled anew.
 	Changed bool `json:"changed,omitempty"`
+	// Kept is an assignment made before devenv recorded requests, kept
+	// although the file asks for another port.
+	Kept bool `json:"kept,omitempty"`
 }
 
 func (m Remap) String() string {
 	if m.Changed {
 		return fmt.Sprintf("%s %d → %d: the file now asks for another port", m.Service, m.From, m.To)
+	}
+	if m.Kept {
+		return fmt.Sprintf("%s %d → %d: kept from an earlier assignment; `devenv ports assign --reassign %s` follows the file", m.Service, m.From, m.To, m.Service)
 	}
 	return fmt.Sprintf("%s %d → %d: %d is %s", m.Service, m.From, m.To, m.From, m.Because)
 }
@@ -348,6 +354,11 @@ func (r *reconciler) assign(pr PortRequest) error {
 			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: prev.Port, Proto: pr.Protocol, Holder: h, Sticky: true,
 				Fix: fmt.Sprintf("stop it, or move %s with `devenv ports assign --reassign %s`", pr.Service, pr.Service)}
 		}
+		if prev.Requested == 0 && prev.Port != pr.Port {
+			// Assigned before devenv recorded requests: whether the file
+			// changed since is unknown, so the port is kept and said.
+			r.res.Remaps = append(r.res.Remaps, Remap{Service: pr.Service, Role: pr.Role, Target: pr.Target, From: pr.Port, To: prev.Port, Protocol: pr.Protocol, Kept: true})
+		}
 		r.take(pr.reservation(prev.Port, pr.Key()))
 		return nil
 	}
@@ -464,6 +475,7 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 		key    portKey
 		claims []Holder
 		host   []bool
+		ips    []string
 	}
 	type setKey struct {
 		engine string
@@ -483,17 +495,18 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 			}
 			cs.claims = append(cs.claims, Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service})
 			cs.host = append(cs.host, r.Host)
+			cs.ips = append(cs.ips, r.HostIP)
 		}
 	}
 	var out []Conflict
 	for _, k := range order {
 		cs := sets[k]
 		c := Conflict{Port: cs.key.port, Protocol: cs.key.proto, Engine: cs.engine, Claims: cs.claims}
-		bad := len(cs.claims) > 1
+		bad := len(cs.claims) > 1 && !disjointOwnClaims(cs.claims, cs.ips)
 		if occupied != nil {
 			if occ := occupied(cs.engine); occ != nil {
 				for _, h := range occ(cs.key.port, cs.key.proto) {
-					if len(cs.claims) == 1 && ownedBy(h, cs.claims[0], cs.host[0]) {
+					if (len(cs.claims) == 1 || disjointOwnClaims(cs.claims, cs.ips)) && ownedBy(h, cs.claims[0], cs.host[0]) {
 						continue
 					}
 					c.Holders = append(c.Holders, h)
@@ -512,6 +525,19 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 		return out[i].Protocol < out[j].Protocol
 	})
 	return out
+}
+
+// disjointOwnClaims: one project's claims on one port on addresses that
+// cannot collide (127.0.0.1 and ::1) are not a conflict.
+func disjointOwnClaims(claims []Holder, ips []string) bool {
+	for i := range claims {
+		for j := i + 1; j < len(claims); j++ {
+			if claims[i].Project != claims[j].Project || overlap(ips[i], ips[j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ownedBy says whether holder h is the claiming project itself: its own

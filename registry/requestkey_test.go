@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -125,7 +126,7 @@ func TestReconcileLegacyReservationsStaySticky(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ports(res.Project); got != "db=5436" || len(res.Remaps) != 0 {
+	if got := ports(res.Project); got != "db=5436" || len(res.Remaps) != 1 || !res.Remaps[0].Kept || !strings.Contains(res.Remaps[0].String(), "--reassign db") {
 		t.Fatalf("legacy reservation: %s %v", got, res.Remaps)
 	}
 	if res.Project.Reservations[0].Requested != 5434 {
@@ -140,5 +141,41 @@ func TestNoFreePortMessage(t *testing.T) {
 	}
 	if got := noFreePort(reg, pr("db", "postgres", 5432, 5434)); !strings.Contains(got, "5434-6433") {
 		t.Fatalf("role with a rule: %q", got)
+	}
+}
+
+// A version 1 file is written back as version 2.
+func TestEncodeWritesCurrentVersion(t *testing.T) {
+	reg := &Registry{Version: 1}
+	b, err := Encode(reg)
+	if err != nil || !strings.Contains(string(b), `"version": 2`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	back, err := Decode("r.yaml", []byte("version: 1\n"))
+	if err != nil || back.Version != 1 {
+		t.Fatalf("version 1 not read: %v", err)
+	}
+}
+
+// One project's claims on one port on 127.0.0.1 and ::1 are no conflict.
+func TestCheckDisjointOwnClaims(t *testing.T) {
+	reg := New()
+	a := PortRequest{Service: "web", Role: "web", Target: 80, HostIP: "127.0.0.1", Port: 8080, Protocol: "tcp"}
+	b := a
+	b.HostIP, b.Index = "::1", 1
+	if _, err := Reconcile(reg, req("a", a, b), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := Check(reg, nil); len(c) != 0 {
+		t.Fatalf("conflicts: %v", c)
+	}
+}
+
+func TestUnreadableRegistryIsUnsafe(t *testing.T) {
+	dir := t.TempDir()
+	s := &Store{Path: dir} // a directory where the file should be
+	var ue *UnsafeError
+	if _, err := s.Load(); !errors.As(err, &ue) {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,6 +137,38 @@ func TestParseWaitTimeout(t *testing.T) {
 	for _, in := range []string{"0", "-3", "soon", ""} {
 		if _, err := parseWaitTimeout(in); err == nil || exitCode(context.Background(), err) != exitUsage {
 			t.Errorf("%q accepted: %v", in, err)
+		}
+	}
+}
+
+// The first Ctrl-C cancels the command; a second one ends the process.
+func TestSecondInterruptExits(t *testing.T) {
+	exited := make(chan int, 1)
+	ctx, stop := interrupts(func(code int) { exited <- code })
+	defer stop()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first interrupt did not cancel")
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-exited:
+		if code != exitInterrupted {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second interrupt did not end the process")
+	}
+}
+
+func TestNegativeTimeoutIsAUsageError(t *testing.T) {
+	for _, cmd := range []string{"down", "stop", "restart"} {
+		var out, errb bytes.Buffer
+		code := runIn(context.Background(), t.TempDir(), []string{"devenv", cmd, "-t", "-5"}, []string{"HOME=" + t.TempDir()}, nil, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), "--timeout -5") {
+			t.Errorf("%s -t -5: exit %d %s", cmd, code, errb.String())
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func main() {
-	ctx, stop := interrupts()
+	ctx, stop := interrupts(os.Exit)
 	// DEVENV_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("DEVENV_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -25,7 +25,7 @@ func main() {
 
 // interrupts cancels the context on the first SIGINT or SIGTERM, so the
 // command winds down and exits 130; a second one ends the process at once.
-func interrupts() (context.Context, func()) {
+func interrupts(exit func(int)) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -34,7 +34,7 @@ func interrupts() (context.Context, func()) {
 		cancel()
 		<-sigs
 		os.Stderr.WriteString("devenv: interrupted again; exiting now\n")
-		os.Exit(exitInterrupted)
+		exit(exitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
 }

@@ -578,6 +578,17 @@ func (e *Engine) Inspect(ctx context.Context, id string) (orchestrator.Container
 		}
 		d.Mounts = append(d.Mounts, orchestrator.Mount{Type: string(m.Type), Source: src, Target: m.Destination})
 	}
+	if ns := r.NetworkSettings; ns != nil {
+		for port, bs := range ns.Ports {
+			for _, b := range bs {
+				pb := orchestrator.PortBinding{HostPort: b.HostPort, Target: int(port.Num()), Protocol: string(port.Proto())}
+				if b.HostIP.IsValid() {
+					pb.HostIP = b.HostIP.String()
+				}
+				d.Published = append(d.Published, pb)
+			}
+		}
+	}
 	return d, nil
 }
 

@@ -1,0 +1,127 @@
+//go:build unix
+
+package process
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/gofrs/flock"
+	"golang.org/x/sys/unix"
+)
+
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+}
+
+// spawnSupervisor re-executes this binary, detached in its own session, as
+// the supervisor of specPath.
+func spawnSupervisor(specPath string) (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), SuperviseEnv+"="+specPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	// Reap it if it ends while this process lives (tests run devenv
+	// in-process), so its pid is never a zombie that looks alive.
+	go func() { _ = cmd.Wait() }()
+	return cmd.Process.Pid, nil
+}
+
+// startChild starts the command in its own process group; done receives
+// its exit code.
+func startChild(spec Spec, log io.Writer) (<-chan int, int, error) {
+	cmd := exec.Command(spec.Args[0], spec.Args[1:]...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = spec.Dir, spec.Env, log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	done := make(chan int, 1)
+	go func() {
+		err := cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+			if code < 0 {
+				code = 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
+			}
+		} else if err != nil {
+			code = 1
+		}
+		done <- code
+	}()
+	return done, cmd.Process.Pid, nil
+}
+
+// sameProcess says pid runs and is the process that started at start.
+func sameProcess(pid int, start string) bool {
+	if pid <= 0 || start == "" {
+		return false
+	}
+	return startTime(pid) == start
+}
+
+func signalPID(pid int, name string) error {
+	err := syscall.Kill(pid, unix.SignalNum(name))
+	if errors.Is(err, syscall.ESRCH) {
+		return os.ErrNotExist
+	}
+	return err
+}
+
+// signalGroup signals the process group pid leads.
+func signalGroup(pid int, name string) error {
+	err := syscall.Kill(-pid, unix.SignalNum(name))
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// stopGroup stops a group whose supervisor is gone: signal, grace, SIGKILL.
+func stopGroup(ctx context.Context, pid int, start, sig string, grace time.Duration) (bool, error) {
+	if sig == "" {
+		sig = "SIGTERM"
+	}
+	if !sameProcess(pid, start) {
+		return false, nil
+	}
+	if err := signalGroup(pid, sig); err != nil {
+		return false, err
+	}
+	deadline := time.Now().Add(grace)
+	for sameProcess(pid, start) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	killed := sameProcess(pid, start)
+	_ = signalGroup(pid, "SIGKILL")
+	return killed, nil
+}
+
+// lock takes an exclusive lock on path, waiting with ctx.
+func lock(ctx context.Context, path string) (func(), error) {
+	l := flock.New(path)
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ok, err := l.TryLockContext(lctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		return nil, errors.Join(errors.New("another devenv is starting or stopping this host service"), err)
+	}
+	return func() { _ = l.Unlock() }, nil
+}
