@@ -18,7 +18,10 @@ type PortRequest struct {
 	Port     int    // requested host port; 0 = none, the engine picks one
 	PortEnd  int    // last port of a published range, else 0
 	Protocol string
-	Host     bool // a host service: never started by devenv
+	Host     bool // a host service
+	// Managed is a host service devenv runs (it has a command): a stranger
+	// on its port is a conflict, not the developer's own process.
+	Managed bool
 	// AllInterfaces is true when the user opted into binding 0.0.0.0.
 	AllInterfaces bool
 	Index         int // position in the service's ports list
@@ -66,7 +69,7 @@ func (p *Project) PortRequests() ([]PortRequest, error) {
 		if role == "" {
 			role = Role("", "", name)
 		}
-		out = append(out, PortRequest{Service: name, Role: role, Target: h.Port, Port: h.Port, Protocol: "tcp", Host: true})
+		out = append(out, PortRequest{Service: name, Role: role, Target: h.Port, Port: h.Port, Protocol: "tcp", Host: true, Managed: h.Managed()})
 	}
 	if err := checkDuplicates(file, out); err != nil {
 		return nil, err

@@ -44,6 +44,11 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err := checkSameDir(p, obs.Containers); err != nil {
 		return err
 	}
+	// Host services depend on the containers: they stop first, all of
+	// them, so no process of the project is left.
+	if err := o.stopHosts(ctx, p, nil); err != nil {
+		return err
+	}
 	var targets []Container
 	for _, c := range obs.Containers {
 		// Without a compose file (-p NAME), every container of the project
@@ -175,24 +180,31 @@ func sameDir(a, b string) bool {
 
 // Stop stops the selected services' containers, keeping them.
 func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOptions) error {
-	targets, err := o.selectContainers(ctx, p, opts.Services)
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return err
 	}
-	return o.stopOrdered(ctx, p, targets, opts.Timeout)
+	if err := o.stopHosts(ctx, p, hosts); err != nil {
+		return err
+	}
+	return o.stopOrdered(ctx, p, containers, opts.Timeout)
 }
 
 // Start starts existing containers of the selected services in dependency
-// order; it creates nothing (as compose's start).
+// order; it creates nothing (as compose's start). Host services with a
+// command start after them.
 func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services []string) error {
-	targets, err := o.selectContainers(ctx, p, services)
+	containers, hosts, err := o.selectLifecycle(ctx, p, services)
 	if err != nil {
 		return err
 	}
-	if len(targets) == 0 {
+	if len(containers) == 0 && len(hosts) == 0 {
 		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
-	return o.startInOrder(ctx, p, targets, func(c Container) bool { return c.State != "running" })
+	if err := o.startInOrder(ctx, p, containers, func(c Container) bool { return c.State != "running" }); err != nil {
+		return err
+	}
+	return o.startHosts(ctx, p, hosts)
 }
 
 // Restart stops the selected services, then starts the same containers in
@@ -200,17 +212,51 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services [
 // again: a current engine may still list a container as running right
 // after its stop returned.
 func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts StopOptions) error {
-	targets, err := o.selectContainers(ctx, p, opts.Services)
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return err
 	}
-	if len(targets) == 0 {
+	if len(containers) == 0 && len(hosts) == 0 {
 		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to restart; run devenv up first"}
 	}
-	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
+	if err := o.stopHosts(ctx, p, hosts); err != nil {
 		return err
 	}
-	return o.startInOrder(ctx, p, targets, func(Container) bool { return true })
+	if err := o.stopOrdered(ctx, p, containers, opts.Timeout); err != nil {
+		return err
+	}
+	if err := o.startInOrder(ctx, p, containers, func(Container) bool { return true }); err != nil {
+		return err
+	}
+	return o.startHosts(ctx, p, hosts)
+}
+
+// selectLifecycle is the containers and the host services (with a command)
+// a stop, start or restart acts on: all when none are named.
+func (o *Orchestrator) selectLifecycle(ctx context.Context, p *compose.Project, services []string) ([]Container, []string, error) {
+	named, namedHosts := splitServices(p, services)
+	hosts := managedHosts(p, namedHosts)
+	if len(services) > 0 && len(namedHosts) == 0 {
+		hosts = []string{}
+	}
+	if len(services) > 0 && len(named) == 0 {
+		return nil, hosts, nil
+	}
+	cs, err := o.selectContainers(ctx, p, named)
+	return cs, hosts, err
+}
+
+// startHosts starts host services with the ports the registry holds,
+// without waiting for their health (as start does for containers).
+func (o *Orchestrator) startHosts(ctx context.Context, p *compose.Project, hosts []string) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return err
+	}
+	return o.upHosts(ctx, p, ports, hosts, UpOptions{NoWait: true})
 }
 
 // startInOrder starts every container (for which want holds) of each

@@ -19,6 +19,8 @@ type ProjectRow struct {
 	ConfigFiles string `json:"config_files"`
 	Ports       string `json:"ports"`
 	Registered  bool   `json:"registered"`
+	// HostServices counts the host services devenv runs for the project.
+	HostServices int `json:"host_services"`
 }
 
 // Ls lists every project known to the registry or found on the engine by
@@ -74,6 +76,13 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 	}
 	out := make([]ProjectRow, 0, len(rows))
 	for _, r := range rows {
+		if o.Hosts != nil {
+			for _, h := range o.Hosts.Names(r.Name) {
+				if st, ok := o.Hosts.Status(r.Name, h); ok && st.Running {
+					r.HostServices++
+				}
+			}
+		}
 		switch {
 		case r.Containers == 0:
 			r.Status = "no containers"
@@ -83,6 +92,9 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 			r.Status = fmt.Sprintf("exited(%d)", r.Containers)
 		default:
 			r.Status = fmt.Sprintf("running(%d/%d)", r.Running, r.Containers)
+		}
+		if r.HostServices > 0 {
+			r.Status += fmt.Sprintf(", host services running(%d)", r.HostServices)
 		}
 		out = append(out, *r)
 	}

@@ -24,6 +24,10 @@ type Orchestrator struct {
 	Version string
 	// DirExists is replaceable in tests.
 	DirExists func(string) bool
+	// Hosts runs host services; nil where they cannot run.
+	Hosts HostRunner
+	// Environ is the environment host services start from.
+	Environ []string
 }
 
 func (o *Orchestrator) emit(e Event) {

@@ -27,6 +27,9 @@ const (
 	// ActRemoveLeftover removes a container an interrupted recreate left
 	// renamed aside.
 	ActRemoveLeftover Action = "remove leftover"
+	ActStartHost      Action = "start host"
+	ActRestartHost    Action = "restart host"
+	ActKeepHost       Action = "keep host"
 )
 
 // Step is one thing to do.

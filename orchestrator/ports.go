@@ -47,7 +47,7 @@ func toRegistryRequests(reqs []compose.PortRequest) []registry.PortRequest {
 	out := make([]registry.PortRequest, 0, len(reqs))
 	for _, r := range reqs {
 		out = append(out, registry.PortRequest{Service: r.Service, Role: r.Role, Target: r.Target, HostIP: r.HostIP,
-			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host, Index: r.Index})
+			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host, Managed: r.Managed, Index: r.Index})
 	}
 	return out
 }
@@ -82,7 +82,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 		var occupied registry.Occupied
 		if opts.Probe {
-			if occupied, err = o.Occupied(ctx, p.Name(), ownServices(p, opts)); err != nil {
+			if occupied, err = o.Occupied(ctx, p.Name(), ownServices(p, opts), o.ownProcess(p)); err != nil {
 				return nil, err
 			}
 		}
@@ -96,7 +96,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}
 		}
 	} else {
-		occupied, err := o.Occupied(ctx, p.Name(), ownServices(p, opts))
+		occupied, err := o.Occupied(ctx, p.Name(), ownServices(p, opts), o.ownProcess(p))
 		if err != nil {
 			return nil, err
 		}
@@ -137,6 +137,21 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	return res, nil
 }
 
+// ownProcess says whether pid belongs to one of the project's running host
+// services: its process group is the one devenv started.
+func (o *Orchestrator) ownProcess(p *compose.Project) func(pid int) bool {
+	if o.Hosts == nil {
+		return nil
+	}
+	leaders := map[int]bool{}
+	for _, name := range o.Hosts.Names(p.Name()) {
+		if st, ok := o.Hosts.Status(p.Name(), name); ok && st.Running {
+			leaders[st.PID] = true
+		}
+	}
+	return func(pid int) bool { return leaders[o.Hosts.Group(pid)] }
+}
+
 // ownServices says which of the project's containers hold ports for it:
 // those of services the file declares (active or not), and orphans only
 // when they are about to be removed.
@@ -152,7 +167,7 @@ func ownServices(p *compose.Project, opts PortOptions) func(string) bool {
 // The ports of the project's orphans are held unless own says otherwise.
 // The process behind a socket is looked up only for a port that turns out
 // to be held.
-func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(service string) bool) (registry.Occupied, error) {
+func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(service string) bool, ownPID func(pid int) bool) (registry.Occupied, error) {
 	table, cs, err := o.holders(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -182,6 +197,9 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(se
 			}
 			if h.Kind == "container" && h.Project == project && project != "" && own(h.Service) {
 				continue
+			}
+			if h.Kind == "process" && h.PID > 0 && ownPID != nil && ownPID(h.PID) {
+				continue // a process of one of the project's host services
 			}
 			out = append(out, h)
 		}

@@ -3,9 +3,11 @@ package orchestrator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -29,6 +31,10 @@ type HostStatus struct {
 	Role      string
 	Port      int
 	Listening bool
+	// Managed host services (with a command) have the supervisor's state.
+	Managed bool
+	State   HostState
+	Known   bool // the state is recorded and its process verified
 }
 
 // PsResult lists containers and host services.
@@ -85,7 +91,11 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 				port = r.Port
 			}
 		}
-		res.Host = append(res.Host, HostStatus{Service: name, Role: h.Role, Port: port, Listening: dialable(ctx, port)})
+		hs := HostStatus{Service: name, Role: h.Role, Port: port, Listening: dialable(ctx, port), Managed: h.Managed()}
+		if o.Hosts != nil && h.Managed() {
+			hs.State, hs.Known = o.Hosts.Status(p.Name(), name)
+		}
+		res.Host = append(res.Host, hs)
 	}
 	return res, nil
 }
@@ -111,42 +121,124 @@ type LogsOptions struct {
 // Logs prints the containers' logs, each line prefixed with the container
 // name, like compose.
 func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOptions, out io.Writer) error {
-	targets, err := o.selectContainers(ctx, p, opts.Services)
-	if err != nil {
-		return err
+	named, namedHosts := splitServices(p, opts.Services)
+	var targets []Container
+	if len(opts.Services) == 0 || len(named) > 0 {
+		var err error
+		if targets, err = o.selectContainers(ctx, p, named); err != nil {
+			return err
+		}
+	}
+	var hosts []string
+	if o.Hosts != nil && (len(opts.Services) == 0 || len(namedHosts) > 0) {
+		for _, name := range sortedKeys(p.X.Host) {
+			if _, err := os.Stat(o.Hosts.LogPath(p.Name(), name)); err == nil && (len(opts.Services) == 0 || slices.Contains(namedHosts, name)) {
+				hosts = append(hosts, name)
+			}
+		}
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].Name < targets[j].Name })
 	width := 0
 	for _, c := range targets {
 		width = max(width, len(c.Name))
 	}
+	for _, h := range hosts {
+		width = max(width, len(h))
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	errs := make([]error, len(targets))
-	for i, c := range targets {
+	errs := make([]error, len(targets)+len(hosts))
+	names := make([]string, 0, len(errs))
+	for i := range len(targets) + len(hosts) {
+		name := ""
+		var run func(w *prefixWriter) error
+		if i < len(targets) {
+			c := targets[i]
+			name = c.Name
+			run = func(w *prefixWriter) error {
+				return o.Engine.Logs(ctx, c.ID, LogOptions{Follow: opts.Follow, Tail: opts.Tail}, w, w)
+			}
+		} else {
+			name = hosts[i-len(targets)]
+			path := o.Hosts.LogPath(p.Name(), name)
+			run = func(w *prefixWriter) error { return followFile(ctx, path, opts.Tail, opts.Follow, w) }
+		}
+		names = append(names, name)
 		prefix := ""
 		if !opts.NoPrefix {
-			prefix = fmt.Sprintf("%-*s | ", width, c.Name)
+			prefix = fmt.Sprintf("%-*s | ", width, name)
 		}
 		w := &prefixWriter{mu: &mu, out: out, prefix: prefix}
-		run := func() {
-			errs[i] = o.Engine.Logs(ctx, c.ID, LogOptions{Follow: opts.Follow, Tail: opts.Tail}, w, w)
+		do := func() {
+			errs[i] = run(w)
 			w.flush()
 		}
 		if opts.Follow {
 			wg.Add(1)
-			go func() { defer wg.Done(); run() }()
+			go func() { defer wg.Done(); do() }()
 		} else {
-			run()
+			do()
 		}
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("logs of %s: %w", targets[i].Name, err)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("logs of %s: %w", names[i], err)
 		}
 	}
-	return nil
+	return ctx.Err()
+}
+
+// followFile prints a host service's log file (its last tail lines, "all"
+// or "" for everything) and, with follow, what is appended until ctx ends,
+// across a rotation.
+func followFile(ctx context.Context, path, tail string, follow bool, w io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(tail); err == nil && n >= 0 {
+		lines := bytes.SplitAfter(b, []byte("\n"))
+		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+			lines = lines[:len(lines)-1]
+		}
+		b = bytes.Join(lines[max(0, len(lines)-n):], nil)
+	}
+	if _, err := w.Write(b); err != nil || !follow {
+		return err
+	}
+	offset := int64(len(b))
+	if st, err := os.Stat(path); err == nil {
+		offset = st.Size()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		if st.Size() < offset {
+			offset = 0 // rotated
+		}
+		if st.Size() == offset {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		buf := make([]byte, st.Size()-offset)
+		n, _ := f.ReadAt(buf, offset)
+		f.Close()
+		offset += int64(n)
+		if _, err := w.Write(buf[:n]); err != nil {
+			return err
+		}
+	}
 }
 
 // prefixWriter writes whole lines with a prefix, so lines of concurrent

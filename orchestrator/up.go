@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,10 +70,7 @@ func oneLine(s string) string {
 // Up reconciles ports, then creates what is missing, recreates what changed,
 // starts what is stopped in dependency order, and waits for health.
 func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOptions) (*UpResult, error) {
-	if err := p.Enable(ctx, opts.Services); err != nil {
-		return nil, err
-	}
-	selected, err := p.SelectServices(opts.Services)
+	selected, hosts, err := o.selectUp(ctx, p, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +92,12 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		return nil, err
 	}
 	res := &UpResult{Plan: plan, Ports: ports}
+	hostSteps, err := o.planHosts(p, ports, hosts)
+	if err != nil {
+		return nil, err
+	}
 	if opts.DryRun {
+		plan.Steps = append(plan.Steps, hostSteps...)
 		return res, nil
 	}
 	pulled, err := o.pull(ctx, plan)
@@ -123,8 +126,65 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
+	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
+		return res, err
+	}
 	o.warnEnvDrift(p, committed)
 	return res, nil
+}
+
+// selectUp splits the named services into compose services and host
+// services: none named is every compose service and every active host
+// service with a command; a named host service brings the services it
+// depends on (unless --no-deps). Naming a compose service behind an
+// inactive profile enables it.
+func (o *Orchestrator) selectUp(ctx context.Context, p *compose.Project, opts UpOptions) (containers, hosts []string, err error) {
+	named, namedHosts := splitServices(p, opts.Services)
+	if len(opts.Services) == 0 {
+		hosts = managedHosts(p, nil)
+	} else if len(namedHosts) > 0 {
+		if !opts.NoDeps {
+			deps, more := hostDeps(p, namedHosts)
+			named = append(named, deps...)
+			namedHosts = append(namedHosts, more...)
+		}
+		hosts = managedHosts(p, namedHosts)
+	}
+	if err := p.Enable(ctx, named); err != nil {
+		return nil, nil, err
+	}
+	if len(opts.Services) > 0 && len(named) == 0 {
+		return []string{}, hosts, nil
+	}
+	containers, err = p.SelectServices(slices.Compact(slices.Sorted(slices.Values(named))))
+	return containers, hosts, err
+}
+
+// planHosts says what up does with each host service: start, keep or
+// restart (its command, env or dir changed).
+func (o *Orchestrator) planHosts(p *compose.Project, ports *PortResult, hosts []string) ([]Step, error) {
+	if len(hosts) > 0 && o.Hosts == nil {
+		return nil, &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + hosts[0] + ".command", Msg: ErrHostUnsupported.Error()}
+	}
+	assigned := assignedPorts(p, ports)
+	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	var steps []Step
+	for _, name := range hostOrder(p, hosts) {
+		spec, err := hostSpec(p, name, lookup, o.Environ)
+		if err != nil {
+			return nil, err
+		}
+		st, running := o.Hosts.Status(p.Name(), name)
+		switch {
+		case !running || st.Status == "exited" || st.Status == "failed":
+			steps = append(steps, Step{Action: ActStartHost, Service: name, Reason: strings.Join(spec.Args, " ")})
+		case st.Hash != spec.Hash:
+			steps = append(steps, Step{Action: ActRestartHost, Service: name, Reason: "command, env or dir changed"})
+		default:
+			steps = append(steps, Step{Action: ActKeepHost, Service: name, Reason: fmt.Sprintf("pid %d, unchanged", st.PID)})
+		}
+	}
+	return steps, nil
 }
 
 func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *PortResult, selected []string, opts UpOptions) (*Desired, []string, *Plan, error) {

@@ -57,7 +57,10 @@ type PortRequest struct {
 	PortEnd  int // >0 for a published range
 	Protocol string
 	Host     bool
-	Index    int // position in the service's ports list
+	// Managed is a host service devenv runs: only its own processes (the
+	// caller's Occupied leaves them out) may hold its port.
+	Managed bool
+	Index   int // position in the service's ports list
 }
 
 // Key identifies the request; for a range, its first port.
@@ -318,9 +321,9 @@ func (r *reconciler) blocker(port int, pr PortRequest) (Holder, bool) {
 		}
 	}
 	for _, h := range r.occupied(port, pr.Protocol) {
-		if pr.Host && h.Kind == "process" {
-			// A host service is run by the developer: its own process
-			// listening there is expected.
+		if pr.Host && !pr.Managed && h.Kind == "process" {
+			// A host service the developer runs: their process listening
+			// there is expected.
 			continue
 		}
 		return h, true

@@ -197,7 +197,8 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	if err != nil {
 		return nil, err
 	}
-	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version()}
+	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version(),
+		Hosts: hostRunnerFor(a.env.get), Environ: a.env.list()}
 	if !a.endpoint.Remote {
 		o.Probe = hostports.Listening
 	} else if u, err := url.Parse(a.endpoint.Host); err == nil && u.Hostname() != "" {

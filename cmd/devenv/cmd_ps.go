@@ -32,6 +32,10 @@ type psRow struct {
 	Service    string      `json:"Service"`
 	State      string      `json:"State"`
 	Status     string      `json:"Status"`
+	// PID is a host service's process (devenv's key; containers omit it).
+	PID int `json:"PID,omitempty"`
+	// Host marks a host service row (devenv's key).
+	Host bool `json:"Host,omitempty"`
 }
 
 type publisher struct {
@@ -73,7 +77,7 @@ func psCommand(a *app) *cli.Command {
 				return nil
 			}
 			if format == "json" {
-				return writePsJSON(a.stdout, res)
+				return writePsJSON(a.stdout, res, p.Name())
 			}
 			return writePsTable(a.stdout, res)
 		},
@@ -101,10 +105,51 @@ func rowOf(ct orchestrator.Container) psRow {
 	return r
 }
 
-func writePsJSON(w io.Writer, res *orchestrator.PsResult) error {
+// hostRowOf renders a host service with compose's ps keys (Image "-",
+// Name "host:NAME") plus its pid.
+func hostRowOf(project string, h orchestrator.HostStatus) psRow {
+	r := psRow{Name: "host:" + h.Service, Names: "host:" + h.Service, Image: "-", Project: project, Service: h.Service,
+		Publishers: []publisher{{URL: "127.0.0.1", TargetPort: h.Port, PublishedPort: h.Port, Protocol: "tcp"}},
+		Ports: fmt.Sprintf("127.0.0.1:%d->%d/tcp", h.Port, h.Port), PID: h.State.PID, Host: true}
+	r.State, r.Status, r.Health = hostStatus(h)
+	if h.Known && !h.State.StartedAt.IsZero() {
+		r.CreatedAt, r.RunningFor = h.State.StartedAt.Format("2006-01-02 15:04:05 -0700 MST"), humanSince(h.State.StartedAt)
+	}
+	return r
+}
+
+// hostStatus is a host service's state, status text and health.
+func hostStatus(h orchestrator.HostStatus) (state, status, health string) {
+	health = "unhealthy"
+	if h.Listening {
+		health = "healthy"
+	}
+	switch {
+	case !h.Managed && h.Listening:
+		return "running", "listening (not run by devenv)", health
+	case !h.Managed:
+		return "exited", "not listening (not run by devenv)", health
+	case !h.Known:
+		return "exited", "not running", health
+	case h.State.Running:
+		up := "Up " + strings.TrimSuffix(humanSince(h.State.StartedAt), " ago")
+		if h.State.Restarts > 0 {
+			up += fmt.Sprintf(", %d restarts", h.State.Restarts)
+		}
+		return "running", fmt.Sprintf("%s (pid %d)", up, h.State.PID), health
+	}
+	return h.State.Status, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
+}
+
+func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string) error {
 	enc := json.NewEncoder(w)
 	for _, ct := range res.Containers {
 		if err := enc.Encode(rowOf(ct)); err != nil {
+			return err
+		}
+	}
+	for _, h := range res.Host {
+		if err := enc.Encode(hostRowOf(project, h)); err != nil {
 			return err
 		}
 	}
@@ -118,11 +163,8 @@ func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], ct.Status, portsText(ct.Ports))
 	}
 	for _, h := range res.Host {
-		state := "host: not listening"
-		if h.Listening {
-			state = "host: listening"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, state, h.Port)
+		_, status, health := hostStatus(h)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, status+" ("+health+")", h.Port)
 	}
 	return tw.Flush()
 }

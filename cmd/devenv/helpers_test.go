@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/orchestrator/process"
+
 	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
@@ -20,6 +22,10 @@ import (
 // TestMain lets the test binary stand in for a plain host process that
 // holds a port (DEVENV_TEST_HOLD_PORT).
 func TestMain(m *testing.M) {
+	// The test binary is devenv here: it supervises host services too.
+	if spec := os.Getenv(process.SuperviseEnv); spec != "" {
+		os.Exit(process.Supervise(spec))
+	}
 	if port := os.Getenv("DEVENV_TEST_HOLD_PORT"); port != "" {
 		ln, err := net.Listen("tcp", "0.0.0.0:"+port)
 		if err != nil {
@@ -184,4 +190,14 @@ func assertOnlyLabelled(t *testing.T, c *client.Client, project string) {
 			t.Fatalf("unlabelled container left: %v", ct.Names)
 		}
 	}
+}
+
+// home is the HOME the harness gives devenv.
+func (h *harness) home() string {
+	for _, kv := range h.env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			return v
+		}
+	}
+	return ""
 }

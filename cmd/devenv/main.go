@@ -6,9 +6,15 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+
+	"github.com/devenv-dev/devenv/orchestrator/process"
 )
 
 func main() {
+	// devenv re-executed as the detached supervisor of a host service.
+	if spec := os.Getenv(process.SuperviseEnv); spec != "" {
+		os.Exit(process.Supervise(spec))
+	}
 	ctx, stop := interrupts(os.Exit)
 	// DEVENV_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("DEVENV_CPUPROFILE"); path != "" {

@@ -23,3 +23,6 @@ func lock(context.Context, string) (func(), error)        { return func() {}, ni
 func stopGroup(context.Context, int, string, string, time.Duration) (bool, error) {
 	return false, ErrUnsupported
 }
+
+// Group is unknown here.
+func Group(int) int { return 0 }

@@ -125,3 +125,12 @@ func lock(ctx context.Context, path string) (func(), error) {
 	}
 	return func() { _ = l.Unlock() }, nil
 }
+
+// Group is the process group of pid; 0 if unknown.
+func Group(pid int) int {
+	g, err := syscall.Getpgid(pid)
+	if err != nil {
+		return 0
+	}
+	return g
+}

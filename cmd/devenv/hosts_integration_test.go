@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devenv-dev/devenv/internal/testbed"
+)
+
+var (
+	hostServerOnce sync.Once
+	hostServerBin  string
+	hostServerErr  error
+)
+
+// hostServer builds internal/testserver for this machine: a real process
+// to run as a host service (it serves HTTP on $LISTEN, /healthz answers).
+func hostServer(t *testing.T) string {
+	t.Helper()
+	hostServerOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "devenv-hostserver")
+		if err != nil {
+			hostServerErr = err
+			return
+		}
+		hostServerBin = filepath.Join(dir, "testserver")
+		cmd := exec.Command("go", "build", "-o", hostServerBin, "./internal/testserver")
+		cmd.Dir = testbed.Root()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			hostServerErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if hostServerErr != nil {
+		t.Fatal(hostServerErr)
+	}
+	return hostServerBin
+}
+
+func hostFile(project, image, bin string, dbPort, backendPort, workerPort int, workerTag string) string {
+	return fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    backend:
+      role: phoenix
+      port: %d
+      command: ["%s"]
+      env: {LISTEN: "{backend}", DATABASE_URL: "ecto://postgres:postgres@localhost:{db}/app"}
+      depends_on: {db: {condition: service_healthy}}
+      health: "http://localhost:{backend}/healthz"
+    worker:
+      port: %d
+      command: echo "%s PORT=$$PORT DB=$$DATABASE_URL"; (while true; do echo tick; sleep 0.2; done) & exec %s
+      env: {LISTEN: "{worker}", DATABASE_URL: "ecto://localhost:{db}/app"}
+      depends_on: [backend]
+      stop_grace_period: 2s
+services:
+  db:
+    image: %s
+    environment: {LISTEN: "8080", START_DELAY: 500ms}
+    ports: ["%d:8080"]
+    healthcheck:
+      test: ["CMD", "/testserver", "health", "http://127.0.0.1:8080/healthz"]
+      interval: 5s
+      retries: 30
+`, project, backendPort, bin, workerPort, workerTag, bin, image, dbPort)
+}
+
+type hostRow struct {
+	Name, Service, State, Status string
+	PID                          int
+	Host                         bool
+}
+
+func hostRows(t *testing.T, h *harness) map[string]hostRow {
+	t.Helper()
+	r := h.must("ps", "--format", "json")
+	rows := map[string]hostRow{}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row hostRow
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("ps json %q: %v", line, err)
+		}
+		if row.Host {
+			rows[row.Service] = row
+		}
+	}
+	return rows
+}
+
+// groupGone says the process group has ended within a few seconds (killed
+// members linger as zombies until init reaps them).
+func groupGone(pid int) bool {
+	for range 100 {
+		if syscall.Kill(-pid, 0) != nil {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// TestIntegrationHostServices: one up starts the containers and then the
+// host services in dependency order, with PORT and templated env; an
+// unchanged up keeps them, a changed command restarts only that one; logs
+// follow them; ps shows them; down leaves no process behind.
+func TestIntegrationHostServices(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	bin := hostServer(t)
+	dbPort, bePort, wkPort := freePort(t), freePort(t), freePort(t)
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
+	t.Cleanup(func() { h.run("down") })
+
+	r := h.must("up", "--progress", "plain")
+	healthy := strings.Index(r.stderr, "db ("+project+"-db-1) Healthy")
+	starting := strings.Index(r.stderr, "backend (host) Starting")
+	if healthy < 0 || starting < healthy {
+		t.Fatalf("backend must start after db is healthy:\n%s", r.stderr)
+	}
+	if !listening(bePort) || !listening(wkPort) {
+		t.Fatalf("host services not listening:\n%s", r.stderr)
+	}
+	rows := hostRows(t, h)
+	be, wk := rows["backend"], rows["worker"]
+	if be.State != "running" || be.PID == 0 || wk.PID == 0 || !strings.Contains(be.Status, "pid") {
+		t.Fatalf("ps rows: %+v", rows)
+	}
+	logs := h.must("logs", "worker").stdout
+	if !strings.Contains(logs, fmt.Sprintf("v1 PORT=%d DB=ecto://localhost:%d/app", wkPort, dbPort)) {
+		t.Fatalf("worker did not see PORT and the templated env:\n%s", logs)
+	}
+	if fi, err := os.Stat(filepath.Join(h.home(), ".local", "state", "devenv", project, "worker.log")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("log file: %v %v", fi, err)
+	}
+
+	// Unchanged: both kept.
+	r = h.must("up", "--progress", "plain")
+	if rows2 := hostRows(t, h); rows2["backend"].PID != be.PID || rows2["worker"].PID != wk.PID {
+		t.Fatalf("an unchanged up restarted host services: %+v → %+v\n%s", rows, rows2, r.stderr)
+	}
+	// Changed worker command: only the worker restarts.
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v2"))
+	r = h.must("up", "--dry-run")
+	if !strings.Contains(r.stdout, "restart host worker") || !strings.Contains(r.stdout, "keep host backend") {
+		t.Fatalf("dry run:\n%s", r.stdout)
+	}
+	h.must("up")
+	rows2 := hostRows(t, h)
+	if rows2["backend"].PID != be.PID || rows2["worker"].PID == wk.PID || !groupGone(wk.PID) {
+		t.Fatalf("changed command: %+v → %+v", rows, rows2)
+	}
+
+	// logs -f follows a host service.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var out bytes.Buffer
+	code := runIn(ctx, h.dir, []string{"devenv", "logs", "-f", "--tail", "0", "worker"}, h.env, nil, &out, &out)
+	if code != 0 && code != exitInterrupted || strings.Count(out.String(), "tick") < 3 {
+		t.Fatalf("logs -f (exit %d):\n%s", code, out.String())
+	}
+
+	// down: every process of the project is gone, the forked loop too.
+	r = h.must("down", "--progress", "plain")
+	for _, pid := range []int{rows2["backend"].PID, rows2["worker"].PID} {
+		if !groupGone(pid) {
+			t.Fatalf("process group %d left after down:\n%s", pid, r.stderr)
+		}
+	}
+	if listening(bePort) || listening(wkPort) {
+		t.Fatal("ports still served after down")
+	}
+}
+
+// TestIntegrationHostServiceFailures: a stranger on a host service's port
+// is exit 3 naming it before anything starts; a command that exits is exit
+// 1 with its last log lines.
+func TestIntegrationHostServiceFailures(t *testing.T) {
+	c, image, h, project := serverProject(t)
+	bePort := freePort(t)
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", bePort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    backend: {port: %d, command: "exec sleep 60"}
+services:
+  web:
+    image: %s
+`, project, bePort, image))
+	r := h.run("up", "--strict-ports")
+	ln.Close()
+	if r.code != 3 || !strings.Contains(r.stderr, fmt.Sprint(bePort)) || !strings.Contains(r.stderr, "process") {
+		t.Fatalf("stranger on the port: %s", r)
+	}
+	if ids := containerIDs(t, c, project); len(ids) != 0 {
+		t.Fatalf("containers created before the conflict was found: %v", ids)
+	}
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    backend: {port: %d, command: "echo cannot start: no mix here; exit 7"}
+`, project, bePort))
+	r = h.run("up")
+	if r.code != 1 || !strings.Contains(r.stderr, "exit code 7") || !strings.Contains(r.stderr, "cannot start: no mix here") {
+		t.Fatalf("a command that exits: %s", r)
+	}
+	h.must("down")
+}
+
+// TestIntegrationHostServiceSurvivesKilledUp: devenv SIGKILLed in the middle
+// of up; the next up converges with one process per host service.
+func TestIntegrationHostServiceSurvivesKilledUp(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	bin := hostServer(t)
+	dbPort, bePort, wkPort := freePort(t), freePort(t), freePort(t)
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
+	t.Cleanup(func() { h.run("down") })
+	cmd, _ := startDevenv(t, h, "backend (host) Start", "up", "--progress", "plain")
+	cmd.Process.Kill()
+	cmd.Wait()
+	h.must("up")
+	rows := hostRows(t, h)
+	if rows["backend"].State != "running" || rows["worker"].State != "running" {
+		t.Fatalf("after a killed up: %+v", rows)
+	}
+	out, _ := exec.Command("pgrep", "-f", "^"+bin+"$").Output()
+	if n := len(strings.Fields(string(out))); n != 2 {
+		t.Fatalf("%d host server processes, want 2 (backend, worker): %s", n, out)
+	}
+	h.must("down")
+}

@@ -1,0 +1,359 @@
+package orchestrator
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+// HostRunner runs host services outside the engine; orchestrator/process
+// implements it (cmd/devenv wires it in).
+type HostRunner interface {
+	// Start runs spec detached unless it already runs with the same hash
+	// (kept); a running one with another hash is restarted.
+	Start(ctx context.Context, spec HostSpec) (st HostState, kept bool, err error)
+	// Stop ends the service's process group; killed says SIGKILL was needed.
+	Stop(ctx context.Context, project, name string, grace time.Duration, signal string) (killed bool, err error)
+	// Status is the recorded state, verified against pid reuse.
+	Status(project, name string) (HostState, bool)
+	// Names lists the host services with recorded state.
+	Names(project string) []string
+	// LogPath is the service's log file.
+	LogPath(project, name string) string
+	// Group is the process group of pid, 0 if unknown.
+	Group(pid int) int
+}
+
+// HostSpec is one host service to run.
+type HostSpec struct {
+	Project, Name string
+	Args          []string
+	Dir           string
+	Env           []string
+	Restart       string
+	Signal        string
+	Grace         time.Duration
+	Hash          string
+}
+
+// HostState is a run host service's state.
+type HostState struct {
+	PID       int
+	Hash      string
+	Status    string // running, restarting, exited, failed, stopped
+	StartedAt time.Time
+	Restarts  int
+	ExitCode  int
+	Running   bool
+	Error     string
+}
+
+// ErrHostUnsupported is a host service with a command where devenv cannot
+// run one.
+var ErrHostUnsupported = errors.New("devenv cannot run host services here")
+
+// hostSpec builds the run spec of a managed host service: {service}
+// placeholders expanded in the command and env, PORT set to its own port
+// unless env sets it, the working directory under the project.
+func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bool), environ []string) (HostSpec, error) {
+	h := p.X.Host[name]
+	file, key := p.MainFile(), compose.ExtensionKey+".host."+name
+	spec := HostSpec{Project: p.Name(), Name: name, Restart: h.Restart, Signal: h.StopSignal, Grace: 10 * time.Second, Dir: p.Dir()}
+	if h.Dir != "" {
+		spec.Dir = filepath.Join(p.Dir(), h.Dir)
+	}
+	if h.StopGracePeriod != "" {
+		spec.Grace, _ = time.ParseDuration(h.StopGracePeriod)
+	}
+	for _, a := range h.Command.Args {
+		x, err := compose.Expand(a, lookup)
+		if err != nil {
+			return spec, &compose.ConfigError{File: file, Key: key + ".command", Msg: err.Error()}
+		}
+		spec.Args = append(spec.Args, x)
+	}
+	if h.Command.Shell {
+		spec.Args = []string{"/bin/sh", "-c", spec.Args[0]}
+	}
+	own := []string{}
+	if port, ok := lookup(name, 0); ok {
+		own = append(own, "PORT="+strconv.Itoa(port))
+	}
+	for _, k := range sortedKeys(h.Env) {
+		v, err := compose.Expand(h.Env[k], lookup)
+		if err != nil {
+			return spec, &compose.ConfigError{File: file, Key: key + ".env." + k, Msg: err.Error()}
+		}
+		own = append(own, k+"="+v)
+	}
+	spec.Env = mergeEnv(environ, own)
+	sum := sha256.New()
+	for _, part := range [][]string{spec.Args, own, {spec.Dir}} {
+		fmt.Fprintf(sum, "%q\n", part)
+	}
+	spec.Hash = hex.EncodeToString(sum.Sum(nil))
+	return spec, nil
+}
+
+// mergeEnv is base with over's keys replacing base's.
+func mergeEnv(base, over []string) []string {
+	keys := map[string]bool{}
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		keys[k] = true
+	}
+	var out []string
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if !keys[k] && k != "DEVENV_SUPERVISE" {
+			out = append(out, kv)
+		}
+	}
+	return append(out, over...)
+}
+
+// hostOrder sorts host services so that host dependencies come first.
+func hostOrder(p *compose.Project, names []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
+			if slices.Contains(names, dep) {
+				visit(dep)
+			}
+		}
+		out = append(out, n)
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
+}
+
+// managedHosts are the active host services devenv runs, of those named
+// (all when none are).
+func managedHosts(p *compose.Project, named []string) []string {
+	var out []string
+	for _, n := range sortedKeys(p.X.Host) {
+		if p.X.Host[n].Managed() && p.HostActive(n) && (len(named) == 0 || slices.Contains(named, n)) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// splitServices separates host services from compose services among names.
+func splitServices(p *compose.Project, names []string) (containers, hosts []string) {
+	for _, n := range names {
+		if _, ok := p.X.Host[n]; ok {
+			hosts = append(hosts, n)
+		} else {
+			containers = append(containers, n)
+		}
+	}
+	return containers, hosts
+}
+
+// hostDeps are the compose services the hosts depend on, through other
+// host services too.
+func hostDeps(p *compose.Project, hosts []string) (containers, moreHosts []string) {
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
+			if seen[dep] {
+				continue
+			}
+			seen[dep] = true
+			if _, ok := p.X.Host[dep]; ok {
+				moreHosts = append(moreHosts, dep)
+				visit(dep)
+			} else {
+				containers = append(containers, dep)
+			}
+		}
+	}
+	for _, h := range hosts {
+		visit(h)
+	}
+	return containers, moreHosts
+}
+
+// upHosts starts the host services after their dependencies (the
+// containers are up by now), then waits for their health.
+func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *PortResult, hosts []string, opts UpOptions) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	if o.Hosts == nil {
+		return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + hosts[0] + ".command", Msg: ErrHostUnsupported.Error()}
+	}
+	assigned := assignedPorts(p, ports)
+	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	timeout := opts.WaitTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, name := range hostOrder(p, hosts) {
+		spec, err := hostSpec(p, name, lookup, o.Environ)
+		if err != nil {
+			return err
+		}
+		o.emit(Event{Service: name, Name: "host", Status: "Starting"})
+		st, kept, err := o.Hosts.Start(ctx, spec)
+		if err != nil {
+			return o.hostFailed(ctx, p, name, fmt.Sprintf("did not start: %v", err), st)
+		}
+		if kept {
+			o.emit(Event{Service: name, Name: "host", Status: "Running", Detail: fmt.Sprintf("pid %d, unchanged", st.PID)})
+		} else {
+			o.emit(Event{Service: name, Name: "host", Status: "Started", Detail: fmt.Sprintf("pid %d", st.PID)})
+		}
+		if opts.NoWait && !hostNeededHealthy(p, name, hosts) {
+			continue
+		}
+		if err := o.waitHost(wctx, ctx, p, name, lookup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hostNeededHealthy(p *compose.Project, name string, hosts []string) bool {
+	for _, h := range hosts {
+		if p.X.Host[h].DependsOn[name] == "service_healthy" {
+			return true
+		}
+	}
+	return false
+}
+
+// waitHost polls the host service's health (its URL, else TCP on its port)
+// until it answers, its process gives up, or the wait times out.
+func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, name string, lookup func(string, int) (int, bool)) error {
+	h := p.X.Host[name]
+	port, _ := lookup(name, 0)
+	check := func(c context.Context) (string, string) {
+		return CheckTCP(c, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	}
+	if h.Health != "" {
+		url, err := compose.Expand(h.Health, lookup)
+		if err != nil {
+			return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + name + ".health", Msg: err.Error()}
+		}
+		check = func(c context.Context) (string, string) { return CheckHTTP(c, url) }
+	}
+	o.emit(Event{Service: name, Name: "host", Status: "Waiting", Detail: "for health"})
+	delay := 25 * time.Millisecond
+	last := ""
+	for {
+		cctx, cancel := context.WithTimeout(wctx, 2*time.Second)
+		status, detail := check(cctx)
+		cancel()
+		if status == StatusHealthy {
+			o.emit(Event{Service: name, Name: "host", Status: "Healthy"})
+			return nil
+		}
+		last = detail
+		if st, ok := o.Hosts.Status(p.Name(), name); !ok || st.Status == "failed" || st.Status == "exited" {
+			return o.hostFailed(ctx, p, name, "exited before it became healthy", st)
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			st, _ := o.Hosts.Status(p.Name(), name)
+			err := o.hostFailed(ctx, p, name, "did not become healthy before the wait timeout", st)
+			err.(*ServiceError).Health = last
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(delay*3/2, 500*time.Millisecond)
+	}
+}
+
+func (o *Orchestrator) hostFailed(ctx context.Context, p *compose.Project, name, reason string, st HostState) error {
+	e := &ServiceError{Service: name, Reason: reason, Logs: tailFile(o.Hosts.LogPath(p.Name(), name), 20)}
+	if st.Status == "exited" || st.Status == "failed" {
+		e.Exited, e.ExitCode = true, st.ExitCode
+	}
+	if st.Error != "" {
+		e.Reason += " (" + st.Error + ")"
+	}
+	o.emit(Event{Service: name, Name: "host", Status: "Error", Detail: reason, Level: Error})
+	return e
+}
+
+// tailFile is the last n lines of a file.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// stopHosts stops the named host services (all with state when names is
+// nil), dependants first, reporting kills.
+func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names []string) error {
+	if o.Hosts == nil {
+		return nil
+	}
+	if names == nil {
+		names = o.Hosts.Names(p.Name())
+		for _, n := range managedHosts(p, nil) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	order := hostOrder(p, names)
+	slices.Reverse(order)
+	var errs []error
+	for _, name := range order {
+		if _, ok := o.Hosts.Status(p.Name(), name); !ok {
+			_, _ = o.Hosts.Stop(ctx, p.Name(), name, 0, "") // clears stale state
+			continue
+		}
+		h := p.X.Host[name]
+		grace := 10 * time.Second
+		if h.StopGracePeriod != "" {
+			grace, _ = time.ParseDuration(h.StopGracePeriod)
+		}
+		o.emit(Event{Service: name, Name: "host", Status: "Stopping"})
+		killed, err := o.Hosts.Stop(ctx, p.Name(), name, grace, h.StopSignal)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("stop host service %s: %w", name, err))
+		case killed:
+			o.emit(Event{Service: name, Name: "host", Status: "Killed", Detail: fmt.Sprintf("did not stop within %s; sent SIGKILL", grace), Level: Warn})
+		default:
+			o.emit(Event{Service: name, Name: "host", Status: "Stopped"})
+		}
+	}
+	return errors.Join(errs...)
+}
