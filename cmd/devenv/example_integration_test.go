@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +27,10 @@ func exampleHarness(t *testing.T) (*harness, *client.Client) {
 	testbed.ServerImage(t) // tags electricsql/electric:latest
 	testbed.RequireImages(t, "postgres:15", "redis:7", "electricsql/electric:latest")
 	h := newHarness(t)
-	h.write("docker-compose.dev.yml", mustRead(t, filepath.Join(testbed.Root(), "examples", "enforcement", "docker-compose.dev.yml")))
+	example := filepath.Join(testbed.Root(), "examples", "enforcement")
+	for _, f := range []string{"docker-compose.dev.yml", "standin/go.mod", "standin/main.go"} {
+		h.write(f, mustRead(t, filepath.Join(example, f)))
+	}
 	cleanupProject(t, c, "sertantai-enforcement")
 	for _, p := range []int{4002, 5173, 5434, 3001, 6380} {
 		if listening(p) {
@@ -51,7 +55,8 @@ func healthRows(t *testing.T, r result) map[string]orchestrator.HealthRow {
 
 func TestIntegrationExampleStack(t *testing.T) {
 	h, c := exampleHarness(t)
-	r := h.must("up")
+	// The containers only, as the reference document's "Services Only".
+	r := h.must("up", "postgres", "electric", "redis")
 	if !strings.Contains(r.stderr, "frontend/.env is out of date") {
 		t.Errorf("up should warn about the unwritten env file:\n%s", r.stderr)
 	}
@@ -201,5 +206,40 @@ func TestIntegrationReferenceCommands(t *testing.T) {
 	h.must("-f", "docker-compose.dev.yml", "down")
 	if ids := containerIDs(t, c, "sertantai-enforcement"); len(ids) != 0 {
 		t.Fatalf("down left %v", ids)
+	}
+}
+
+// TestIntegrationExampleFullStack: one up brings the whole example stack,
+// the host services too (stand-ins here, labelled as such), all healthy;
+// down leaves nothing running.
+func TestIntegrationExampleFullStack(t *testing.T) {
+	h, c := exampleHarness(t)
+	t.Cleanup(func() { h.run("down") })
+	r := h.must("up", "--progress", "plain")
+	if h.run("health").code != 0 {
+		t.Fatalf("health after a full up:\n%s\n%s", h.run("health"), r.stderr)
+	}
+	for port, want := range map[int]string{4002: "stand-in for mix phx.server", 5173: "stand-in for npm run dev"} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			t.Fatalf("port %d: %v", port, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("port %d answers %q", port, b)
+		}
+	}
+	if logs := h.must("logs", "backend").stdout; !strings.Contains(logs, "running the stand-in for mix phx.server") {
+		t.Fatalf("the stand-in is not labelled in the log:\n%s", logs)
+	}
+	h.must("down")
+	if ids := containerIDs(t, c, "sertantai-enforcement"); len(ids) != 0 {
+		t.Fatalf("containers left: %v", ids)
+	}
+	for _, p := range []int{4002, 5173} {
+		if listening(p) {
+			t.Fatalf("port %d still served after down", p)
+		}
 	}
 }

@@ -1,0 +1,3 @@
+module devenv.example/standin
+
+go 1.22
