@@ -126,25 +126,7 @@ func mergeEnv(base, over []string) []string {
 
 // hostOrder sorts host services so that host dependencies come first.
 func hostOrder(p *compose.Project, names []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
-			if slices.Contains(names, dep) {
-				visit(dep)
-			}
-		}
-		out = append(out, n)
-	}
-	for _, n := range names {
-		visit(n)
-	}
-	return out
+	return dependencyOrder(names, func(n string) []string { return sortedKeys(p.X.Host[n].DependsOn) })
 }
 
 // managedHosts are the active host services devenv runs, of those named

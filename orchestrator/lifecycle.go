@@ -312,6 +312,17 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 
 // startOrder sorts services so that dependencies come first.
 func startOrder(p *compose.Project, services []string) []string {
+	return dependencyOrder(services, func(s string) []string {
+		if svc, ok := p.Model.Services[s]; ok {
+			return sortedKeys(svc.DependsOn)
+		}
+		return nil
+	})
+}
+
+// dependencyOrder sorts names so that each comes after those of its deps
+// that are among names.
+func dependencyOrder(names []string, deps func(string) []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	var visit func(string)
@@ -320,16 +331,14 @@ func startOrder(p *compose.Project, services []string) []string {
 			return
 		}
 		seen[s] = true
-		if svc, ok := p.Model.Services[s]; ok {
-			for _, dep := range sortedKeys(svc.DependsOn) {
-				if slices.Contains(services, dep) {
-					visit(dep)
-				}
+		for _, dep := range deps(s) {
+			if slices.Contains(names, dep) {
+				visit(dep)
 			}
 		}
 		out = append(out, s)
 	}
-	for _, s := range services {
+	for _, s := range names {
 		visit(s)
 	}
 	return out
