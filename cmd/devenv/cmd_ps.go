@@ -195,15 +195,19 @@ func portsText(ps []orchestrator.PortBinding) string {
 
 func humanSince(t time.Time) string {
 	d := time.Since(t)
+	n, unit := int(d.Hours()/24), "day"
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
+		n, unit = int(d.Seconds()), "second"
 	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+		n, unit = int(d.Minutes()), "minute"
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+		n, unit = int(d.Hours()), "hour"
 	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s ago", n, unit)
 }
 
 func logsCommand(a *app) *cli.Command {
