@@ -204,6 +204,9 @@ func (p *Project) validateExtension() error {
 	}
 	for _, name := range sortedKeys(p.X.Host) {
 		h := p.X.Host[name]
+		if !hostName.MatchString(name) {
+			return &ConfigError{File: file, Key: key("host", name), Msg: "a host service name is letters, digits, '.', '_' and '-', starting with a letter or digit"}
+		}
 		if _, clash := p.Model.Services[name]; clash {
 			return &ConfigError{File: file, Key: key("host", name), Msg: "a host service cannot have the name of a compose service"}
 		}
@@ -219,6 +222,9 @@ func (p *Project) validateExtension() error {
 		if k, err := p.checkHostRun(name, h); err != nil {
 			return &ConfigError{File: file, Key: key(append([]string{"host", name}, k...)...), Msg: err.Error()}
 		}
+	}
+	if c := p.hostCycle(); c != "" {
+		return &ConfigError{File: file, Key: key("host"), Msg: "depends_on has a cycle: " + c}
 	}
 	for name, sx := range p.ServiceX {
 		if err := p.checkTemplate(sx.Health); err != nil {
@@ -301,6 +307,43 @@ func (p *Project) checkHostRun(name string, h HostService) ([]string, error) {
 		}
 	}
 	return nil, nil
+}
+
+var hostName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// hostCycle finds a dependency cycle among host services, as "a → b → a".
+func (p *Project) hostCycle() string {
+	state := map[string]int{}
+	var path []string
+	var visit func(string) string
+	visit = func(n string) string {
+		state[n] = 1
+		path = append(path, n)
+		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
+			if _, host := p.X.Host[dep]; !host {
+				continue
+			}
+			if state[dep] == 1 {
+				return strings.Join(append(path, dep), " → ")
+			}
+			if state[dep] == 0 {
+				if c := visit(dep); c != "" {
+					return c
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[n] = 2
+		return ""
+	}
+	for _, n := range sortedKeys(p.X.Host) {
+		if state[n] == 0 {
+			if c := visit(n); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 var signalName = regexp.MustCompile(`^SIG(TERM|INT|QUIT|HUP|KILL|USR1|USR2|WINCH)$`)

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -67,7 +66,7 @@ var ErrHostUnsupported = errors.New("devenv cannot run host services here")
 // hostSpec builds the run spec of a managed host service: {service}
 // placeholders expanded in the command and env, PORT set to its own port
 // unless env sets it, the working directory under the project.
-func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bool), environ []string) (HostSpec, error) {
+func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bool)) (HostSpec, error) {
 	h := p.X.Host[name]
 	file, key := p.MainFile(), compose.ExtensionKey+".host."+name
 	spec := HostSpec{Project: p.Name(), Name: name, Restart: h.Restart, Signal: h.StopSignal, Grace: 10 * time.Second, Dir: p.Dir()}
@@ -98,30 +97,15 @@ func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bo
 		}
 		own = append(own, k+"="+v)
 	}
-	spec.Env = mergeEnv(environ, own)
+	// Only the service's own variables: the supervisor adds them to the
+	// environment it inherits, and nothing else is written to disk.
+	spec.Env = own
 	sum := sha256.New()
-	for _, part := range [][]string{spec.Args, own, {spec.Dir}} {
+	for _, part := range [][]string{spec.Args, own, {spec.Dir, spec.Restart, spec.Signal, spec.Grace.String()}} {
 		fmt.Fprintf(sum, "%q\n", part)
 	}
 	spec.Hash = hex.EncodeToString(sum.Sum(nil))
 	return spec, nil
-}
-
-// mergeEnv is base with over's keys replacing base's.
-func mergeEnv(base, over []string) []string {
-	keys := map[string]bool{}
-	for _, kv := range over {
-		k, _, _ := strings.Cut(kv, "=")
-		keys[k] = true
-	}
-	var out []string
-	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
-		if !keys[k] && k != "DEVENV_SUPERVISE" {
-			out = append(out, kv)
-		}
-	}
-	return append(out, over...)
 }
 
 // hostOrder sorts host services so that host dependencies come first.
@@ -129,12 +113,16 @@ func hostOrder(p *compose.Project, names []string) []string {
 	return dependencyOrder(names, func(n string) []string { return sortedKeys(p.X.Host[n].DependsOn) })
 }
 
-// managedHosts are the active host services devenv runs, of those named
-// (all when none are).
+// managedHosts are the host services devenv runs, of those named (all
+// active ones when none are; naming one enables its profiles, as compose
+// does for a service).
 func managedHosts(p *compose.Project, named []string) []string {
 	var out []string
 	for _, n := range sortedKeys(p.X.Host) {
-		if p.X.Host[n].Managed() && p.HostActive(n) && (len(named) == 0 || slices.Contains(named, n)) {
+		if !p.X.Host[n].Managed() {
+			continue
+		}
+		if (len(named) == 0 && p.HostActive(n)) || slices.Contains(named, n) {
 			out = append(out, n)
 		}
 	}
@@ -196,7 +184,7 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, name := range hostOrder(p, hosts) {
-		spec, err := hostSpec(p, name, lookup, o.Environ)
+		spec, err := hostSpec(p, name, lookup)
 		if err != nil {
 			return err
 		}

@@ -26,8 +26,6 @@ type Orchestrator struct {
 	DirExists func(string) bool
 	// Hosts runs host services; nil where they cannot run.
 	Hosts HostRunner
-	// Environ is the environment host services start from.
-	Environ []string
 }
 
 func (o *Orchestrator) emit(e Event) {

@@ -27,6 +27,10 @@ type PortOptions struct {
 	// RemoveOrphans: the ports of the project's orphan containers are free
 	// (up --remove-orphans removes them); otherwise they are held.
 	RemoveOrphans bool
+	// RunHosts are the host services this up runs: a stranger on their
+	// ports is a conflict. The others are watch-only here (the developer
+	// may run them by hand).
+	RunHosts []string
 }
 
 // PortResult is the outcome of reconciling a project's ports.
@@ -43,11 +47,11 @@ var databaseRoles = []string{"postgres", "mysql", "mongo", "redis", "electric", 
 // IsDatabaseRole reports whether a role holds data worth protecting.
 func IsDatabaseRole(role string) bool { return slices.Contains(databaseRoles, role) }
 
-func toRegistryRequests(reqs []compose.PortRequest) []registry.PortRequest {
+func toRegistryRequests(reqs []compose.PortRequest, runHosts []string) []registry.PortRequest {
 	out := make([]registry.PortRequest, 0, len(reqs))
 	for _, r := range reqs {
 		out = append(out, registry.PortRequest{Service: r.Service, Role: r.Role, Target: r.Target, HostIP: r.HostIP,
-			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host, Managed: r.Managed, Index: r.Index})
+			Port: r.Port, PortEnd: r.PortEnd, Protocol: r.Protocol, Host: r.Host, Managed: r.Managed && slices.Contains(runHosts, r.Service), Index: r.Index})
 	}
 	return out
 }
@@ -59,7 +63,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	if err != nil {
 		return nil, err
 	}
-	regReqs := toRegistryRequests(reqs)
+	regReqs := toRegistryRequests(reqs, opts.RunHosts)
 	req := registry.Request{
 		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Stack: p.X.Stack, Ports: regReqs,
 		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,

@@ -197,6 +197,7 @@ func followFile(ctx context.Context, path, tail string, follow bool, w io.Writer
 	if err != nil {
 		return err
 	}
+	offset := int64(len(b)) // what was read, before tail trims it
 	if n, err := strconv.Atoi(tail); err == nil && n >= 0 {
 		lines := bytes.SplitAfter(b, []byte("\n"))
 		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
@@ -206,10 +207,6 @@ func followFile(ctx context.Context, path, tail string, follow bool, w io.Writer
 	}
 	if _, err := w.Write(b); err != nil || !follow {
 		return err
-	}
-	offset := int64(len(b))
-	if st, err := os.Stat(path); err == nil {
-		offset = st.Size()
 	}
 	for {
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -65,7 +66,10 @@ func (o *Orchestrator) startAll(ctx context.Context, d *Desired, plan *Plan, ser
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = o.runService(ctx, wctx, d, plan, name, states, oneShot[name], !opts.NoWait)
+			// With --no-wait, a container a host service needs healthy is
+			// still waited for.
+			wait := !opts.NoWait || slices.Contains(opts.readyFor, name)
+			errs[i] = o.runService(ctx, wctx, d, plan, name, states, oneShot[name], wait)
 		}()
 	}
 	wg.Wait()

@@ -23,6 +23,8 @@ type UpOptions struct {
 	Ports         PortOptions
 	// DryRun plans and returns without changing anything.
 	DryRun bool
+	// readyFor are containers host services depend on as service_healthy.
+	readyFor []string
 }
 
 // UpResult says what up did.
@@ -74,7 +76,14 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err != nil {
 		return nil, err
 	}
-	opts.Ports.RemoveOrphans = opts.RemoveOrphans
+	opts.Ports.RemoveOrphans, opts.Ports.RunHosts = opts.RemoveOrphans, hosts
+	for _, h := range hosts {
+		for dep, cond := range p.X.Host[h].DependsOn {
+			if _, isHost := p.X.Host[dep]; !isHost && cond == "service_healthy" {
+				opts.readyFor = append(opts.readyFor, dep)
+			}
+		}
+	}
 	// Everything that can be found wrong is found before the first change.
 	if err := o.Engine.Ping(ctx); err != nil {
 		return nil, err
@@ -170,7 +179,7 @@ func (o *Orchestrator) planHosts(p *compose.Project, ports *PortResult, hosts []
 	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
 	var steps []Step
 	for _, name := range hostOrder(p, hosts) {
-		spec, err := hostSpec(p, name, lookup, o.Environ)
+		spec, err := hostSpec(p, name, lookup)
 		if err != nil {
 			return nil, err
 		}

@@ -198,7 +198,7 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 		return nil, err
 	}
 	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version(),
-		Hosts: hostRunnerFor(a.env.get), Environ: a.env.list()}
+		Hosts: hostRunnerFor(a.env.get)}
 	if !a.endpoint.Remote {
 		o.Probe = hostports.Listening
 	} else if u, err := url.Parse(a.endpoint.Host); err == nil && u.Hostname() != "" {

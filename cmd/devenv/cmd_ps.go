@@ -129,6 +129,8 @@ func hostStatus(h orchestrator.HostStatus) (state, status, health string) {
 		return "running", "listening (not run by devenv)", health
 	case !h.Managed:
 		return "exited", "not listening (not run by devenv)", health
+	case !h.Known && (h.State.Status == "failed" || h.State.Status == "exited"):
+		return h.State.Status, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
 	case !h.Known:
 		return "exited", "not running", health
 	case h.State.Running:

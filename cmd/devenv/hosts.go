@@ -12,10 +12,11 @@ import (
 // hostRunner adapts orchestrator/process to the core's HostRunner.
 type hostRunner struct{ dir process.Dir }
 
-// hostRunnerFor is the runner under devenv's state directory; nil on
-// Windows, where host services with a command are a configuration error.
+// hostRunnerFor is the runner under devenv's state directory; nil where
+// processes cannot be verified by their start time (not Linux or macOS),
+// so host services with a command are a configuration error there.
 func hostRunnerFor(getenv func(string) string) orchestrator.HostRunner {
-	if runtime.GOOS == "windows" {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		return nil
 	}
 	d, err := process.StateDir(getenv)

@@ -227,7 +227,7 @@ func TestIntegrationHostServiceSurvivesKilledUp(t *testing.T) {
 	dbPort, bePort, wkPort := freePort(t), freePort(t), freePort(t)
 	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
 	t.Cleanup(func() { h.run("down") })
-	cmd, _ := startDevenv(t, h, "backend (host) Start", "up", "--progress", "plain")
+	cmd, _ := startDevenv(t, h, "backend (host) Started pid", "up", "--progress", "plain")
 	cmd.Process.Kill()
 	cmd.Wait()
 	h.must("up")

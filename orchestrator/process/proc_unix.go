@@ -5,7 +5,6 @@ package process
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"syscall"
@@ -20,27 +19,39 @@ func openAppend(path string) (*os.File, error) {
 }
 
 // spawnSupervisor re-executes this binary, detached in its own session, as
-// the supervisor of specPath.
-func spawnSupervisor(specPath string) (int, error) {
+// the supervisor of specPath; exited closes when it ends while this
+// process still runs.
+func spawnSupervisor(specPath string) (int, <-chan struct{}, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), SuperviseEnv+"="+specPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	exited := make(chan struct{})
 	// Reap it if it ends while this process lives (tests run devenv
 	// in-process), so its pid is never a zombie that looks alive.
-	go func() { _ = cmd.Wait() }()
-	return cmd.Process.Pid, nil
+	go func() { _ = cmd.Wait(); close(exited) }()
+	return cmd.Process.Pid, exited, nil
 }
 
-// startChild starts the command in its own process group; done receives
-// its exit code.
-func startChild(spec Spec, log io.Writer) (<-chan int, int, error) {
+// detach cuts the supervisor loose from where devenv ran: the root as
+// working directory, and no descriptor devenv inherited (a make jobserver)
+// passed on to the service.
+func detach() {
+	_ = os.Chdir("/")
+	for fd := 3; fd < 1024; fd++ {
+		syscall.CloseOnExec(fd)
+	}
+}
+
+// startChild starts the command in its own process group, writing to log
+// directly; done receives its exit code when the process itself exits.
+func startChild(spec Spec, log *os.File) (<-chan int, int, error) {
 	cmd := exec.Command(spec.Args[0], spec.Args[1:]...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = spec.Dir, spec.Env, log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -90,26 +101,39 @@ func signalGroup(pid int, name string) error {
 	return err
 }
 
+// groupExists says the process group led by pid has members.
+func groupExists(pid int) bool { return syscall.Kill(-pid, 0) == nil }
+
+// groupAlive says members of the group devenv started (leader pid,
+// started at start) remain: the leader itself, or, once it is gone,
+// members of its group while no other process has taken its pid.
+func groupAlive(pid int, start string) bool {
+	if pid <= 0 || start == "" {
+		return false
+	}
+	if now := startTime(pid); now != "" {
+		return now == start
+	}
+	return groupExists(pid)
+}
+
 // stopGroup stops a group whose supervisor is gone: signal, grace, SIGKILL.
-func stopGroup(ctx context.Context, pid int, start, sig string, grace time.Duration) (bool, error) {
+func stopGroup(ctx context.Context, pid int, sig string, grace time.Duration) (bool, error) {
 	if sig == "" {
 		sig = "SIGTERM"
-	}
-	if !sameProcess(pid, start) {
-		return false, nil
 	}
 	if err := signalGroup(pid, sig); err != nil {
 		return false, err
 	}
 	deadline := time.Now().Add(grace)
-	for sameProcess(pid, start) && time.Now().Before(deadline) {
+	for groupExists(pid) && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return false, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	killed := sameProcess(pid, start)
+	killed := groupExists(pid)
 	_ = signalGroup(pid, "SIGKILL")
 	return killed, nil
 }
@@ -117,11 +141,14 @@ func stopGroup(ctx context.Context, pid int, start, sig string, grace time.Durat
 // lock takes an exclusive lock on path, waiting with ctx.
 func lock(ctx context.Context, path string) (func(), error) {
 	l := flock.New(path)
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	ok, err := l.TryLockContext(lctx, 20*time.Millisecond)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil || !ok {
-		return nil, errors.Join(errors.New("another devenv is starting or stopping this host service"), err)
+		return nil, errors.Join(errors.New("another devenv has been starting or stopping this host service for 2 minutes"), err)
 	}
 	return func() { _ = l.Unlock() }, nil
 }

@@ -20,10 +20,12 @@ var ErrUnsupported = errors.New("running host services is not supported on this 
 
 // Spec is one host service to run.
 type Spec struct {
-	Project string        `json:"project"`
-	Name    string        `json:"name"`
-	Args    []string      `json:"args"` // exec'd as is (a shell command is ["/bin/sh","-c",…])
-	Dir     string        `json:"dir"`
+	Project string   `json:"project"`
+	Name    string   `json:"name"`
+	Args    []string `json:"args"` // exec'd as is (a shell command is ["/bin/sh","-c",…])
+	Dir     string   `json:"dir"`
+	// Env is the service's own environment (PORT, its env:), added to the
+	// environment the supervisor inherits; nothing else is written to disk.
 	Env     []string      `json:"env"`
 	Restart string        `json:"restart"` // no, on-failure, always
 	Signal  string        `json:"signal"`  // stop signal name, default SIGTERM
@@ -35,17 +37,20 @@ type Spec struct {
 
 // State is what the supervisor records.
 type State struct {
-	SupervisorPID   int       `json:"supervisor_pid"`
-	SupervisorStart string    `json:"supervisor_start"`
-	PID             int       `json:"pid"`
-	Start           string    `json:"start"` // the child's start time, as the OS says
-	Hash            string    `json:"hash"`
-	Status          string    `json:"status"` // running, restarting, exited, failed, stopped
-	StartedAt       time.Time `json:"started_at"`
-	Restarts        int       `json:"restarts"`
-	ExitCode        int       `json:"exit_code"`
-	Killed          bool      `json:"killed,omitempty"`
-	Error           string    `json:"error,omitempty"`
+	// Grace and Signal are the stop settings the running supervisor uses.
+	Grace           time.Duration `json:"grace"`
+	Signal          string        `json:"signal,omitempty"`
+	SupervisorPID   int           `json:"supervisor_pid"`
+	SupervisorStart string        `json:"supervisor_start"`
+	PID             int           `json:"pid"`
+	Start           string        `json:"start"` // the child's start time, as the OS says
+	Hash            string        `json:"hash"`
+	Status          string        `json:"status"` // running, restarting, exited, failed, stopped
+	StartedAt       time.Time     `json:"started_at"`
+	Restarts        int           `json:"restarts"`
+	ExitCode        int           `json:"exit_code"`
+	Killed          bool          `json:"killed,omitempty"`
+	Error           string        `json:"error,omitempty"`
 }
 
 // Dir is where a project's state and logs live.
@@ -184,10 +189,12 @@ func (d Dir) Start(ctx context.Context, spec Spec) (st State, kept bool, err err
 	if err := writeJSON(d.specPath(spec.Project, spec.Name), spec); err != nil {
 		return State{}, false, fmt.Errorf("host service %s: %w", spec.Name, err)
 	}
-	pid, err := spawnSupervisor(d.specPath(spec.Project, spec.Name))
+	pid, exited, err := spawnSupervisor(d.specPath(spec.Project, spec.Name))
 	if err != nil {
 		return State{}, false, fmt.Errorf("host service %s: start supervisor: %w", spec.Name, err)
 	}
+	deadline := time.After(30 * time.Second)
+	gone := false
 	for {
 		var cur State
 		if readJSON(d.statePath(spec.Project, spec.Name), &cur) == nil && cur.SupervisorPID == pid && cur.Status != "" {
@@ -196,9 +203,16 @@ func (d Dir) Start(ctx context.Context, spec Spec) (st State, kept bool, err err
 			}
 			return cur, false, nil
 		}
+		if gone {
+			return State{}, false, fmt.Errorf("host service %s: its supervisor exited before starting it (see %s)", spec.Name, d.LogPath(spec.Project, spec.Name))
+		}
 		select {
 		case <-ctx.Done():
 			return State{}, false, ctx.Err()
+		case <-exited:
+			gone = true // look at the state once more: it may have finished
+		case <-deadline:
+			return State{}, false, fmt.Errorf("host service %s: its supervisor did not start it within 30s", spec.Name)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -219,14 +233,14 @@ func (d Dir) Stop(ctx context.Context, project, name string, grace time.Duration
 
 func (d Dir) stop(ctx context.Context, project, name string, st State, grace time.Duration, signal string) (bool, error) {
 	killed := false
-	switch {
-	case sameProcess(st.SupervisorPID, st.SupervisorStart):
-		// The supervisor stops the group (signal, grace, SIGKILL) and
-		// records whether it had to kill.
+	if sameProcess(st.SupervisorPID, st.SupervisorStart) {
+		// The supervisor stops the group with its own settings and records
+		// whether it had to kill; if it does not finish in time, the group
+		// and the supervisor are killed here.
 		if err := signalPID(st.SupervisorPID, "SIGTERM"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return false, err
 		}
-		deadline := time.Now().Add(grace + 5*time.Second)
+		deadline := time.Now().Add(max(st.Grace, grace) + 5*time.Second)
 		for sameProcess(st.SupervisorPID, st.SupervisorStart) && time.Now().Before(deadline) {
 			select {
 			case <-ctx.Done():
@@ -234,19 +248,34 @@ func (d Dir) stop(ctx context.Context, project, name string, st State, grace tim
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
-		var last State
-		if readJSON(d.statePath(project, name), &last) == nil {
-			killed = last.Killed
+		if sameProcess(st.SupervisorPID, st.SupervisorStart) {
+			if sameProcess(st.PID, st.Start) {
+				_ = signalGroup(st.PID, "SIGKILL")
+			}
+			_ = signalPID(st.SupervisorPID, "SIGKILL")
+			killed = true
 		}
-	case sameProcess(st.PID, st.Start):
-		// No supervisor (it was killed): stop the group ourselves.
-		var err error
-		if killed, err = stopGroup(ctx, st.PID, st.Start, signal, grace); err != nil {
-			return false, err
+		var last State
+		if readJSON(d.statePath(project, name), &last) == nil && last.Killed {
+			killed = true
 		}
 	}
-	if err := os.Remove(d.statePath(project, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return killed, err
+	if sameProcess(st.PID, st.Start) || groupAlive(st.PID, st.Start) {
+		// No supervisor (it was killed), or members of the group outlived
+		// it: stop the group here.
+		if signal == "" {
+			signal = st.Signal
+		}
+		k, err := stopGroup(ctx, st.PID, signal, max(st.Grace, grace))
+		if err != nil {
+			return killed, err
+		}
+		killed = killed || k
+	}
+	for _, path := range []string{d.statePath(project, name), d.specPath(project, name)} {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return killed, err
+		}
 	}
 	return killed, nil
 }

@@ -176,3 +176,80 @@ func countLines(s, line string) int {
 	}
 	return n
 }
+
+// A background child of the command neither keeps the supervisor from
+// seeing the command exit, nor outlives it.
+func TestBackgroundChildDoesNotHideExitOrOutlive(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	spec := sh(t, d, "bg", "sleep 60 & echo bgchild $!; sleep 0.2; exit 1")
+	spec.Restart = "on-failure"
+	if _, _, err := d.Start(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a restart", func() bool { st, _ := d.Read("p", "bg"); return st.Restarts >= 1 })
+	b, _ := os.ReadFile(d.LogPath("p", "bg"))
+	first := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "bgchild" && first == 0 {
+			first = atoi(f[1])
+		}
+	}
+	if first == 0 {
+		t.Fatalf("no child pid in the log:\n%s", b)
+	}
+	waitFor(t, "the first run's background child to be gone", func() bool { return !alive(first) })
+	if _, err := d.Stop(t.Context(), "p", "bg", time.Second, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop waits for the supervisor's own grace period, not the caller's.
+func TestStopHonoursTheRunningGrace(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	spec := sh(t, d, "slow", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done")
+	spec.Grace = 3 * time.Second
+	st, _, err := d.Start(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed, err := d.Stop(t.Context(), "p", "slow", 0, "")
+	if err != nil || killed {
+		t.Fatalf("stop: killed=%v err=%v", killed, err)
+	}
+	if alive(st.PID) || alive(st.SupervisorPID) {
+		t.Fatal("stop returned with the service still running")
+	}
+}
+
+// The supervisor killed: the service goes on running (it writes to its log
+// file itself), and stop still ends it.
+func TestServiceOutlivesItsSupervisor(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	st, _, err := d.Start(t.Context(), sh(t, d, "chatty", "while true; do echo line; sleep 0.05; done"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(st.SupervisorPID, syscall.SIGKILL)
+	time.Sleep(500 * time.Millisecond)
+	if !alive(st.PID) {
+		t.Fatal("the service died with its supervisor")
+	}
+	if _, err := d.Stop(t.Context(), "p", "chatty", time.Second, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the service to end", func() bool { return !alive(st.PID) })
+}
+
+// A supervisor that cannot start (its log path is a symlink) makes Start
+// fail at once instead of waiting forever.
+func TestStartFailsWhenTheSupervisorCannot(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	os.MkdirAll(filepath.Join(d.Root, "p"), 0o700)
+	os.Symlink("/etc/passwd", d.LogPath("p", "linked"))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, _, err := d.Start(ctx, sh(t, d, "linked", "sleep 60"))
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "log file") {
+		t.Fatalf("got %v (ctx %v)", err, ctx.Err())
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -16,31 +16,61 @@ const maxFailures = 5
 // process group, log its output, restart it by policy, stop it on SIGTERM.
 // It returns the supervisor's exit code.
 func Supervise(specPath string) int {
+	detach()
+	base := specPath[:len(specPath)-len(".spec.json")]
+	statePath := base + ".state.json"
+	st := State{SupervisorPID: os.Getpid(), SupervisorStart: startTime(os.Getpid())}
+	fail := func(err error) int {
+		// Recorded, so the devenv waiting for this supervisor says why.
+		st.Status, st.Error = "failed", err.Error()
+		_ = writeJSON(statePath, st)
+		return 2
+	}
 	var spec Spec
 	if err := readJSON(specPath, &spec); err != nil {
-		fmt.Fprintln(os.Stderr, "devenv supervisor:", err)
-		return 2
+		return fail(err)
 	}
-	statePath := specPath[:len(specPath)-len(".spec.json")] + ".state.json"
-	logw, err := openLog(specPath[:len(specPath)-len(".spec.json")] + ".log")
+	st.Hash, st.Grace, st.Signal = spec.Hash, spec.Grace, spec.Signal
+	logf, err := openAppend(base + ".log")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "devenv supervisor:", err)
-		return 2
+		return fail(fmt.Errorf("log file: %w", err))
 	}
-	defer logw.Close()
+	defer logf.Close()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	s := &supervisor{spec: spec, statePath: statePath, log: logw, sigs: sigs}
-	s.st = State{SupervisorPID: os.Getpid(), SupervisorStart: startTime(os.Getpid()), Hash: spec.Hash}
+	s := &supervisor{spec: spec, statePath: statePath, log: logf, logPath: base + ".log", sigs: sigs, st: st}
+	s.spec.Env = mergeEnv(os.Environ(), spec.Env)
+	go s.rotate()
 	return s.run()
+}
+
+// mergeEnv is base with over's keys replacing base's, without the
+// supervisor's own variable.
+func mergeEnv(base, over []string) []string {
+	keys := map[string]bool{SuperviseEnv: true}
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		keys[k] = true
+	}
+	var out []string
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if !keys[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, over...)
 }
 
 type supervisor struct {
 	spec      Spec
 	statePath string
-	log       *rotatingLog
-	sigs      chan os.Signal
-	st        State
+	// log is the service's log file, opened for appending; the child writes
+	// to it directly, so it never depends on the supervisor to write.
+	log     *os.File
+	logPath string
+	sigs    chan os.Signal
+	st      State
 }
 
 func (s *supervisor) save() { _ = writeJSON(s.statePath, s.st) }
@@ -70,6 +100,9 @@ func (s *supervisor) run() int {
 		case code := <-done:
 			s.st.ExitCode = code
 			s.logf("pid %d exited with code %d", pid, code)
+			// What it started in its group goes with it, so nothing holds
+			// its port when it restarts and nothing outlives it.
+			s.endGroup(pid)
 			if !s.restarts(code) {
 				s.st.Status = "exited"
 				s.save()
@@ -126,48 +159,43 @@ func (s *supervisor) stopChild(pid int, done <-chan int) {
 		_ = signalGroup(pid, "SIGKILL")
 		<-done
 	}
-	// Whatever else of the group is left (a forked child) goes too.
-	_ = signalGroup(pid, "SIGKILL")
+	s.endGroup(pid)
 	s.st.Status = "stopped"
 	s.save()
 	s.logf("stopped")
 }
 
-// rotatingLog appends to a file, 0600, keeping one rotated copy past
-// maxLog bytes.
-type rotatingLog struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-	size int64
+// endGroup stops what is left of the group after its leader exited: the
+// stop signal, a short wait, then SIGKILL.
+func (s *supervisor) endGroup(pid int) {
+	if !groupExists(pid) {
+		return
+	}
+	sig := s.spec.Signal
+	if sig == "" {
+		sig = "SIGTERM"
+	}
+	_ = signalGroup(pid, sig)
+	deadline := time.Now().Add(min(s.spec.Grace, 2*time.Second))
+	for groupExists(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = signalGroup(pid, "SIGKILL")
 }
 
+// maxLog is where the log is rotated: copied to NAME.log.1 and truncated
+// (the child appends, so it goes on writing at the new end).
 const maxLog = 10 << 20
 
-func openLog(path string) (*rotatingLog, error) {
-	f, err := openAppend(path)
-	if err != nil {
-		return nil, err
-	}
-	st, _ := f.Stat()
-	return &rotatingLog{path: path, f: f, size: st.Size()}, nil
-}
-
-func (l *rotatingLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.size+int64(len(b)) > maxLog {
-		l.f.Close()
-		_ = os.Rename(l.path, l.path+".1")
-		f, err := openAppend(l.path)
-		if err != nil {
-			return 0, err
+func (s *supervisor) rotate() {
+	for range time.Tick(time.Second) {
+		st, err := s.log.Stat()
+		if err != nil || st.Size() <= maxLog {
+			continue
 		}
-		l.f, l.size = f, 0
+		if b, err := os.ReadFile(s.logPath); err == nil {
+			_ = os.WriteFile(s.logPath+".1", b, 0o600)
+			_ = s.log.Truncate(0)
+		}
 	}
-	n, err := l.f.Write(b)
-	l.size += int64(n)
-	return n, err
 }
-
-func (l *rotatingLog) Close() error { return l.f.Close() }
