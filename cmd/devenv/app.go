@@ -252,6 +252,7 @@ func runIn(ctx context.Context, wd string, args []string, environ []string, stdi
 	logrus.SetOutput(stderr)
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
 	cliApp := newApp(a)
+	addComposeParity(cliApp)
 	err := cliApp.RunContext(ctx, normalizeArgs(cliApp, args))
 	code := exitCode(ctx, err)
 	if err != nil {

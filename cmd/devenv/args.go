@@ -6,11 +6,20 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// globalValueFlags are the global flags that take a value, by every name.
-var globalValueFlags = map[string]string{
-	"-f": "file", "--file": "file", "-p": "project-name", "--project-name": "project-name",
-	"--profile": "profile", "--env-file": "env-file", "--project-directory": "project-directory",
-	"--registry": "registry", "--progress": "progress",
+// flagNames maps every dashed name of flags to whether it takes a value.
+func flagNames(flags []cli.Flag) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			dash := "--" + n
+			if len(n) == 1 {
+				dash = "-" + n
+			}
+			out[dash] = !isBool
+		}
+	}
+	return out
 }
 
 // normalizeArgs lets global flags follow the command (`devenv up -f x.yml`)
@@ -21,13 +30,14 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
+	globalFlags := flagNames(app.Flags)
 	var globals, rest []string
 	i := 1
 	// Leading global flags stay where they are.
 	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
 		name, _, hasValue := strings.Cut(args[i], "=")
 		globals = append(globals, args[i])
-		if _, ok := globalValueFlags[name]; ok && !hasValue && i+1 < len(args) {
+		if globalFlags[name] && !hasValue && i+1 < len(args) {
 			globals = append(globals, args[i+1])
 			i++
 		}
@@ -51,21 +61,7 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		path = append(path, args[i])
 		i++
 	}
-	valueFlags := map[string]bool{}
-	ownFlags := map[string]bool{}
-	for _, f := range cmd.Flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			dash := "--" + n
-			if len(n) == 1 {
-				dash = "-" + n
-			}
-			ownFlags[dash] = true
-			if !isBool {
-				valueFlags[dash] = true
-			}
-		}
-	}
+	ownFlags := flagNames(cmd.Flags)
 	var flags, positional []string
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -78,16 +74,16 @@ func normalizeArgs(app *cli.App, args []string) []string {
 			continue
 		}
 		name, _, hasValue := strings.Cut(a, "=")
-		if _, global := globalValueFlags[name]; global && !ownFlags[name] {
+		if takesValue, global := globalFlags[name]; global && !hasOwn(ownFlags, name) {
 			globals = append(globals, a)
-			if !hasValue && i+1 < len(args) {
+			if takesValue && !hasValue && i+1 < len(args) {
 				globals = append(globals, args[i+1])
 				i++
 			}
 			continue
 		}
 		flags = append(flags, a)
-		if valueFlags[name] && !hasValue && i+1 < len(args) {
+		if ownFlags[name] && !hasValue && i+1 < len(args) {
 			flags = append(flags, args[i+1])
 			i++
 		}
@@ -101,4 +97,9 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	}
 	_ = rest
 	return out
+}
+
+func hasOwn(own map[string]bool, name string) bool {
+	_, ok := own[name]
+	return ok
 }

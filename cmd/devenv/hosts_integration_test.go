@@ -241,3 +241,40 @@ func TestIntegrationHostServiceSurvivesKilledUp(t *testing.T) {
 	}
 	h.must("down")
 }
+
+// TestIntegrationHostServicesConcurrentUp: two devenv processes bring one
+// project up at once; each host service runs once.
+func TestIntegrationHostServicesConcurrentUp(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	bin := hostServer(t)
+	dbPort, bePort, wkPort := freePort(t), freePort(t), freePort(t)
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
+	t.Cleanup(func() { h.run("down") })
+	h.must("up", "db") // the container first, so the two ups race on the host services
+	devenv := buildDevenv(t)
+	var wg sync.WaitGroup
+	outs := make([]string, 2)
+	codes := make([]int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(devenv, "up")
+			cmd.Dir, cmd.Env = h.dir, h.env
+			out, err := cmd.CombinedOutput()
+			outs[i] = string(out)
+			if ee, ok := err.(*exec.ExitError); ok {
+				codes[i] = ee.ExitCode()
+			}
+		}()
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("concurrent ups: %v\n%s\n---\n%s", codes, outs[0], outs[1])
+	}
+	out, _ := exec.Command("pgrep", "-f", "^"+bin+"$").Output()
+	if n := len(strings.Fields(string(out))); n != 2 {
+		t.Fatalf("%d host server processes, want 2 (backend, worker)", n)
+	}
+	h.must("down")
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// composeCLI is every command and flag of the reference docker compose
+// (scripts/compose-cli writes it from compose's --help). devenv accepts
+// each with compose's meaning or refuses it in one line, so a compose
+// user's hands never meet "flag provided but not defined".
+//
+//go:embed compose-cli.txt
+var composeCLI string
+
+// composeEntry is one line of compose-cli.txt: a command ("" Long), or one
+// of its flags; Command "*" is a global flag.
+type composeEntry struct {
+	Command, Short, Long, Type string
+}
+
+func composeEntries() []composeEntry {
+	var out []composeEntry
+	for _, line := range strings.Split(composeCLI, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0 || strings.HasPrefix(line, "#"):
+		case len(f) == 1:
+			out = append(out, composeEntry{Command: f[0]})
+		case len(f) == 3:
+			out = append(out, composeEntry{Command: f[0], Long: strings.TrimPrefix(f[1], "--"), Type: f[2]})
+		case len(f) == 4:
+			out = append(out, composeEntry{Command: f[0], Short: strings.TrimPrefix(f[1], "-"), Long: strings.TrimPrefix(f[2], "--"), Type: f[3]})
+		}
+	}
+	return out
+}
+
+// refusals say why devenv does not take a compose command or flag, and
+// what to do instead; keys are "COMMAND" or "COMMAND --FLAG" ("* --FLAG"
+// for a global flag). A flag without its own line gets flagRefusal.
+var refusals = map[string]string{
+	"attach":  "devenv does not attach to containers; follow their output with devenv logs -f SERVICE",
+	"build":   "devenv does not build images yet; build with docker build and set image:",
+	"commit":  "devenv does not make images from containers; use docker commit CONTAINER",
+	"cp":      "not in devenv yet; use docker cp CONTAINER:PATH PATH (devenv ps shows the container names)",
+	"create":  "not in devenv yet; devenv up creates and starts, devenv stop stops",
+	"events":  "not in devenv yet; use docker events --filter label=com.docker.compose.project=NAME",
+	"exec":    "not in devenv yet; use docker exec -it CONTAINER CMD (devenv ps shows the container names)",
+	"export":  "devenv does not export containers; use docker export CONTAINER",
+	"images":  "not in devenv yet; devenv ps shows each container's image",
+	"kill":    "not in devenv yet; devenv stop -t 0 SERVICE stops at once",
+	"pause":   "not in devenv yet; devenv stop SERVICE keeps the container",
+	"publish": "devenv does not publish compose applications",
+	"pull":    "not in devenv yet; devenv up pulls what is missing, devenv up --pull always pulls again",
+	"push":    "devenv does not push images; use docker push",
+	"rm":      "not in devenv yet; devenv down removes the project's containers (volumes only with -v)",
+	"run":     "not in devenv yet; use devenv up SERVICE, or docker run on the project's network",
+	"scale":   "devenv runs one container per service",
+	"stats":   "not in devenv yet; use docker stats (devenv ps shows the container names)",
+	"top":     "not in devenv yet; use docker top CONTAINER",
+	"unpause": "not in devenv yet: devenv has no pause",
+	"volumes": "not in devenv yet; use docker volume ls --filter label=com.docker.compose.project=NAME",
+	"wait":    "not in devenv yet; devenv up waits until every service is healthy",
+	"watch":   "devenv does not watch build contexts (it does not build images)",
+
+	"* --all-resources": "devenv creates the networks and volumes the services use",
+	"* --ansi":          "set NO_COLOR, or --progress plain, for output without control characters",
+	"* --compatibility": "devenv names containers as compose v2 does",
+	"* --dry-run":       "devenv up --dry-run prints the plan; other commands have no dry run",
+	"* --parallel":      "devenv starts and stops in parallel where dependencies allow",
+
+	"up --abort-on-container-exit":    "devenv up is always detached: it returns once healthy and leaves the stack running",
+	"up --abort-on-container-failure": "devenv up is always detached: it returns once healthy and leaves the stack running",
+	"up --attach":                     "devenv up does not attach; follow output with devenv logs -f",
+	"up --attach-dependencies":        "devenv up does not attach; follow output with devenv logs -f",
+	"up --no-attach":                  "devenv up does not attach; follow output with devenv logs -f",
+	"up --exit-code-from":             "devenv up is always detached; it exits 1 when a service fails",
+	"up --menu":                       "devenv up is always detached",
+	"up --no-color":                   "devenv up does not attach; set NO_COLOR for plain progress",
+	"up --no-log-prefix":              "devenv up does not attach; see devenv logs --no-log-prefix",
+	"up --timestamps":                 "devenv up does not attach; follow output with devenv logs -f",
+	"up --build":                      "devenv does not build images yet",
+	"up --no-build":                   "devenv never builds images: it already does not",
+	"up --quiet-build":                "devenv does not build images yet",
+	"up --watch":                      "devenv does not watch build contexts",
+	"up --scale":                      "devenv runs one container per service",
+	"up --no-recreate":                "devenv recreates a container only when its configuration, image, mounts or ports changed; use devenv start to start without any change",
+	"up --always-recreate-deps":       "use devenv up --force-recreate",
+	"up --no-start":                   "devenv up always starts what it creates",
+	"up --renew-anon-volumes":         "devenv keeps anonymous volumes on recreate; devenv down -v then up renews them",
+	"up --timeout":                    "devenv stops a container being recreated with its stop_grace_period",
+	"up --quiet-pull":                 "use --progress quiet",
+	"up --yes":                        "devenv asks no questions",
+	"down --rmi":                      "devenv does not remove images; use docker image rm",
+	"ps --filter":                     "not in devenv ps yet; devenv ps SERVICE selects services",
+	"ps --status":                     "not in devenv ps yet; devenv ps -a shows every state",
+	"ps --services":                   "not in devenv ps yet; devenv config --format json lists services",
+	"ps --orphans":                    "not in devenv ps yet",
+	"ps --no-trunc":                   "devenv ps does not truncate",
+	"logs --since":                    "not in devenv logs yet; use --tail N",
+	"logs --until":                    "not in devenv logs yet; use --tail N",
+	"logs --timestamps":               "not in devenv logs yet",
+	"logs --no-color":                 "devenv logs prints no colour",
+	"logs --index":                    "devenv runs one container per service",
+	"restart --no-deps":               "devenv restart restarts only the named services",
+	"config --quiet":                  "not in devenv config yet; devenv config validates and prints",
+	"config --services":               "not in devenv config yet; use devenv config --format json",
+	"config --volumes":                "not in devenv config yet; use devenv config --format json",
+	"config --images":                 "not in devenv config yet; use devenv config --format json",
+	"config --hash":                   "not in devenv config yet; devenv writes compose's config hash on each container",
+	"config --profiles":               "not in devenv config yet",
+	"config --no-interpolate":         "not in devenv config yet",
+	"config --output":                 "not in devenv config yet; redirect stdout",
+	"port --index":                    "devenv runs one container per service",
+}
+
+// flagRefusal is the line for a flag without its own.
+func flagRefusal(cmd, flag string) string {
+	if r, ok := refusals[cmd+" --"+flag]; ok {
+		return r
+	}
+	if r, ok := refusals["* --"+flag]; ok {
+		return r
+	}
+	return fmt.Sprintf("devenv %s does not have docker compose's --%s", cmd, flag)
+}
+
+// addComposeParity gives devenv every compose command and flag it lacks as
+// a hidden one that refuses, with its reason, exit 2.
+func addComposeParity(app *cli.App) {
+	entries := composeEntries()
+	for _, e := range entries {
+		if e.Long != "" || app.Command(e.Command) != nil {
+			continue
+		}
+		reason := refusals[e.Command]
+		if reason == "" {
+			reason = "devenv does not have this docker compose command"
+		}
+		app.Commands = append(app.Commands, &cli.Command{
+			Name: e.Command, Hidden: true, SkipFlagParsing: true,
+			Action: func(*cli.Context) error { return usagef("%s: %s", e.Command, reason) },
+		})
+	}
+	refused := map[*cli.Command][]string{}
+	for _, e := range entries {
+		if e.Long == "" {
+			continue
+		}
+		if e.Command == "*" {
+			if f := refusedFlag(app.Flags, e); f != nil {
+				app.Flags = append(app.Flags, f)
+				refused[nil] = append(refused[nil], e.Long)
+			}
+			continue
+		}
+		cmd := app.Command(e.Command)
+		if cmd == nil || cmd.SkipFlagParsing {
+			continue
+		}
+		if f := refusedFlag(append(slices.Clone(cmd.Flags), app.Flags...), e); f != nil {
+			cmd.Flags = append(cmd.Flags, f)
+			refused[cmd] = append(refused[cmd], e.Long)
+		}
+	}
+	for cmd, names := range refused {
+		if cmd == nil {
+			before := app.Before
+			app.Before = func(c *cli.Context) error {
+				if err := refuseSet(c, "", names); err != nil {
+					return err
+				}
+				if before != nil {
+					return before(c)
+				}
+				return nil
+			}
+			continue
+		}
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			if err := refuseSet(c, cmd.Name, names); err != nil {
+				return err
+			}
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
+}
+
+func refuseSet(c *cli.Context, cmd string, names []string) error {
+	for _, n := range names {
+		if c.IsSet(n) {
+			if cmd == "" {
+				return usagef("--%s: %s", n, flagRefusal("*", n))
+			}
+			return usagef("%s --%s: %s", cmd, n, flagRefusal(cmd, n))
+		}
+	}
+	return nil
+}
+
+// refusedFlag is a hidden flag for a compose flag that none of have names;
+// nil when devenv has it. A short name devenv uses otherwise is left off.
+func refusedFlag(have []cli.Flag, e composeEntry) cli.Flag {
+	taken := map[string]bool{}
+	for _, f := range have {
+		for _, n := range f.Names() {
+			taken[n] = true
+		}
+	}
+	if taken[e.Long] {
+		return nil
+	}
+	var aliases []string
+	if e.Short != "" && !taken[e.Short] {
+		aliases = []string{e.Short}
+	}
+	switch e.Type {
+	case "bool":
+		return &cli.BoolFlag{Name: e.Long, Aliases: aliases, Hidden: true}
+	case "stringArray", "list":
+		return &cli.StringSliceFlag{Name: e.Long, Aliases: aliases, Hidden: true}
+	}
+	return &cli.StringFlag{Name: e.Long, Aliases: aliases, Hidden: true}
+}
+
+// parityTable is the README's table of compose commands and flags and what
+// devenv does with each.
+func parityTable(app *cli.App) string {
+	var b strings.Builder
+	b.WriteString("| docker compose | devenv |\n|---|---|\n")
+	for _, e := range composeEntries() {
+		name := e.Command
+		if e.Long != "" {
+			name += " --" + e.Long
+		}
+		if e.Command == "*" {
+			name = "--" + e.Long + " (global)"
+		}
+		status := "supported"
+		switch {
+		case e.Long == "":
+			if c := app.Command(e.Command); c == nil || c.Hidden {
+				status = "refused: " + refusals[e.Command]
+			}
+		case e.Command == "*":
+			if isHidden(app.Flags, e.Long) {
+				status = "refused: " + flagRefusal("*", e.Long)
+			}
+		default:
+			c := app.Command(e.Command)
+			if c == nil || c.Hidden {
+				continue // the command's line says it
+			}
+			// A flag the command lacks is taken as a global one (compose
+			// lists its global --dry-run under every command).
+			if isHidden(c.Flags, e.Long) || (!hasFlag(c.Flags, e.Long) && isHidden(app.Flags, e.Long)) {
+				status = "refused: " + flagRefusal(e.Command, e.Long)
+			}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", name, status)
+	}
+	return b.String()
+}
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	return slices.ContainsFunc(flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
+}
+
+func isHidden(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			if vf, ok := f.(cli.VisibleFlag); ok {
+				return !vf.IsVisible()
+			}
+		}
+	}
+	return false
+}

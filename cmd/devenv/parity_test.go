@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/urfave/cli/v2"
+)
+
+func parityApp() *cli.App {
+	app := newApp(&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, env: env{}})
+	addComposeParity(app)
+	return app
+}
+
+// TestIntegrationComposeParity reads the reference docker compose's --help
+// for every command: the commands and flags devenv knows must be exactly
+// those (a compose release that adds one fails here), each is accepted or
+// refused in one line with exit 2 (never "flag provided but not defined"),
+// and the README's parity table is the one devenv would print.
+func TestIntegrationComposeParity(t *testing.T) {
+	composeV2(t)
+	fresh := filepath.Join(t.TempDir(), "compose-cli.txt")
+	cmd := exec.Command("scripts/compose-cli", fresh)
+	cmd.Dir = testbed.Root()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/compose-cli: %v\n%s", err, out)
+	}
+	body := func(s string) string { _, rest, _ := strings.Cut(s, "\n"); return rest }
+	if got := mustRead(t, fresh); body(got) != body(composeCLI) {
+		t.Fatalf("docker compose's commands or flags changed: run scripts/compose-cli and decide for each new one\n--- now\n%s", got)
+	}
+	dir := t.TempDir()
+	for _, e := range composeEntries() {
+		args := []string{"devenv", e.Command}
+		if e.Command == "*" {
+			args = []string{"devenv"}
+		}
+		if e.Long != "" {
+			args = append(args, "--"+e.Long)
+			if e.Type != "bool" {
+				args = append(args, "1")
+			}
+		}
+		if e.Command == "*" {
+			args = append(args, "version", "--help")
+		} else {
+			args = append(args, "--help")
+		}
+		var out, errb bytes.Buffer
+		code := runIn(context.Background(), dir, args, []string{"HOME=" + dir, "DOCKER_HOST=unix:///nonexistent"}, nil, &out, &errb)
+		msg := errb.String()
+		if strings.Contains(msg, "not defined") || strings.Contains(msg, "unknown command") || strings.Contains(msg, "No help topic") {
+			t.Errorf("%v: %s", args, msg)
+		}
+		if code != 0 && code != exitUsage {
+			t.Errorf("%v: exit %d %s", args, code, msg)
+		}
+	}
+	readme := filepath.Join(testbed.Root(), "README.md")
+	text := mustRead(t, readme)
+	start, end := "<!-- parity:start -->\n", "<!-- parity:end -->"
+	i, j := strings.Index(text, start), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatal("README has no parity table markers")
+	}
+	want := parityTable(parityApp())
+	if text[i+len(start):j] != want {
+		if os.Getenv("UPDATE_README") != "" {
+			os.WriteFile(readme, []byte(text[:i+len(start)]+want+text[j:]), 0o644)
+			return
+		}
+		t.Fatalf("the README's parity table is not what devenv does (UPDATE_README=1 rewrites it):\n%s", want)
+	}
+}
