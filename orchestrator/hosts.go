@@ -236,6 +236,11 @@ func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, n
 	delay := 25 * time.Millisecond
 	last := ""
 	for {
+		// The process first: a health URL answered by someone else does
+		// not make a service that exited healthy.
+		if st, ok := o.Hosts.Status(p.Name(), name); !ok || st.Status == "failed" || st.Status == "exited" {
+			return o.hostFailed(ctx, p, name, "exited before it became healthy", st)
+		}
 		cctx, cancel := context.WithTimeout(wctx, 2*time.Second)
 		status, detail := check(cctx)
 		cancel()
@@ -244,9 +249,6 @@ func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, n
 			return nil
 		}
 		last = detail
-		if st, ok := o.Hosts.Status(p.Name(), name); !ok || st.Status == "failed" || st.Status == "exited" {
-			return o.hostFailed(ctx, p, name, "exited before it became healthy", st)
-		}
 		select {
 		case <-wctx.Done():
 			if ctx.Err() != nil {

@@ -1,0 +1,213 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeHosts is an in-memory HostRunner: Start records the spec and marks
+// the service running (or exited, for those in exit).
+type fakeHosts struct {
+	mu      sync.Mutex
+	specs   map[string]HostSpec
+	states  map[string]HostState
+	calls   []string
+	exit    map[string]bool
+	logs    string
+	nextPID int
+}
+
+func newFakeHosts(t *testing.T) *fakeHosts {
+	return &fakeHosts{specs: map[string]HostSpec{}, states: map[string]HostState{}, exit: map[string]bool{}, logs: t.TempDir(), nextPID: 1000}
+}
+
+func (f *fakeHosts) Start(_ context.Context, s HostSpec) (HostState, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, ok := f.states[s.Name]; ok && st.Running && st.Hash == s.Hash {
+		return st, true, nil
+	}
+	f.calls = append(f.calls, "start "+s.Name)
+	f.nextPID++
+	st := HostState{PID: f.nextPID, Hash: s.Hash, Status: "running", Running: true, StartedAt: time.Now()}
+	if f.exit[s.Name] {
+		st.Status, st.Running, st.ExitCode = "exited", false, 7
+		os.WriteFile(f.LogPath(s.Project, s.Name), []byte("cannot start\n"), 0o600)
+	}
+	f.specs[s.Name], f.states[s.Name] = s, st
+	return st, false, nil
+}
+
+func (f *fakeHosts) Stop(_ context.Context, _, name string, _ time.Duration, _ string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.states[name]; ok {
+		f.calls = append(f.calls, "stop "+name)
+	}
+	delete(f.states, name)
+	return false, nil
+}
+
+func (f *fakeHosts) Status(_, name string) (HostState, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.states[name]
+	return st, ok && st.Running
+}
+
+func (f *fakeHosts) Names(string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for n := range f.states {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (f *fakeHosts) LogPath(project, name string) string { return filepath.Join(f.logs, name+".log") }
+func (f *fakeHosts) Group(pid int) int                   { return pid }
+
+// listen serves TCP on a free loopback port, standing in for a host
+// service's process.
+func listen(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func hostStack(be, fe int) string {
+	return fmt.Sprintf(`name: demo
+x-devenv:
+  host:
+    backend:
+      port: %d
+      command: mix phx.server
+      env: {DATABASE_URL: "ecto://localhost:{db}/app"}
+      depends_on: {db: {condition: service_healthy}}
+    frontend:
+      port: %d
+      command: ["npm", "run", "dev", "--", "--port", "{frontend}"]
+      depends_on: [backend]
+      restart: on-failure
+services:
+  db:
+    image: postgres:15
+    ports: ["5434:5432"]
+    healthcheck: {test: ["CMD", "pg_isready"]}
+`, be, fe)
+}
+
+func TestUpRunsHostServicesAfterTheirDependencies(t *testing.T) {
+	be, fe := listen(t), listen(t)
+	b := newBed(t, hostStack(be, fe))
+	hosts := newFakeHosts(t)
+	b.o.Hosts = hosts
+	res := b.mustUp(UpOptions{})
+	if !slices.Equal(hosts.calls, []string{"start backend", "start frontend"}) {
+		t.Fatalf("calls %v", hosts.calls)
+	}
+	spec := hosts.specs["backend"]
+	if !slices.Equal(spec.Args, []string{"/bin/sh", "-c", "mix phx.server"}) || !slices.Contains(spec.Env, fmt.Sprintf("PORT=%d", be)) || !slices.Contains(spec.Env, "DATABASE_URL=ecto://localhost:5434/app") || spec.Dir != b.dir {
+		t.Fatalf("backend spec %+v", spec)
+	}
+	if got := hosts.specs["frontend"].Args; got[len(got)-1] != fmt.Sprint(fe) {
+		t.Fatalf("frontend args %v", got)
+	}
+	if db := b.container("demo-db-1"); db.healthcmds == 0 {
+		t.Fatal("backend started before db was checked healthy")
+	}
+	_ = res
+	// Unchanged: kept; the plan says so.
+	res = b.mustUp(UpOptions{DryRun: true})
+	if !strings.Contains(res.Plan.String(), "keep host backend") {
+		t.Fatalf("plan:\n%s", res.Plan)
+	}
+	b.mustUp(UpOptions{})
+	if len(hosts.calls) != 2 {
+		t.Fatalf("an unchanged up restarted: %v", hosts.calls)
+	}
+	// Services only: the host services are left alone.
+	b.mustUp(UpOptions{Services: []string{"db"}})
+	if len(hosts.calls) != 2 {
+		t.Fatalf("up db touched host services: %v", hosts.calls)
+	}
+	// Naming a host service brings what it depends on.
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(hosts.calls, "stop backend") || !slices.Contains(hosts.calls, "stop frontend") {
+		t.Fatalf("stop: %v", hosts.calls)
+	}
+	b.mustUp(UpOptions{Services: []string{"frontend"}})
+	if st, ok := hosts.Status("demo", "backend"); !ok || !st.Running || b.container("demo-db-1").State != "running" {
+		t.Fatal("up frontend did not bring its dependencies")
+	}
+	if err := b.o.Restart(t.Context(), b.project(), StopOptions{Services: []string{"backend"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.o.Down(t.Context(), b.project(), DownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts.Names("demo")) != 0 {
+		t.Fatalf("host services left after down: %v", hosts.Names("demo"))
+	}
+}
+
+func TestUpHostServiceFailures(t *testing.T) {
+	be, fe := listen(t), listen(t)
+	b := newBed(t, hostStack(be, fe))
+	hosts := newFakeHosts(t)
+	hosts.exit["backend"] = true
+	b.o.Hosts = hosts
+	_, err := b.up(UpOptions{})
+	var se *ServiceError
+	if !errorsAs(err, &se) || se.Service != "backend" || se.ExitCode != 7 || !strings.Contains(se.Logs, "cannot start") {
+		t.Fatalf("got %v", err)
+	}
+	if slices.Contains(hosts.calls, "start frontend") {
+		t.Fatal("frontend started although backend failed")
+	}
+	// Nothing listens: never healthy within the timeout.
+	b2 := newBed(t, hostStack(1, 2))
+	b2.o.Hosts = newFakeHosts(t)
+	if _, err := b2.up(UpOptions{WaitTimeout: 300 * time.Millisecond}); !errorsAs(err, &se) || !strings.Contains(se.Error(), "did not become healthy") {
+		t.Fatalf("got %v", err)
+	}
+	// Where host services cannot run, a command is a configuration error.
+	b3 := newBed(t, hostStack(be, fe))
+	if _, err := b3.up(UpOptions{}); err == nil || !strings.Contains(err.Error(), "cannot run host services") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func TestPlural(t *testing.T) {
+	if plural(1, "project") != "1 project" || plural(2, "project") != "2 projects" || plural(0, "project") != "0 projects" {
+		t.Fatal(plural(1, "project"), plural(2, "project"))
+	}
+}
