@@ -31,8 +31,8 @@ type HostRunner interface {
 	Names(project string) []string
 	// LogPath is the service's log file.
 	LogPath(project, name string) string
-	// Group is the process group of pid, 0 if unknown.
-	Group(pid int) int
+	// Owns says pid belongs to one of project's host services.
+	Owns(project string, pid int) bool
 }
 
 // HostSpec is one host service to run.

@@ -76,7 +76,16 @@ func (f *fakeHosts) Names(string) []string {
 }
 
 func (f *fakeHosts) LogPath(project, name string) string { return filepath.Join(f.logs, name+".log") }
-func (f *fakeHosts) Group(pid int) int                   { return pid }
+func (f *fakeHosts) Owns(_ string, pid int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, st := range f.states {
+		if st.PID == pid {
+			return true
+		}
+	}
+	return false
+}
 
 // listen serves TCP on a free loopback port, standing in for a host
 // service's process.

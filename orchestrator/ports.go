@@ -141,19 +141,13 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	return res, nil
 }
 
-// ownProcess says whether pid belongs to one of the project's running host
-// services: its process group is the one devenv started.
+// ownProcess says whether pid belongs to one of the project's host
+// services; asked only for a process that holds a port, at that moment.
 func (o *Orchestrator) ownProcess(p *compose.Project) func(pid int) bool {
 	if o.Hosts == nil {
 		return nil
 	}
-	leaders := map[int]bool{}
-	for _, name := range o.Hosts.Names(p.Name()) {
-		if st, ok := o.Hosts.Status(p.Name(), name); ok && st.Running {
-			leaders[st.PID] = true
-		}
-	}
-	return func(pid int) bool { return leaders[o.Hosts.Group(pid)] }
+	return func(pid int) bool { return o.Hosts.Owns(p.Name(), pid) }
 }
 
 // ownServices says which of the project's containers hold ports for it:

@@ -230,7 +230,12 @@ func TestIntegrationHostServiceSurvivesKilledUp(t *testing.T) {
 	cmd, _ := startDevenv(t, h, "backend (host) Started pid", "up", "--progress", "plain")
 	cmd.Process.Kill()
 	cmd.Wait()
-	h.must("up")
+	if r := h.run("up"); r.code != 0 {
+		st, _ := os.ReadFile(filepath.Join(h.home(), ".local", "state", "devenv", project, "worker.state.json"))
+		lg, _ := os.ReadFile(filepath.Join(h.home(), ".local", "state", "devenv", project, "worker.log"))
+		ps, _ := exec.Command("ps", "-eo", "pid,pgid,sid,lstart,args").Output()
+		t.Fatalf("up after a killed up: %s\nstate: %s\nlog: %s\n%s", r, st, lg, grepLines(string(ps), "testserver"))
+	}
 	rows := hostRows(t, h)
 	if rows["backend"].State != "running" || rows["worker"].State != "running" {
 		t.Fatalf("after a killed up: %+v", rows)
@@ -277,4 +282,14 @@ func TestIntegrationHostServicesConcurrentUp(t *testing.T) {
 		t.Fatalf("%d host server processes, want 2 (backend, worker)", n)
 	}
 	h.must("down")
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -28,3 +28,6 @@ func stopGroup(context.Context, int, string, time.Duration) (bool, error) {
 
 // Group is unknown here.
 func Group(int) int { return 0 }
+
+// Session is unknown here.
+func Session(int) int { return 0 }

@@ -161,3 +161,12 @@ func Group(pid int) int {
 	}
 	return g
 }
+
+// Session is the session of pid; 0 if unknown.
+func Session(pid int) int {
+	s, err := unix.Getsid(pid)
+	if err != nil {
+		return 0
+	}
+	return s
+}

@@ -197,7 +197,7 @@ func (d Dir) Start(ctx context.Context, spec Spec) (st State, kept bool, err err
 	gone := false
 	for {
 		var cur State
-		if readJSON(d.statePath(spec.Project, spec.Name), &cur) == nil && cur.SupervisorPID == pid && cur.Status != "" {
+		if readJSON(d.statePath(spec.Project, spec.Name), &cur) == nil && cur.SupervisorPID == pid && cur.Status != "" && cur.Status != "starting" {
 			if cur.Status == "failed" {
 				return cur, false, fmt.Errorf("host service %s: %s", spec.Name, cur.Error)
 			}
@@ -278,4 +278,24 @@ func (d Dir) stop(ctx context.Context, project, name string, st State, grace tim
 		}
 	}
 	return killed, nil
+}
+
+// Owns says whether pid belongs to one of project's host services: it runs
+// in the session of a live supervisor of the project (which holds it from
+// before the service starts), or in the process group of a live service.
+func (d Dir) Owns(project string, pid int) bool {
+	sid, pgid := Session(pid), Group(pid)
+	for _, name := range d.Names(project) {
+		st, ok := d.Read(project, name)
+		if !ok {
+			continue
+		}
+		if sid > 0 && sid == st.SupervisorPID && sameProcess(st.SupervisorPID, st.SupervisorStart) {
+			return true
+		}
+		if pgid > 0 && pgid == st.PID && st.Running() {
+			return true
+		}
+	}
+	return false
 }

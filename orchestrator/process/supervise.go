@@ -40,6 +40,10 @@ func Supervise(specPath string) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	s := &supervisor{spec: spec, statePath: statePath, log: logf, logPath: base + ".log", sigs: sigs, st: st}
 	s.spec.Env = mergeEnv(os.Environ(), spec.Env)
+	// Recorded before the service starts, so anything it starts is known
+	// as the project's (its session) from its first moment.
+	s.st.Status = "starting"
+	s.save()
 	go s.rotate()
 	return s.run()
 }
