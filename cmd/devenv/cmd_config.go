@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/urfave/cli/v2"
 )
@@ -17,7 +20,16 @@ func configCommand(a *app) *cli.Command {
 		Name:      "config",
 		Usage:     "print the resolved compose model, with registry port assignments applied",
 		UsageText: "devenv config\n   devenv config --format json",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "yaml", Usage: "yaml or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "yaml", Usage: "yaml or json"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only validate the configuration, print nothing"},
+			&cli.BoolFlag{Name: "services", Usage: "print the service names, one per line"},
+			&cli.BoolFlag{Name: "volumes", Usage: "print the volume names, one per line"},
+			&cli.BoolFlag{Name: "images", Usage: "print the image names, one per line"},
+			&cli.BoolFlag{Name: "profiles", Usage: "print the profile names, one per line"},
+			&cli.StringFlag{Name: "hash", Usage: `print "SERVICE HASH" for the named services (comma-separated, or "*")`},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
+		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "yaml", "json")
 			if err != nil {
@@ -27,18 +39,31 @@ func configCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			assigned, err := o.AssignedPorts(c.Context, p)
-			if err != nil {
-				return err
+			var out []byte
+			if lines, asked, err := configLines(c, p); asked {
+				if err != nil {
+					return err
+				}
+				out = []byte(lines)
+			} else {
+				assigned, err := o.AssignedPorts(c.Context, p)
+				if err != nil {
+					return err
+				}
+				if out, err = p.Render(format, assigned); err != nil {
+					return err
+				}
+				if format == "json" {
+					out = append(out, '\n')
+				}
 			}
-			out, err := p.Render(format, assigned)
-			if err != nil {
-				return err
+			switch {
+			case c.Bool("quiet"):
+				return nil
+			case c.String("output") != "":
+				return writeNewFile(c.String("output"), out)
 			}
 			_, err = a.stdout.Write(out)
-			if format == "json" {
-				fmt.Fprintln(a.stdout)
-			}
 			return err
 		},
 	}
@@ -155,4 +180,65 @@ func (a *app) engineInfo(ctx context.Context) (orchestrator.EngineInfo, error) {
 		return orchestrator.EngineInfo{}, err
 	}
 	return e.Info(ctx)
+}
+
+// configLines answers config's listing flags (--services, --volumes,
+// --images, --profiles, --hash) as compose prints them; asked is false
+// when none was given.
+func configLines(c *cli.Context, p *compose.Project) (string, bool, error) {
+	var lines []string
+	switch {
+	case c.Bool("services"):
+		lines = p.Model.ServiceNames()
+	case c.Bool("volumes"):
+		lines = p.Model.VolumeNames()
+	case c.Bool("images"):
+		for _, name := range p.Model.ServiceNames() {
+			if img := p.Model.Services[name].Image; img != "" {
+				lines = append(lines, img)
+			}
+		}
+	case c.Bool("profiles"):
+		seen := map[string]bool{}
+		for _, svc := range p.Model.AllServices() {
+			for _, pr := range svc.Profiles {
+				if !seen[pr] {
+					seen[pr] = true
+					lines = append(lines, pr)
+				}
+			}
+		}
+		slices.Sort(lines)
+	case c.IsSet("hash"):
+		names := strings.Split(c.String("hash"), ",")
+		if c.String("hash") == "*" {
+			names = p.Model.ServiceNames()
+		}
+		for _, name := range names {
+			svc, ok := p.Model.Services[name]
+			if !ok {
+				return "", true, &compose.UnknownServiceError{Service: name, File: p.MainFile()}
+			}
+			h, err := compose.ServiceHash(svc)
+			if err != nil {
+				return "", true, err
+			}
+			lines = append(lines, name+" "+h)
+		}
+	default:
+		return "", false, nil
+	}
+	if len(lines) == 0 {
+		return "", true, nil
+	}
+	return strings.Join(lines, "\n") + "\n", true, nil
+}
+
+// writeNewFile writes data to path (0644, as compose does), refusing to
+// write through a symlink.
+func writeNewFile(path string, data []byte) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return usagef("config --output %s: is a symlink; devenv does not write through links", path)
+	}
+	return os.WriteFile(path, data, 0o644)
 }

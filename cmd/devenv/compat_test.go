@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,4 +185,40 @@ func sameIDs(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestIntegrationComposeConfigListings: config --services, --volumes,
+// --images, --profiles and --hash list what docker compose lists (compose
+// prints some in map order, so as sets).
+func TestIntegrationComposeConfigListings(t *testing.T) {
+	composeV2(t)
+	files := []string{filepath.Join(testbed.Root(), "examples", "enforcement", "docker-compose.dev.yml"), filepath.Join(testbed.Root(), "compose", "testdata", "valid-profiles.yml"), filepath.Join(testbed.Root(), "compose", "testdata", "valid-networks.yml")}
+	for _, f := range files {
+		for _, flag := range [][]string{{"--services"}, {"--volumes"}, {"--images"}, {"--profiles"}, {"--hash", "*"}, {"-q"}} {
+			args := append([]string{"-f", f, "-p", "cmp", "config"}, flag...)
+			want, err := runCompose(t, filepath.Dir(f), []string{"COMPOSE_PROFILES="}, args...)
+			if err != nil {
+				t.Fatalf("compose %v: %v", args, err)
+			}
+			h := newHarness(t)
+			r := h.run(args...)
+			if r.code != 0 {
+				t.Fatalf("devenv %v: %s", args, r)
+			}
+			sorted := func(s string) string {
+				l := strings.Fields(strings.ReplaceAll(s, " ", "="))
+				slices.Sort(l)
+				return strings.Join(l, " ")
+			}
+			if sorted(r.stdout) != sorted(want) {
+				t.Errorf("%s config %v:\n--- compose\n%s--- devenv\n%s", filepath.Base(f), flag, want, r.stdout)
+			}
+		}
+	}
+	h := newHarness(t)
+	out := filepath.Join(h.dir, "resolved.yml")
+	h.must("-f", files[0], "config", "-o", out)
+	if !strings.Contains(mustRead(t, out), "ehs_dev_postgres") {
+		t.Fatal("config -o wrote nothing useful")
+	}
 }

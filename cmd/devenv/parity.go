@@ -108,14 +108,7 @@ var refusals = map[string]string{
 	"logs --no-color":                 "devenv logs prints no colour",
 	"logs --index":                    "devenv runs one container per service",
 	"restart --no-deps":               "devenv restart restarts only the named services",
-	"config --quiet":                  "not in devenv config yet; devenv config validates and prints",
-	"config --services":               "not in devenv config yet; use devenv config --format json",
-	"config --volumes":                "not in devenv config yet; use devenv config --format json",
-	"config --images":                 "not in devenv config yet; use devenv config --format json",
-	"config --hash":                   "not in devenv config yet; devenv writes compose's config hash on each container",
-	"config --profiles":               "not in devenv config yet",
 	"config --no-interpolate":         "not in devenv config yet",
-	"config --output":                 "not in devenv config yet; redirect stdout",
 	"port --index":                    "devenv runs one container per service",
 }
 
