@@ -50,6 +50,10 @@ type Engine interface {
 	// withVolumes (down -v).
 	Remove(ctx context.Context, id string, withVolumes bool) error
 	Rename(ctx context.Context, id, name string) error
+	// Kill sends signal (default SIGKILL) to a running container.
+	Kill(ctx context.Context, id, signal string) error
+	Pause(ctx context.Context, id string) error
+	Unpause(ctx context.Context, id string) error
 	Inspect(ctx context.Context, id string) (ContainerDetails, error)
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
 	Logs(ctx context.Context, id string, o LogOptions, stdout, stderr io.Writer) error
@@ -229,4 +233,7 @@ type LogOptions struct {
 	Follow     bool
 	Tail       string // "all" or a number
 	Timestamps bool
+	// Since and Until bound the lines by time, as the engine takes them:
+	// an RFC 3339 time, a Unix timestamp, or a duration before now ("10m").
+	Since, Until string
 }

@@ -730,3 +730,32 @@ func TestLsPortsSorted(t *testing.T) {
 		t.Fatalf("ls: %+v %v", rows, err)
 	}
 }
+
+func TestKillPauseRm(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	if err := b.o.Pause(t.Context(), b.project(), []string{"api"}, true); err != nil || b.container("demo-api-1").State != "paused" {
+		t.Fatalf("pause: %v %s", err, b.container("demo-api-1").State)
+	}
+	if err := b.o.Pause(t.Context(), b.project(), nil, false); err != nil || b.container("demo-api-1").State != "running" {
+		t.Fatalf("unpause: %v", err)
+	}
+	if err := b.o.Kill(t.Context(), b.project(), KillOptions{Services: []string{"api"}, Signal: "SIGTERM"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.eng.Calls("kill "); !slices.Equal(got, []string{"kill demo-api-1 SIGTERM"}) || b.container("demo-db-1").State != "running" {
+		t.Fatalf("kill: %v", got)
+	}
+	// rm removes stopped containers only, unless -s.
+	removed, err := b.o.Rm(t.Context(), b.project(), RmOptions{})
+	if err != nil || !slices.Equal(removed, []string{"demo-api-1"}) || b.eng.byName("demo-db-1") == nil {
+		t.Fatalf("rm: %v %v", removed, err)
+	}
+	removed, err = b.o.Rm(t.Context(), b.project(), RmOptions{Services: []string{"db"}, Stop: true})
+	if err != nil || !slices.Equal(removed, []string{"demo-db-1"}) || len(b.eng.containers) != 0 {
+		t.Fatalf("rm -s: %v %v", removed, err)
+	}
+	if _, ok := b.eng.volumes["demo_pgdata"]; !ok {
+		t.Fatal("rm removed a named volume")
+	}
+}

@@ -461,6 +461,45 @@ func (f *fakeEngine) Rename(_ context.Context, id, name string) error {
 	return nil
 }
 
+func (f *fakeEngine) Kill(_ context.Context, id, signal string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	f.record("kill %s %s", c.Name, signal)
+	if c.State != "running" {
+		return fmt.Errorf("container %s is not running", c.Name)
+	}
+	c.State, c.ExitCode = "exited", 137
+	return nil
+}
+
+func (f *fakeEngine) Pause(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	f.record("pause %s", c.Name)
+	c.State = "paused"
+	return nil
+}
+
+func (f *fakeEngine) Unpause(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return err
+	}
+	f.record("unpause %s", c.Name)
+	c.State = "running"
+	return nil
+}
+
 func (f *fakeEngine) Inspect(_ context.Context, id string) (ContainerDetails, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

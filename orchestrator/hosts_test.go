@@ -76,6 +76,13 @@ func (f *fakeHosts) Names(string) []string {
 }
 
 func (f *fakeHosts) LogPath(project, name string) string { return filepath.Join(f.logs, name+".log") }
+func (f *fakeHosts) Signal(_, name, signal string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "signal "+name+" "+signal)
+	return nil
+}
+
 func (f *fakeHosts) Owns(_ string, pid int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -23,6 +23,12 @@ import (
 type PsOptions struct {
 	Services []string
 	All      bool
+	// Status keeps containers in these states (compose's --status and
+	// --filter status=); it implies all states are looked at.
+	Status []string
+	// NoOrphans leaves out containers of services the file does not
+	// declare (compose's --orphans=false).
+	NoOrphans bool
 }
 
 // HostStatus is a host service's state for ps.
@@ -54,7 +60,7 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 			}
 		}
 	}
-	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name()}, All: opts.All})
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name()}, All: opts.All || len(opts.Status) > 0})
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +70,12 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 			continue
 		}
 		if len(sel) > 0 && !slices.Contains(sel, c.Labels[LabelService]) {
+			continue
+		}
+		if len(opts.Status) > 0 && !slices.Contains(opts.Status, c.State) {
+			continue
+		}
+		if opts.NoOrphans && len(p.Files) > 0 && !p.Declares(c.Labels[LabelService]) {
 			continue
 		}
 		res.Containers = append(res.Containers, c)
@@ -116,6 +128,10 @@ type LogsOptions struct {
 	Follow   bool
 	Tail     string
 	NoPrefix bool
+	// Timestamps, Since and Until apply to containers' logs (the engine
+	// keeps the times); host services' log files have none.
+	Timestamps   bool
+	Since, Until string
 }
 
 // Logs prints the containers' logs, each line prefixed with the container
@@ -156,7 +172,7 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 			c := targets[i]
 			name = c.Name
 			run = func(w *prefixWriter) error {
-				return o.Engine.Logs(ctx, c.ID, LogOptions{Follow: opts.Follow, Tail: opts.Tail}, w, w)
+				return o.Engine.Logs(ctx, c.ID, LogOptions{Follow: opts.Follow, Tail: opts.Tail, Timestamps: opts.Timestamps, Since: opts.Since, Until: opts.Until}, w, w)
 			}
 		} else {
 			name = hosts[i-len(targets)]

@@ -172,3 +172,14 @@ func TestNegativeTimeoutIsAUsageError(t *testing.T) {
 		}
 	}
 }
+
+func TestSignalName(t *testing.T) {
+	for in, want := range map[string]string{"SIGHUP": "SIGHUP", "hup": "SIGHUP", "TERM": "SIGTERM", "9": "9"} {
+		if got, err := signalName(in); err != nil || got != want {
+			t.Errorf("%q: %q %v", in, got, err)
+		}
+	}
+	if _, err := signalName("SIGNOPE"); err == nil {
+		t.Error("SIGNOPE accepted")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,11 @@ func psCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include stopped containers"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only container IDs"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one compose-style object per line)"},
+			&cli.BoolFlag{Name: "services", Usage: "only the services' names"},
+			&cli.StringSliceFlag{Name: "status", Usage: "only containers in this state: created, restarting, running, removing, paused, exited, dead (repeatable)"},
+			&cli.StringFlag{Name: "filter", Usage: "status=STATE, as --status"},
+			&cli.BoolFlag{Name: "orphans", Value: true, Usage: "include containers of services the file does not declare (--orphans=false leaves them out)"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "accepted: devenv does not truncate"},
 		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "table", "json")
@@ -66,9 +72,23 @@ func psCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := o.Ps(c.Context, p, orchestrator.PsOptions{Services: c.Args().Slice(), All: c.Bool("all")})
+			status, err := psStatus(c)
 			if err != nil {
 				return err
+			}
+			res, err := o.Ps(c.Context, p, orchestrator.PsOptions{Services: c.Args().Slice(), All: c.Bool("all"), Status: status, NoOrphans: !c.Bool("orphans")})
+			if err != nil {
+				return err
+			}
+			if c.Bool("services") {
+				seen := map[string]bool{}
+				for _, ct := range res.Containers {
+					if svc := ct.Labels[orchestrator.LabelService]; !seen[svc] {
+						seen[svc] = true
+						fmt.Fprintln(a.stdout, svc)
+					}
+				}
+				return nil
 			}
 			if c.Bool("quiet") {
 				for _, ct := range res.Containers {
@@ -222,12 +242,25 @@ func logsCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines from the end, or all"},
 			&cli.BoolFlag{Name: "no-log-prefix", Usage: "do not prefix lines with the container name"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show the engine's timestamps (containers)"},
+			&cli.StringFlag{Name: "since", Usage: "lines since a time (2013-01-02T13:23:37Z) or a duration before now (42m)"},
+			&cli.StringFlag{Name: "until", Usage: "lines before a time or a duration before now"},
+			&cli.BoolFlag{Name: "no-color", Usage: "accepted: devenv prints logs without colour"},
+			&cli.IntFlag{Name: "index", Value: 1, Usage: "container index; devenv runs one container per service"},
 		},
 		Action: func(c *cli.Context) error {
 			tail := c.String("tail")
 			if tail != "all" {
 				if n, err := strconv.Atoi(tail); err != nil || n < 0 {
 					return usagef("--tail %q: use a number or all", tail)
+				}
+			}
+			if c.Int("index") != 1 {
+				return usagef("logs --index %d: devenv runs one container per service (index 1)", c.Int("index"))
+			}
+			for _, name := range []string{"since", "until"} {
+				if v := c.String(name); v != "" && !validLogTime(v) {
+					return usagef("logs --%s %q: use a time (2013-01-02T13:23:37Z), a Unix timestamp, or a duration such as 42m", name, v)
 				}
 			}
 			a.fastLoad, a.nameOnly = true, true
@@ -238,11 +271,48 @@ func logsCommand(a *app) *cli.Command {
 			if f, ok := a.stdout.(interface{ Flush() error }); ok {
 				_ = f.Flush()
 			}
-			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix")}, a.rawStdout)
+			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix"),
+				Timestamps: c.Bool("timestamps"), Since: c.String("since"), Until: c.String("until")}, a.rawStdout)
 			if c.Bool("follow") && c.Context.Err() != nil {
 				return nil
 			}
 			return err
 		},
 	}
+}
+
+var containerStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+// psStatus is --status and --filter status=X, validated.
+func psStatus(c *cli.Context) ([]string, error) {
+	status := c.StringSlice("status")
+	if f := c.String("filter"); f != "" {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != "status" {
+			return nil, usagef("ps --filter %q: the filter devenv (like compose) supports is status=STATE", f)
+		}
+		status = append(status, v)
+	}
+	for _, s := range status {
+		if !slices.Contains(containerStates, s) {
+			return nil, usagef("ps: status %q: use one of %s", s, strings.Join(containerStates, ", "))
+		}
+	}
+	return status, nil
+}
+
+// validLogTime accepts what the engine takes for --since/--until.
+func validLogTime(v string) bool {
+	if _, err := time.ParseDuration(v); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if _, err := time.Parse(layout, v); err == nil {
+			return true
+		}
+	}
+	return false
 }

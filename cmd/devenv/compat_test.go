@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/moby/moby/client"
 )
 
 // composeV2 returns the command of a docker compose v2+ plugin. Without
@@ -17,6 +20,9 @@ import (
 // the reference compose (../shared/tools/docker-compose) as the plugin.
 func composeV2(t *testing.T) []string {
 	t.Helper()
+	if testing.Short() && !testbed.Required() {
+		t.Skip("-short: skipping a comparison with docker compose")
+	}
 	out, err := exec.Command("docker", "compose", "version", "--short").CombinedOutput()
 	if err != nil || strings.HasPrefix(strings.TrimSpace(string(out)), "1.") {
 		msg := "no docker compose v2 plugin installed: install ../shared/tools/docker-compose as ~/.docker/cli-plugins/docker-compose"
@@ -221,4 +227,97 @@ func TestIntegrationComposeConfigListings(t *testing.T) {
 	if !strings.Contains(mustRead(t, out), "ehs_dev_postgres") {
 		t.Fatal("config -o wrote nothing useful")
 	}
+}
+
+// TestIntegrationComposePsAndLogsFlags: ps --services/--status/--filter
+// and logs --timestamps/--since/--until select as docker compose does on
+// the same project.
+func TestIntegrationComposePsAndLogsFlags(t *testing.T) {
+	composeV2(t)
+	_, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up")
+	h.must("stop", "web")
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	sorted := func(s string) string { l := strings.Fields(s); slices.Sort(l); return strings.Join(l, " ") }
+	for _, args := range [][]string{
+		{"ps", "--services"}, {"ps", "--services", "-a"}, {"ps", "--status", "exited", "--services"},
+		{"ps", "--filter", "status=running", "--services"}, {"ps", "-a", "-q", "--status", "running"},
+	} {
+		want, err := runCompose(t, h.dir, env, args...)
+		if err != nil {
+			t.Fatalf("compose %v: %v", args, err)
+		}
+		if got := h.must(args...).stdout; sorted(got) != sorted(want) {
+			t.Errorf("%v:\n--- compose\n%s--- devenv\n%s", args, want, got)
+		}
+	}
+	r := h.must("logs", "--timestamps", "--since", "1h", "--no-log-prefix", "api")
+	first := strings.SplitN(strings.TrimSpace(r.stdout), "\n", 2)[0]
+	if _, err := time.Parse(time.RFC3339Nano, strings.Fields(first)[0]); err != nil {
+		t.Fatalf("logs --timestamps: %q", first)
+	}
+	if r := h.must("logs", "--until", "2000-01-01T00:00:00Z", "api"); strings.TrimSpace(r.stdout) != "" {
+		t.Fatalf("logs --until 2000: %q", r.stdout)
+	}
+	if r := h.run("logs", "--since", "yesterday"); r.code != 2 {
+		t.Fatalf("a bad --since: %s", r)
+	}
+	if r := h.run("ps", "--status", "sleeping"); r.code != 2 || !strings.Contains(r.stderr, "sleeping") {
+		t.Fatalf("a bad --status: %s", r)
+	}
+	h.must("down")
+}
+
+// TestIntegrationComposeVerbs: kill, pause, unpause and rm leave the
+// project's containers as docker compose's do.
+func TestIntegrationComposeVerbs(t *testing.T) {
+	composeV2(t)
+	c, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	state := func(svc string) (string, int) {
+		ins, err := c.ContainerInspect(context.Background(), project+"-"+svc+"-1", client.ContainerInspectOptions{})
+		if err != nil {
+			return "gone", 0
+		}
+		return string(ins.Container.State.Status), ins.Container.State.ExitCode
+	}
+	for _, tool := range []string{"devenv", "compose"} {
+		do := func(args ...string) {
+			t.Helper()
+			if tool == "devenv" {
+				h.must(args...)
+				return
+			}
+			if out, err := runCompose(t, h.dir, env, args...); err != nil {
+				t.Fatalf("compose %v: %v %s", args, err, out)
+			}
+		}
+		h.must("up")
+		do("pause", "web")
+		if s, _ := state("web"); s != "paused" {
+			t.Fatalf("%s pause: %s", tool, s)
+		}
+		do("unpause", "web")
+		if s, _ := state("web"); s != "running" {
+			t.Fatalf("%s unpause: %s", tool, s)
+		}
+		do("kill", "-s", "SIGKILL", "web")
+		if s, code := state("web"); s != "exited" || code != 137 {
+			t.Fatalf("%s kill: %s %d", tool, s, code)
+		}
+		do("rm", "-f", "web")
+		if s, _ := state("web"); s != "gone" {
+			t.Fatalf("%s rm: %s", tool, s)
+		}
+		if s, _ := state("api"); s != "running" {
+			t.Fatalf("%s rm removed a running container: %s", tool, s)
+		}
+		do("rm", "-f", "-s", "api")
+		if s, _ := state("api"); s != "gone" {
+			t.Fatalf("%s rm -s: %s", tool, s)
+		}
+	}
+	h.must("down")
 }

@@ -528,6 +528,27 @@ func (e *Engine) Remove(ctx context.Context, id string, withVolumes bool) error 
 	return e.wrap(err)
 }
 
+// Kill sends signal to a running container.
+func (e *Engine) Kill(ctx context.Context, id, signal string) error {
+	if signal == "" {
+		signal = "SIGKILL"
+	}
+	_, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal})
+	return e.wrap(err)
+}
+
+// Pause freezes a container's processes.
+func (e *Engine) Pause(ctx context.Context, id string) error {
+	_, err := e.cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
+	return e.wrap(err)
+}
+
+// Unpause thaws a paused container.
+func (e *Engine) Unpause(ctx context.Context, id string) error {
+	_, err := e.cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+	return e.wrap(err)
+}
+
 // Rename renames a container.
 func (e *Engine) Rename(ctx context.Context, id, name string) error {
 	_, err := e.cli.ContainerRename(ctx, id, client.ContainerRenameOptions{NewName: name})
@@ -646,7 +667,7 @@ func (e *Engine) Logs(ctx context.Context, id string, o orchestrator.LogOptions,
 	if tail == "" {
 		tail = "all"
 	}
-	rc, err := e.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: o.Follow, Tail: tail, Timestamps: o.Timestamps})
+	rc, err := e.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: o.Follow, Tail: tail, Timestamps: o.Timestamps, Since: o.Since, Until: o.Until})
 	if err != nil {
 		return e.wrap(err)
 	}

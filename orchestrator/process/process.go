@@ -299,3 +299,13 @@ func (d Dir) Owns(project string, pid int) bool {
 	}
 	return false
 }
+
+// Signal sends signal to the service's process group, once its leader is
+// verified to be the process devenv started.
+func (d Dir) Signal(project, name, signal string) error {
+	st, _ := d.Read(project, name)
+	if !st.Running() {
+		return fmt.Errorf("host service %s is not running", name)
+	}
+	return signalGroup(st.PID, signal)
+}
