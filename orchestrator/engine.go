@@ -53,6 +53,8 @@ type Engine interface {
 	// Kill sends signal (default SIGKILL) to a running container.
 	Kill(ctx context.Context, id, signal string) error
 	Pause(ctx context.Context, id string) error
+	// Top lists a running container's processes, as ps prints them.
+	Top(ctx context.Context, id string) (titles []string, processes [][]string, err error)
 	Unpause(ctx context.Context, id string) error
 	Inspect(ctx context.Context, id string) (ContainerDetails, error)
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
@@ -151,16 +153,22 @@ type Network struct {
 
 // Volume is a volume on the engine.
 type Volume struct {
-	Name   string
-	Labels map[string]string
+	Name       string
+	Labels     map[string]string
+	Driver     string
+	Mountpoint string
+	Scope      string
 }
 
 // Image is a local image.
 type Image struct {
-	ID      string
-	Tags    []string
-	Digests []string // repo@sha256:… references the image is known by
-	Volumes []string // the image's VOLUME paths
+	ID       string
+	Tags     []string
+	Digests  []string // repo@sha256:… references the image is known by
+	Volumes  []string // the image's VOLUME paths
+	Size     int64
+	Created  time.Time
+	Platform string // os/architecture
 }
 
 // NetworkSpec creates a network.

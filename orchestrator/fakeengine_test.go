@@ -476,6 +476,16 @@ func (f *fakeEngine) Kill(_ context.Context, id, signal string) error {
 	return nil
 }
 
+func (f *fakeEngine) Top(_ context.Context, id string) ([]string, [][]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []string{"PID", "CMD"}, [][]string{{"1", c.Name}}, nil
+}
+
 func (f *fakeEngine) Pause(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -122,3 +122,91 @@ func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOption
 	}
 	return names, nil
 }
+
+// TopRow is one process of a service's container.
+type TopRow struct {
+	Service   string
+	Container string
+	Values    []string
+}
+
+// Top lists the processes of the selected services' running containers,
+// with the engine's column titles.
+func (o *Orchestrator) Top(ctx context.Context, p *compose.Project, services []string) ([]string, []TopRow, error) {
+	containers, _, err := o.selectLifecycle(ctx, p, services)
+	if err != nil {
+		return nil, nil, err
+	}
+	var titles []string
+	var rows []TopRow
+	for _, c := range containers {
+		if c.State != "running" {
+			continue
+		}
+		t, procs, err := o.Engine.Top(ctx, c.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("top %s: %w", c.Name, err)
+		}
+		titles = t
+		for _, pr := range procs {
+			rows = append(rows, TopRow{Service: c.Labels[LabelService], Container: c.Name, Values: pr})
+		}
+	}
+	return titles, rows, nil
+}
+
+// ImageRow is the image of one of the project's containers.
+type ImageRow struct {
+	Container string
+	Image     Image
+	Ref       string // as the container was created with
+}
+
+// Images lists the image each selected container was created from.
+func (o *Orchestrator) Images(ctx context.Context, p *compose.Project, services []string) ([]ImageRow, error) {
+	containers, _, err := o.selectLifecycle(ctx, p, services)
+	if err != nil {
+		return nil, err
+	}
+	var rows []ImageRow
+	for _, c := range containers {
+		id := c.ImageID
+		if id == "" {
+			id = c.Image
+		}
+		im, err := o.Engine.ImageInspect(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("image of %s: %w", c.Name, err)
+		}
+		rows = append(rows, ImageRow{Container: c.Name, Image: im, Ref: c.Image})
+	}
+	return rows, nil
+}
+
+// ProjectVolumes lists the volumes labelled for the project; with
+// services, only those their containers mount.
+func (o *Orchestrator) ProjectVolumes(ctx context.Context, p *compose.Project, services []string) ([]Volume, error) {
+	vols, err := o.Engine.Volumes(ctx, []string{LabelProject + "=" + p.Name()})
+	if err != nil || len(services) == 0 {
+		return vols, err
+	}
+	used := map[string]bool{}
+	for _, name := range services {
+		svc, ok := p.Model.Services[name]
+		if !ok {
+			return nil, &compose.UnknownServiceError{Service: name, File: p.MainFile()}
+		}
+		for _, v := range svc.Volumes {
+			if vol, ok := p.Model.Volumes[v.Source]; ok {
+				used[vol.Name] = true
+			}
+		}
+	}
+	var out []Volume
+	for _, v := range vols {
+		if used[v.Name] {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
 
@@ -92,4 +98,166 @@ func signalName(s string) (string, error) {
 		}
 	}
 	return "", usagef("--signal %q: use a signal name such as SIGHUP or a number", s)
+}
+
+// inspectCommands are compose's top, images and volumes.
+func inspectCommands(a *app) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "top",
+			Usage:     "the processes running in services' containers",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv top postgres",
+			Action: func(c *cli.Context) error {
+				a.fastLoad, a.nameOnly = true, true
+				p, o, err := a.projectOrch(c.Context)
+				if err != nil {
+					return err
+				}
+				titles, rows, err := o.Top(c.Context, p, c.Args().Slice())
+				if err != nil || len(rows) == 0 {
+					return err
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "SERVICE\t#\t"+strings.Join(titles, "\t"))
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t1\t%s\n", r.Service, strings.Join(r.Values, "\t"))
+				}
+				return tw.Flush()
+			},
+		},
+		{
+			Name:      "images",
+			Usage:     "the images of the project's containers",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv images\n   devenv images --format json",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only image IDs"},
+			},
+			Action: func(c *cli.Context) error {
+				format, err := formatFlag(c, "table", "json")
+				if err != nil {
+					return err
+				}
+				a.fastLoad, a.nameOnly = true, true
+				p, o, err := a.projectOrch(c.Context)
+				if err != nil {
+					return err
+				}
+				rows, err := o.Images(c.Context, p, c.Args().Slice())
+				if err != nil {
+					return err
+				}
+				return writeImages(a.stdout, rows, format, c.Bool("quiet"))
+			},
+		},
+		{
+			Name:      "volumes",
+			Usage:     "the project's volumes",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv volumes\n   devenv volumes -q postgres",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only volume names"},
+			},
+			Action: func(c *cli.Context) error {
+				format, err := formatFlag(c, "table", "json")
+				if err != nil {
+					return err
+				}
+				p, o, err := a.projectOrch(c.Context)
+				if err != nil {
+					return err
+				}
+				vols, err := o.ProjectVolumes(c.Context, p, c.Args().Slice())
+				if err != nil {
+					return err
+				}
+				return writeVolumes(a.stdout, vols, format, c.Bool("quiet"))
+			},
+		},
+	}
+}
+
+// imageRow is compose's images --format json object.
+type imageRow struct {
+	ID            string    `json:"ID"`
+	ContainerName string    `json:"ContainerName"`
+	Repository    string    `json:"Repository"`
+	Tag           string    `json:"Tag"`
+	Platform      string    `json:"Platform"`
+	Size          int64     `json:"Size"`
+	Created       time.Time `json:"Created"`
+}
+
+func writeImages(w io.Writer, rows []orchestrator.ImageRow, format string, quiet bool) error {
+	var out []imageRow
+	for _, r := range rows {
+		repo, tag := r.Ref, "latest"
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo, tag = repo[:i], repo[i+1:]
+		}
+		out = append(out, imageRow{ID: r.Image.ID, ContainerName: r.Container, Repository: repo, Tag: tag,
+			Platform: r.Image.Platform, Size: r.Image.Size, Created: r.Image.Created})
+	}
+	switch {
+	case quiet:
+		seen := map[string]bool{}
+		for _, r := range out {
+			if id := strings.TrimPrefix(r.ID, "sha256:"); !seen[id] {
+				seen[id] = true
+				fmt.Fprintln(w, id)
+			}
+		}
+		return nil
+	case format == "json":
+		if out == nil {
+			out = []imageRow{}
+		}
+		return json.NewEncoder(w).Encode(out)
+	}
+	tw := tabwriter.NewWriter(w, 20, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER\tREPOSITORY\tTAG\tPLATFORM\tIMAGE ID\tSIZE\tCREATED")
+	for _, r := range out {
+		id := strings.TrimPrefix(r.ID, "sha256:")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ContainerName, r.Repository, r.Tag, r.Platform, id[:min(12, len(id))],
+			units.HumanSizeWithPrecision(float64(r.Size), 3), units.HumanDuration(time.Since(r.Created))+" ago")
+	}
+	return tw.Flush()
+}
+
+// volumeRow is compose's volumes --format json object.
+type volumeRow struct {
+	Availability, Driver, Group, Labels, Links, Mountpoint, Name, Scope, Size, Status string
+}
+
+func writeVolumes(w io.Writer, vols []orchestrator.Volume, format string, quiet bool) error {
+	switch {
+	case quiet:
+		for _, v := range vols {
+			fmt.Fprintln(w, v.Name)
+		}
+		return nil
+	case format == "json":
+		enc := json.NewEncoder(w)
+		for _, v := range vols {
+			var labels []string
+			for k, val := range v.Labels {
+				labels = append(labels, k+"="+val)
+			}
+			sort.Strings(labels)
+			if err := enc.Encode(volumeRow{Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: strings.Join(labels, ","), Links: "N/A",
+				Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 4, ' ', 0)
+	fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
+	for _, v := range vols {
+		fmt.Fprintf(tw, "%s\t%s\n", v.Driver, v.Name)
+	}
+	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,6 +319,47 @@ func TestIntegrationComposeVerbs(t *testing.T) {
 		if s, _ := state("api"); s != "gone" {
 			t.Fatalf("%s rm -s: %s", tool, s)
 		}
+	}
+	h.must("down")
+}
+
+// TestIntegrationComposeInspectVerbs: top, images and volumes show what
+// docker compose shows for the same project.
+func TestIntegrationComposeInspectVerbs(t *testing.T) {
+	composeV2(t)
+	_, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up")
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	sorted := func(s string) string { l := strings.Fields(s); slices.Sort(l); return strings.Join(l, " ") }
+	for _, args := range [][]string{{"images", "-q"}, {"volumes", "-q"}, {"volumes", "-q", "api"}} {
+		want, err := runCompose(t, h.dir, env, args...)
+		if err != nil {
+			t.Fatalf("compose %v: %v", args, err)
+		}
+		if got := h.must(args...).stdout; sorted(got) != sorted(want) || strings.TrimSpace(got) == "" {
+			t.Errorf("%v:\n--- compose\n%s--- devenv\n%s", args, want, got)
+		}
+	}
+	pids := func(out string) string {
+		var l []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			f := strings.Fields(line)
+			l = append(l, f[0]+":"+f[3]) // SERVICE and PID
+		}
+		slices.Sort(l)
+		return strings.Join(l, " ")
+	}
+	want, err := runCompose(t, h.dir, env, "top")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.must("top").stdout; pids(got) != pids(want) {
+		t.Errorf("top:\n--- compose\n%s--- devenv\n%s", want, got)
+	}
+	var rows []imageRow
+	if err := json.Unmarshal([]byte(h.must("images", "--format", "json").stdout), &rows); err != nil || len(rows) != 2 || rows[0].Size == 0 {
+		t.Fatalf("images json: %+v %v", rows, err)
 	}
 	h.must("down")
 }

@@ -220,7 +220,7 @@ func (e *Engine) Volumes(ctx context.Context, labels []string) ([]orchestrator.V
 	}
 	out := make([]orchestrator.Volume, 0, len(res.Items))
 	for _, v := range res.Items {
-		out = append(out, orchestrator.Volume{Name: v.Name, Labels: v.Labels})
+		out = append(out, orchestrator.Volume{Name: v.Name, Labels: v.Labels, Driver: v.Driver, Mountpoint: v.Mountpoint, Scope: v.Scope})
 	}
 	return out, nil
 }
@@ -244,7 +244,8 @@ func (e *Engine) ImageInspect(ctx context.Context, ref string) (orchestrator.Ima
 	if err != nil {
 		return orchestrator.Image{}, e.wrap(err)
 	}
-	im := orchestrator.Image{ID: res.ID, Tags: res.RepoTags}
+	im := orchestrator.Image{ID: res.ID, Tags: res.RepoTags, Size: res.Size, Platform: res.Os + "/" + res.Architecture}
+	im.Created, _ = time.Parse(time.RFC3339Nano, res.Created)
 	if res.Config != nil {
 		for v := range res.Config.Volumes {
 			im.Volumes = append(im.Volumes, v)
@@ -535,6 +536,15 @@ func (e *Engine) Kill(ctx context.Context, id, signal string) error {
 	}
 	_, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal})
 	return e.wrap(err)
+}
+
+// Top lists a running container's processes.
+func (e *Engine) Top(ctx context.Context, id string) ([]string, [][]string, error) {
+	res, err := e.cli.ContainerTop(ctx, id, client.ContainerTopOptions{})
+	if err != nil {
+		return nil, nil, e.wrap(err)
+	}
+	return res.Titles, res.Processes, nil
 }
 
 // Pause freezes a container's processes.
