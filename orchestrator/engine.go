@@ -53,6 +53,14 @@ type Engine interface {
 	// Kill sends signal (default SIGKILL) to a running container.
 	Kill(ctx context.Context, id, signal string) error
 	Pause(ctx context.Context, id string) error
+	// Events streams the engine's container events for the labels until ctx
+	// ends (or until, when set); since and until as the engine takes them.
+	Events(ctx context.Context, labels []string, since, until string) (<-chan EngineEvent, <-chan error)
+	// Wait blocks until the container is not running and returns its exit
+	// code.
+	Wait(ctx context.Context, id string) (int, error)
+	// RemoveImage removes an image by reference or ID.
+	RemoveImage(ctx context.Context, ref string) error
 	// Top lists a running container's processes, as ps prints them.
 	Top(ctx context.Context, id string) (titles []string, processes [][]string, err error)
 	Unpause(ctx context.Context, id string) error
@@ -169,6 +177,13 @@ type Image struct {
 	Size     int64
 	Created  time.Time
 	Platform string // os/architecture
+}
+
+// EngineEvent is one event of the engine's stream.
+type EngineEvent struct {
+	Type, Action, ID string
+	Time             time.Time
+	Attributes       map[string]string
 }
 
 // NetworkSpec creates a network.

@@ -759,3 +759,29 @@ func TestKillPauseRm(t *testing.T) {
 		t.Fatal("rm removed a named volume")
 	}
 }
+
+func TestWaitAndDownRmi(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		b.eng.mu.Lock()
+		c, _ := b.eng.find("demo-api-1")
+		c.State, c.ExitCode = "exited", 3
+		b.eng.mu.Unlock()
+	}()
+	var got []WaitResult
+	if err := b.o.Wait(t.Context(), b.project(), []string{"api"}, true, func(r WaitResult) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ExitCode != 3 || len(b.eng.containers) != 0 {
+		t.Fatalf("wait --down-project: %+v, left %d containers", got, len(b.eng.containers))
+	}
+	b.mustUp(UpOptions{})
+	if err := b.o.Down(t.Context(), b.project(), DownOptions{RemoveImages: "all"}); err != nil {
+		t.Fatal(err)
+	}
+	if rm := b.eng.Calls("remove-image"); len(rm) != 2 {
+		t.Fatalf("down --rmi all: %v", rm)
+	}
+}

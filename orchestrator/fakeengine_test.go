@@ -476,6 +476,40 @@ func (f *fakeEngine) Kill(_ context.Context, id, signal string) error {
 	return nil
 }
 
+func (f *fakeEngine) Events(ctx context.Context, _ []string, _, _ string) (<-chan EngineEvent, <-chan error) {
+	out := make(chan EngineEvent)
+	go func() { <-ctx.Done(); close(out) }()
+	return out, make(chan error)
+}
+
+func (f *fakeEngine) Wait(ctx context.Context, id string) (int, error) {
+	for {
+		f.mu.Lock()
+		c, err := f.find(id)
+		if err != nil {
+			f.mu.Unlock()
+			return 0, err
+		}
+		state, code := c.State, c.ExitCode
+		f.mu.Unlock()
+		if state != "running" {
+			return code, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func (f *fakeEngine) RemoveImage(_ context.Context, ref string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("remove-image %s", ref)
+	return nil
+}
+
 func (f *fakeEngine) Top(_ context.Context, id string) ([]string, [][]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -20,6 +20,9 @@ type DownOptions struct {
 	Timeout       *time.Duration
 	Volumes       bool
 	RemoveOrphans bool
+	// RemoveImages is compose's --rmi: "all" removes the services' images,
+	// "local" those without an image: name (none: devenv does not build).
+	RemoveImages string
 }
 
 // StopOptions are the flags of `stop` and `restart`.
@@ -75,6 +78,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		}
 		o.emit(Event{Name: n.Name, Status: "Removed"})
 	}
+	o.removeImages(ctx, p, opts.RemoveImages)
 	if !opts.Volumes {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -209,4 +210,118 @@ func (o *Orchestrator) ProjectVolumes(ctx context.Context, p *compose.Project, s
 		}
 	}
 	return out, nil
+}
+
+// ProjectEvent is an engine event of one of the project's containers.
+type ProjectEvent struct {
+	EngineEvent
+	Service string
+}
+
+// EventsOptions are the flags of `events`.
+type EventsOptions struct {
+	Services     []string
+	Since, Until string
+}
+
+// Events streams the project's container events to fn until ctx ends (or
+// until Until is reached).
+func (o *Orchestrator) Events(ctx context.Context, p *compose.Project, opts EventsOptions, fn func(ProjectEvent) error) error {
+	evs, errs := o.Engine.Events(ctx, []string{LabelProject + "=" + p.Name()}, opts.Since, opts.Until)
+	for {
+		select {
+		case ev, ok := <-evs:
+			if !ok {
+				select {
+				case err := <-errs:
+					return err
+				default:
+					return nil
+				}
+			}
+			svc := ev.Attributes[LabelService]
+			if len(opts.Services) > 0 && !slices.Contains(opts.Services, svc) {
+				continue
+			}
+			if err := fn(ProjectEvent{EngineEvent: ev, Service: svc}); err != nil {
+				return err
+			}
+		case err := <-errs:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// WaitResult is a container that stopped.
+type WaitResult struct {
+	Container, ID string
+	ExitCode      int
+}
+
+// Wait blocks until the selected services' containers stop, reporting each
+// to fn as it does. With downProject, the first to stop takes the project
+// down (as compose's wait --down-project).
+func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []string, downProject bool, fn func(WaitResult)) error {
+	containers, _, err := o.selectLifecycle(ctx, p, services)
+	if err != nil {
+		return err
+	}
+	if len(containers) == 0 {
+		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to wait for"}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan WaitResult, len(containers))
+	errs := make(chan error, len(containers))
+	for _, c := range containers {
+		go func() {
+			code, err := o.Engine.Wait(wctx, c.ID)
+			if err != nil {
+				errs <- fmt.Errorf("wait for %s: %w", c.Name, err)
+				return
+			}
+			results <- WaitResult{Container: c.Name, ID: c.ID, ExitCode: code}
+		}()
+	}
+	for range containers {
+		select {
+		case r := <-results:
+			fn(r)
+			if downProject {
+				cancel()
+				return o.Down(ctx, p, DownOptions{})
+			}
+		case err := <-errs:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// removeImages removes the services' images after down (--rmi all; local
+// means images without an image: name, which devenv never has as it does
+// not build). An image another container uses stays, with a warning.
+func (o *Orchestrator) removeImages(ctx context.Context, p *compose.Project, which string) {
+	if which != "all" {
+		return
+	}
+	seen := map[string]bool{}
+	for _, name := range p.Model.ServiceNames() {
+		img := p.Model.Services[name].Image
+		if img == "" || seen[img] {
+			continue
+		}
+		seen[img] = true
+		o.emit(Event{Name: img, Status: "Removing"})
+		if err := o.Engine.RemoveImage(ctx, img); err != nil && !errors.Is(err, ErrNotFound) {
+			o.warn(name, fmt.Sprintf("image %s not removed: %v", img, err))
+			continue
+		}
+		o.emit(Event{Name: img, Status: "Removed"})
+	}
 }

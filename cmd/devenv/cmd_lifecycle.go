@@ -71,6 +71,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the project's named volumes (never external ones)"},
 				&cli.BoolFlag{Name: "remove-orphans", Usage: "also remove containers of services not in the file"},
+				&cli.StringFlag{Name: "rmi", Usage: `remove images: "all" (the services' images) or "local" (those without image:, which devenv never has)`},
 				timeoutFlag,
 			},
 			Action: func(c *cli.Context) error {
@@ -78,9 +79,12 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if err != nil {
 					return err
 				}
+				if r := c.String("rmi"); r != "" && r != "all" && r != "local" {
+					return usagef("down --rmi %q: use all or local", r)
+				}
 				a.nameOnly = true
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Down(c.Context, a.proj, orchestrator.DownOptions{Timeout: timeout, Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans")})
+					return o.Down(c.Context, a.proj, orchestrator.DownOptions{Timeout: timeout, Volumes: c.Bool("volumes"), RemoveOrphans: c.Bool("remove-orphans"), RemoveImages: c.String("rmi")})
 				})
 			},
 		},

@@ -261,3 +261,99 @@ func writeVolumes(w io.Writer, vols []orchestrator.Volume, format string, quiet 
 	}
 	return tw.Flush()
 }
+
+// streamCommands are compose's events and wait.
+func streamCommands(a *app) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "events",
+			Usage:     "stream the project's container events",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv events --json\n   devenv events postgres",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "json", Usage: "one JSON object per event, as compose prints them"},
+				&cli.StringFlag{Name: "since", Usage: "events since a timestamp or a duration before now"},
+				&cli.StringFlag{Name: "until", Usage: "stream until a timestamp or a duration"},
+			},
+			Action: func(c *cli.Context) error {
+				a.fastLoad, a.nameOnly = true, true
+				p, o, err := a.projectOrch(c.Context)
+				if err != nil {
+					return err
+				}
+				w := a.rawStdout
+				err = o.Events(c.Context, p, orchestrator.EventsOptions{Services: c.Args().Slice(), Since: c.String("since"), Until: c.String("until")},
+					func(ev orchestrator.ProjectEvent) error { return writeEvent(w, ev, c.Bool("json")) })
+				if c.Context.Err() != nil {
+					return nil
+				}
+				return err
+			},
+		},
+		{
+			Name:      "wait",
+			Usage:     "block until the services' containers stop; exit code of the first",
+			ArgsUsage: "SERVICE...",
+			UsageText: "devenv wait migrate\n   devenv wait --down-project tests",
+			Flags:     []cli.Flag{&cli.BoolFlag{Name: "down-project", Usage: "take the project down when the first container stops"}},
+			Action: func(c *cli.Context) error {
+				if c.NArg() == 0 {
+					return usagef("wait: name at least one service")
+				}
+				first := -1
+				err := a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Wait(c.Context, a.proj, c.Args().Slice(), c.Bool("down-project"), func(r orchestrator.WaitResult) {
+						fmt.Fprintf(a.stdout, "container %q exited with status code %d\n", r.ID, r.ExitCode)
+						if first < 0 {
+							first = r.ExitCode
+						}
+					})
+				})
+				if err == nil && first > 0 {
+					return &exitError{code: first}
+				}
+				return err
+			},
+		},
+	}
+}
+
+// eventJSON is compose's events --json object.
+type eventJSON struct {
+	Action     string            `json:"action"`
+	Attributes map[string]string `json:"attributes"`
+	ID         string            `json:"id"`
+	Service    string            `json:"service"`
+	Time       string            `json:"time"`
+	Type       string            `json:"type"`
+}
+
+func writeEvent(w io.Writer, ev orchestrator.ProjectEvent, asJSON bool) error {
+	attrs := map[string]string{}
+	for k, v := range ev.Attributes {
+		if !strings.HasPrefix(k, "com.docker.compose.") {
+			attrs[k] = v
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(eventJSON{Action: ev.Action, Attributes: attrs, ID: ev.ID, Service: ev.Service,
+			Time: ev.Time.UTC().Format(time.RFC3339Nano), Type: ev.Type})
+	}
+	var parts []string
+	for _, k := range []string{"image", "name"} {
+		if v, ok := attrs[k]; ok {
+			parts = append(parts, k+"="+v)
+			delete(attrs, k)
+		}
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, k+"="+attrs[k])
+	}
+	_, err := fmt.Fprintf(w, "%s %s %s %s (%s)\n\n", ev.Time.Local().Format("2006-01-02 15:04:05.000000"), ev.Type, ev.Action, ev.ID, strings.Join(parts, ", "))
+	return err
+}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,4 +364,85 @@ func TestIntegrationComposeInspectVerbs(t *testing.T) {
 		t.Fatalf("images json: %+v %v", rows, err)
 	}
 	h.must("down")
+}
+
+// TestIntegrationComposeEventsAndWait: events --json reports what docker
+// compose's does for a restart; wait returns the exit code; down --rmi.
+func TestIntegrationComposeEventsAndWait(t *testing.T) {
+	composeV2(t)
+	c, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up")
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var got []eventJSON
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pr, pw := io.Pipe()
+		go func() {
+			runIn(ctx, h.dir, []string{"devenv", "events", "--json", "web"}, h.env, nil, pw, io.Discard)
+			pw.Close()
+		}()
+		dec := json.NewDecoder(pr)
+		for {
+			var ev eventJSON
+			if dec.Decode(&ev) != nil {
+				return
+			}
+			mu.Lock()
+			got = append(got, ev)
+			mu.Unlock()
+		}
+	}()
+	cmp := exec.CommandContext(ctx, "docker", "compose", "events", "--json", "web")
+	cmp.Dir, cmp.Env = h.dir, append(os.Environ(), env...)
+	var cmpOut bytes.Buffer
+	cmp.Stdout = &cmpOut
+	cmp.Start()
+	time.Sleep(time.Second)
+	if _, err := c.ContainerRestart(context.Background(), project+"-web-1", client.ContainerRestartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	cancel()
+	<-done
+	cmp.Wait()
+	actions := func(evs []eventJSON) string {
+		var a []string
+		for _, e := range evs {
+			if e.Service != "web" || e.Attributes["name"] != project+"-web-1" {
+				t.Errorf("event of %s/%s", e.Service, e.Attributes["name"])
+			}
+			a = append(a, e.Action)
+		}
+		return strings.Join(a, " ")
+	}
+	var want []eventJSON
+	dec := json.NewDecoder(&cmpOut)
+	for {
+		var ev eventJSON
+		if dec.Decode(&ev) != nil {
+			break
+		}
+		want = append(want, ev)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if actions(got) != actions(want) || len(got) == 0 {
+		t.Fatalf("events:\n compose: %s\n devenv:  %s", actions(want), actions(got))
+	}
+	// wait: the exit code of the first container to stop.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		c.ContainerKill(context.Background(), project+"-web-1", client.ContainerKillOptions{Signal: "SIGKILL"})
+	}()
+	if r := h.run("wait", "web"); r.code != 137 || !strings.Contains(r.stdout, "exited with status code 137") {
+		t.Fatalf("wait: %s", r)
+	}
+	if r := h.run("down", "--rmi", "sometimes"); r.code != 2 {
+		t.Fatalf("down --rmi sometimes: %s", r)
+	}
+	h.must("down", "--rmi", "local")
 }

@@ -53,13 +53,13 @@ func (r result) String() string {
 // harness runs devenv in-process in a project directory with its own
 // registry file.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	registry string
 	env      []string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, registry: filepath.Join(t.TempDir(), "cfg", "registry.yaml")}
@@ -113,13 +113,13 @@ var projectSeq atomic.Int64
 
 // projectName is unique per test run, so tests never see each other's
 // containers.
-func projectName(t *testing.T) string {
+func projectName(t testing.TB) string {
 	return fmt.Sprintf("dvt-%d-%d", os.Getpid()%100000, projectSeq.Add(1))
 }
 
 // cleanupProject removes everything labelled for the project at the end of
 // the test, including volumes.
-func cleanupProject(t *testing.T, c *client.Client, project string) {
+func cleanupProject(t testing.TB, c *client.Client, project string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -140,7 +140,7 @@ func cleanupProject(t *testing.T, c *client.Client, project string) {
 }
 
 // freePort returns a TCP port nothing listens on now.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for {
 		p := 20000 + int(projectSeq.Add(1)*7+int64(os.Getpid()%5000))%30000
@@ -152,7 +152,7 @@ func freePort(t *testing.T) int {
 
 // serverProject is the usual start of a real-engine test: the engine, the
 // test server image, a harness and a project name cleaned up afterwards.
-func serverProject(t *testing.T) (*client.Client, string, *harness, string) {
+func serverProject(t testing.TB) (*client.Client, string, *harness, string) {
 	t.Helper()
 	c := testbed.Engine(t)
 	image := testbed.ServerImage(t)

@@ -49,7 +49,6 @@ var refusals = map[string]string{
 	"commit":  "devenv does not make images from containers; use docker commit CONTAINER",
 	"cp":      "not in devenv yet; use docker cp CONTAINER:PATH PATH (devenv ps shows the container names)",
 	"create":  "not in devenv yet; devenv up creates and starts, devenv stop stops",
-	"events":  "not in devenv yet; use docker events --filter label=com.docker.compose.project=NAME",
 	"exec":    "not in devenv yet; use docker exec -it CONTAINER CMD (devenv ps shows the container names)",
 	"export":  "devenv does not export containers; use docker export CONTAINER",
 	"publish": "devenv does not publish compose applications",
@@ -58,7 +57,6 @@ var refusals = map[string]string{
 	"run":     "not in devenv yet; use devenv up SERVICE, or docker run on the project's network",
 	"scale":   "devenv runs one container per service",
 	"stats":   "not in devenv yet; use docker stats (devenv ps shows the container names)",
-	"wait":    "not in devenv yet; devenv up waits until every service is healthy",
 	"watch":   "devenv does not watch build contexts (it does not build images)",
 
 	"* --all-resources": "devenv creates the networks and volumes the services use",
@@ -89,7 +87,6 @@ var refusals = map[string]string{
 	"up --timeout":                    "devenv stops a container being recreated with its stop_grace_period",
 	"up --quiet-pull":                 "use --progress quiet",
 	"up --yes":                        "devenv asks no questions",
-	"down --rmi":                      "devenv does not remove images; use docker image rm",
 	"restart --no-deps":               "devenv restart restarts only the named services",
 	"config --no-interpolate":         "not in devenv config yet",
 	"port --index":                    "devenv runs one container per service",

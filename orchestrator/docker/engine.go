@@ -538,6 +538,56 @@ func (e *Engine) Kill(ctx context.Context, id, signal string) error {
 	return e.wrap(err)
 }
 
+// Events streams container events with every label.
+func (e *Engine) Events(ctx context.Context, labels []string, since, until string) (<-chan orchestrator.EngineEvent, <-chan error) {
+	f := labelFilter(labels).Add("type", "container")
+	res := e.cli.Events(ctx, client.EventsListOptions{Since: since, Until: until, Filters: f})
+	out := make(chan orchestrator.EngineEvent)
+	errs := make(chan error, 1)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m, ok := <-res.Messages:
+				if !ok {
+					return
+				}
+				ev := orchestrator.EngineEvent{Type: string(m.Type), Action: string(m.Action), ID: m.Actor.ID, Time: time.Unix(0, m.TimeNano), Attributes: m.Actor.Attributes}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-res.Err:
+				if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
+					errs <- e.wrap(err)
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, errs
+}
+
+// Wait blocks until the container is not running; its exit code.
+func (e *Engine) Wait(ctx context.Context, id string) (int, error) {
+	res := e.cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case r := <-res.Result:
+		return int(r.StatusCode), nil
+	case err := <-res.Error:
+		return 0, e.wrap(err)
+	}
+}
+
+// RemoveImage removes an image.
+func (e *Engine) RemoveImage(ctx context.Context, ref string) error {
+	_, err := e.cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{})
+	return e.wrap(err)
+}
+
 // Top lists a running container's processes.
 func (e *Engine) Top(ctx context.Context, id string) ([]string, [][]string, error) {
 	res, err := e.cli.ContainerTop(ctx, id, client.ContainerTopOptions{})
