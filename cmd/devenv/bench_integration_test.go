@@ -24,7 +24,10 @@ func BenchmarkEventsLatency(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
-	go func() { runIn(ctx, h.dir, []string{"devenv", "events", "--json"}, h.env, nil, pw, io.Discard); pw.Close() }()
+	go func() {
+		runIn(ctx, h.dir, []string{"devenv", "events", "--json"}, h.env, nil, pw, io.Discard)
+		pw.Close()
+	}()
 	dec := json.NewDecoder(pr)
 	time.Sleep(500 * time.Millisecond)
 	var total time.Duration
