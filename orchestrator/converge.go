@@ -21,6 +21,9 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 			return "", err
 		}
 		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Created"})
+		if step.NoStart {
+			return id, nil
+		}
 		return o.start(ctx, ds, ds.Spec.Name, id, true)
 	case ActRecreate:
 		return o.recreate(ctx, ds, step)
@@ -137,6 +140,9 @@ func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step St
 		return "", fmt.Errorf("service %s: remove old container %s: %w", name, aside, err)
 	}
 	o.emit(Event{Service: name, Name: spec.Name, Status: "Recreated"})
+	if step.NoStart {
+		return id, nil
+	}
 	return o.start(ctx, ds, spec.Name, id, false)
 }
 

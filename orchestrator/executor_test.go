@@ -785,3 +785,20 @@ func TestWaitAndDownRmi(t *testing.T) {
 		t.Fatalf("down --rmi all: %v", rm)
 	}
 }
+
+// create: containers created (and a changed one recreated) but none
+// started; a stopped one stays stopped.
+func TestCreateStartsNothing(t *testing.T) {
+	b := newBed(t, stackFile)
+	res := b.mustUp(UpOptions{NoStart: true, NoWait: true})
+	if !strings.Contains(res.Plan.String(), "create db (demo-db-1): new; not started") || len(b.eng.Calls("start ")) != 0 {
+		t.Fatalf("plan:\n%s\ncalls %v", res.Plan, b.eng.calls)
+	}
+	if b.container("demo-db-1").State != "created" || b.container("demo-api-1").State != "created" {
+		t.Fatal("created containers were started")
+	}
+	b.mustUp(UpOptions{NoStart: true, NoWait: true, ForceRecreate: true})
+	if len(b.eng.Calls("start ")) != 0 || b.container("demo-db-1").State != "created" {
+		t.Fatalf("recreate started: %v", b.eng.Calls("start "))
+	}
+}

@@ -40,6 +40,8 @@ type Step struct {
 	Reason  string
 	// Existing is the container a recreate, start or keep step is about.
 	Existing *Container
+	// NoStart creates or recreates without starting (compose's create).
+	NoStart bool
 }
 
 func (s Step) String() string {
@@ -101,6 +103,9 @@ type PlanOptions struct {
 	// Known are all services of the file, also those behind inactive
 	// profiles: their containers are not orphans.
 	Known []string
+	// NoStart plans compose's create: containers are created or recreated
+	// but not started, and stopped ones stay stopped.
+	NoStart bool
 }
 
 // PlanUp is the pure heart of `up`: from the desired model and what the
@@ -141,7 +146,19 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, steps...)
 	}
-	planRestarts(d, p)
+	if opts.NoStart {
+		for i, s := range p.Steps {
+			switch s.Action {
+			case ActCreate, ActRecreate:
+				p.Steps[i].NoStart = true
+				p.Steps[i].Reason += "; not started"
+			case ActStart:
+				p.Steps[i].Action, p.Steps[i].Reason = ActKeep, "stopped; create does not start it"
+			}
+		}
+	} else {
+		planRestarts(d, p)
+	}
 	for _, c := range o.Containers {
 		svc := c.Labels[LabelService]
 		if _, ok := d.Services[svc]; ok || slices.Contains(opts.Known, svc) {

@@ -69,7 +69,7 @@ func (o *Orchestrator) startAll(ctx context.Context, d *Desired, plan *Plan, ser
 			// With --no-wait, a container a host service needs healthy is
 			// still waited for.
 			wait := !opts.NoWait || slices.Contains(opts.readyFor, name)
-			errs[i] = o.runService(ctx, wctx, d, plan, name, states, oneShot[name], wait)
+			errs[i] = o.runService(ctx, wctx, d, plan, name, states, oneShot[name], wait, opts)
 		}()
 	}
 	wg.Wait()
@@ -98,7 +98,7 @@ var errDependency = errors.New("dependency failed")
 // the planned state and reports readiness to its dependants. Every way out
 // releases the service's waiters, so a failure never leaves a dependant
 // waiting for the timeout.
-func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *Plan, name string, states map[string]*serviceState, oneShot, wait bool) error {
+func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *Plan, name string, states map[string]*serviceState, oneShot, wait bool, opts UpOptions) error {
 	st := states[name]
 	defer st.release()
 	ds := d.Services[name]
@@ -115,6 +115,8 @@ func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *P
 	st.id = id
 	closeOnce(st.started)
 	switch {
+	case opts.NoStart:
+		return nil
 	case !wait && !needsReady(name, d, states):
 		return nil
 	case step.Action == ActKeep && step.Existing.State == "running" && (step.Existing.Health == "healthy" || step.Existing.Health == ""):

@@ -23,6 +23,8 @@ type UpOptions struct {
 	Ports         PortOptions
 	// DryRun plans and returns without changing anything.
 	DryRun bool
+	// NoStart is compose's create: create and recreate, start nothing.
+	NoStart bool
 	// readyFor are containers host services depend on as service_healthy.
 	readyFor []string
 }
@@ -75,6 +77,9 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	selected, hosts, err := o.selectUp(ctx, p, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.NoStart {
+		hosts = nil // host services have nothing to create
 	}
 	opts.Ports.RemoveOrphans, opts.Ports.RunHosts = opts.RemoveOrphans, hosts
 	for _, h := range hosts {
@@ -214,7 +219,7 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 		return nil, nil, nil, err
 	}
 	known := append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...)
-	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known})
+	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known, NoStart: opts.NoStart})
 	if err != nil {
 		return nil, nil, nil, err
 	}

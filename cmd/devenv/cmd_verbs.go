@@ -100,6 +100,41 @@ func signalName(s string) (string, error) {
 	return "", usagef("--signal %q: use a signal name such as SIGHUP or a number", s)
 }
 
+// createCommand is compose's create: up without starting anything.
+func createCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "reconcile ports and create (or recreate) services' containers without starting them",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv create\n   devenv create --force-recreate postgres",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if unchanged"},
+			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
+			&cli.StringFlag{Name: "pull", Usage: "pull images: always, missing, never (default: each service's pull_policy, else missing)"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
+		},
+		Action: func(c *cli.Context) error {
+			pull := c.String("pull")
+			if pull != "" && pull != "missing" && pull != "never" && pull != "always" {
+				return usagef("--pull %q: use always, missing or never", pull)
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			rep := a.reporter()
+			defer rep.Close()
+			o, err := a.orch(rep)
+			if err != nil {
+				return err
+			}
+			_, err = o.Up(c.Context, p, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
+				RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true})
+			return err
+		},
+	}
+}
+
 // inspectCommands are compose's top, images and volumes.
 func inspectCommands(a *app) []*cli.Command {
 	return []*cli.Command{

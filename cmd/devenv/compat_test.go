@@ -446,3 +446,28 @@ func TestIntegrationComposeEventsAndWait(t *testing.T) {
 	}
 	h.must("down", "--rmi", "local")
 }
+
+// TestIntegrationComposeCreate: devenv create leaves the containers as
+// compose's create does (created, not started), and compose's up then
+// starts them without recreating.
+func TestIntegrationComposeCreate(t *testing.T) {
+	composeV2(t)
+	c, image, h, project := serverProject(t)
+	file := strings.ReplaceAll(twoServices(image, project, freePort(t), freePort(t), ""), `ports: ["`, `ports: ["127.0.0.1:`)
+	h.write("docker-compose.dev.yml", file)
+	h.must("create")
+	before := containerIDs(t, c, project)
+	for svc := range before {
+		ins, err := c.ContainerInspect(context.Background(), project+"-"+svc+"-1", client.ContainerInspectOptions{})
+		if err != nil || ins.Container.State.Status != "created" {
+			t.Fatalf("%s after devenv create: %v %v", svc, ins.Container.State, err)
+		}
+	}
+	if _, err := runCompose(t, h.dir, []string{"COMPOSE_FILE=docker-compose.dev.yml"}, "up", "-d", "--wait"); err != nil {
+		t.Fatal(err)
+	}
+	if after := containerIDs(t, c, project); !sameIDs(before, after) {
+		t.Fatalf("compose recreated devenv's created containers: %v → %v", before, after)
+	}
+	h.must("down")
+}

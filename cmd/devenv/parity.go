@@ -48,7 +48,6 @@ var refusals = map[string]string{
 	"build":   "devenv does not build images yet; build with docker build and set image:",
 	"commit":  "devenv does not make images from containers; use docker commit CONTAINER",
 	"cp":      "not in devenv yet; use docker cp CONTAINER:PATH PATH (devenv ps shows the container names)",
-	"create":  "not in devenv yet; devenv up creates and starts, devenv stop stops",
 	"exec":    "not in devenv yet; use docker exec -it CONTAINER CMD (devenv ps shows the container names)",
 	"export":  "devenv does not export containers; use docker export CONTAINER",
 	"publish": "devenv does not publish compose applications",
