@@ -61,6 +61,9 @@ type Engine interface {
 	Wait(ctx context.Context, id string) (int, error)
 	// RemoveImage removes an image by reference or ID.
 	RemoveImage(ctx context.Context, ref string) error
+	// Stats samples a running container's resource use once (over about a
+	// second, for the CPU share).
+	Stats(ctx context.Context, id string) (Stats, error)
 	// Top lists a running container's processes, as ps prints them.
 	Top(ctx context.Context, id string) (titles []string, processes [][]string, err error)
 	Unpause(ctx context.Context, id string) error
@@ -177,6 +180,15 @@ type Image struct {
 	Size     int64
 	Created  time.Time
 	Platform string // os/architecture
+}
+
+// Stats is one sample of a container's resource use.
+type Stats struct {
+	CPUPercent            float64
+	MemUsage, MemLimit    uint64
+	NetRx, NetTx          uint64
+	BlockRead, BlockWrite uint64
+	PIDs                  uint64
 }
 
 // EngineEvent is one event of the engine's stream.

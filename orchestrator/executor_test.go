@@ -802,3 +802,21 @@ func TestCreateStartsNothing(t *testing.T) {
 		t.Fatalf("recreate started: %v", b.eng.Calls("start "))
 	}
 }
+
+func TestStatsAndTopOfRunningContainers(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.container("demo-api-1").State = "exited"
+	rows, err := b.o.Stats(t.Context(), b.project(), nil)
+	if err != nil || len(rows) != 1 || rows[0].Name != "demo-db-1" || rows[0].Stats.PIDs != 3 {
+		t.Fatalf("stats: %+v %v", rows, err)
+	}
+	titles, procs, err := b.o.Top(t.Context(), b.project(), nil)
+	if err != nil || len(titles) != 2 || len(procs) != 1 || procs[0].Service != "db" {
+		t.Fatalf("top: %v %+v %v", titles, procs, err)
+	}
+	imgs, err := b.o.Images(t.Context(), b.project(), []string{"db"})
+	if err != nil || len(imgs) != 1 || imgs[0].Image.ID != "sha256:pg" {
+		t.Fatalf("images: %+v %v", imgs, err)
+	}
+}

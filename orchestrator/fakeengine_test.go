@@ -510,6 +510,10 @@ func (f *fakeEngine) RemoveImage(_ context.Context, ref string) error {
 	return nil
 }
 
+func (f *fakeEngine) Stats(_ context.Context, id string) (Stats, error) {
+	return Stats{CPUPercent: 1.5, MemUsage: 1 << 20, MemLimit: 1 << 30, PIDs: 3}, nil
+}
+
 func (f *fakeEngine) Top(_ context.Context, id string) ([]string, [][]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -392,3 +392,94 @@ func writeEvent(w io.Writer, ev orchestrator.ProjectEvent, asJSON bool) error {
 	_, err := fmt.Fprintf(w, "%s %s %s %s (%s)\n\n", ev.Time.Local().Format("2006-01-02 15:04:05.000000"), ev.Type, ev.Action, ev.ID, strings.Join(parts, ", "))
 	return err
 }
+
+// statsCommand is compose's stats: a sample every second until Ctrl-C, or
+// one with --no-stream.
+func statsCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "stats",
+		Usage:     "resource use of services' running containers",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv stats --no-stream\n   devenv stats --format json postgres",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-stream", Usage: "one sample, then exit"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "accepted: stopped containers use nothing"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "full container IDs"},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := formatFlag(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			a.fastLoad, a.nameOnly = true, true
+			p, o, err := a.projectOrch(c.Context)
+			if err != nil {
+				return err
+			}
+			for {
+				rows, err := o.Stats(c.Context, p, c.Args().Slice())
+				if c.Context.Err() != nil {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if !c.Bool("no-stream") && format == "table" {
+					fmt.Fprint(a.stdout, "\\033[2J\\033[H") // a fresh screen, as docker stats does
+				}
+				if err := writeStats(a.stdout, rows, format, c.Bool("no-trunc")); err != nil {
+					return err
+				}
+				if f, ok := a.stdout.(interface{ Flush() error }); ok {
+					_ = f.Flush()
+				}
+				if c.Bool("no-stream") {
+					return nil
+				}
+			}
+		},
+	}
+}
+
+// statsRow is docker stats --format json's object.
+type statsRow struct {
+	BlockIO, CPUPerc, Container, ID, MemPerc, MemUsage, Name, NetIO, PIDs string
+}
+
+func writeStats(w io.Writer, rows []orchestrator.StatsRow, format string, noTrunc bool) error {
+	var out []statsRow
+	for _, r := range rows {
+		id := r.ID
+		if !noTrunc {
+			id = id[:min(12, len(id))]
+		}
+		s := r.Stats
+		memPerc := 0.0
+		if s.MemLimit > 0 {
+			memPerc = float64(s.MemUsage) / float64(s.MemLimit) * 100
+		}
+		out = append(out, statsRow{
+			BlockIO: units.HumanSizeWithPrecision(float64(s.BlockRead), 3) + " / " + units.HumanSizeWithPrecision(float64(s.BlockWrite), 3),
+			CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPercent), Container: id, ID: id, MemPerc: fmt.Sprintf("%.2f%%", memPerc),
+			MemUsage: units.BytesSize(float64(s.MemUsage)) + " / " + units.BytesSize(float64(s.MemLimit)), Name: r.Name,
+			NetIO: units.HumanSizeWithPrecision(float64(s.NetRx), 3) + " / " + units.HumanSizeWithPrecision(float64(s.NetTx), 3),
+			PIDs:  strconv.FormatUint(s.PIDs, 10),
+		})
+	}
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		for _, r := range out {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
+	for _, r := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs)
+	}
+	return tw.Flush()
+}

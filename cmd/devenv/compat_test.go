@@ -471,3 +471,23 @@ func TestIntegrationComposeCreate(t *testing.T) {
 	}
 	h.must("down")
 }
+
+// TestIntegrationStats: stats --no-stream samples each running container.
+func TestIntegrationStats(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up")
+	r := h.must("stats", "--no-stream", "--format", "json")
+	var n int
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row statsRow
+		if err := json.Unmarshal([]byte(line), &row); err != nil || !strings.HasPrefix(row.Name, project) || !strings.HasSuffix(row.CPUPerc, "%") || row.PIDs == "0" {
+			t.Fatalf("stats row %q: %v", line, err)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("stats rows: %d\n%s", n, r.stdout)
+	}
+	h.must("down")
+}

@@ -55,7 +55,6 @@ var refusals = map[string]string{
 	"push":    "devenv does not push images; use docker push",
 	"run":     "not in devenv yet; use devenv up SERVICE, or docker run on the project's network",
 	"scale":   "devenv runs one container per service",
-	"stats":   "not in devenv yet; use docker stats (devenv ps shows the container names)",
 	"watch":   "devenv does not watch build contexts (it does not build images)",
 
 	"* --all-resources": "devenv creates the networks and volumes the services use",

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -586,6 +587,51 @@ func (e *Engine) Wait(ctx context.Context, id string) (int, error) {
 func (e *Engine) RemoveImage(ctx context.Context, ref string) error {
 	_, err := e.cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{})
 	return e.wrap(err)
+}
+
+// Stats samples the container once, with the previous sample for CPU, and
+// computes what docker stats shows.
+func (e *Engine) Stats(ctx context.Context, id string) (orchestrator.Stats, error) {
+	res, err := e.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{IncludePreviousSample: true})
+	if err != nil {
+		return orchestrator.Stats{}, e.wrap(err)
+	}
+	defer res.Body.Close()
+	var v container.StatsResponse
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		return orchestrator.Stats{}, fmt.Errorf("stats of %s: %w", id, err)
+	}
+	st := orchestrator.Stats{MemLimit: v.MemoryStats.Limit, PIDs: v.PidsStats.Current}
+	cpu := float64(v.CPUStats.CPUUsage.TotalUsage) - float64(v.PreCPUStats.CPUUsage.TotalUsage)
+	sys := float64(v.CPUStats.SystemUsage) - float64(v.PreCPUStats.SystemUsage)
+	cpus := float64(v.CPUStats.OnlineCPUs)
+	if cpus == 0 {
+		cpus = float64(len(v.CPUStats.CPUUsage.PercpuUsage))
+	}
+	if cpu > 0 && sys > 0 {
+		st.CPUPercent = cpu / sys * cpus * 100
+	}
+	// As docker stats: the page cache does not count as used.
+	st.MemUsage = v.MemoryStats.Usage
+	for _, k := range []string{"total_inactive_file", "inactive_file"} {
+		if c, ok := v.MemoryStats.Stats[k]; ok && c < st.MemUsage {
+			st.MemUsage -= c
+			break
+		}
+	}
+	for _, n := range v.Networks {
+		st.NetRx += n.RxBytes
+		st.NetTx += n.TxBytes
+	}
+	for _, b := range v.BlkioStats.IoServiceBytesRecursive {
+		switch strings.ToLower(b.Op) {
+		case "read":
+			st.BlockRead += b.Value
+		case "write":
+			st.BlockWrite += b.Value
+		}
+	}
+	return st, nil
 }
 
 // Top lists a running container's processes.
