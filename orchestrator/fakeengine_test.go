@@ -222,6 +222,9 @@ func (f *fakeEngine) ImageInspect(_ context.Context, ref string) (Image, error) 
 	defer f.mu.Unlock()
 	want := NormalizeRef(ref)
 	for _, im := range f.images {
+		if im.ID == ref {
+			return im, nil
+		}
 		for _, r := range append(slices.Clone(im.Tags), im.Digests...) {
 			if NormalizeRef(r) == want {
 				return im, nil
