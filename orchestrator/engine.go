@@ -61,6 +61,13 @@ type Engine interface {
 	Wait(ctx context.Context, id string) (int, error)
 	// RemoveImage removes an image by reference or ID.
 	RemoveImage(ctx context.Context, ref string) error
+	// CopyFrom streams a tar of path in the container, and what path is.
+	CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, PathInfo, error)
+	// CopyTo extracts the tar content into the directory dir of the
+	// container.
+	CopyTo(ctx context.Context, id, dir string, content io.Reader) error
+	// StatPath says what path is in the container (ErrNotFound if nothing).
+	StatPath(ctx context.Context, id, path string) (PathInfo, error)
 	// Stats samples a running container's resource use once (over about a
 	// second, for the CPU share).
 	Stats(ctx context.Context, id string) (Stats, error)
@@ -180,6 +187,12 @@ type Image struct {
 	Size     int64
 	Created  time.Time
 	Platform string // os/architecture
+}
+
+// PathInfo is a path in a container.
+type PathInfo struct {
+	Name  string
+	IsDir bool
 }
 
 // Stats is one sample of a container's resource use.

@@ -513,6 +513,16 @@ func (f *fakeEngine) RemoveImage(_ context.Context, ref string) error {
 	return nil
 }
 
+func (f *fakeEngine) CopyFrom(context.Context, string, string) (io.ReadCloser, PathInfo, error) {
+	return nil, PathInfo{}, fmt.Errorf("copy: %w", ErrNotFound)
+}
+
+func (f *fakeEngine) CopyTo(context.Context, string, string, io.Reader) error { return nil }
+
+func (f *fakeEngine) StatPath(context.Context, string, string) (PathInfo, error) {
+	return PathInfo{}, ErrNotFound
+}
+
 func (f *fakeEngine) Stats(_ context.Context, id string) (Stats, error) {
 	return Stats{CPUPercent: 1.5, MemUsage: 1 << 20, MemLimit: 1 << 30, PIDs: 3}, nil
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"sync"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/archive"
 )
 
 // KillOptions are the flags of `kill`.
@@ -359,4 +363,71 @@ func (o *Orchestrator) Stats(ctx context.Context, p *compose.Project, services [
 	}
 	wg.Wait()
 	return rows, errors.Join(errs...)
+}
+
+// CopyOptions are compose's cp: between a service's container and a host
+// path, in either direction.
+type CopyOptions struct {
+	Service       string
+	ContainerPath string
+	HostPath      string
+	ToContainer   bool
+}
+
+// Copy copies as docker cp does: into an existing directory under the
+// source's name, else to the destination's name. Nothing is written on
+// this machine outside the destination, or through a symlink.
+func (o *Orchestrator) Copy(ctx context.Context, p *compose.Project, opts CopyOptions) error {
+	containers, _, err := o.selectLifecycle(ctx, p, []string{opts.Service})
+	if err != nil {
+		return err
+	}
+	var c *Container
+	for i := range containers {
+		if !isLeftover(containers[i]) {
+			c = &containers[i]
+		}
+	}
+	if c == nil {
+		return &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("service %s has no container; run devenv up first", opts.Service)}
+	}
+	if opts.ToContainer {
+		return o.copyTo(ctx, c, opts)
+	}
+	return o.copyFrom(ctx, c, opts)
+}
+
+func (o *Orchestrator) copyTo(ctx context.Context, c *Container, opts CopyOptions) error {
+	if _, err := os.Lstat(opts.HostPath); err != nil {
+		return &compose.ConfigError{Msg: fmt.Sprintf("cp: %v", err)}
+	}
+	dir, name := path.Dir(opts.ContainerPath), path.Base(opts.ContainerPath)
+	if st, err := o.Engine.StatPath(ctx, c.ID, opts.ContainerPath); err == nil && st.IsDir {
+		dir, name = opts.ContainerPath, filepath.Base(filepath.Clean(opts.HostPath))
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("cp to %s:%s: %w", c.Name, opts.ContainerPath, err)
+	}
+	tarball := archive.Pack(opts.HostPath, name)
+	defer tarball.Close()
+	if err := o.Engine.CopyTo(ctx, c.ID, dir, tarball); err != nil {
+		return fmt.Errorf("cp to %s:%s: %w", c.Name, opts.ContainerPath, err)
+	}
+	return nil
+}
+
+func (o *Orchestrator) copyFrom(ctx context.Context, c *Container, opts CopyOptions) error {
+	rc, _, err := o.Engine.CopyFrom(ctx, c.ID, opts.ContainerPath)
+	if err != nil {
+		return fmt.Errorf("cp from %s:%s: %w", c.Name, opts.ContainerPath, err)
+	}
+	defer rc.Close()
+	dest, rename := opts.HostPath, ""
+	if fi, err := os.Stat(dest); err != nil || !fi.IsDir() {
+		// A new name (or a file to replace): into its parent, renamed.
+		dest, rename = filepath.Dir(opts.HostPath), filepath.Base(opts.HostPath)
+	}
+	if err := archive.Unpack(rc, dest, rename); err != nil {
+		return fmt.Errorf("cp from %s:%s: %w", c.Name, opts.ContainerPath, err)
+	}
+	return nil
 }

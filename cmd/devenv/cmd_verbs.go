@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,6 +132,45 @@ func createCommand(a *app) *cli.Command {
 			_, err = o.Up(c.Context, p, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
 				RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true})
 			return err
+		},
+	}
+}
+
+// cpCommand is compose's cp, through the Engine API's archives.
+func cpCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "cp",
+		Usage:     "copy files between a service's container and this machine",
+		ArgsUsage: "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH",
+		UsageText: "devenv cp postgres:/var/log/postgresql ./pglogs\n   devenv cp ./seed.sql postgres:/tmp/",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usagef("cp: need a source and a destination, one of them SERVICE:PATH")
+			}
+			src, dst := c.Args().Get(0), c.Args().Get(1)
+			if src == "-" || dst == "-" {
+				return usagef("cp: devenv does not copy tar streams through stdin or stdout; name a path")
+			}
+			opts := orchestrator.CopyOptions{}
+			if svc, p, ok := strings.Cut(src, ":"); ok && !strings.Contains(svc, "/") {
+				opts.Service, opts.ContainerPath, opts.HostPath = svc, p, dst
+			} else if svc, p, ok := strings.Cut(dst, ":"); ok && !strings.Contains(svc, "/") {
+				opts.Service, opts.ContainerPath, opts.HostPath, opts.ToContainer = svc, p, src, true
+			} else {
+				return usagef("cp: one of %q and %q must be SERVICE:PATH", src, dst)
+			}
+			if !strings.HasPrefix(opts.ContainerPath, "/") {
+				opts.ContainerPath = "/" + opts.ContainerPath
+			}
+			if !filepath.IsAbs(opts.HostPath) {
+				opts.HostPath = filepath.Join(a.dir, opts.HostPath)
+			}
+			a.fastLoad, a.nameOnly = true, true
+			p, o, err := a.projectOrch(c.Context)
+			if err != nil {
+				return err
+			}
+			return o.Copy(c.Context, p, opts)
 		},
 	}
 }

@@ -21,7 +21,7 @@ import (
 // composeV2 returns the command of a docker compose v2+ plugin. Without
 // one the test skips, and fails under DEVENV_REQUIRE_DOCKER=1: CI installs
 // the reference compose (../shared/tools/docker-compose) as the plugin.
-func composeV2(t *testing.T) []string {
+func composeV2(t testing.TB) []string {
 	t.Helper()
 	if testing.Short() && !testbed.Required() {
 		t.Skip("-short: skipping a comparison with docker compose")
@@ -37,7 +37,7 @@ func composeV2(t *testing.T) []string {
 	return []string{"docker", "compose"}
 }
 
-func runCompose(t *testing.T, dir string, env []string, args ...string) (string, error) {
+func runCompose(t testing.TB, dir string, env []string, args ...string) (string, error) {
 	t.Helper()
 	base := composeV2(t)
 	cmd := exec.Command(base[0], append(base[1:], args...)...)
@@ -488,6 +488,45 @@ func TestIntegrationStats(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("stats rows: %d\n%s", n, r.stdout)
+	}
+	h.must("down")
+}
+
+// TestIntegrationComposeCp: cp both ways, a file and a directory, lands
+// where docker compose cp puts it.
+func TestIntegrationComposeCp(t *testing.T) {
+	composeV2(t)
+	_, image, h, project := serverProject(t)
+	h.write("docker-compose.dev.yml", twoServices(image, project, freePort(t), freePort(t), ""))
+	h.must("up")
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	h.write("in/seed.sql", "select 1;\n")
+	h.write("in/dir/a.txt", "alpha\n")
+	h.must("cp", "in/seed.sql", "api:/data/")
+	h.must("cp", "in/dir", "api:/data/dir")
+	h.must("cp", "api:/data/seed.sql", filepath.Join(h.dir, "back.sql"))
+	h.must("cp", "api:/data/dir", filepath.Join(h.dir, "backdir"))
+	if mustRead(t, filepath.Join(h.dir, "back.sql")) != "select 1;\n" || mustRead(t, filepath.Join(h.dir, "backdir", "a.txt")) != "alpha\n" {
+		t.Fatal("round trip through the container changed the files")
+	}
+	// compose reads back what devenv wrote, at the same paths.
+	if _, err := runCompose(t, h.dir, env, "cp", "api:/data/dir/a.txt", filepath.Join(h.dir, "viacompose.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if mustRead(t, filepath.Join(h.dir, "viacompose.txt")) != "alpha\n" {
+		t.Fatal("compose does not see devenv's copy")
+	}
+	// Into an existing directory: under the source's name.
+	os.MkdirAll(filepath.Join(h.dir, "existing"), 0o755)
+	h.must("cp", "api:/data/seed.sql", filepath.Join(h.dir, "existing"))
+	if mustRead(t, filepath.Join(h.dir, "existing", "seed.sql")) != "select 1;\n" {
+		t.Fatal("cp into a directory")
+	}
+	if r := h.run("cp", "api:/nope", filepath.Join(h.dir, "x")); r.code == 0 {
+		t.Fatalf("cp of a missing path: %s", r)
+	}
+	if r := h.run("cp", "a", "b"); r.code != 2 {
+		t.Fatalf("cp without SERVICE: %s", r)
 	}
 	h.must("down")
 }

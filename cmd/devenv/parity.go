@@ -47,7 +47,6 @@ var refusals = map[string]string{
 	"attach":  "devenv does not attach to containers; follow their output with devenv logs -f SERVICE",
 	"build":   "devenv does not build images yet; build with docker build and set image:",
 	"commit":  "devenv does not make images from containers; use docker commit CONTAINER",
-	"cp":      "not in devenv yet; use docker cp CONTAINER:PATH PATH (devenv ps shows the container names)",
 	"exec":    "not in devenv yet; use docker exec -it CONTAINER CMD (devenv ps shows the container names)",
 	"export":  "devenv does not export containers; use docker export CONTAINER",
 	"publish": "devenv does not publish compose applications",

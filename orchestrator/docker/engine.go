@@ -589,6 +589,30 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string) error {
 	return e.wrap(err)
 }
 
+// CopyFrom streams a tar of path in the container.
+func (e *Engine) CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, orchestrator.PathInfo, error) {
+	res, err := e.cli.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: path})
+	if err != nil {
+		return nil, orchestrator.PathInfo{}, e.wrap(err)
+	}
+	return res.Content, orchestrator.PathInfo{Name: res.Stat.Name, IsDir: res.Stat.Mode.IsDir()}, nil
+}
+
+// CopyTo extracts a tar into dir in the container.
+func (e *Engine) CopyTo(ctx context.Context, id, dir string, content io.Reader) error {
+	_, err := e.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: dir, Content: content})
+	return e.wrap(err)
+}
+
+// StatPath says what path is in the container.
+func (e *Engine) StatPath(ctx context.Context, id, path string) (orchestrator.PathInfo, error) {
+	res, err := e.cli.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: path})
+	if err != nil {
+		return orchestrator.PathInfo{}, e.wrap(err)
+	}
+	return orchestrator.PathInfo{Name: res.Stat.Name, IsDir: res.Stat.Mode.IsDir()}, nil
+}
+
 // Stats samples the container once, with the previous sample for CPU, and
 // computes what docker stats shows.
 func (e *Engine) Stats(ctx context.Context, id string) (orchestrator.Stats, error) {

@@ -1,0 +1,168 @@
+package archive
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Pack streams a tar of src (a file or a directory tree) whose top entry is
+// named name. Symlinks are stored as links, never followed.
+func Pack(src, name string) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(src, p)
+			if err != nil {
+				return err
+			}
+			entry := name
+			if rel != "." {
+				entry = path.Join(name, filepath.ToSlash(rel))
+			}
+			return addEntry(tw, p, entry)
+		})
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+func addEntry(tw *tar.Writer, p, entry string) error {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return err
+	}
+	link := ""
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if link, err = os.Readlink(p); err != nil {
+			return err
+		}
+	}
+	hdr, err := tar.FileInfoHeader(fi, link)
+	if err != nil {
+		return err
+	}
+	hdr.Name = entry
+	if fi.IsDir() {
+		hdr.Name += "/"
+	}
+	hdr.Uname, hdr.Gname = "", ""
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(tw, f)
+	return err
+}
+
+// Unpack extracts r into the directory dest. With rename, the archive's
+// top entry takes that name. An entry that would land outside dest, or be
+// written through a symlink, is an error; nothing is written outside dest.
+func Unpack(r io.Reader, dest, rename string) error {
+	tr := tar.NewReader(r)
+	top := ""
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean(strings.TrimPrefix(hdr.Name, "/"))
+		first, rest, _ := strings.Cut(name, "/")
+		if top == "" {
+			top = first
+		}
+		if rename != "" && first == top {
+			name = path.Join(rename, rest)
+		}
+		if name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
+			return fmt.Errorf("archive entry %q leaves %s", hdr.Name, dest)
+		}
+		target := filepath.Join(dest, filepath.FromSlash(name))
+		if err := noLinkBetween(dest, target); err != nil {
+			return err
+		}
+		if err := write(tr, hdr, target); err != nil {
+			return err
+		}
+	}
+}
+
+// noLinkBetween refuses a target whose parent directories below dest are
+// symlinks: writing there would write elsewhere.
+func noLinkBetween(dest, target string) error {
+	rel, err := filepath.Rel(dest, filepath.Dir(target))
+	if err != nil {
+		return err
+	}
+	p := dest
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		if part == "." {
+			continue
+		}
+		p = filepath.Join(p, part)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symlink; devenv does not write through links", p)
+		}
+	}
+	return nil
+}
+
+func write(tr *tar.Reader, hdr *tar.Header, target string) error {
+	mode := fs.FileMode(hdr.Mode) & fs.ModePerm
+	if fi, err := os.Lstat(target); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// Replace the link itself, never what it points to.
+		if err := os.Remove(target); err != nil {
+			return err
+		}
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if err := os.MkdirAll(target, mode|0o700); err != nil {
+			return err
+		}
+		return os.Chmod(target, mode)
+	case tar.TypeReg:
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, mode)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, tr); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Chmod(target, mode)
+	case tar.TypeSymlink:
+		_ = os.Remove(target)
+		return os.Symlink(hdr.Linkname, target)
+	}
+	return nil // devices, fifos and hard links are not copied
+}
