@@ -1,7 +1,9 @@
 package compose
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultFileNames are searched first, in the working directory and then in
@@ -34,6 +37,8 @@ type Options struct {
 	// SkipSchema skips compose's JSON-schema validation (about 15 ms), for
 	// read-only commands that only need names and ports.
 	SkipSchema bool
+	// NoInterpolate leaves ${VAR} as written; only RenderRaw uses it.
+	NoInterpolate bool
 	// AllowMissing lets a command that only needs the project name (down,
 	// stop, ps, logs with -p) run where there is no compose file, as
 	// docker compose -p NAME down does.
@@ -106,19 +111,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	if o.ProjectDirectory != "" {
 		workDir = absFrom(start, o.ProjectDirectory)
 	}
-	opts, err := cli.NewProjectOptions(files,
-		cli.WithWorkingDirectory(workDir),
-		cli.WithEnv(o.Environ),
-		cli.WithConfigFileEnv,
-		withDefaultPathFrom(start),
-		cli.WithEnvFiles(absAll(start, o.EnvFiles)...),
-		cli.WithDotEnv,
-		cli.WithDefaultProfiles(o.Profiles...),
-		cli.WithName(o.ProjectName),
-		cli.WithResolvedPaths(true),
-		cli.WithoutUnnecessaryResources,
-		cli.WithLoadOptions(func(lo *loader.Options) { lo.SkipValidation = o.SkipSchema }),
-	)
+	opts, err := projectOptions(files, workDir, start, o)
 	if err != nil {
 		return nil, wrapLoadErr(files, err)
 	}
@@ -182,6 +175,55 @@ func (p *Project) VolumeInUse(key string) bool {
 		}
 	}
 	return true
+}
+
+// projectOptions are compose-go's options for o, as docker compose sets
+// them.
+func projectOptions(files []string, workDir, start string, o Options) (*cli.ProjectOptions, error) {
+	return cli.NewProjectOptions(files,
+		cli.WithWorkingDirectory(workDir),
+		cli.WithEnv(o.Environ),
+		cli.WithConfigFileEnv,
+		withDefaultPathFrom(start),
+		cli.WithEnvFiles(absAll(start, o.EnvFiles)...),
+		cli.WithDotEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.ProjectName),
+		cli.WithResolvedPaths(true),
+		cli.WithoutUnnecessaryResources,
+		cli.WithLoadOptions(func(lo *loader.Options) { lo.SkipValidation = o.SkipSchema }),
+		cli.WithInterpolation(!o.NoInterpolate),
+	)
+}
+
+// RenderRaw prints the model as written, ${VAR} kept (config
+// --no-interpolate), as docker compose does: from the merged model, not a
+// loaded project.
+func RenderRaw(ctx context.Context, o Options, format string) ([]byte, error) {
+	start := o.WorkingDir
+	files := make([]string, len(o.Files))
+	for i, f := range o.Files {
+		files[i] = absFrom(start, f)
+	}
+	o.NoInterpolate = true
+	opts, err := projectOptions(files, "", start, o)
+	if err != nil {
+		return nil, wrapLoadErr(files, err)
+	}
+	model, err := opts.LoadModel(ctx)
+	if err != nil {
+		return nil, wrapLoadErr(opts.ConfigPaths, err)
+	}
+	if format == "json" {
+		return json.MarshalIndent(model, "", "  ") // compose ends it without a newline
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(model); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Enable activates the profiles of the named services that are behind an

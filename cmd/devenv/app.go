@@ -129,17 +129,22 @@ func (a *app) project(ctx context.Context) (*compose.Project, error) {
 	if a.proj != nil {
 		return a.proj, nil
 	}
-	p, err := compose.Load(ctx, compose.Options{
-		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
-		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
-		SkipSchema: a.fastLoad, AllowMissing: a.nameOnly,
-	})
+	p, err := compose.Load(ctx, a.loadOptions())
 	if err != nil {
 		return nil, err
 	}
 	a.proj = p
 	a.secrets = secretValues(p)
 	return p, nil
+}
+
+// loadOptions are the global flags as compose loading options.
+func (a *app) loadOptions() compose.Options {
+	return compose.Options{
+		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
+		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
+		SkipSchema: a.fastLoad, AllowMissing: a.nameOnly,
+	}
 }
 
 // registryStore locates the registry file.
@@ -340,6 +345,15 @@ func formatFlag(c *cli.Context, allowed ...string) (string, error) {
 		}
 	}
 	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
+}
+
+// composeFormat is --format of a command where compose takes table, json
+// or a Go template.
+func composeFormat(c *cli.Context) (string, error) {
+	if f := c.String("format"); isTemplate(f) {
+		return f, nil
+	}
+	return formatFlag(c, "table", "json")
 }
 
 // writeJSONLines prints one JSON object per line.

@@ -183,3 +183,18 @@ func TestSignalName(t *testing.T) {
 		t.Error("SIGNOPE accepted")
 	}
 }
+
+func TestWriteTemplate(t *testing.T) {
+	rows := []psRow{{Name: "demo-db-1", Status: "Up 2 minutes"}, {Name: "demo-api-1", Status: "Exited (1)"}}
+	var out bytes.Buffer
+	if err := writeTemplate(&out, `{{.Name}}: {{.Status}}`, rows); err != nil || out.String() != "demo-db-1: Up 2 minutes\ndemo-api-1: Exited (1)\n" {
+		t.Fatalf("%q %v", out.String(), err)
+	}
+	out.Reset()
+	if err := writeTemplate(&out, `table {{.Name}}\t{{.Status}}`, rows); err != nil || !strings.HasPrefix(out.String(), "NAME         STATUS\n") {
+		t.Fatalf("%q %v", out.String(), err)
+	}
+	if err := writeTemplate(&out, `{{.Nope}}`, rows); err == nil {
+		t.Fatal("a template naming a missing field was accepted")
+	}
+}

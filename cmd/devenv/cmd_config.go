@@ -29,10 +29,22 @@ func configCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "profiles", Usage: "print the profile names, one per line"},
 			&cli.StringFlag{Name: "hash", Usage: `print "SERVICE HASH" for the named services (comma-separated, or "*")`},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
+			&cli.BoolFlag{Name: "no-interpolate", Usage: "print ${VAR} as written, without the registry's ports"},
 		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "yaml", "json")
 			if err != nil {
+				return err
+			}
+			if c.Bool("no-interpolate") {
+				out, err := compose.RenderRaw(c.Context, a.loadOptions(), format)
+				if err != nil || c.Bool("quiet") {
+					return err
+				}
+				if c.String("output") != "" {
+					return writeNewFile(c.String("output"), out)
+				}
+				_, err = a.stdout.Write(out)
 				return err
 			}
 			p, o, err := a.projectOrch(c.Context)

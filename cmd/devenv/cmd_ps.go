@@ -55,7 +55,7 @@ func psCommand(a *app) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include stopped containers"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only container IDs"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one compose-style object per line)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json (one compose-style object per line), or a Go template ('table {{.Name}}\t{{.Status}}')"},
 			&cli.BoolFlag{Name: "services", Usage: "only the services' names"},
 			&cli.StringSliceFlag{Name: "status", Usage: "only containers in this state: created, restarting, running, removing, paused, exited, dead (repeatable)"},
 			&cli.StringFlag{Name: "filter", Usage: "status=STATE, as --status"},
@@ -63,7 +63,7 @@ func psCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "accepted: devenv does not truncate"},
 		},
 		Action: func(c *cli.Context) error {
-			format, err := formatFlag(c, "table", "json")
+			format, err := composeFormat(c)
 			if err != nil {
 				return err
 			}
@@ -95,6 +95,16 @@ func psCommand(a *app) *cli.Command {
 					fmt.Fprintln(a.stdout, ct.ID)
 				}
 				return nil
+			}
+			if isTemplate(format) {
+				var rows []psRow
+				for _, ct := range res.Containers {
+					rows = append(rows, rowOf(ct))
+				}
+				for _, h := range res.Host {
+					rows = append(rows, hostRowOf(p.Name(), h))
+				}
+				return writeTemplate(a.stdout, format, rows)
 			}
 			if format == "json" {
 				return writePsJSON(a.stdout, res, p.Name())

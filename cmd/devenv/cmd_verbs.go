@@ -207,11 +207,11 @@ func inspectCommands(a *app) []*cli.Command {
 			ArgsUsage: "[SERVICE...]",
 			UsageText: "devenv images\n   devenv images --format json",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+				&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only image IDs"},
 			},
 			Action: func(c *cli.Context) error {
-				format, err := formatFlag(c, "table", "json")
+				format, err := composeFormat(c)
 				if err != nil {
 					return err
 				}
@@ -233,11 +233,11 @@ func inspectCommands(a *app) []*cli.Command {
 			ArgsUsage: "[SERVICE...]",
 			UsageText: "devenv volumes\n   devenv volumes -q postgres",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+				&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only volume names"},
 			},
 			Action: func(c *cli.Context) error {
-				format, err := formatFlag(c, "table", "json")
+				format, err := composeFormat(c)
 				if err != nil {
 					return err
 				}
@@ -277,6 +277,8 @@ func writeImages(w io.Writer, rows []orchestrator.ImageRow, format string, quiet
 			Platform: r.Image.Platform, Size: r.Image.Size, Created: r.Image.Created})
 	}
 	switch {
+	case isTemplate(format):
+		return writeTemplate(w, format, out)
 	case quiet:
 		seen := map[string]bool{}
 		for _, r := range out {
@@ -308,26 +310,26 @@ type volumeRow struct {
 }
 
 func writeVolumes(w io.Writer, vols []orchestrator.Volume, format string, quiet bool) error {
+	var rows []volumeRow
+	for _, v := range vols {
+		var labels []string
+		for k, val := range v.Labels {
+			labels = append(labels, k+"="+val)
+		}
+		sort.Strings(labels)
+		rows = append(rows, volumeRow{Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: strings.Join(labels, ","), Links: "N/A",
+			Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A"})
+	}
 	switch {
 	case quiet:
 		for _, v := range vols {
 			fmt.Fprintln(w, v.Name)
 		}
 		return nil
+	case isTemplate(format):
+		return writeTemplate(w, format, rows)
 	case format == "json":
-		enc := json.NewEncoder(w)
-		for _, v := range vols {
-			var labels []string
-			for k, val := range v.Labels {
-				labels = append(labels, k+"="+val)
-			}
-			sort.Strings(labels)
-			if err := enc.Encode(volumeRow{Availability: "N/A", Driver: v.Driver, Group: "N/A", Labels: strings.Join(labels, ","), Links: "N/A",
-				Mountpoint: v.Mountpoint, Name: v.Name, Scope: v.Scope, Size: "N/A", Status: "N/A"}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, rows)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 4, ' ', 0)
 	fmt.Fprintln(tw, "DRIVER\tVOLUME NAME")
@@ -443,12 +445,12 @@ func statsCommand(a *app) *cli.Command {
 		UsageText: "devenv stats --no-stream\n   devenv stats --format json postgres",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-stream", Usage: "one sample, then exit"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "accepted: stopped containers use nothing"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "full container IDs"},
 		},
 		Action: func(c *cli.Context) error {
-			format, err := formatFlag(c, "table", "json")
+			format, err := composeFormat(c)
 			if err != nil {
 				return err
 			}
@@ -507,14 +509,11 @@ func writeStats(w io.Writer, rows []orchestrator.StatsRow, format string, noTrun
 			PIDs:  strconv.FormatUint(s.PIDs, 10),
 		})
 	}
+	if isTemplate(format) {
+		return writeTemplate(w, format, out)
+	}
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		for _, r := range out {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
+	"go.yaml.in/yaml/v3"
 )
 
 // composeV2 returns the command of a docker compose v2+ plugin. Without
@@ -529,4 +531,33 @@ func TestIntegrationComposeCp(t *testing.T) {
 		t.Fatalf("cp without SERVICE: %s", r)
 	}
 	h.must("down")
+}
+
+// TestIntegrationComposeConfigNoInterpolate: config --no-interpolate prints
+// the model with ${VAR} as written, as docker compose does (JSON to the
+// byte; YAML the same document, compose folding long lines).
+func TestIntegrationComposeConfigNoInterpolate(t *testing.T) {
+	composeV2(t)
+	for _, f := range []string{
+		filepath.Join(testbed.Root(), "compose", "testdata", "valid-env-interpolation.yml"),
+		filepath.Join(testbed.Root(), "examples", "enforcement", "docker-compose.dev.yml"),
+	} {
+		for _, format := range []string{"json", "yaml"} {
+			args := []string{"-f", f, "-p", "cmp", "config", "--no-interpolate", "--format", format}
+			want, err := runCompose(t, filepath.Dir(f), nil, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := newHarness(t).must(args...).stdout
+			if format == "json" && got != want {
+				t.Errorf("%s json:\n--- compose\n%s\n--- devenv\n%s", f, want, got)
+			}
+			var a, b any
+			yaml.Unmarshal([]byte(want), &a)
+			yaml.Unmarshal([]byte(got), &b)
+			if !reflect.DeepEqual(a, b) || (strings.Contains(f, "interpolation") && !strings.Contains(got, "${")) {
+				t.Errorf("%s %s differs:\n--- compose\n%s\n--- devenv\n%s", f, format, want, got)
+			}
+		}
+	}
 }

@@ -85,7 +85,6 @@ var refusals = map[string]string{
 	"up --quiet-pull":                 "use --progress quiet",
 	"up --yes":                        "devenv asks no questions",
 	"restart --no-deps":               "devenv restart restarts only the named services",
-	"config --no-interpolate":         "not in devenv config yet",
 	"port --index":                    "devenv runs one container per service",
 }
 
