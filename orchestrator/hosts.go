@@ -31,6 +31,8 @@ type HostRunner interface {
 	Names(project string) []string
 	// LogPath is the service's log file.
 	LogPath(project, name string) string
+	// Processes lists the service's process group as ps -ef columns.
+	Processes(project, name string) [][]string
 	// Signal sends a signal to the service's process group.
 	Signal(project, name, signal string) error
 	// Owns says pid belongs to one of project's host services.

@@ -76,6 +76,10 @@ func (f *fakeHosts) Names(string) []string {
 }
 
 func (f *fakeHosts) LogPath(project, name string) string { return filepath.Join(f.logs, name+".log") }
+func (f *fakeHosts) Processes(_, name string) [][]string {
+	return [][]string{{"0", "1", "0", "-", "-", "-", "-", name}}
+}
+
 func (f *fakeHosts) Signal(_, name, signal string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/archive"
@@ -139,12 +140,20 @@ type TopRow struct {
 // Top lists the processes of the selected services' running containers,
 // with the engine's column titles.
 func (o *Orchestrator) Top(ctx context.Context, p *compose.Project, services []string) ([]string, []TopRow, error) {
-	containers, _, err := o.selectLifecycle(ctx, p, services)
+	containers, hosts, err := o.selectLifecycle(ctx, p, services)
 	if err != nil {
 		return nil, nil, err
 	}
 	var titles []string
 	var rows []TopRow
+	if o.Hosts != nil {
+		for _, h := range hosts {
+			for _, pr := range o.Hosts.Processes(p.Name(), h) {
+				titles = []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}
+				rows = append(rows, TopRow{Service: h, Container: "host:" + h, Values: pr})
+			}
+		}
+	}
 	for _, c := range containers {
 		if c.State != "running" {
 			continue
@@ -269,17 +278,38 @@ type WaitResult struct {
 // to fn as it does. With downProject, the first to stop takes the project
 // down (as compose's wait --down-project).
 func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []string, downProject bool, fn func(WaitResult)) error {
-	containers, _, err := o.selectLifecycle(ctx, p, services)
+	containers, hosts, err := o.selectLifecycle(ctx, p, services)
 	if err != nil {
 		return err
 	}
-	if len(containers) == 0 {
-		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to wait for"}
+	if o.Hosts == nil {
+		hosts = nil
+	}
+	if len(containers)+len(hosts) == 0 {
+		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers or host services to wait for"}
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan WaitResult, len(containers))
-	errs := make(chan error, len(containers))
+	results := make(chan WaitResult, len(containers)+len(hosts))
+	errs := make(chan error, len(containers)+len(hosts))
+	for _, h := range hosts {
+		go func() {
+			// A host service has ended when its supervisor has (no
+			// restart left); its state keeps the exit code.
+			for {
+				st, alive := o.Hosts.Status(p.Name(), h)
+				if !alive {
+					results <- WaitResult{Container: "host:" + h, ID: "host:" + h, ExitCode: st.ExitCode}
+					return
+				}
+				select {
+				case <-wctx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}()
+	}
 	for _, c := range containers {
 		go func() {
 			code, err := o.Engine.Wait(wctx, c.ID)
@@ -290,7 +320,7 @@ func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []
 			results <- WaitResult{Container: c.Name, ID: c.ID, ExitCode: code}
 		}()
 	}
-	for range containers {
+	for range len(containers) + len(hosts) {
 		select {
 		case r := <-results:
 			fn(r)

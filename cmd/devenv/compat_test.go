@@ -248,6 +248,7 @@ func TestIntegrationComposePsAndLogsFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"ps", "--services"}, {"ps", "--services", "-a"}, {"ps", "--status", "exited", "--services"},
 		{"ps", "--filter", "status=running", "--services"}, {"ps", "-a", "-q", "--status", "running"},
+		{"ps", "-a", "--format", "{{.Name}}={{.Service}}={{.State}}"},
 	} {
 		want, err := runCompose(t, h.dir, env, args...)
 		if err != nil {

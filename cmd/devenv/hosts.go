@@ -48,6 +48,10 @@ func (h hostRunner) Status(project, name string) (orchestrator.HostState, bool) 
 
 func (h hostRunner) Names(project string) []string       { return h.dir.Names(project) }
 func (h hostRunner) LogPath(project, name string) string { return h.dir.LogPath(project, name) }
+func (h hostRunner) Processes(project, name string) [][]string {
+	return h.dir.Processes(project, name)
+}
+
 func (h hostRunner) Signal(project, name, signal string) error {
 	return h.dir.Signal(project, name, signal)
 }

@@ -293,3 +293,24 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestIntegrationHostServiceVerbs: top lists a host service's processes,
+// kill signals its group, wait returns its exit code.
+func TestIntegrationHostServiceVerbs(t *testing.T) {
+	_, image, h, project := serverProject(t)
+	bin := hostServer(t)
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, freePort(t), freePort(t), freePort(t), "v1"))
+	t.Cleanup(func() { h.run("down") })
+	h.must("up")
+	if r := h.must("top", "worker"); !strings.Contains(r.stdout, bin) || !strings.Contains(r.stdout, "sleep") {
+		t.Fatalf("top worker:\n%s", r.stdout)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		h.run("kill", "worker")
+	}()
+	if r := h.run("wait", "worker"); r.code != 137 || !strings.Contains(r.stdout, "host:worker") {
+		t.Fatalf("wait worker: %s", r)
+	}
+	h.must("down")
+}
