@@ -73,43 +73,9 @@ func (p *Project) MainFile() string {
 
 // Load reads and validates the project the way docker compose would.
 func Load(ctx context.Context, o Options) (*Project, error) {
-	env := envMap(o.Environ)
-	start := o.WorkingDir
-	if start == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("working directory: %w", err)
-		}
-		start = wd
-	}
-	files := o.Files
-	if len(files) == 0 && env["COMPOSE_FILE"] == "" {
-		searchFrom := start
-		if o.ProjectDirectory != "" {
-			searchFrom = absFrom(start, o.ProjectDirectory)
-		}
-		if f := findUp(searchFrom, DefaultFileNames); f != "" {
-			files = []string{f}
-		}
-	}
-	if len(files) == 0 && env["COMPOSE_FILE"] != "" {
-		sep := env["COMPOSE_PATH_SEPARATOR"]
-		if sep == "" {
-			sep = string(os.PathListSeparator)
-		}
-		files = strings.Split(env["COMPOSE_FILE"], sep)
-	}
-	for i, f := range files {
-		if f != "-" {
-			files[i] = absFrom(start, f)
-		}
-	}
-	if o.ProjectName != "" && o.ProjectName != loader.NormalizeProjectName(o.ProjectName) {
-		return nil, &ConfigError{Key: "project name", Msg: fmt.Sprintf("%q is not a valid project name: use lowercase letters, digits, dashes and underscores, starting with a letter or digit", o.ProjectName)}
-	}
-	workDir := ""
-	if o.ProjectDirectory != "" {
-		workDir = absFrom(start, o.ProjectDirectory)
+	files, start, workDir, err := resolve(o)
+	if err != nil {
+		return nil, err
 	}
 	opts, err := projectOptions(files, workDir, start, o)
 	if err != nil {
@@ -177,6 +143,50 @@ func (p *Project) VolumeInUse(key string) bool {
 	return true
 }
 
+// resolve finds the compose files, the directory they are searched from
+// and the project directory, as docker compose does, with devenv's default
+// file first.
+func resolve(o Options) (files []string, start, workDir string, err error) {
+	env := envMap(o.Environ)
+	start = o.WorkingDir
+	if start == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, "", "", fmt.Errorf("working directory: %w", err)
+		}
+		start = wd
+	}
+	files = append([]string(nil), o.Files...)
+	if len(files) == 0 && env["COMPOSE_FILE"] == "" {
+		searchFrom := start
+		if o.ProjectDirectory != "" {
+			searchFrom = absFrom(start, o.ProjectDirectory)
+		}
+		if f := findUp(searchFrom, DefaultFileNames); f != "" {
+			files = []string{f}
+		}
+	}
+	if len(files) == 0 && env["COMPOSE_FILE"] != "" {
+		sep := env["COMPOSE_PATH_SEPARATOR"]
+		if sep == "" {
+			sep = string(os.PathListSeparator)
+		}
+		files = strings.Split(env["COMPOSE_FILE"], sep)
+	}
+	for i, f := range files {
+		if f != "-" {
+			files[i] = absFrom(start, f)
+		}
+	}
+	if o.ProjectName != "" && o.ProjectName != loader.NormalizeProjectName(o.ProjectName) {
+		return nil, "", "", &ConfigError{Key: "project name", Msg: fmt.Sprintf("%q is not a valid project name: use lowercase letters, digits, dashes and underscores, starting with a letter or digit", o.ProjectName)}
+	}
+	if o.ProjectDirectory != "" {
+		workDir = absFrom(start, o.ProjectDirectory)
+	}
+	return files, start, workDir, nil
+}
+
 // projectOptions are compose-go's options for o, as docker compose sets
 // them.
 func projectOptions(files []string, workDir, start string, o Options) (*cli.ProjectOptions, error) {
@@ -200,13 +210,12 @@ func projectOptions(files []string, workDir, start string, o Options) (*cli.Proj
 // --no-interpolate), as docker compose does: from the merged model, not a
 // loaded project.
 func RenderRaw(ctx context.Context, o Options, format string) ([]byte, error) {
-	start := o.WorkingDir
-	files := make([]string, len(o.Files))
-	for i, f := range o.Files {
-		files[i] = absFrom(start, f)
+	files, start, workDir, err := resolve(o)
+	if err != nil {
+		return nil, err
 	}
 	o.NoInterpolate = true
-	opts, err := projectOptions(files, "", start, o)
+	opts, err := projectOptions(files, workDir, start, o)
 	if err != nil {
 		return nil, wrapLoadErr(files, err)
 	}

@@ -820,3 +820,13 @@ func TestStatsAndTopOfRunningContainers(t *testing.T) {
 		t.Fatalf("images: %+v %v", imgs, err)
 	}
 }
+
+func TestRmAsksFirst(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	var asked []string
+	removed, err := b.o.Rm(t.Context(), b.project(), RmOptions{Stop: true, Confirm: func(n []string) bool { asked = n; return false }})
+	if err != nil || len(removed) != 0 || len(asked) != 2 || len(b.eng.containers) != 2 || len(b.eng.Calls("stop ")) != 0 {
+		t.Fatalf("declined rm: removed %v asked %v err %v calls %v", removed, asked, err, b.eng.calls)
+	}
+}

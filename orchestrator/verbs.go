@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,9 @@ type RmOptions struct {
 	Stop bool
 	// Volumes removes the containers' anonymous volumes (-v).
 	Volumes bool
+	// Confirm is asked with the names before anything is removed; nil
+	// removes without asking (-f).
+	Confirm func(names []string) bool
 }
 
 // Rm removes the selected services' stopped containers, as compose's rm
@@ -109,23 +113,24 @@ func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOption
 	if err != nil {
 		return nil, err
 	}
-	if opts.Stop {
-		if err := o.stopOrdered(ctx, p, containers, nil); err != nil {
-			return nil, err
-		}
-	}
 	var targets []Container
+	var names []string
 	for _, c := range containers {
 		if opts.Stop || (c.State != "running" && c.State != "paused" && c.State != "restarting") {
 			targets = append(targets, c)
+			names = append(names, c.Name)
+		}
+	}
+	if len(targets) == 0 || (opts.Confirm != nil && !opts.Confirm(names)) {
+		return nil, nil
+	}
+	if opts.Stop {
+		if err := o.stopOrdered(ctx, p, targets, nil); err != nil {
+			return nil, err
 		}
 	}
 	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
 		return nil, err
-	}
-	var names []string
-	for _, c := range targets {
-		names = append(names, c.Name)
 	}
 	return names, nil
 }
@@ -333,6 +338,8 @@ func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []
 				return ctx.Err()
 			}
 			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return nil
@@ -432,8 +439,12 @@ func (o *Orchestrator) copyTo(ctx context.Context, c *Container, opts CopyOption
 		return &compose.ConfigError{Msg: fmt.Sprintf("cp: %v", err)}
 	}
 	dir, name := path.Dir(opts.ContainerPath), path.Base(opts.ContainerPath)
+	contents := strings.HasSuffix(opts.HostPath, string(filepath.Separator)+".")
 	if st, err := o.Engine.StatPath(ctx, c.ID, opts.ContainerPath); err == nil && st.IsDir {
 		dir, name = opts.ContainerPath, filepath.Base(filepath.Clean(opts.HostPath))
+		if contents {
+			name = "." // SRC/.: the directory's contents, as docker cp
+		}
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("cp to %s:%s: %w", c.Name, opts.ContainerPath, err)
 	}
@@ -451,10 +462,10 @@ func (o *Orchestrator) copyFrom(ctx context.Context, c *Container, opts CopyOpti
 		return fmt.Errorf("cp from %s:%s: %w", c.Name, opts.ContainerPath, err)
 	}
 	defer rc.Close()
-	dest, rename := opts.HostPath, ""
+	dest, rename := filepath.Clean(opts.HostPath), ""
 	if fi, err := os.Stat(dest); err != nil || !fi.IsDir() {
 		// A new name (or a file to replace): into its parent, renamed.
-		dest, rename = filepath.Dir(opts.HostPath), filepath.Base(opts.HostPath)
+		dest, rename = filepath.Dir(dest), filepath.Base(dest)
 	}
 	if err := archive.Unpack(rc, dest, rename); err != nil {
 		return fmt.Errorf("cp from %s:%s: %w", c.Name, opts.ContainerPath, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/devenv-dev/devenv/registry"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // Exit codes of the contract (design.md).
@@ -136,6 +137,12 @@ func (a *app) project(ctx context.Context) (*compose.Project, error) {
 	a.proj = p
 	a.secrets = secretValues(p)
 	return p, nil
+}
+
+// stdoutIsTerminal says whether the real stdout is a terminal.
+func (a *app) stdoutIsTerminal() bool {
+	f, ok := a.rawStdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // loadOptions are the global flags as compose loading options.

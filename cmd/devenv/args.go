@@ -63,6 +63,7 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	}
 	ownFlags := flagNames(cmd.Flags)
 	var flags, positional []string
+	args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -102,4 +103,43 @@ func normalizeArgs(app *cli.App, args []string) []string {
 func hasOwn(own map[string]bool, name string) bool {
 	_, ok := own[name]
 	return ok
+}
+
+// splitShort spells out short flags written together, as pflag (and so
+// compose) takes them: "-fsv" is "-f -s -v" when all are the command's
+// switches, "-n5" is "-n 5" when -n takes a value. A "--" ends the flags.
+func splitShort(args []string, own map[string]bool) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") {
+			out = append(out, a)
+			continue
+		}
+		first := a[:2]
+		takesValue, known := own[first]
+		switch {
+		case known && takesValue:
+			out = append(out, first, a[2:])
+		case known && allSwitches(a[1:], own):
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func allSwitches(letters string, own map[string]bool) bool {
+	for _, c := range letters {
+		takesValue, known := own["-"+string(c)]
+		if !known || takesValue {
+			return false
+		}
+	}
+	return true
 }

@@ -179,8 +179,8 @@ func TestSignalName(t *testing.T) {
 			t.Errorf("%q: %q %v", in, got, err)
 		}
 	}
-	if _, err := signalName("SIGNOPE"); err == nil {
-		t.Error("SIGNOPE accepted")
+	if _, err := signalName("SIG NOPE;"); err == nil {
+		t.Error("a malformed signal name was accepted")
 	}
 }
 
@@ -196,5 +196,20 @@ func TestWriteTemplate(t *testing.T) {
 	}
 	if err := writeTemplate(&out, `{{.Nope}}`, rows); err == nil {
 		t.Fatal("a template naming a missing field was accepted")
+	}
+}
+
+func TestShortFlagClusters(t *testing.T) {
+	app := parityApp()
+	for in, want := range map[string]string{
+		"devenv rm -fsv web":     "devenv rm -f -s -v -- web",
+		"devenv ps -aq":          "devenv ps -a -q",
+		"devenv logs -n5 db":     "devenv logs -n 5 -- db",
+		"devenv kill -sKILL":     "devenv kill -s KILL",
+		"devenv version -f json": "devenv version -f json",
+	} {
+		if got := strings.Join(normalizeArgs(app, strings.Fields(in)), " "); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func versionCommand(a *app) *cli.Command {
 		Name:      "version",
 		Usage:     "print devenv's version and the engine's version and negotiated API version",
 		UsageText: "devenv version\n   devenv version --format json",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"}},
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"}},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "text", "json")
 			if err != nil {

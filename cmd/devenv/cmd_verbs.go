@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,10 +82,10 @@ func verbCommands(a *app) []*cli.Command {
 	}
 }
 
-var signalNames = []string{"SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGSTOP", "SIGCONT", "SIGWINCH"}
+var signalPattern = regexp.MustCompile(`^SIG[A-Z0-9]+([+-][0-9]+)?$`)
 
-// signalName takes SIGHUP, HUP or a number, as docker does; numbers go to
-// the engine as they are.
+// signalName takes SIGHUP, HUP or a number, as docker does; the engine
+// (or, for host services, the system) says whether it knows the signal.
 func signalName(s string) (string, error) {
 	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
 		return s, nil
@@ -93,12 +94,10 @@ func signalName(s string) (string, error) {
 	if !strings.HasPrefix(name, "SIG") {
 		name = "SIG" + name
 	}
-	for _, known := range signalNames {
-		if name == known {
-			return name, nil
-		}
+	if !signalPattern.MatchString(name) {
+		return "", usagef("--signal %q: use a signal name such as SIGHUP or a number", s)
 	}
-	return "", usagef("--signal %q: use a signal name such as SIGHUP or a number", s)
+	return name, nil
 }
 
 // createCommand is compose's create: up without starting anything.
@@ -369,7 +368,7 @@ func streamCommands(a *app) []*cli.Command {
 		},
 		{
 			Name:      "wait",
-			Usage:     "block until the services' containers stop; exit code of the first",
+			Usage:     "block until the services' containers stop; exits with the last one's code",
 			ArgsUsage: "SERVICE...",
 			UsageText: "devenv wait migrate\n   devenv wait --down-project tests",
 			Flags:     []cli.Flag{&cli.BoolFlag{Name: "down-project", Usage: "take the project down when the first container stops"}},
@@ -377,17 +376,15 @@ func streamCommands(a *app) []*cli.Command {
 				if c.NArg() == 0 {
 					return usagef("wait: name at least one service")
 				}
-				first := -1
+				last := 0
 				err := a.withOrch(c, func(o *orchestrator.Orchestrator) error {
 					return o.Wait(c.Context, a.proj, c.Args().Slice(), c.Bool("down-project"), func(r orchestrator.WaitResult) {
 						fmt.Fprintf(a.stdout, "container %q exited with status code %d\n", r.ID, r.ExitCode)
-						if first < 0 {
-							first = r.ExitCode
-						}
+						last = r.ExitCode
 					})
 				})
-				if err == nil && first > 0 {
-					return &exitError{code: first}
+				if err == nil && last > 0 {
+					return &exitError{code: last}
 				}
 				return err
 			},
@@ -467,8 +464,8 @@ func statsCommand(a *app) *cli.Command {
 				if err != nil {
 					return err
 				}
-				if !c.Bool("no-stream") && format == "table" {
-					fmt.Fprint(a.stdout, "\\033[2J\\033[H") // a fresh screen, as docker stats does
+				if !c.Bool("no-stream") && format == "table" && a.stdoutIsTerminal() {
+					fmt.Fprint(a.stdout, "\x1b[2J\x1b[H") // a fresh screen, as docker stats does
 				}
 				if err := writeStats(a.stdout, rows, format, c.Bool("no-trunc")); err != nil {
 					return err
@@ -478,6 +475,14 @@ func statsCommand(a *app) *cli.Command {
 				}
 				if c.Bool("no-stream") {
 					return nil
+				}
+				if len(rows) == 0 {
+					// Nothing running: a sample a second, not a busy loop.
+					select {
+					case <-c.Context.Done():
+						return nil
+					case <-time.After(time.Second):
+					}
 				}
 			}
 		},

@@ -76,11 +76,36 @@ func addEntry(tw *tar.Writer, p, entry string) error {
 }
 
 // Unpack extracts r into the directory dest. With rename, the archive's
-// top entry takes that name. An entry that would land outside dest, or be
-// written through a symlink, is an error; nothing is written outside dest.
+// top entry takes that name; a top entry "." (a directory's contents, as
+// the engine sends PATH/.) lands in dest itself (or in rename). An entry
+// outside the top, or that would land outside dest or be written through
+// a symlink, is an error; nothing is written outside dest.
 func Unpack(r io.Reader, dest, rename string) error {
 	tr := tar.NewReader(r)
 	top := ""
+	rebase := func(name string) (string, error) {
+		name = path.Clean(strings.TrimPrefix(name, "/"))
+		first, rest, _ := strings.Cut(name, "/")
+		if top == "" {
+			top = first
+		}
+		switch {
+		case top == ".":
+			// "./", "./f": the path cleans to "f", all of it below the top.
+			rest = strings.TrimPrefix(name, ".")
+		case first != top:
+			return "", fmt.Errorf("archive entry %q is outside its top %q", name, top)
+		}
+		base := top
+		if rename != "" {
+			base = rename
+		}
+		out := path.Join(base, rest)
+		if out == ".." || strings.HasPrefix(out, "../") || path.IsAbs(out) {
+			return "", fmt.Errorf("archive entry %q leaves %s", name, dest)
+		}
+		return out, nil
+	}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -89,20 +114,24 @@ func Unpack(r io.Reader, dest, rename string) error {
 		if err != nil {
 			return err
 		}
-		name := path.Clean(strings.TrimPrefix(hdr.Name, "/"))
-		first, rest, _ := strings.Cut(name, "/")
-		if top == "" {
-			top = first
-		}
-		if rename != "" && first == top {
-			name = path.Join(rename, rest)
-		}
-		if name == ".." || strings.HasPrefix(name, "../") || path.IsAbs(name) {
-			return fmt.Errorf("archive entry %q leaves %s", hdr.Name, dest)
+		name, err := rebase(hdr.Name)
+		if err != nil {
+			return err
 		}
 		target := filepath.Join(dest, filepath.FromSlash(name))
 		if err := noLinkBetween(dest, target); err != nil {
 			return err
+		}
+		if hdr.Typeflag == tar.TypeLink {
+			old, err := rebase(hdr.Linkname)
+			if err != nil {
+				return err
+			}
+			_ = os.Remove(target)
+			if err := os.Link(filepath.Join(dest, filepath.FromSlash(old)), target); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := write(tr, hdr, target); err != nil {
 			return err
@@ -148,7 +177,14 @@ func write(tr *tar.Reader, hdr *tar.Header, target string) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, mode)
+		// Replaced, never truncated in place: another name of a hard link
+		// (or a read-only file) is left as it was.
+		if fi, err := os.Lstat(target); err == nil && !fi.IsDir() {
+			if err := os.Remove(target); err != nil {
+				return err
+			}
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, mode)
 		if err != nil {
 			return err
 		}
@@ -164,5 +200,5 @@ func write(tr *tar.Reader, hdr *tar.Header, target string) error {
 		_ = os.Remove(target)
 		return os.Symlink(hdr.Linkname, target)
 	}
-	return nil // devices, fifos and hard links are not copied
+	return nil // devices and fifos are not copied
 }

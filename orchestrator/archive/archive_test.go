@@ -57,3 +57,42 @@ func TestNoLinkBetween(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A directory's contents as the engine sends PATH/. ("./", "./f") land in
+// the destination, never beside it.
+func TestUnpackDotTop(t *testing.T) {
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "victim.txt"), []byte("new"), 0o644)
+	parent := t.TempDir()
+	os.WriteFile(filepath.Join(parent, "victim.txt"), []byte("old"), 0o644)
+	if err := Unpack(Pack(src, "."), parent, "backup"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(parent, "victim.txt")); string(b) != "old" {
+		t.Fatalf("overwrote the parent's file: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(parent, "backup", "victim.txt")); string(b) != "new" {
+		t.Fatalf("backup/victim.txt = %q", b)
+	}
+}
+
+// Hard links are copied as links, and an existing file is replaced, not
+// written through another name of it.
+func TestUnpackHardLinksAndReplace(t *testing.T) {
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "a"), []byte("A"), 0o644)
+	os.Link(filepath.Join(src, "a"), filepath.Join(src, "b"))
+	dest := t.TempDir()
+	os.WriteFile(filepath.Join(dest, "other"), []byte("keep"), 0o644)
+	os.MkdirAll(filepath.Join(dest, "d"), 0o755)
+	os.Link(filepath.Join(dest, "other"), filepath.Join(dest, "d", "a"))
+	if err := Unpack(Pack(src, "d"), dest, ""); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dest, "other")); string(b) != "keep" {
+		t.Fatalf("wrote through a hard link: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dest, "d", "b")); string(b) != "A" {
+		t.Fatalf("d/b = %q", b)
+	}
+}

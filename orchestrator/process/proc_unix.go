@@ -5,8 +5,10 @@ package process
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -85,16 +87,35 @@ func sameProcess(pid int, start string) bool {
 }
 
 func signalPID(pid int, name string) error {
-	err := syscall.Kill(pid, unix.SignalNum(name))
+	sig, err := signalNum(name)
+	if err != nil {
+		return err
+	}
+	err = syscall.Kill(pid, sig)
 	if errors.Is(err, syscall.ESRCH) {
 		return os.ErrNotExist
 	}
 	return err
 }
 
+// signalNum is a signal by name (SIGTERM) or number.
+func signalNum(name string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(name); err == nil && n > 0 {
+		return syscall.Signal(n), nil
+	}
+	if s := unix.SignalNum(name); s != 0 {
+		return s, nil
+	}
+	return 0, fmt.Errorf("unknown signal %s", name)
+}
+
 // signalGroup signals the process group pid leads.
 func signalGroup(pid int, name string) error {
-	err := syscall.Kill(-pid, unix.SignalNum(name))
+	sig, err := signalNum(name)
+	if err != nil {
+		return err
+	}
+	err = syscall.Kill(-pid, sig)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil
 	}
