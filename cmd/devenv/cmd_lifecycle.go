@@ -37,9 +37,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if err != nil {
 					return err
 				}
-				pull := c.String("pull")
-				if pull != "" && pull != "missing" && pull != "never" && pull != "always" {
-					return usagef("--pull %q: use always, missing or never", pull)
+				pull, err := pullFlag(c)
+				if err != nil {
+					return err
 				}
 				p, err := a.project(c.Context)
 				if err != nil {
@@ -171,4 +171,15 @@ func timeoutOf(c *cli.Context) (*time.Duration, error) {
 	}
 	d := time.Duration(c.Int("timeout")) * time.Second
 	return &d, nil
+}
+
+// pullFlag is --pull: always, missing, never, or "" for each service's
+// pull_policy.
+func pullFlag(c *cli.Context) (string, error) {
+	switch pull := c.String("pull"); pull {
+	case "", "missing", "never", "always":
+		return pull, nil
+	default:
+		return "", usagef("--pull %q: use always, missing or never", pull)
+	}
 }

@@ -114,23 +114,15 @@ func createCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
 		},
 		Action: func(c *cli.Context) error {
-			pull := c.String("pull")
-			if pull != "" && pull != "missing" && pull != "never" && pull != "always" {
-				return usagef("--pull %q: use always, missing or never", pull)
-			}
-			p, err := a.project(c.Context)
+			pull, err := pullFlag(c)
 			if err != nil {
 				return err
 			}
-			rep := a.reporter()
-			defer rep.Close()
-			o, err := a.orch(rep)
-			if err != nil {
+			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+				_, err := o.Up(c.Context, a.proj, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
+					RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true})
 				return err
-			}
-			_, err = o.Up(c.Context, p, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
-				RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true})
-			return err
+			})
 		},
 	}
 }
