@@ -231,6 +231,13 @@ func (a *app) projectOrch(ctx context.Context) (*compose.Project, *orchestrator.
 	return p, o, err
 }
 
+// readOnlyProject is projectOrch for commands that only read: schema
+// validation skipped, and -p NAME without a compose file allowed.
+func (a *app) readOnlyProject(ctx context.Context) (*compose.Project, *orchestrator.Orchestrator, error) {
+	a.fastLoad, a.nameOnly = true, true
+	return a.projectOrch(ctx)
+}
+
 func (a *app) close() {
 	if a.engine != nil {
 		_ = a.engine.Close()

@@ -67,8 +67,7 @@ func psCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			a.fastLoad, a.nameOnly = true, true
-			p, o, err := a.projectOrch(c.Context)
+			p, o, err := a.readOnlyProject(c.Context)
 			if err != nil {
 				return err
 			}
@@ -273,8 +272,7 @@ func logsCommand(a *app) *cli.Command {
 					return usagef("logs --%s %q: use a time (2013-01-02T13:23:37Z), a Unix timestamp, or a duration such as 42m", name, v)
 				}
 			}
-			a.fastLoad, a.nameOnly = true, true
-			p, o, err := a.projectOrch(c.Context)
+			p, o, err := a.readOnlyProject(c.Context)
 			if err != nil {
 				return err
 			}

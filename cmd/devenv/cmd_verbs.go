@@ -40,24 +40,8 @@ func verbCommands(a *app) []*cli.Command {
 				})
 			},
 		},
-		{
-			Name:      "pause",
-			Usage:     "pause services' running containers",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv pause electric",
-			Action: func(c *cli.Context) error {
-				return a.withOrch(c, func(o *orchestrator.Orchestrator) error { return o.Pause(c.Context, a.proj, c.Args().Slice(), true) })
-			},
-		},
-		{
-			Name:      "unpause",
-			Usage:     "unpause services' paused containers",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv unpause electric",
-			Action: func(c *cli.Context) error {
-				return a.withOrch(c, func(o *orchestrator.Orchestrator) error { return o.Pause(c.Context, a.proj, c.Args().Slice(), false) })
-			},
-		},
+		pauseCommand(a, "pause", "pause services' running containers", true),
+		pauseCommand(a, "unpause", "unpause services' paused containers", false),
 		{
 			Name:      "rm",
 			Usage:     "remove services' stopped containers (named volumes always stay)",
@@ -78,6 +62,16 @@ func verbCommands(a *app) []*cli.Command {
 					return err
 				})
 			},
+		},
+	}
+}
+
+// pauseCommand is compose's pause (pause) or unpause.
+func pauseCommand(a *app, name, usage string, pause bool) *cli.Command {
+	return &cli.Command{
+		Name: name, Usage: usage, ArgsUsage: "[SERVICE...]", UsageText: "devenv " + name + " electric",
+		Action: func(c *cli.Context) error {
+			return a.withOrch(c, func(o *orchestrator.Orchestrator) error { return o.Pause(c.Context, a.proj, c.Args().Slice(), pause) })
 		},
 	}
 }
@@ -156,8 +150,7 @@ func cpCommand(a *app) *cli.Command {
 			if !filepath.IsAbs(opts.HostPath) {
 				opts.HostPath = filepath.Join(a.dir, opts.HostPath)
 			}
-			a.fastLoad, a.nameOnly = true, true
-			p, o, err := a.projectOrch(c.Context)
+			p, o, err := a.readOnlyProject(c.Context)
 			if err != nil {
 				return err
 			}
@@ -175,8 +168,7 @@ func inspectCommands(a *app) []*cli.Command {
 			ArgsUsage: "[SERVICE...]",
 			UsageText: "devenv top postgres",
 			Action: func(c *cli.Context) error {
-				a.fastLoad, a.nameOnly = true, true
-				p, o, err := a.projectOrch(c.Context)
+				p, o, err := a.readOnlyProject(c.Context)
 				if err != nil {
 					return err
 				}
@@ -206,8 +198,7 @@ func inspectCommands(a *app) []*cli.Command {
 				if err != nil {
 					return err
 				}
-				a.fastLoad, a.nameOnly = true, true
-				p, o, err := a.projectOrch(c.Context)
+				p, o, err := a.readOnlyProject(c.Context)
 				if err != nil {
 					return err
 				}
@@ -344,8 +335,7 @@ func streamCommands(a *app) []*cli.Command {
 				&cli.StringFlag{Name: "until", Usage: "stream until a timestamp or a duration"},
 			},
 			Action: func(c *cli.Context) error {
-				a.fastLoad, a.nameOnly = true, true
-				p, o, err := a.projectOrch(c.Context)
+				p, o, err := a.readOnlyProject(c.Context)
 				if err != nil {
 					return err
 				}
@@ -443,8 +433,7 @@ func statsCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			a.fastLoad, a.nameOnly = true, true
-			p, o, err := a.projectOrch(c.Context)
+			p, o, err := a.readOnlyProject(c.Context)
 			if err != nil {
 				return err
 			}
