@@ -76,6 +76,12 @@ type Engine interface {
 	Unpause(ctx context.Context, id string) error
 	Inspect(ctx context.Context, id string) (ContainerDetails, error)
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
+	// ExecAttached runs a command in a running container with the streams
+	// attached and returns the command's exit code.
+	ExecAttached(ctx context.Context, id string, spec ExecSpec, s Streams) (int, error)
+	// StartAttached attaches the streams to a created container, starts it
+	// and returns its exit code once it has exited.
+	StartAttached(ctx context.Context, id string, s Streams) (int, error)
 	Logs(ctx context.Context, id string, o LogOptions, stdout, stderr io.Writer) error
 }
 
@@ -250,17 +256,23 @@ type ContainerSpec struct {
 	StopTimeout *int
 	Tty         bool
 	OpenStdin   bool
-	Privileged  bool
-	Init        *bool
-	ReadOnly    bool
-	ExtraHosts  []string
-	CapAdd      []string
-	CapDrop     []string
-	DNS         []string
-	ShmSize     int64
-	Tmpfs       map[string]string
-	Sysctls     map[string]string
-	Platform    string
+	// StdinOnce closes the container's stdin when the attached client
+	// closes its input (run -i).
+	StdinOnce  bool
+	Privileged bool
+	Init       *bool
+	ReadOnly   bool
+	ExtraHosts []string
+	CapAdd     []string
+	CapDrop    []string
+	DNS        []string
+	ShmSize    int64
+	Tmpfs      map[string]string
+	Sysctls    map[string]string
+	Platform   string
+	// AutoRemove has the engine remove the container when it exits (run
+	// --rm).
+	AutoRemove bool
 }
 
 // NetworkAttach connects a container to a network.
@@ -269,6 +281,28 @@ type NetworkAttach struct {
 	Aliases     []string
 	IPv4Address string
 }
+
+// ExecSpec is a command exec runs in a container.
+type ExecSpec struct {
+	Cmd        []string
+	Env        []string
+	User       string
+	WorkingDir string
+	Privileged bool
+}
+
+// Streams are what an attached command reads and writes. With Tty the
+// output is one stream (to Stdout) and Resize carries the terminal's sizes.
+type Streams struct {
+	Stdin          io.Reader // nil: no input
+	Stdout, Stderr io.Writer
+	Tty            bool
+	Size           TermSize
+	Resize         <-chan TermSize
+}
+
+// TermSize is a terminal's size in characters.
+type TermSize struct{ Width, Height uint }
 
 // ExecResult is a finished exec.
 type ExecResult struct {

@@ -607,3 +607,28 @@ func (f *fakeEngine) Logs(_ context.Context, id string, _ LogOptions, stdout, _ 
 }
 
 var _ Engine = (*fakeEngine)(nil)
+
+func (f *fakeEngine) ExecAttached(_ context.Context, id string, spec ExecSpec, s Streams) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return 0, err
+	}
+	f.record("exec %s %s", c.Name, strings.Join(spec.Cmd, " "))
+	return 0, nil
+}
+
+func (f *fakeEngine) StartAttached(ctx context.Context, id string, s Streams) (int, error) {
+	if err := f.Start(ctx, id); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(id)
+	if err != nil {
+		return 0, err
+	}
+	c.State = "exited"
+	return 0, nil
+}

@@ -62,6 +62,8 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 			o.warn(c.Labels[LabelService], fmt.Sprintf("orphan container %s left in place; --remove-orphans removes it", c.Name))
 		}
 	}
+	// One-off containers (run) go with the project, as in compose.
+	targets = append(targets, obs.OneOffs...)
 	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
 		return err
 	}

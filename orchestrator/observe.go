@@ -11,8 +11,10 @@ import (
 // Observed is the project's current state on the engine.
 type Observed struct {
 	Containers []Container
-	Networks   []Network
-	Volumes    []Volume
+	// OneOffs are containers devenv run (and compose run) started.
+	OneOffs  []Container
+	Networks []Network
+	Volumes  []Volume
 	// Images maps normalised image references to local image IDs.
 	Images map[string]string
 	// Foreign are containers that carry a name devenv wants but not this
@@ -31,6 +33,8 @@ func Observe(ctx context.Context, eng Engine, project string, images bool) (*Obs
 		for _, c := range cs {
 			if c.Labels[LabelOneoff] != "True" {
 				o.Containers = append(o.Containers, c)
+			} else {
+				o.OneOffs = append(o.OneOffs, c)
 			}
 		}
 		return err

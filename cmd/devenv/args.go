@@ -62,7 +62,16 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		i++
 	}
 	ownFlags := flagNames(cmd.Flags)
-	var flags, positional []string
+	var flags, positional, tail []string
+	if commandLineCommands[cmd.Name] {
+		// exec SERVICE CMD...: the command's own flags are the command's.
+		cut := firstPositional(args, i, globalFlags, ownFlags)
+		tail = args[cut:]
+		if len(tail) > 0 && tail[0] == "--" {
+			tail = tail[1:]
+		}
+		args = args[:cut:cut]
+	}
 	args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -89,6 +98,7 @@ func normalizeArgs(app *cli.App, args []string) []string {
 			i++
 		}
 	}
+	positional = append(positional, tail...)
 	out := append([]string{args[0]}, globals...)
 	out = append(out, path...)
 	out = append(out, flags...)
@@ -98,6 +108,30 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	}
 	_ = rest
 	return out
+}
+
+// commandLineCommands take a command line after their first argument
+// (exec SERVICE CMD...): flags after it are the command's, not devenv's.
+var commandLineCommands = map[string]bool{"exec": true, "run": true}
+
+// firstPositional is the index of the first argument from i on that is
+// neither a flag nor a flag's value (or of "--").
+func firstPositional(args []string, i int, global, own map[string]bool) int {
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return i
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		takesValue, ok := own[name]
+		if !ok {
+			takesValue = global[name]
+		}
+		if takesValue && !hasValue {
+			i++
+		}
+	}
+	return len(args)
 }
 
 func hasOwn(own map[string]bool, name string) bool {

@@ -27,6 +27,11 @@ func TestNormalizeArgs(t *testing.T) {
 		{"devenv --registry r.yaml ports check", "devenv --registry r.yaml ports check"},
 		{"devenv down -v -t 3 --env-file=.env.dev", "devenv --env-file=.env.dev down -v -t 3"},
 		{"devenv nosuch -f x", "devenv nosuch -f x"},
+		// exec and run: what follows the service is the command's own.
+		{"devenv exec -T db psql -U app -f q.sql", "devenv exec -T -- db psql -U app -f q.sql"},
+		{"devenv exec -f x.yml -e A=1 db ls -l", "devenv -f x.yml exec -e A=1 -- db ls -l"},
+		{"devenv run --rm -p 8080:80 web sh -c -- x", "devenv run --rm -p 8080:80 -- web sh -c -- x"},
+		{"devenv run -- web --help", "devenv run -- web --help"},
 	}
 	for _, c := range cases {
 		got := strings.Join(normalizeArgs(app, strings.Fields(c.in)), " ")

@@ -47,12 +47,9 @@ var refusals = map[string]string{
 	"attach":  "devenv does not attach to containers; follow their output with devenv logs -f SERVICE",
 	"build":   "devenv does not build images yet; build with docker build and set image:",
 	"commit":  "devenv does not make images from containers; use docker commit CONTAINER",
-	"exec":    "not in devenv yet; use docker exec -it CONTAINER CMD (devenv ps shows the container names)",
 	"export":  "devenv does not export containers; use docker export CONTAINER",
 	"publish": "devenv does not publish compose applications",
-	"pull":    "not in devenv yet; devenv up pulls what is missing, devenv up --pull always pulls again",
 	"push":    "devenv does not push images; use docker push",
-	"run":     "not in devenv yet; use devenv up SERVICE, or docker run on the project's network",
 	"scale":   "devenv runs one container per service",
 	"watch":   "devenv does not watch build contexts (it does not build images)",
 

@@ -346,7 +346,7 @@ func (e *Engine) Create(ctx context.Context, s orchestrator.ContainerSpec) (stri
 func containerConfig(s orchestrator.ContainerSpec, modern bool) *container.Config {
 	cfg := &container.Config{
 		Hostname: s.Hostname, User: s.User, WorkingDir: s.WorkingDir, Labels: s.Labels,
-		Env: s.Env, Image: s.Image, Tty: s.Tty, OpenStdin: s.OpenStdin, StopSignal: s.StopSignal,
+		Env: s.Env, Image: s.Image, Tty: s.Tty, OpenStdin: s.OpenStdin, StdinOnce: s.StdinOnce, AttachStdin: s.StdinOnce, StopSignal: s.StopSignal,
 		ExposedPorts: network.PortSet{}, StopTimeout: s.StopTimeout,
 	}
 	if s.Entrypoint != nil {
@@ -375,6 +375,7 @@ func hostConfig(s orchestrator.ContainerSpec, cfg *container.Config) (*container
 	hc := &container.HostConfig{
 		PortBindings: network.PortMap{}, Privileged: s.Privileged, Init: s.Init, ReadonlyRootfs: s.ReadOnly,
 		ExtraHosts: s.ExtraHosts, CapAdd: s.CapAdd, CapDrop: s.CapDrop, ShmSize: s.ShmSize, Tmpfs: s.Tmpfs, Sysctls: s.Sysctls,
+		AutoRemove: s.AutoRemove,
 	}
 	for _, d := range s.DNS {
 		if a, err := netip.ParseAddr(d); err == nil {

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// execCommands are compose's exec, run and pull, and devenv's connect.
+func execCommands(a *app) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "exec",
+			Usage:     "run a command in a service's running container (a TTY when stdin is a terminal)",
+			ArgsUsage: "SERVICE COMMAND [ARG...]",
+			UsageText: "devenv exec postgres psql -U postgres\n   echo 'select 1' | devenv exec -T postgres psql -U postgres",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run the command in the background"},
+				&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (K=V; repeatable)"},
+				&cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)"},
+				&cli.BoolFlag{Name: "no-tty", Aliases: []string{"T"}, Usage: "no pseudo-terminal, even when stdin is one"},
+				&cli.BoolFlag{Name: "privileged", Usage: "give the command extended privileges"},
+				&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
+				&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+			},
+			Action: func(c *cli.Context) error {
+				if c.Args().Len() < 2 {
+					return usagef("exec: give a service and a command: devenv exec SERVICE COMMAND [ARG...]")
+				}
+				if c.Int("index") < 1 {
+					return usagef("exec: --index %d: the first container is 1", c.Int("index"))
+				}
+				p, o, err := a.projectOrch(c.Context)
+				if err != nil {
+					return err
+				}
+				streams, restore := a.attach(!c.Bool("no-tty"), !c.Bool("detach"))
+				defer restore()
+				code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{
+					Service: c.Args().First(), Index: c.Int("index"), Streams: streams,
+					Spec: orchestrator.ExecSpec{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
+						WorkingDir: c.String("workdir"), Privileged: c.Bool("privileged")},
+				})
+				return exitWith(code, err)
+			},
+		},
+		runCommand(a),
+		connectCommand(a),
+		{
+			Name:      "pull",
+			Usage:     "pull services' images",
+			ArgsUsage: "[SERVICE...]",
+			UsageText: "devenv pull\n   devenv pull --policy missing postgres",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "ignore-buildable", Usage: "accepted: services without image: are never pulled"},
+				&cli.BoolFlag{Name: "ignore-pull-failures", Usage: "warn about images that cannot be pulled and go on"},
+				&cli.BoolFlag{Name: "include-deps", Usage: "also pull the services the named ones depend on"},
+				&cli.StringFlag{Name: "policy", Usage: "missing (only absent images) or always (default: each service's pull_policy; never and build skip it)"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+			},
+			Action: func(c *cli.Context) error {
+				switch c.String("policy") {
+				case "", "missing", "always":
+				default:
+					return usagef("pull: --policy %q: use missing or always", c.String("policy"))
+				}
+				if c.Bool("quiet") {
+					a.progress = "quiet"
+				}
+				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+					return o.Pull(c.Context, a.proj, orchestrator.PullOptions{Services: c.Args().Slice(), Policy: c.String("policy"),
+						IgnoreFailures: c.Bool("ignore-pull-failures"), IncludeDeps: c.Bool("include-deps")})
+				})
+			},
+		},
+	}
+}
+
+func runCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a one-off container of a service (its dependencies started first)",
+		ArgsUsage: "SERVICE [COMMAND [ARG...]]",
+		UsageText: "devenv run --rm postgres psql -h postgres -U postgres\n   devenv run --rm --service-ports web",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "cap-add", Usage: "add a Linux capability"},
+			&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a Linux capability"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "start it in the background and print its name"},
+			&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (K=V; repeatable)"},
+			&cli.StringSliceFlag{Name: "env-from-file", Usage: "set the variables of an env file"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Usage: "keep stdin open (default true)"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "add a label (K=V)"},
+			&cli.StringFlag{Name: "name", Usage: "container name (default PROJECT-SERVICE-run-ID)"},
+			&cli.BoolFlag{Name: "no-deps", Usage: "do not start the services it depends on"},
+			&cli.BoolFlag{Name: "no-tty", Aliases: []string{"T"}, Usage: "no pseudo-terminal, even when stdin is one"},
+			&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port, [IP:]HOST:CONTAINER (127.0.0.1 unless IP given)"},
+			&cli.StringFlag{Name: "pull", Usage: "pull the image: always, missing, never"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+			&cli.BoolFlag{Name: "quiet-pull", Usage: "no progress output while pulling"},
+			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file while starting dependencies"},
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+			&cli.BoolFlag{Name: "service-ports", Aliases: []string{"P"}, Usage: "publish the service's ports, as the registry assigns them"},
+			&cli.BoolFlag{Name: "use-aliases", Usage: "join the networks with the service's aliases"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a volume or bind (compose's short syntax)"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() < 1 {
+				return usagef("run: give a service: devenv run SERVICE [COMMAND...]")
+			}
+			pull, err := pullFlag(c)
+			if err != nil {
+				return err
+			}
+			env, err := runEnv(c)
+			if err != nil {
+				return err
+			}
+			if c.Bool("quiet") || c.Bool("quiet-pull") {
+				a.progress = "quiet"
+			}
+			opts := orchestrator.RunOptions{
+				Service: c.Args().First(), Env: env, Labels: c.StringSlice("label"), Volumes: c.StringSlice("volume"),
+				User: c.String("user"), WorkDir: c.String("workdir"), Name: c.String("name"),
+				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
+				Rm: c.Bool("rm"), Detach: c.Bool("detach"), NoDeps: c.Bool("no-deps"),
+				ServicePorts: c.Bool("service-ports"), Publish: c.StringSlice("publish"), UseAliases: c.Bool("use-aliases"),
+				Pull: pull, LookupEnv: func(k string) (string, bool) { v, ok := a.env[k]; return v, ok },
+			}
+			if c.Args().Len() > 1 {
+				opts.Cmd = c.Args().Tail()
+			}
+			if c.IsSet("entrypoint") {
+				opts.Entrypoint = []string{c.String("entrypoint")}
+				if c.String("entrypoint") == "" {
+					opts.Entrypoint = []string{""}
+				}
+			}
+			if _, err := a.project(c.Context); err != nil {
+				return err
+			}
+			rep := a.reporter()
+			var once sync.Once
+			closeRep := func() { once.Do(rep.Close) }
+			defer closeRep()
+			o, err := a.orch(rep)
+			if err != nil {
+				return err
+			}
+			restore := func() {}
+			if !opts.Detach {
+				opts.Streams, restore = a.attach(!c.Bool("no-tty"), c.Bool("interactive"))
+			}
+			defer restore()
+			opts.Attaching = closeRep
+			res, err := o.Run(c.Context, a.proj, opts)
+			if err == nil && opts.Detach {
+				fmt.Fprintln(a.stdout, res.Name)
+			}
+			return exitWith(res.ExitCode, err)
+		},
+	}
+}
+
+// runEnv is --env-from-file's variables, then each -e.
+func runEnv(c *cli.Context) ([]string, error) {
+	var env []string
+	for _, f := range c.StringSlice("env-from-file") {
+		vars, err := dotenv.Read(f)
+		if err != nil {
+			return nil, usagef("run: --env-from-file %s: %v", f, err)
+		}
+		keys := make([]string, 0, len(vars))
+		for k := range vars {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			env = append(env, k+"="+vars[k])
+		}
+	}
+	return append(env, c.StringSlice("env")...), nil
+}
+
+func connectCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "connect",
+		Usage:     "open a database service's own client (psql, redis-cli) inside its container, or print its URL",
+		ArgsUsage: "[SERVICE]",
+		UsageText: "devenv connect postgres\n   echo 'select 1' | devenv connect -T postgres\n   psql \"$(devenv connect --url postgres)\"",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "url", Usage: "print the URL a tool on this machine would use, with the assigned port"},
+			&cli.BoolFlag{Name: "no-tty", Aliases: []string{"T"}, Usage: "no pseudo-terminal, even when stdin is one"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 1 {
+				return usagef("connect: give at most one service")
+			}
+			p, o, err := a.projectOrch(c.Context)
+			if err != nil {
+				return err
+			}
+			cl, err := o.Connect(c.Context, p, c.Args().First(), c.Bool("url"))
+			if err != nil {
+				return err
+			}
+			if c.Bool("url") {
+				fmt.Fprintln(a.stdout, cl.URL)
+				return nil
+			}
+			streams, restore := a.attach(!c.Bool("no-tty"), true)
+			defer restore()
+			code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{Service: cl.Service, Streams: streams, Spec: orchestrator.ExecSpec{Cmd: cl.Cmd}})
+			return exitWith(code, err)
+		},
+	}
+}
+
+// exitWith passes a command's exit code on as devenv's.
+func exitWith(code int, err error) error {
+	if err != nil || code == 0 {
+		return err
+	}
+	return &exitError{code: code}
+}
+
+// attach sets up the streams of an attached command: a TTY in raw mode
+// when wantTTY and stdin is a terminal (its size followed), stdin when
+// interactive. restore puts the terminal back.
+func (a *app) attach(wantTTY, interactive bool) (orchestrator.Streams, func()) {
+	s := orchestrator.Streams{Stdout: a.rawStdout, Stderr: a.stderr}
+	if interactive && a.stdin != nil {
+		s.Stdin = a.stdin
+	}
+	in, ok := a.stdin.(*os.File)
+	if !wantTTY || !ok || !term.IsTerminal(int(in.Fd())) {
+		return s, func() {}
+	}
+	s.Tty = true
+	out := int(in.Fd())
+	if f, ok := a.rawStdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		out = int(f.Fd())
+	}
+	if w, h, err := term.GetSize(out); err == nil {
+		s.Size = orchestrator.TermSize{Width: uint(w), Height: uint(h)}
+	}
+	resize, stopResize := watchResize(out)
+	s.Resize = resize
+	old, err := term.MakeRaw(int(in.Fd()))
+	if err != nil {
+		stopResize()
+		return s, func() {}
+	}
+	return s, func() {
+		stopResize()
+		_ = term.Restore(int(in.Fd()), old)
+	}
+}

@@ -1,0 +1,549 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/format"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// LabelSlug is compose's label with a one-off container's random ID.
+const LabelSlug = "com.docker.compose.slug"
+
+// NotRunningError is a service with no running container to exec in.
+type NotRunningError struct{ Service string }
+
+func (e *NotRunningError) Error() string {
+	return fmt.Sprintf("service %q is not running; start it with devenv up %s", e.Service, e.Service)
+}
+
+// hostServiceError refuses a container verb for a host service.
+func hostServiceError(p *compose.Project, verb, name string) error {
+	return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + name,
+		Msg: fmt.Sprintf("%s is a host service (a process on this machine), not a container: devenv %s works on containers", name, verb)}
+}
+
+// ExecOptions are the flags of `exec`.
+type ExecOptions struct {
+	Service string
+	Index   int // container number; 0 is 1
+	Spec    ExecSpec
+	Streams Streams
+}
+
+// Exec runs a command in a service's running container, attached, and
+// returns the command's exit code.
+func (o *Orchestrator) Exec(ctx context.Context, p *compose.Project, opts ExecOptions) (int, error) {
+	c, err := o.runningContainer(ctx, p, "exec", opts.Service, opts.Index)
+	if err != nil {
+		return 0, err
+	}
+	return o.Engine.ExecAttached(ctx, c.ID, opts.Spec, opts.Streams)
+}
+
+// runningContainer is the service's container number index (1 when 0),
+// which must be running.
+func (o *Orchestrator) runningContainer(ctx context.Context, p *compose.Project, verb, service string, index int) (Container, error) {
+	if _, ok := p.X.Host[service]; ok {
+		return Container{}, hostServiceError(p, verb, service)
+	}
+	if index == 0 {
+		index = 1
+	}
+	cs, err := o.selectContainers(ctx, p, []string{service})
+	if err != nil {
+		return Container{}, err
+	}
+	for _, c := range cs {
+		if c.Labels[LabelNumber] == strconv.Itoa(index) && !isLeftover(c) && c.State == "running" {
+			return c, nil
+		}
+	}
+	return Container{}, &NotRunningError{Service: service}
+}
+
+// RunOptions are the flags of `run`.
+type RunOptions struct {
+	Service string
+	// Cmd and Entrypoint replace the service's when not nil.
+	Cmd, Entrypoint []string
+	Env             []string // K=V, or K to take it from the environment
+	Labels          []string // K=V
+	Volumes         []string // compose's short syntax
+	User, WorkDir   string
+	Name            string
+	CapAdd, CapDrop []string
+	// Rm removes the container when it has exited; Detach starts it and
+	// returns its name.
+	Rm, Detach bool
+	NoDeps     bool
+	// ServicePorts publishes the service's ports, as the registry assigns
+	// them; Publish adds HOST:CONTAINER ports of its own.
+	ServicePorts bool
+	Publish      []string
+	UseAliases   bool
+	Pull         string
+	Streams      Streams
+	// Attaching is called just before the container starts attached (to
+	// end live progress output).
+	Attaching func()
+	// LookupEnv resolves -e K without a value.
+	LookupEnv func(string) (string, bool)
+}
+
+// RunResult is what run did.
+type RunResult struct {
+	Name     string
+	ExitCode int
+}
+
+// Run starts a one-off container of a service, named and labelled as
+// compose names and labels one-offs, on the project's networks and volumes
+// with its dependencies up first, attached unless Detach.
+func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOptions) (RunResult, error) {
+	if _, ok := p.X.Host[opts.Service]; ok {
+		return RunResult{}, hostServiceError(p, "run", opts.Service)
+	}
+	if err := p.Enable(ctx, []string{opts.Service}); err != nil {
+		return RunResult{}, err
+	}
+	if _, err := p.SelectServices([]string{opts.Service}); err != nil {
+		return RunResult{}, err
+	}
+	svc := p.Model.Services[opts.Service]
+	if !opts.NoDeps {
+		if deps := slices.Sorted(maps.Keys(svc.DependsOn)); len(deps) > 0 {
+			if _, err := o.Up(ctx, p, UpOptions{Services: deps, Pull: opts.Pull}); err != nil {
+				return RunResult{}, err
+			}
+		}
+	}
+	bindings, err := o.runBindings(ctx, p, opts)
+	if err != nil {
+		return RunResult{}, err
+	}
+	one, err := oneOffConfig(svc, opts)
+	if err != nil {
+		return RunResult{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + opts.Service, Msg: err.Error()}
+	}
+	ds, err := buildService(p, one, bindings, o.Version)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if err := o.prepareOneOff(ctx, p, ds, opts.Pull); err != nil {
+		return RunResult{}, err
+	}
+	slug := randomID()
+	spec := ds.Spec
+	spec.Name = opts.Name
+	if spec.Name == "" {
+		spec.Name = fmt.Sprintf("%s-%s-run-%s", p.Name(), opts.Service, slug[:12])
+	}
+	spec.Labels[LabelOneoff], spec.Labels[LabelSlug] = "True", slug
+	spec.Tty, spec.OpenStdin, spec.StdinOnce = opts.Streams.Tty, opts.Streams.Stdin != nil, opts.Streams.Stdin != nil
+	spec.AutoRemove = opts.Rm && opts.Detach
+	if !opts.UseAliases {
+		for i := range spec.Networks {
+			spec.Networks[i].Aliases = nil
+		}
+	}
+	o.emit(Event{Service: opts.Service, Name: spec.Name, Status: "Creating"})
+	id, err := o.Engine.Create(ctx, spec)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("service %s: create %s: %w", opts.Service, spec.Name, err)
+	}
+	if opts.Detach {
+		if err := o.Engine.Start(ctx, id); err != nil {
+			o.removeOneOff(id, true)
+			return RunResult{}, fmt.Errorf("service %s: start %s: %w", opts.Service, spec.Name, err)
+		}
+		return RunResult{Name: spec.Name}, nil
+	}
+	if opts.Attaching != nil {
+		opts.Attaching()
+	}
+	code, err := o.Engine.StartAttached(ctx, id, opts.Streams)
+	if ctx.Err() != nil {
+		// Interrupted: the one-off stops with the command that ran it.
+		_, _ = o.Engine.Stop(context.WithoutCancel(ctx), id, spec.StopSignal, 10*time.Second)
+	}
+	if opts.Rm {
+		o.removeOneOff(id, err != nil || ctx.Err() != nil)
+	}
+	if err != nil {
+		return RunResult{Name: spec.Name}, fmt.Errorf("service %s: run %s: %w", opts.Service, spec.Name, err)
+	}
+	return RunResult{Name: spec.Name, ExitCode: code}, nil
+}
+
+// removeOneOff removes a one-off container and its anonymous volumes, as
+// docker run --rm does, also when the run was interrupted.
+func (o *Orchestrator) removeOneOff(id string, stop bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if stop {
+		_, _ = o.Engine.Stop(ctx, id, "", 10*time.Second)
+	}
+	_ = o.Engine.Remove(ctx, id, true)
+}
+
+// runBindings are the one-off's published ports: none by default; the
+// service's own as the registry assigns them with --service-ports, which
+// its running container must not hold; and each -p, which no other
+// project or service may have reserved.
+func (o *Orchestrator) runBindings(ctx context.Context, p *compose.Project, opts RunOptions) ([]Binding, error) {
+	var out []Binding
+	if opts.ServicePorts {
+		if c, err := o.runningContainer(ctx, p, "run", opts.Service, 1); err == nil && len(c.Ports) > 0 {
+			return nil, fmt.Errorf("%w: service %s's container %s is running and holds its ports; stop it (devenv stop %s) or run without --service-ports",
+				registry.ErrConflict, opts.Service, c.Name, opts.Service)
+		}
+		// Reserved as up reserves them: the ports are the service's.
+		res, err := o.ReconcilePorts(ctx, p, PortOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range res.Remaps {
+			o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
+		}
+		out = res.Bindings[opts.Service]
+	}
+	if len(opts.Publish) == 0 {
+		return out, nil
+	}
+	reg, err := o.Registry.Load()
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range opts.Publish {
+		pcs, err := types.ParsePortConfig(spec)
+		if err != nil {
+			return nil, &compose.ConfigError{Key: "run --publish", Msg: fmt.Sprintf("%q: %v", spec, err)}
+		}
+		for _, pc := range pcs {
+			b := Binding{Service: opts.Service, Index: -1, Target: int(pc.Target), Protocol: pc.Protocol, HostIP: pc.HostIP}
+			if b.HostIP == "" {
+				b.HostIP = "127.0.0.1"
+			}
+			if pc.Published != "" {
+				if b.Port, err = strconv.Atoi(pc.Published); err != nil {
+					return nil, &compose.ConfigError{Key: "run --publish", Msg: fmt.Sprintf("%q: host port %q is not a number", spec, pc.Published)}
+				}
+			}
+			if owner := reservedBy(reg, b.Port, b.Protocol); b.Port > 0 && owner != nil && (owner.project != p.Name() || owner.service != opts.Service) {
+				return nil, fmt.Errorf("%w: port %d is reserved for %s/%s in the registry; publish another port", registry.ErrConflict, b.Port, owner.project, owner.service)
+			}
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+type portOwner struct{ project, service string }
+
+func reservedBy(reg *registry.Registry, port int, proto string) *portOwner {
+	for _, pr := range reg.Projects {
+		for _, r := range pr.Reservations {
+			if r.Port == port && r.Protocol == proto {
+				return &portOwner{pr.Name, r.Service}
+			}
+		}
+	}
+	return nil
+}
+
+// oneOffConfig is the service as compose runs a one-off of it: no restart
+// policy, no ports of its own, the command line's overrides.
+func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig, error) {
+	// The model's own maps and slices stay as they are.
+	svc.Environment, svc.Labels = maps.Clone(svc.Environment), maps.Clone(svc.Labels)
+	svc.Volumes, svc.CapAdd, svc.CapDrop = slices.Clone(svc.Volumes), slices.Clone(svc.CapAdd), slices.Clone(svc.CapDrop)
+	svc.Restart, svc.Ports, svc.ContainerName = "", nil, ""
+	if svc.Deploy != nil {
+		deploy := *svc.Deploy
+		deploy.RestartPolicy = nil
+		svc.Deploy = &deploy
+	}
+	if opts.Cmd != nil {
+		svc.Command = opts.Cmd
+	}
+	if opts.Entrypoint != nil {
+		svc.Entrypoint = opts.Entrypoint
+	}
+	if opts.User != "" {
+		svc.User = opts.User
+	}
+	if opts.WorkDir != "" {
+		svc.WorkingDir = opts.WorkDir
+	}
+	svc.CapAdd = append(svc.CapAdd, opts.CapAdd...)
+	svc.CapDrop = append(svc.CapDrop, opts.CapDrop...)
+	if svc.Environment == nil {
+		svc.Environment = types.MappingWithEquals{}
+	}
+	for _, kv := range opts.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok && opts.LookupEnv != nil {
+			v, ok = opts.LookupEnv(k)
+		}
+		if !ok {
+			delete(svc.Environment, k)
+			continue
+		}
+		svc.Environment[k] = &v
+	}
+	if svc.Labels == nil {
+		svc.Labels = types.Labels{}
+	}
+	for _, kv := range opts.Labels {
+		k, v, _ := strings.Cut(kv, "=")
+		svc.Labels[k] = v
+	}
+	for _, v := range opts.Volumes {
+		vc, err := format.ParseVolume(v)
+		if err != nil {
+			return svc, fmt.Errorf("--volume %q: %v", v, err)
+		}
+		svc.Volumes = append(svc.Volumes, vc)
+	}
+	return svc, nil
+}
+
+// prepareOneOff creates the networks and volumes the one-off uses and
+// pulls its image if the policy says so.
+func (o *Orchestrator) prepareOneOff(ctx context.Context, p *compose.Project, ds *DesiredService, pull string) error {
+	d, err := BuildDesired(p, nil, o.Version)
+	if err != nil {
+		return err
+	}
+	d.Services = map[string]*DesiredService{ds.Name: ds}
+	obs, err := Observe(ctx, o.Engine, p.Name(), true)
+	if err != nil {
+		return err
+	}
+	d.ImageIDs = obs.Images
+	plan, err := PlanUp(d, obs, PlanOptions{Services: []string{ds.Name}, Pull: pull, Known: p.Model.ServiceNames()})
+	if err != nil {
+		return err
+	}
+	var steps []Step
+	for _, s := range plan.Steps {
+		if s.Action == ActCreateNetwork || s.Action == ActCreateVolume || s.Action == ActPull {
+			steps = append(steps, s)
+		}
+	}
+	plan.Steps = steps
+	if _, err := o.pull(ctx, plan); err != nil {
+		return err
+	}
+	if err := o.apply(ctx, d, plan, nil, UpOptions{}); err != nil {
+		return err
+	}
+	return o.labelImages(ctx, d, plan, []string{ds.Name})
+}
+
+func randomID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// PullOptions are the flags of `pull`.
+type PullOptions struct {
+	Services []string
+	// Policy is missing (pull only absent images) or always (default: each
+	// service's pull_policy); pull_policy never or build always skips.
+	Policy         string
+	IgnoreFailures bool
+	IncludeDeps    bool
+}
+
+// Pull pulls the selected services' images, each once, in parallel.
+func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOptions) error {
+	if err := p.Enable(ctx, opts.Services); err != nil {
+		return err
+	}
+	sel, err := p.SelectServices(opts.Services)
+	if err != nil {
+		return err
+	}
+	if opts.IncludeDeps {
+		sel = withDependencies(p, sel)
+	}
+	have := map[string]bool{}
+	if ims, err := o.Engine.Images(ctx); err == nil {
+		for _, im := range ims {
+			for _, t := range im.Tags {
+				have[NormalizeRef(t)] = true
+			}
+		}
+	} else {
+		return err
+	}
+	plan := &Plan{Project: p.Name()}
+	seen := map[string]bool{}
+	for _, name := range sel {
+		svc := p.Model.Services[name]
+		ref := NormalizeRef(svc.Image)
+		policy := opts.Policy
+		if policy == "" {
+			policy = svc.PullPolicy
+		}
+		switch {
+		case svc.Image == "" || seen[ref]:
+			continue
+		case svc.PullPolicy == "never" || svc.PullPolicy == "build":
+			o.emit(Event{Service: name, Name: svc.Image, Status: "Skipped", Detail: "pull_policy " + svc.PullPolicy})
+			continue
+		case (policy == "missing" || policy == "if_not_present") && have[ref]:
+			o.emit(Event{Service: name, Name: svc.Image, Status: "Skipped", Detail: "image is present"})
+			continue
+		}
+		seen[ref] = true
+		plan.Steps = append(plan.Steps, Step{Action: ActPull, Service: name, Name: svc.Image})
+	}
+	if !opts.IgnoreFailures {
+		_, err := o.pull(ctx, plan)
+		return err
+	}
+	for _, s := range plan.Steps {
+		if _, err := o.pull(ctx, &Plan{Steps: []Step{s}}); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			o.warn(s.Service, err.Error())
+		}
+	}
+	return nil
+}
+
+// withDependencies adds the services names depend on, transitively.
+func withDependencies(p *compose.Project, names []string) []string {
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		for dep := range p.Model.Services[n].DependsOn {
+			if _, ok := p.Model.Services[dep]; ok {
+				visit(dep)
+			}
+		}
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// Client is a service's own client, as connect runs it inside the
+// container, and the URL a tool on this machine would use.
+type Client struct {
+	Service string
+	Role    string
+	Cmd     []string
+	URL     string
+}
+
+// connectRoles are the roles connect knows a client for.
+var connectRoles = []string{"postgres", "redis"}
+
+// Connect says how to reach a service's database: its client and, with
+// its assigned host port, its URL. Without a service, the project's only
+// one with a role connect knows.
+func (o *Orchestrator) Connect(ctx context.Context, p *compose.Project, service string, withURL bool) (Client, error) {
+	if service == "" {
+		// The project's database: its only PostgreSQL service, else its
+		// only service connect has a client for.
+		byRole := map[string][]string{}
+		var found []string
+		for _, name := range p.Model.ServiceNames() {
+			svc := p.Model.Services[name]
+			if role := compose.Role(p.ServiceX[name].Role, svc.Image, name); slices.Contains(connectRoles, role) {
+				byRole[role] = append(byRole[role], name)
+				found = append(found, name)
+			}
+		}
+		if len(byRole["postgres"]) == 1 {
+			found = byRole["postgres"]
+		}
+		if len(found) != 1 {
+			what := "none"
+			if len(found) > 1 {
+				what = strings.Join(found, ", ")
+			}
+			return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services",
+				Msg: fmt.Sprintf("name the service to connect to: devenv connect SERVICE (PostgreSQL or Redis services: %s)", what)}
+		}
+		service = found[0]
+	}
+	if _, ok := p.X.Host[service]; ok {
+		return Client{}, hostServiceError(p, "connect", service)
+	}
+	if _, err := p.SelectServices([]string{service}); err != nil {
+		return Client{}, err
+	}
+	svc := p.Model.Services[service]
+	role := compose.Role(p.ServiceX[service].Role, svc.Image, service)
+	c := Client{Service: service, Role: role}
+	user, pass, db := envValue(svc.Environment, "POSTGRES_USER"), envValue(svc.Environment, "POSTGRES_PASSWORD"), envValue(svc.Environment, "POSTGRES_DB")
+	switch role {
+	case "postgres":
+		if user == "" {
+			user = "postgres"
+		}
+		if db == "" {
+			db = user
+		}
+		c.Cmd = []string{"psql", "-U", user, "-d", db}
+	case "redis":
+		c.Cmd = []string{"redis-cli"}
+	default:
+		return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + service,
+			Msg: fmt.Sprintf("devenv connect knows PostgreSQL and Redis clients, and %s has role %q; use devenv exec %s sh", service, role, service)}
+	}
+	if !withURL {
+		return c, nil
+	}
+	res, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return Client{}, err
+	}
+	target := map[string]int{"postgres": 5432, "redis": 6379}[role]
+	for _, b := range res.Bindings[service] {
+		if b.Target != target || b.Protocol != "tcp" || b.Port == 0 {
+			continue
+		}
+		host := b.HostIP
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		hp := net.JoinHostPort(host, strconv.Itoa(b.Port))
+		if role == "postgres" {
+			u := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pass), Host: hp, Path: "/" + db}
+			if pass == "" {
+				u.User = url.User(user)
+			}
+			c.URL = u.String()
+		} else {
+			c.URL = "redis://" + hp
+		}
+		return c, nil
+	}
+	return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + service + ".ports",
+		Msg: fmt.Sprintf("%s publishes no host port for %d, so nothing on this machine can reach it; publish one or use devenv connect %s", service, target, service)}
+}
