@@ -64,8 +64,9 @@ type Engine interface {
 	// CopyFrom streams a tar of path in the container, and what path is.
 	CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, PathInfo, error)
 	// CopyTo extracts the tar content into the directory dir of the
-	// container.
-	CopyTo(ctx context.Context, id, dir string, content io.Reader) error
+	// container; with owners, files keep the archive's user and group IDs
+	// (cp -a) instead of the container's root.
+	CopyTo(ctx context.Context, id, dir string, content io.Reader, owners bool) error
 	// StatPath says what path is in the container (ErrNotFound if nothing).
 	StatPath(ctx context.Context, id, path string) (PathInfo, error)
 	// Stats samples a running container's resource use once (over about a
@@ -199,6 +200,8 @@ type Image struct {
 type PathInfo struct {
 	Name  string
 	IsDir bool
+	// LinkTarget is where a symlink points ("" for anything else).
+	LinkTarget string
 }
 
 // Stats is one sample of a container's resource use.

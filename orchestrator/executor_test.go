@@ -602,7 +602,7 @@ func TestRestartWithStaleList(t *testing.T) {
 
 func TestStartStartsStoppedInOrder(t *testing.T) {
 	b := newBed(t, stackFile)
-	if err := b.o.Start(t.Context(), b.project(), nil); err == nil {
+	if err := b.o.Start(t.Context(), b.project(), StartOptions{}); err == nil {
 		t.Fatal("start without containers must fail")
 	}
 	b.mustUp(UpOptions{})
@@ -610,7 +610,7 @@ func TestStartStartsStoppedInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(b.eng.Calls("start "))
-	if err := b.o.Start(t.Context(), b.project(), nil); err != nil {
+	if err := b.o.Start(t.Context(), b.project(), StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if starts := b.eng.Calls("start ")[n:]; !slices.Equal(starts, []string{"start demo-db-1", "start demo-api-1"}) {
@@ -671,7 +671,7 @@ func TestDownAndStartWithLeftover(t *testing.T) {
 		if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.o.Start(t.Context(), b.project(), nil); err != nil {
+		if err := b.o.Start(t.Context(), b.project(), StartOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if left.State == "running" {

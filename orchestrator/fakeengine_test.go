@@ -517,7 +517,7 @@ func (f *fakeEngine) CopyFrom(context.Context, string, string) (io.ReadCloser, P
 	return nil, PathInfo{}, fmt.Errorf("copy: %w", ErrNotFound)
 }
 
-func (f *fakeEngine) CopyTo(context.Context, string, string, io.Reader) error { return nil }
+func (f *fakeEngine) CopyTo(context.Context, string, string, io.Reader, bool) error { return nil }
 
 func (f *fakeEngine) StatPath(context.Context, string, string) (PathInfo, error) {
 	return PathInfo{}, ErrNotFound

@@ -199,8 +199,8 @@ func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOp
 // Start starts existing containers of the selected services in dependency
 // order; it creates nothing (as compose's start). Host services with a
 // command start after them.
-func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services []string) error {
-	containers, hosts, err := o.selectLifecycle(ctx, p, services)
+func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts StartOptions) error {
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,51 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, services [
 	if err := o.startInOrder(ctx, p, containers, func(c Container) bool { return c.State != "running" }); err != nil {
 		return err
 	}
-	return o.startHosts(ctx, p, hosts)
+	if err := o.startHosts(ctx, p, hosts); err != nil {
+		return err
+	}
+	if !opts.Wait {
+		return nil
+	}
+	return o.waitStarted(ctx, p, containers, opts.WaitTimeout)
+}
+
+// StartOptions are the flags of `start`.
+type StartOptions struct {
+	Services []string
+	// Wait returns once the containers run and pass their healthchecks,
+	// within WaitTimeout (default 2 minutes).
+	Wait        bool
+	WaitTimeout time.Duration
+}
+
+// waitStarted waits, in parallel, for each container of the file's
+// services to run and be healthy.
+func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs []Container, timeout time.Duration) error {
+	d, err := BuildDesired(p, nil, o.Version)
+	if err != nil {
+		return err
+	}
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		ds, ok := d.Services[c.Labels[LabelService]]
+		if !ok || isLeftover(c) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = o.waitReady(wctx, ctx, ds, c.ID, false)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Restart stops the selected services, then starts the same containers in

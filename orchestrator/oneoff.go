@@ -345,7 +345,7 @@ func (o *Orchestrator) prepareOneOff(ctx context.Context, p *compose.Project, ds
 		}
 	}
 	plan.Steps = steps
-	if _, err := o.pull(ctx, plan); err != nil {
+	if _, err := o.pull(ctx, plan, false); err != nil {
 		return err
 	}
 	if err := o.apply(ctx, d, plan, nil, UpOptions{}); err != nil {
@@ -415,11 +415,11 @@ func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOp
 		plan.Steps = append(plan.Steps, Step{Action: ActPull, Service: name, Name: svc.Image})
 	}
 	if !opts.IgnoreFailures {
-		_, err := o.pull(ctx, plan)
+		_, err := o.pull(ctx, plan, false)
 		return err
 	}
 	for _, s := range plan.Steps {
-		if _, err := o.pull(ctx, &Plan{Steps: []Step{s}}); err != nil {
+		if _, err := o.pull(ctx, &Plan{Steps: []Step{s}}, false); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

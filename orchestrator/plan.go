@@ -98,6 +98,9 @@ func (p *Plan) Step(service string) (Step, bool) {
 type PlanOptions struct {
 	Services      []string // already closed over dependencies
 	ForceRecreate bool
+	// NoRecreate keeps existing containers even when they differ from the
+	// file (compose's --no-recreate).
+	NoRecreate    bool
 	RemoveOrphans bool
 	Pull          string // missing (default), never, always
 	// Known are all services of the file, also those behind inactive
@@ -140,7 +143,7 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 	}
 	p.Steps = append(p.Steps, pulls...)
 	for _, name := range opts.Services {
-		steps, err := planService(d.Services[name], o, opts.ForceRecreate)
+		steps, err := planService(d.Services[name], o, opts.ForceRecreate, opts.NoRecreate)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +223,7 @@ func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
 
 // planService decides what happens to one service's container, and removes
 // what an interrupted recreate left behind.
-func planService(ds *DesiredService, o *Observed, force bool) ([]Step, error) {
+func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Step, error) {
 	name := ds.Name
 	c, ok := o.serviceContainer(name, ds.Spec.Name)
 	if !ok {
@@ -237,7 +240,11 @@ func planService(ds *DesiredService, o *Observed, force bool) ([]Step, error) {
 		}
 	}
 	cc := c
-	switch reason := recreateReason(ds, c, o, force); {
+	reason := recreateReason(ds, c, o, force)
+	if noRecreate {
+		reason = "" // kept as it is: what the file changed waits for a later up
+	}
+	switch {
 	case reason != "":
 		steps = append(steps, Step{Action: ActRecreate, Service: name, Name: ds.Spec.Name, Reason: reason, Existing: &cc})
 	case c.State != "running":

@@ -16,11 +16,17 @@ type UpOptions struct {
 	Services      []string
 	NoDeps        bool
 	ForceRecreate bool
+	NoRecreate    bool
 	RemoveOrphans bool
 	NoWait        bool
-	WaitTimeout   time.Duration
-	Pull          string
-	Ports         PortOptions
+	// StopTimeout replaces each service's stop_grace_period when a
+	// recreate stops the old container (up --timeout).
+	StopTimeout *time.Duration
+	// QuietPull reports no pull progress.
+	QuietPull   bool
+	WaitTimeout time.Duration
+	Pull        string
+	Ports       PortOptions
 	// DryRun plans and returns without changing anything.
 	DryRun bool
 	// NoStart is compose's create: create and recreate, start nothing.
@@ -114,7 +120,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		plan.Steps = append(plan.Steps, hostSteps...)
 		return res, nil
 	}
-	pulled, err := o.pull(ctx, plan)
+	pulled, err := o.pull(ctx, plan, opts.QuietPull)
 	if err != nil {
 		return res, err
 	}
@@ -206,6 +212,11 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if opts.StopTimeout != nil {
+		for _, ds := range d.Services {
+			ds.StopTimeout = *opts.StopTimeout
+		}
+	}
 	services := Closure(d, selected, opts.NoDeps)
 	obs, err := Observe(ctx, o.Engine, d.Project, true)
 	if err != nil {
@@ -219,7 +230,7 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 		return nil, nil, nil, err
 	}
 	known := append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...)
-	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known, NoStart: opts.NoStart})
+	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known, NoStart: opts.NoStart})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -266,7 +277,7 @@ func (o *Orchestrator) findForeign(ctx context.Context, d *Desired, obs *Observe
 
 // pull fetches the plan's images; a failed pull leaves nothing created. It
 // says whether anything was pulled.
-func (o *Orchestrator) pull(ctx context.Context, plan *Plan) (bool, error) {
+func (o *Orchestrator) pull(ctx context.Context, plan *Plan, quiet bool) (bool, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	pulled := false
 	for _, s := range plan.Steps {
@@ -275,11 +286,15 @@ func (o *Orchestrator) pull(ctx context.Context, plan *Plan) (bool, error) {
 		}
 		pulled = true
 		g.Go(func() error {
-			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Pulling"})
+			if !quiet {
+				o.emit(Event{Service: s.Service, Name: s.Name, Status: "Pulling"})
+			}
 			if err := o.Engine.Pull(gctx, s.Name); err != nil {
 				return fmt.Errorf("service %s: pull image %s: %w", s.Service, s.Name, err)
 			}
-			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Pulled"})
+			if !quiet {
+				o.emit(Event{Service: s.Service, Name: s.Name, Status: "Pulled"})
+			}
 			return nil
 		})
 	}

@@ -111,6 +111,8 @@ type app struct {
 	secrets  []string
 	// fastLoad skips compose's schema validation for read-only commands.
 	fastLoad bool
+	// dryRun is the global --dry-run (up and create only).
+	dryRun bool
 	// nameOnly lets down, stop, ps and logs work with -p and no file.
 	nameOnly bool
 }
@@ -295,6 +297,45 @@ var globalFlags = []cli.Flag{
 	&cli.StringFlag{Name: "project-directory", Usage: "project directory (default: the first compose file's directory)"},
 	&cli.StringFlag{Name: "registry", Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
 	&cli.StringFlag{Name: "progress", Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
+	&cli.StringFlag{Name: "ansi", Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
+	&cli.IntFlag{Name: "parallel", Value: -1, Usage: "accepted as -1 (compose's default): devenv works in parallel where dependencies allow"},
+	&cli.BoolFlag{Name: "dry-run", Usage: "with up or create: print the plan and change nothing"},
+	// compose's hidden and deprecated globals.
+	&cli.StringFlag{Name: "workdir", Hidden: true},
+	&cli.BoolFlag{Name: "no-ansi", Hidden: true},
+	&cli.BoolFlag{Name: "verbose", Hidden: true},
+}
+
+// checkGlobals applies the globals compose has for output and parallelism,
+// and refuses what devenv cannot do, before any command runs.
+func (a *app) checkGlobals(c *cli.Context) error {
+	switch ansi := c.String("ansi"); {
+	case ansi == "never" || c.Bool("no-ansi"):
+		a.env["NO_COLOR"] = "1"
+		if a.progress == "auto" {
+			a.progress = "plain"
+		}
+	case ansi == "auto":
+	case ansi == "always":
+		return usagef("--ansi always: devenv uses control characters only on a terminal; use auto or never")
+	default:
+		return usagef("--ansi %q: use never or auto", ansi)
+	}
+	if n := c.Int("parallel"); n != -1 {
+		return usagef("--parallel %d: devenv starts and stops in parallel where dependencies allow, without a limit; leave --parallel out", n)
+	}
+	if c.Bool("verbose") {
+		return usagef("--verbose: devenv has no debug output; --progress plain prints each step")
+	}
+	if a.dryRun = c.Bool("dry-run"); a.dryRun {
+		if cmd := c.Args().First(); cmd != "up" && cmd != "create" {
+			return usagef("--dry-run: only devenv up and devenv create have a dry run (they print the plan)")
+		}
+	}
+	if a.projectDir == "" {
+		a.projectDir = c.String("workdir")
+	}
+	return nil
 }
 
 func newApp(a *app) *cli.App {
@@ -315,6 +356,9 @@ func newApp(a *app) *cli.App {
 		},
 		Before: func(c *cli.Context) error {
 			a.readGlobals(c)
+			if err := a.checkGlobals(c); err != nil {
+				return err
+			}
 			switch a.progress {
 			case "auto", "tty", "plain", "json", "quiet":
 			default:
@@ -378,6 +422,19 @@ func writeJSONLines[T any](w io.Writer, rows []T) error {
 		if err := enc.Encode(r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// indexFlag is compose's --index: which of a service's containers.
+func indexFlag() cli.Flag {
+	return &cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)"}
+}
+
+// checkIndex accepts --index 1, the one container devenv runs per service.
+func checkIndex(c *cli.Context) error {
+	if n := c.Int("index"); n != 1 {
+		return usagef("%s: --index %d: devenv runs one container per service, number 1", c.Command.Name, n)
 	}
 	return nil
 }

@@ -62,6 +62,9 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		i++
 	}
 	ownFlags := flagNames(cmd.Flags)
+	if _, taken := ownFlags["-h"]; !taken {
+		ownFlags["-h"] = false // help, as in compose: -dh is -d -h
+	}
 	var flags, positional, tail []string
 	if commandLineCommands[cmd.Name] {
 		// exec SERVICE CMD...: the command's own flags are the command's.

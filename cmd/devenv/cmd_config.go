@@ -27,6 +27,8 @@ func configCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "volumes", Usage: "print the volume names, one per line"},
 			&cli.BoolFlag{Name: "images", Usage: "print the image names, one per line"},
 			&cli.BoolFlag{Name: "profiles", Usage: "print the profile names, one per line"},
+			&cli.BoolFlag{Name: "networks", Usage: "print the network names, one per line"},
+			&cli.BoolFlag{Name: "environment", Usage: "print the environment used for interpolation, KEY=VALUE per line"},
 			&cli.StringFlag{Name: "hash", Usage: `print "SERVICE HASH" for the named services (comma-separated, or "*")`},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
 			&cli.BoolFlag{Name: "no-interpolate", Usage: "print ${VAR} as written, without the registry's ports"},
@@ -87,10 +89,13 @@ func portCommand(a *app) *cli.Command {
 		Usage:     "print the host address of a service's published port (its registry assignment when not running)",
 		ArgsUsage: "SERVICE PRIVATE_PORT",
 		UsageText: "devenv port postgres 5432     # 127.0.0.1:5434",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "tcp, udp or sctp"}},
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "tcp, udp or sctp"}, indexFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return usagef("port: need SERVICE and PRIVATE_PORT")
+			}
+			if err := checkIndex(c); err != nil {
+				return err
 			}
 			svc := c.Args().Get(0)
 			target, err := strconv.Atoi(strings.Split(c.Args().Get(1), "/")[0])
@@ -153,11 +158,18 @@ func versionCommand(a *app) *cli.Command {
 		Name:      "version",
 		Usage:     "print devenv's version and the engine's version and negotiated API version",
 		UsageText: "devenv version\n   devenv version --format json",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "text or json"},
+			&cli.BoolFlag{Name: "short", Usage: "print devenv's version number only"},
+		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "text", "json")
 			if err != nil {
 				return err
+			}
+			if c.Bool("short") {
+				fmt.Fprintln(a.stdout, version())
+				return nil
 			}
 			info, engErr := a.engineInfo(c.Context)
 			if format == "json" {
@@ -204,6 +216,13 @@ func configLines(c *cli.Context, p *compose.Project) (string, bool, error) {
 		lines = p.Model.ServiceNames()
 	case c.Bool("volumes"):
 		lines = p.Model.VolumeNames()
+	case c.Bool("networks"):
+		lines = p.Model.NetworkNames()
+	case c.Bool("environment"):
+		for k, v := range p.Model.Environment {
+			lines = append(lines, k+"="+v)
+		}
+		slices.Sort(lines)
 	case c.Bool("images"):
 		for _, name := range p.Model.ServiceNames() {
 			if img := p.Model.Services[name].Image; img != "" {

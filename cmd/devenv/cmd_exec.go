@@ -23,7 +23,7 @@ func execCommands(a *app) []*cli.Command {
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run the command in the background"},
 				&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (K=V; repeatable)"},
-				&cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)"},
+				indexFlag(),
 				&cli.BoolFlag{Name: "no-tty", Aliases: []string{"T"}, Usage: "no pseudo-terminal, even when stdin is one"},
 				&cli.BoolFlag{Name: "privileged", Usage: "give the command extended privileges"},
 				&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
@@ -33,8 +33,8 @@ func execCommands(a *app) []*cli.Command {
 				if c.Args().Len() < 2 {
 					return usagef("exec: give a service and a command: devenv exec SERVICE COMMAND [ARG...]")
 				}
-				if c.Int("index") < 1 {
-					return usagef("exec: --index %d: the first container is 1", c.Int("index"))
+				if err := checkIndex(c); err != nil {
+					return err
 				}
 				p, o, err := a.projectOrch(c.Context)
 				if err != nil {

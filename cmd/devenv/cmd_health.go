@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -186,19 +187,44 @@ func lsCommand(a *app) *cli.Command {
 		Name:      "ls",
 		Usage:     "list every project known to the registry or running on the engine",
 		UsageText: "devenv ls\n   devenv ls --format json",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "accepted: devenv ls always lists stopped projects too"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print project names only"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "name=NAME: projects whose name contains NAME"},
+		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "table", "json")
 			if err != nil {
 				return err
 			}
+			var names []string
+			for _, f := range c.StringSlice("filter") {
+				k, v, ok := strings.Cut(f, "=")
+				if !ok || k != "name" {
+					return usagef("ls: --filter %q: devenv filters by name=NAME", f)
+				}
+				names = append(names, v)
+			}
 			o, err := a.orch(orchestrator.Discard{})
 			if err != nil {
 				return err
 			}
-			rows, err := o.Ls(c.Context)
+			all, err := o.Ls(c.Context)
 			if err != nil {
 				return err
+			}
+			var rows []orchestrator.ProjectRow
+			for _, r := range all {
+				if len(names) == 0 || slices.ContainsFunc(names, func(n string) bool { return strings.Contains(r.Name, n) }) {
+					rows = append(rows, r)
+				}
+			}
+			if c.Bool("quiet") {
+				for _, r := range rows {
+					fmt.Fprintln(a.stdout, r.Name)
+				}
+				return nil
 			}
 			if format == "json" {
 				return writeJSONLines(a.stdout, rows)

@@ -28,11 +28,25 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "strict-ports", Usage: "fail (exit 3) instead of moving a requested port that is taken"},
 				&cli.BoolFlag{Name: "publish-all", Usage: "publish ports without a host IP on all interfaces instead of 127.0.0.1"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+				&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them"},
+				&cli.BoolFlag{Name: "no-start", Usage: "create containers without starting them (as devenv create)"},
+				&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: -1, Usage: "seconds a container being recreated gets to stop (default: its stop_grace_period)"},
+				&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
+				&cli.BoolFlag{Name: "no-build", Usage: "accepted: devenv does not build images"},
+				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
 			},
 			Action: func(c *cli.Context) error {
 				if c.Bool("wait") && c.Bool("no-wait") {
 					return usagef("up: --wait and --no-wait contradict each other")
 				}
+				if c.Bool("force-recreate") && c.Bool("no-recreate") {
+					return usagef("up: --force-recreate and --no-recreate contradict each other")
+				}
+				stopTimeout, err := timeoutOf(c)
+				if err != nil {
+					return err
+				}
+				dryRun := c.Bool("dry-run") || a.dryRun
 				waitTimeout, err := parseWaitTimeout(c.String("wait-timeout"))
 				if err != nil {
 					return err
@@ -53,12 +67,13 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				res, err := o.Up(c.Context, p, orchestrator.UpOptions{
 					Services: c.Args().Slice(), NoDeps: c.Bool("no-deps"), ForceRecreate: c.Bool("force-recreate"),
-					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait"), WaitTimeout: waitTimeout,
-					Pull: pull, DryRun: c.Bool("dry-run"),
+					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start"), WaitTimeout: waitTimeout,
+					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"),
+					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
 				})
 				rep.Close()
-				if err == nil && c.Bool("dry-run") {
+				if err == nil && dryRun {
 					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
 				}
 				return err
@@ -109,10 +124,18 @@ func lifecycleCommands(a *app) []*cli.Command {
 			Name:      "start",
 			Usage:     "start existing containers of services",
 			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv start\n   devenv start postgres",
+			UsageText: "devenv start\n   devenv start --wait postgres",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "wait", Usage: "return once the containers run and are healthy"},
+				&cli.StringFlag{Name: "wait-timeout", Value: "120", Usage: "how long --wait waits: seconds as in compose (120), or a duration (2m)"},
+			},
 			Action: func(c *cli.Context) error {
+				waitTimeout, err := parseWaitTimeout(c.String("wait-timeout"))
+				if err != nil {
+					return err
+				}
 				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Start(c.Context, a.proj, c.Args().Slice())
+					return o.Start(c.Context, a.proj, orchestrator.StartOptions{Services: c.Args().Slice(), Wait: c.Bool("wait"), WaitTimeout: waitTimeout})
 				})
 			},
 		},
@@ -121,7 +144,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 			Usage:     "stop and start services",
 			ArgsUsage: "[SERVICE...]",
 			UsageText: "devenv restart redis",
-			Flags:     []cli.Flag{timeoutFlag},
+			Flags:     []cli.Flag{timeoutFlag, &cli.BoolFlag{Name: "no-deps", Usage: "accepted: devenv restart restarts only the named services"}},
 			Action: func(c *cli.Context) error {
 				timeout, err := timeoutOf(c)
 				if err != nil {
@@ -158,7 +181,7 @@ func parseWaitTimeout(v string) (time.Duration, error) {
 	if d, err := time.ParseDuration(v); err == nil && d > 0 {
 		return d, nil
 	}
-	return 0, usagef("up: --wait-timeout %q: use seconds (120) or a duration (2m)", v)
+	return 0, usagef("--wait-timeout %q: use seconds (120) or a duration (2m)", v)
 }
 
 // timeoutOf is -t/--timeout; nil when not given.

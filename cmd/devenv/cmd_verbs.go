@@ -106,15 +106,27 @@ func createCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
 			&cli.StringFlag{Name: "pull", Usage: "pull images: always, missing, never (default: each service's pull_policy, else missing)"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
+			&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them"},
+			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
+			&cli.BoolFlag{Name: "no-build", Usage: "accepted: devenv does not build images"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			pull, err := pullFlag(c)
 			if err != nil {
 				return err
 			}
+			if c.Bool("force-recreate") && c.Bool("no-recreate") {
+				return usagef("create: --force-recreate and --no-recreate contradict each other")
+			}
+			dryRun := c.Bool("dry-run") || a.dryRun
 			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-				_, err := o.Up(c.Context, a.proj, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
-					RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true})
+				res, err := o.Up(c.Context, a.proj, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
+					NoRecreate: c.Bool("no-recreate"), QuietPull: c.Bool("quiet-pull"),
+					RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true, DryRun: dryRun})
+				if err == nil && dryRun {
+					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
+				}
 				return err
 			})
 		},
@@ -127,16 +139,21 @@ func cpCommand(a *app) *cli.Command {
 		Name:      "cp",
 		Usage:     "copy files between a service's container and this machine",
 		ArgsUsage: "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH",
-		UsageText: "devenv cp postgres:/var/log/postgresql ./pglogs\n   devenv cp ./seed.sql postgres:/tmp/",
+		UsageText: "devenv cp postgres:/var/log/postgresql ./pglogs\n   devenv cp ./seed.sql postgres:/tmp/\n   devenv cp postgres:/etc/postgresql - | tar t   # a tar stream",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "keep files' user and group IDs"},
+			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "copy what a symlink source points to"},
+			indexFlag(),
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return usagef("cp: need a source and a destination, one of them SERVICE:PATH")
 			}
-			src, dst := c.Args().Get(0), c.Args().Get(1)
-			if src == "-" || dst == "-" {
-				return usagef("cp: devenv does not copy tar streams through stdin or stdout; name a path")
+			if err := checkIndex(c); err != nil {
+				return err
 			}
-			opts := orchestrator.CopyOptions{}
+			src, dst := c.Args().Get(0), c.Args().Get(1)
+			opts := orchestrator.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
 			if svc, p, ok := strings.Cut(src, ":"); ok && !strings.Contains(svc, "/") {
 				opts.Service, opts.ContainerPath, opts.HostPath = svc, p, dst
 			} else if svc, p, ok := strings.Cut(dst, ":"); ok && !strings.Contains(svc, "/") {
@@ -147,7 +164,12 @@ func cpCommand(a *app) *cli.Command {
 			if !strings.HasPrefix(opts.ContainerPath, "/") {
 				opts.ContainerPath = "/" + opts.ContainerPath
 			}
-			if !filepath.IsAbs(opts.HostPath) {
+			switch {
+			case opts.HostPath == "-" && opts.ToContainer:
+				opts.In = a.stdin
+			case opts.HostPath == "-":
+				opts.Out = a.rawStdout
+			case !filepath.IsAbs(opts.HostPath):
 				opts.HostPath = filepath.Join(a.dir, opts.HostPath)
 			}
 			p, o, err := a.readOnlyProject(c.Context)
@@ -439,8 +461,8 @@ func statsCommand(a *app) *cli.Command {
 			}
 			for {
 				rows, err := o.Stats(c.Context, p, c.Args().Slice())
-				if c.Context.Err() != nil {
-					return nil
+				if err := c.Context.Err(); err != nil {
+					return err // interrupted: exit 130
 				}
 				if err != nil {
 					return err
@@ -461,7 +483,7 @@ func statsCommand(a *app) *cli.Command {
 					// Nothing running: a sample a second, not a busy loop.
 					select {
 					case <-c.Context.Done():
-						return nil
+						return c.Context.Err()
 					case <-time.After(time.Second):
 					}
 				}

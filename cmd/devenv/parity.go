@@ -53,11 +53,23 @@ var refusals = map[string]string{
 	"scale":   "devenv runs one container per service",
 	"watch":   "devenv does not watch build contexts (it does not build images)",
 
-	"* --all-resources": "devenv creates the networks and volumes the services use",
-	"* --ansi":          "set NO_COLOR, or --progress plain, for output without control characters",
-	"* --compatibility": "devenv names containers as compose v2 does",
-	"* --dry-run":       "devenv up --dry-run prints the plan; other commands have no dry run",
-	"* --parallel":      "devenv starts and stops in parallel where dependencies allow",
+	"* --all-resources":              "devenv creates the networks and volumes the services use",
+	"* --compatibility":              "devenv names containers as compose v2 does",
+	"* --dry-run":                    "only devenv up and devenv create have a dry run (they print the plan)",
+	"config --no-normalize":          "devenv prints the model as it runs it; --no-interpolate prints the file as written",
+	"config --no-path-resolution":    "devenv prints the model as it runs it; --no-interpolate prints the file as written",
+	"config --no-consistency":        "devenv prints the model as it runs it, checked; --no-interpolate prints the file as written",
+	"config --no-env-resolution":     "devenv prints the model as it runs it; --no-interpolate prints the file as written",
+	"config --variables":             "devenv config --no-interpolate shows each ${VARIABLE} as the file writes it",
+	"config --resolve-image-digests": "devenv does not ask registries for digests; write image@sha256:... in the file",
+	"config --lock-image-digests":    "devenv does not ask registries for digests; write image@sha256:... in the file",
+	"config --models":                "devenv does not run compose's models (AI models)",
+	"run --build":                    "devenv does not build images yet; build with docker build and set image:",
+	"run --quiet-build":              "devenv does not build images yet",
+	"create --build":                 "devenv does not build images yet; build with docker build and set image:",
+	"create --scale":                 "devenv runs one container per service",
+	"cp --all":                       "devenv cp copies to and from the service's own container, never a one-off's",
+	"bridge":                         "devenv does not convert compose files to Kubernetes or Helm; docker compose bridge does",
 
 	"up --abort-on-container-exit":    "devenv up is always detached: it returns once healthy and leaves the stack running",
 	"up --abort-on-container-failure": "devenv up is always detached: it returns once healthy and leaves the stack running",
@@ -70,19 +82,11 @@ var refusals = map[string]string{
 	"up --no-log-prefix":              "devenv up does not attach; see devenv logs --no-log-prefix",
 	"up --timestamps":                 "devenv up does not attach; follow output with devenv logs -f",
 	"up --build":                      "devenv does not build images yet",
-	"up --no-build":                   "devenv never builds images: it already does not",
 	"up --quiet-build":                "devenv does not build images yet",
 	"up --watch":                      "devenv does not watch build contexts",
 	"up --scale":                      "devenv runs one container per service",
-	"up --no-recreate":                "devenv recreates a container only when its configuration, image, mounts or ports changed; use devenv start to start without any change",
 	"up --always-recreate-deps":       "use devenv up --force-recreate",
-	"up --no-start":                   "devenv up always starts what it creates",
 	"up --renew-anon-volumes":         "devenv keeps anonymous volumes on recreate; devenv down -v then up renews them",
-	"up --timeout":                    "devenv stops a container being recreated with its stop_grace_period",
-	"up --quiet-pull":                 "use --progress quiet",
-	"up --yes":                        "devenv asks no questions",
-	"restart --no-deps":               "devenv restart restarts only the named services",
-	"port --index":                    "devenv runs one container per service",
 }
 
 // flagRefusal is the line for a flag without its own.
@@ -100,6 +104,12 @@ func flagRefusal(cmd, flag string) string {
 // a hidden one that refuses, with its reason, exit 2.
 func addComposeParity(app *cli.App) {
 	entries := composeEntries()
+	// Commands compose keeps out of its --help (bridge) are refused too.
+	for key := range refusals {
+		if !strings.Contains(key, " ") && !slices.ContainsFunc(entries, func(e composeEntry) bool { return e.Command == key }) {
+			entries = append(entries, composeEntry{Command: key})
+		}
+	}
 	for _, e := range entries {
 		if e.Long != "" || app.Command(e.Command) != nil {
 			continue

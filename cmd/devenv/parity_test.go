@@ -37,31 +37,50 @@ func TestIntegrationComposeParity(t *testing.T) {
 		t.Fatalf("docker compose's commands or flags changed: run scripts/compose-cli and decide for each new one\n--- now\n%s", got)
 	}
 	dir := t.TempDir()
-	for _, e := range composeEntries() {
-		args := []string{"devenv", e.Command}
-		if e.Command == "*" {
-			args = []string{"devenv"}
-		}
-		if e.Long != "" {
-			args = append(args, "--"+e.Long)
-			if e.Type != "bool" {
-				args = append(args, "1")
-			}
-		}
-		if e.Command == "*" {
-			args = append(args, "version", "--help")
-		} else {
-			args = append(args, "--help")
-		}
+	try := func(args []string) {
+		t.Helper()
 		var out, errb bytes.Buffer
 		code := runIn(context.Background(), dir, args, []string{"HOME=" + dir, "DOCKER_HOST=unix:///nonexistent"}, nil, &out, &errb)
 		msg := errb.String()
 		if strings.Contains(msg, "not defined") || strings.Contains(msg, "unknown command") || strings.Contains(msg, "No help topic") {
 			t.Errorf("%v: %s", args, msg)
 		}
+		if strings.Contains(msg, "does not have docker compose's") || strings.Contains(msg, "does not have this docker compose command") {
+			t.Errorf("%v: a refusal without its own reason: %s", args, msg)
+		}
 		if code != 0 && code != exitUsage {
 			t.Errorf("%v: exit %d %s", args, code, msg)
 		}
+	}
+	for _, e := range composeEntries() {
+		// The long name, and the short one alone and written together with
+		// another switch of the command (compose takes -fsv for -f -s -v).
+		for _, name := range []string{"--" + e.Long, "-" + e.Short, "-" + e.Short + "h"} {
+			if (e.Long == "" && name != "--") || (e.Short == "" && name != "--"+e.Long) || (name == "-"+e.Short+"h" && e.Type != "bool") {
+				continue
+			}
+			args := []string{"devenv", e.Command}
+			if e.Command == "*" {
+				args = []string{"devenv"}
+			}
+			if e.Long != "" {
+				args = append(args, name)
+				if e.Type != "bool" {
+					args = append(args, "1")
+				}
+			}
+			if e.Command == "*" {
+				args = append(args, "version", "--help")
+			} else {
+				args = append(args, "--help")
+			}
+			try(args)
+		}
+	}
+	// Commands compose keeps out of its --help, and its hidden globals.
+	try([]string{"devenv", "bridge", "convert"})
+	for _, g := range []string{"--no-ansi", "--verbose", "--workdir=."} {
+		try([]string{"devenv", g, "version", "--help"})
 	}
 	readme := filepath.Join(testbed.Root(), "README.md")
 	text := mustRead(t, readme)

@@ -600,8 +600,8 @@ func (e *Engine) CopyFrom(ctx context.Context, id, path string) (io.ReadCloser, 
 }
 
 // CopyTo extracts a tar into dir in the container.
-func (e *Engine) CopyTo(ctx context.Context, id, dir string, content io.Reader) error {
-	_, err := e.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: dir, Content: content})
+func (e *Engine) CopyTo(ctx context.Context, id, dir string, content io.Reader, owners bool) error {
+	_, err := e.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: dir, Content: content, CopyUIDGID: owners})
 	return e.wrap(err)
 }
 
@@ -611,7 +611,7 @@ func (e *Engine) StatPath(ctx context.Context, id, path string) (orchestrator.Pa
 	if err != nil {
 		return orchestrator.PathInfo{}, e.wrap(err)
 	}
-	return orchestrator.PathInfo{Name: res.Stat.Name, IsDir: res.Stat.Mode.IsDir()}, nil
+	return orchestrator.PathInfo{Name: res.Stat.Name, IsDir: res.Stat.Mode.IsDir(), LinkTarget: res.Stat.LinkTarget}, nil
 }
 
 // Stats samples the container once, with the previous sample for CPU, and
