@@ -44,7 +44,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err != nil {
 		return err
 	}
-	if err := checkSameDir(p, obs.Containers); err != nil {
+	if err := checkSameDir(p, append(slices.Clone(obs.Containers), obs.OneOffs...)); err != nil {
 		return err
 	}
 	// Host services depend on the containers: they stop first, all of

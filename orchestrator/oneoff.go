@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -50,7 +51,19 @@ func (o *Orchestrator) Exec(ctx context.Context, p *compose.Project, opts ExecOp
 	if err != nil {
 		return 0, err
 	}
-	return o.Engine.ExecAttached(ctx, c.ID, opts.Spec, opts.Streams)
+	spec := opts.Spec
+	spec.Env = nil
+	for _, kv := range opts.Spec.Env {
+		// -e K takes K from the project's environment, as compose does.
+		if k, _, ok := strings.Cut(kv, "="); !ok {
+			if v, found := p.Model.Environment[k]; found {
+				spec.Env = append(spec.Env, k+"="+v)
+			}
+			continue
+		}
+		spec.Env = append(spec.Env, kv)
+	}
+	return o.Engine.ExecAttached(ctx, c.ID, spec, opts.Streams)
 }
 
 // runningContainer is the service's container number index (1 when 0),
@@ -61,6 +74,9 @@ func (o *Orchestrator) runningContainer(ctx context.Context, p *compose.Project,
 	}
 	if index == 0 {
 		index = 1
+	}
+	if err := p.Enable(ctx, []string{service}); err != nil {
+		return Container{}, err
 	}
 	cs, err := o.selectContainers(ctx, p, []string{service})
 	if err != nil {
@@ -97,8 +113,10 @@ type RunOptions struct {
 	Pull         string
 	Streams      Streams
 	// Attaching is called just before the container starts attached (to
-	// end live progress output).
-	Attaching func()
+	// end live progress output and put the terminal in raw mode).
+	Attaching func(*Streams)
+	// RemoveOrphans is passed on to the up of the dependencies.
+	RemoveOrphans bool
 	// LookupEnv resolves -e K without a value.
 	LookupEnv func(string) (string, bool)
 }
@@ -123,20 +141,42 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 		return RunResult{}, err
 	}
 	svc := p.Model.Services[opts.Service]
+	if opts.ServicePorts && len(opts.Publish) > 0 {
+		return RunResult{}, &compose.ConfigError{Key: "run", Msg: "--service-ports and --publish are incompatible"}
+	}
+	// What the command line asks for is checked before anything starts.
+	one, err := oneOffConfig(svc, opts)
+	if err != nil {
+		return RunResult{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + opts.Service, Msg: err.Error()}
+	}
+	published, err := o.publishBindings(p, opts)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if opts.ServicePorts {
+		if c, err := o.runningContainer(ctx, p, "run", opts.Service, 1); err == nil && len(c.Ports) > 0 {
+			return RunResult{}, fmt.Errorf("%w: service %s's container %s is running and holds its ports; stop it (devenv stop %s) or run without --service-ports",
+				registry.ErrConflict, opts.Service, c.Name, opts.Service)
+		}
+	}
 	if !opts.NoDeps {
 		if deps := slices.Sorted(maps.Keys(svc.DependsOn)); len(deps) > 0 {
-			if _, err := o.Up(ctx, p, UpOptions{Services: deps, Pull: opts.Pull}); err != nil {
+			if _, err := o.Up(ctx, p, UpOptions{Services: deps, Pull: opts.Pull, RemoveOrphans: opts.RemoveOrphans}); err != nil {
 				return RunResult{}, err
 			}
 		}
 	}
-	bindings, err := o.runBindings(ctx, p, opts)
-	if err != nil {
-		return RunResult{}, err
-	}
-	one, err := oneOffConfig(svc, opts)
-	if err != nil {
-		return RunResult{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + opts.Service, Msg: err.Error()}
+	bindings := published
+	if opts.ServicePorts {
+		// Reserved as up reserves them: the ports are the service's.
+		res, err := o.ReconcilePorts(ctx, p, PortOptions{})
+		if err != nil {
+			return RunResult{}, err
+		}
+		for _, m := range res.Remaps {
+			o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
+		}
+		bindings = res.Bindings[opts.Service]
 	}
 	ds, err := buildService(p, one, bindings, o.Version)
 	if err != nil {
@@ -153,7 +193,8 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 	}
 	spec.Labels[LabelOneoff], spec.Labels[LabelSlug] = "True", slug
 	spec.Tty, spec.OpenStdin, spec.StdinOnce = opts.Streams.Tty, opts.Streams.Stdin != nil, opts.Streams.Stdin != nil
-	spec.AutoRemove = opts.Rm && opts.Detach
+	// The engine removes it however devenv ends (a second Ctrl-C too).
+	spec.AutoRemove = opts.Rm
 	if !opts.UseAliases {
 		for i := range spec.Networks {
 			spec.Networks[i].Aliases = nil
@@ -166,21 +207,26 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 	}
 	if opts.Detach {
 		if err := o.Engine.Start(ctx, id); err != nil {
-			o.removeOneOff(id, true)
+			o.removeOneOff(id, 0)
 			return RunResult{}, fmt.Errorf("service %s: start %s: %w", opts.Service, spec.Name, err)
 		}
 		return RunResult{Name: spec.Name}, nil
 	}
 	if opts.Attaching != nil {
-		opts.Attaching()
+		opts.Attaching(&opts.Streams)
 	}
 	code, err := o.Engine.StartAttached(ctx, id, opts.Streams)
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		// Interrupted: the one-off stops with the command that ran it.
-		_, _ = o.Engine.Stop(context.WithoutCancel(ctx), id, spec.StopSignal, 10*time.Second)
-	}
-	if opts.Rm {
-		o.removeOneOff(id, err != nil || ctx.Err() != nil)
+		_, _ = o.Engine.Stop(context.WithoutCancel(ctx), id, spec.StopSignal, ds.StopTimeout)
+		if opts.Rm {
+			o.removeOneOff(id, ds.StopTimeout)
+		}
+	case err != nil && (opts.Rm || errors.Is(err, ErrPortInUse)):
+		o.removeOneOff(id, ds.StopTimeout) // it never ran, or --rm
+	case opts.Rm:
+		o.removeOneOff(id, 0) // the engine removes it too; whoever is first
 	}
 	if err != nil {
 		return RunResult{Name: spec.Name}, fmt.Errorf("service %s: run %s: %w", opts.Service, spec.Name, err)
@@ -190,43 +236,28 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 
 // removeOneOff removes a one-off container and its anonymous volumes, as
 // docker run --rm does, also when the run was interrupted.
-func (o *Orchestrator) removeOneOff(id string, stop bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func (o *Orchestrator) removeOneOff(id string, stop time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), stop+30*time.Second)
 	defer cancel()
-	if stop {
-		_, _ = o.Engine.Stop(ctx, id, "", 10*time.Second)
+	if stop > 0 {
+		_, _ = o.Engine.Stop(ctx, id, "", stop)
 	}
-	_ = o.Engine.Remove(ctx, id, true)
+	if err := o.Engine.Remove(ctx, id, true); err != nil && !errors.Is(err, ErrNotFound) {
+		o.warn("", fmt.Sprintf("remove one-off container %s: %v", id[:min(12, len(id))], err))
+	}
 }
 
-// runBindings are the one-off's published ports: none by default; the
-// service's own as the registry assigns them with --service-ports, which
-// its running container must not hold; and each -p, which no other
-// project or service may have reserved.
-func (o *Orchestrator) runBindings(ctx context.Context, p *compose.Project, opts RunOptions) ([]Binding, error) {
-	var out []Binding
-	if opts.ServicePorts {
-		if c, err := o.runningContainer(ctx, p, "run", opts.Service, 1); err == nil && len(c.Ports) > 0 {
-			return nil, fmt.Errorf("%w: service %s's container %s is running and holds its ports; stop it (devenv stop %s) or run without --service-ports",
-				registry.ErrConflict, opts.Service, c.Name, opts.Service)
-		}
-		// Reserved as up reserves them: the ports are the service's.
-		res, err := o.ReconcilePorts(ctx, p, PortOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range res.Remaps {
-			o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
-		}
-		out = res.Bindings[opts.Service]
-	}
+// publishBindings are the one-off's -p ports, which no other project or
+// service may have reserved; they bind to 127.0.0.1 unless an IP is given.
+func (o *Orchestrator) publishBindings(p *compose.Project, opts RunOptions) ([]Binding, error) {
 	if len(opts.Publish) == 0 {
-		return out, nil
+		return nil, nil
 	}
 	reg, err := o.Registry.Load()
 	if err != nil {
 		return nil, err
 	}
+	var out []Binding
 	for _, spec := range opts.Publish {
 		pcs, err := types.ParsePortConfig(spec)
 		if err != nil {
@@ -281,6 +312,9 @@ func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig
 	}
 	if opts.Entrypoint != nil {
 		svc.Entrypoint = opts.Entrypoint
+		if opts.Cmd == nil {
+			svc.Command = types.ShellCommand{} // as compose: the image's entrypoint's arguments go with it
+		}
 	}
 	if opts.User != "" {
 		svc.User = opts.User
@@ -299,8 +333,7 @@ func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig
 			v, ok = opts.LookupEnv(k)
 		}
 		if !ok {
-			delete(svc.Environment, k)
-			continue
+			continue // unknown here: the service's own value stays
 		}
 		svc.Environment[k] = &v
 	}
@@ -363,8 +396,8 @@ func randomID() string {
 // PullOptions are the flags of `pull`.
 type PullOptions struct {
 	Services []string
-	// Policy is missing (pull only absent images) or always (default: each
-	// service's pull_policy); pull_policy never or build always skips.
+	// Policy is missing (pull only absent images) or always; without it
+	// each service's pull_policy decides (never and build skip it).
 	Policy         string
 	IgnoreFailures bool
 	IncludeDeps    bool
@@ -385,7 +418,7 @@ func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOp
 	have := map[string]bool{}
 	if ims, err := o.Engine.Images(ctx); err == nil {
 		for _, im := range ims {
-			for _, t := range im.Tags {
+			for _, t := range append(im.Tags, im.Digests...) {
 				have[NormalizeRef(t)] = true
 			}
 		}
@@ -404,8 +437,8 @@ func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOp
 		switch {
 		case svc.Image == "" || seen[ref]:
 			continue
-		case svc.PullPolicy == "never" || svc.PullPolicy == "build":
-			o.emit(Event{Service: name, Name: svc.Image, Status: "Skipped", Detail: "pull_policy " + svc.PullPolicy})
+		case policy == "never" || policy == "build":
+			o.emit(Event{Service: name, Name: svc.Image, Status: "Skipped", Detail: "pull_policy " + policy})
 			continue
 		case (policy == "missing" || policy == "if_not_present") && have[ref]:
 			o.emit(Event{Service: name, Name: svc.Image, Status: "Skipped", Detail: "image is present"})

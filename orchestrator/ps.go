@@ -153,6 +153,9 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 			}
 		}
 	}
+	if len(hosts) > 0 && (opts.Since != "" || opts.Until != "" || opts.Timestamps) {
+		o.warn("", fmt.Sprintf("host services' logs carry no times: --since, --until and --timestamps apply to containers only (%s shown whole)", strings.Join(hosts, ", ")))
+	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].Name < targets[j].Name })
 	width := 0
 	for _, c := range targets {

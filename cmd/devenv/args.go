@@ -68,12 +68,9 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	var flags, positional, tail []string
 	if commandLineCommands[cmd.Name] {
 		// exec SERVICE CMD...: the command's own flags are the command's.
-		cut := firstPositional(args, i, globalFlags, ownFlags)
-		tail = args[cut:]
-		if len(tail) > 0 && tail[0] == "--" {
-			tail = tail[1:]
-		}
-		args = args[:cut:cut]
+		var flags []string
+		flags, tail = splitCommandLine(args[i:], globalFlags, ownFlags)
+		args = append(args[:i:i], flags...)
 	}
 	args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	for ; i < len(args); i++ {
@@ -117,24 +114,31 @@ func normalizeArgs(app *cli.App, args []string) []string {
 // (exec SERVICE CMD...): flags after it are the command's, not devenv's.
 var commandLineCommands = map[string]bool{"exec": true, "run": true}
 
-// firstPositional is the index of the first argument from i on that is
-// neither a flag nor a flag's value (or of "--").
-func firstPositional(args []string, i int, global, own map[string]bool) int {
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
-			return i
+// splitCommandLine splits exec's and run's arguments into devenv's flags
+// (short ones written together spelled out) and what begins at the first
+// argument that is neither a flag nor a flag's value (after a "--").
+func splitCommandLine(args []string, global, own map[string]bool) (flags, tail []string) {
+	for j := 0; j < len(args); j++ {
+		a := args[j]
+		if a == "--" {
+			return flags, args[j+1:]
 		}
-		name, _, hasValue := strings.Cut(a, "=")
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			return flags, args[j:]
+		}
+		spelled := splitShort([]string{a}, own)
+		flags = append(flags, spelled...)
+		name, _, hasValue := strings.Cut(spelled[len(spelled)-1], "=")
 		takesValue, ok := own[name]
 		if !ok {
 			takesValue = global[name]
 		}
-		if takesValue && !hasValue {
-			i++
+		if takesValue && !hasValue && (len(spelled) > 1 || a == name) && j+1 < len(args) {
+			flags = append(flags, args[j+1])
+			j++
 		}
 	}
-	return len(args)
+	return flags, nil
 }
 
 func hasOwn(own map[string]bool, name string) bool {
@@ -161,6 +165,11 @@ func splitShort(args []string, own map[string]bool) []string {
 		case known && takesValue:
 			out = append(out, first, a[2:])
 		case known && allSwitches(a[1:], own):
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+		case known && allSwitches(a[1:len(a)-1], own) && own["-"+a[len(a)-1:]]:
+			// -Tu root: switches, then one that takes the next argument.
 			for _, c := range a[1:] {
 				out = append(out, "-"+string(c))
 			}

@@ -32,6 +32,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"devenv exec -f x.yml -e A=1 db ls -l", "devenv -f x.yml exec -e A=1 -- db ls -l"},
 		{"devenv run --rm -p 8080:80 web sh -c -- x", "devenv run --rm -p 8080:80 -- web sh -c -- x"},
 		{"devenv run -- web --help", "devenv run -- web --help"},
+		{"devenv exec -it db bash", "devenv exec -i -t -- db bash"},
+		{"devenv exec -Tu postgres db psql -U x", "devenv exec -T -u postgres -- db psql -U x"},
 	}
 	for _, c := range cases {
 		got := strings.Join(normalizeArgs(app, strings.Fields(c.in)), " ")

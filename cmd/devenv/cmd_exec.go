@@ -8,6 +8,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/mattn/go-shellwords"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -28,6 +29,9 @@ func execCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "privileged", Usage: "give the command extended privileges"},
 				&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
 				&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+				// docker exec's -i and -t, hidden in compose too.
+				&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Value: true, Hidden: true},
+				&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Value: true, Hidden: true},
 			},
 			Action: func(c *cli.Context) error {
 				if c.Args().Len() < 2 {
@@ -40,8 +44,11 @@ func execCommands(a *app) []*cli.Command {
 				if err != nil {
 					return err
 				}
-				streams, restore := a.attach(!c.Bool("no-tty"), !c.Bool("detach"))
-				defer restore()
+				var streams orchestrator.Streams // -d: nothing attached
+				if !c.Bool("detach") {
+					streams = a.streams(!c.Bool("no-tty") && c.Bool("tty"), c.Bool("interactive"))
+					defer a.raw(&streams)()
+				}
 				code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{
 					Service: c.Args().First(), Index: c.Int("index"), Streams: streams,
 					Spec: orchestrator.ExecSpec{Cmd: c.Args().Tail(), Env: c.StringSlice("env"), User: c.String("user"),
@@ -133,20 +140,26 @@ func runCommand(a *app) *cli.Command {
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 				Rm: c.Bool("rm"), Detach: c.Bool("detach"), NoDeps: c.Bool("no-deps"),
 				ServicePorts: c.Bool("service-ports"), Publish: c.StringSlice("publish"), UseAliases: c.Bool("use-aliases"),
-				Pull: pull, LookupEnv: func(k string) (string, bool) { v, ok := a.env[k]; return v, ok },
+				Pull: pull, RemoveOrphans: c.Bool("remove-orphans"),
 			}
 			if c.Args().Len() > 1 {
 				opts.Cmd = c.Args().Tail()
 			}
 			if c.IsSet("entrypoint") {
-				opts.Entrypoint = []string{c.String("entrypoint")}
-				if c.String("entrypoint") == "" {
-					opts.Entrypoint = []string{""}
+				// Split as compose splits it: --entrypoint "sh -c".
+				if opts.Entrypoint, err = shellwords.Parse(c.String("entrypoint")); err != nil {
+					return usagef("run: --entrypoint %q: %v", c.String("entrypoint"), err)
+				}
+				if opts.Entrypoint == nil {
+					opts.Entrypoint = []string{}
 				}
 			}
-			if _, err := a.project(c.Context); err != nil {
+			p, err := a.project(c.Context)
+			if err != nil {
 				return err
 			}
+			// -e K takes K from the project's environment (.env included).
+			opts.LookupEnv = func(k string) (string, bool) { v, ok := p.Model.Environment[k]; return v, ok }
 			rep := a.reporter()
 			var once sync.Once
 			closeRep := func() { once.Do(rep.Close) }
@@ -156,11 +169,16 @@ func runCommand(a *app) *cli.Command {
 				return err
 			}
 			restore := func() {}
+			defer func() { restore() }()
 			if !opts.Detach {
-				opts.Streams, restore = a.attach(!c.Bool("no-tty"), c.Bool("interactive"))
+				opts.Streams = a.streams(!c.Bool("no-tty"), c.Bool("interactive"))
 			}
-			defer restore()
-			opts.Attaching = closeRep
+			// Raw mode only once the container starts: dependencies, pulls
+			// and Ctrl-C before that behave as in up.
+			opts.Attaching = func(s *orchestrator.Streams) {
+				closeRep()
+				restore = a.raw(s)
+			}
 			res, err := o.Run(c.Context, a.proj, opts)
 			if err == nil && opts.Detach {
 				fmt.Fprintln(a.stdout, res.Name)
@@ -216,8 +234,8 @@ func connectCommand(a *app) *cli.Command {
 				fmt.Fprintln(a.stdout, cl.URL)
 				return nil
 			}
-			streams, restore := a.attach(!c.Bool("no-tty"), true)
-			defer restore()
+			streams := a.streams(!c.Bool("no-tty"), true)
+			defer a.raw(&streams)()
 			code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{Service: cl.Service, Streams: streams, Spec: orchestrator.ExecSpec{Cmd: cl.Cmd}})
 			return exitWith(code, err)
 		},
@@ -232,34 +250,45 @@ func exitWith(code int, err error) error {
 	return &exitError{code: code}
 }
 
-// attach sets up the streams of an attached command: a TTY in raw mode
-// when wantTTY and stdin is a terminal (its size followed), stdin when
-// interactive. restore puts the terminal back.
-func (a *app) attach(wantTTY, interactive bool) (orchestrator.Streams, func()) {
+// streams are the streams of an attached command: a TTY when wantTTY and
+// both stdin and stdout are terminals (so exec ... > file stays plain),
+// stdin when interactive.
+func (a *app) streams(wantTTY, interactive bool) orchestrator.Streams {
 	s := orchestrator.Streams{Stdout: a.rawStdout, Stderr: a.stderr}
 	if interactive && a.stdin != nil {
 		s.Stdin = a.stdin
 	}
-	in, ok := a.stdin.(*os.File)
-	if !wantTTY || !ok || !term.IsTerminal(int(in.Fd())) {
-		return s, func() {}
+	in, inOK := a.stdin.(*os.File)
+	out, outOK := a.rawStdout.(*os.File)
+	if !wantTTY || !inOK || !outOK || !term.IsTerminal(int(in.Fd())) || !term.IsTerminal(int(out.Fd())) {
+		return s
 	}
 	s.Tty = true
-	out := int(in.Fd())
-	if f, ok := a.rawStdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		out = int(f.Fd())
-	}
-	if w, h, err := term.GetSize(out); err == nil {
+	if w, h, err := term.GetSize(int(out.Fd())); err == nil {
 		s.Size = orchestrator.TermSize{Width: uint(w), Height: uint(h)}
+	}
+	return s
+}
+
+// raw puts the terminal in raw mode for a TTY session and follows its
+// size; restore puts it back. It does nothing without a TTY.
+func (a *app) raw(s *orchestrator.Streams) (restore func()) {
+	in, ok := a.stdin.(*os.File)
+	if !s.Tty || !ok {
+		return func() {}
+	}
+	out := int(in.Fd())
+	if f, ok := a.rawStdout.(*os.File); ok {
+		out = int(f.Fd())
 	}
 	resize, stopResize := watchResize(out)
 	s.Resize = resize
 	old, err := term.MakeRaw(int(in.Fd()))
 	if err != nil {
 		stopResize()
-		return s, func() {}
+		return func() {}
 	}
-	return s, func() {
+	return func() {
 		stopResize()
 		_ = term.Restore(int(in.Fd()), old)
 	}

@@ -79,6 +79,7 @@ func psCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
+			res.Host = hostsInState(res.Host, status)
 			if c.Bool("services") {
 				seen := map[string]bool{}
 				for _, ct := range res.Containers {
@@ -87,11 +88,21 @@ func psCommand(a *app) *cli.Command {
 						fmt.Fprintln(a.stdout, svc)
 					}
 				}
+				for _, h := range res.Host {
+					if state, _, _ := hostStatus(h); c.Bool("all") || len(status) > 0 || state == "running" {
+						fmt.Fprintln(a.stdout, h.Service)
+					}
+				}
 				return nil
 			}
 			if c.Bool("quiet") {
 				for _, ct := range res.Containers {
 					fmt.Fprintln(a.stdout, ct.ID)
+				}
+				for _, h := range res.Host {
+					if state, _, _ := hostStatus(h); c.Bool("all") || len(status) > 0 || state == "running" {
+						fmt.Fprintln(a.stdout, "host:"+h.Service)
+					}
 				}
 				return nil
 			}
@@ -145,6 +156,21 @@ func hostRowOf(project string, h orchestrator.HostStatus) psRow {
 		r.CreatedAt, r.RunningFor = h.State.StartedAt.Format("2006-01-02 15:04:05 -0700 MST"), humanSince(h.State.StartedAt)
 	}
 	return r
+}
+
+// hostsInState keeps the host services in one of the states (all when
+// none is asked for), as --status does for containers.
+func hostsInState(hs []orchestrator.HostStatus, states []string) []orchestrator.HostStatus {
+	if len(states) == 0 {
+		return hs
+	}
+	var out []orchestrator.HostStatus
+	for _, h := range hs {
+		if state, _, _ := hostStatus(h); slices.Contains(states, state) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // hostStatus is a host service's state, status text and health.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -524,6 +525,49 @@ func TestIntegrationComposeCp(t *testing.T) {
 	h.must("cp", "api:/data/seed.sql", filepath.Join(h.dir, "existing"))
 	if mustRead(t, filepath.Join(h.dir, "existing", "seed.sql")) != "select 1;\n" {
 		t.Fatal("cp into a directory")
+	}
+	// "-": a tar stream on stdout, as compose's, and one read from stdin.
+	tarNames := func(s string) []string {
+		var names []string
+		tr := tar.NewReader(strings.NewReader(s))
+		for {
+			hdr, err := tr.Next()
+			if err != nil {
+				return names
+			}
+			names = append(names, hdr.Name)
+		}
+	}
+	viaCompose, err := runCompose(t, h.dir, env, "cp", "api:/data/dir", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tarNames(h.must("cp", "api:/data/dir", "-").stdout), tarNames(viaCompose); !reflect.DeepEqual(got, want) || len(got) == 0 {
+		t.Fatalf("cp to -: %v, compose %v", got, want)
+	}
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	tw.WriteHeader(&tar.Header{Name: "fromtar.txt", Mode: 0o644, Size: 4, Typeflag: tar.TypeReg})
+	tw.Write([]byte("tar\n"))
+	tw.Close()
+	if r := h.runStdin(tb.String(), "cp", "-", "api:/data/"); r.code != 0 {
+		t.Fatalf("cp from -: %s", r)
+	}
+	h.must("cp", "api:/data/fromtar.txt", filepath.Join(h.dir, "fromtar.txt"))
+	if mustRead(t, filepath.Join(h.dir, "fromtar.txt")) != "tar\n" {
+		t.Fatal("cp from - did not land")
+	}
+	// -L copies what a link points to, under the link's name.
+	if err := os.Symlink(filepath.Join(h.dir, "in", "seed.sql"), filepath.Join(h.dir, "link.sql")); err != nil {
+		t.Fatal(err)
+	}
+	h.must("cp", "-L", "link.sql", "api:/data/")
+	h.must("cp", "api:/data/link.sql", filepath.Join(h.dir, "linkback.sql"))
+	if fi, err := os.Lstat(filepath.Join(h.dir, "linkback.sql")); err != nil || !fi.Mode().IsRegular() || mustRead(t, filepath.Join(h.dir, "linkback.sql")) != "select 1;\n" {
+		t.Fatalf("cp -L: %v %v", fi, err)
+	}
+	if r := h.run("cp", "--index", "2", "api:/data/seed.sql", "x"); r.code != 2 {
+		t.Fatalf("cp --index 2: %s", r)
 	}
 	if r := h.run("cp", "api:/nope", filepath.Join(h.dir, "x")); r.code == 0 {
 		t.Fatalf("cp of a missing path: %s", r)

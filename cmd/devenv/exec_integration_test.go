@@ -71,6 +71,18 @@ func TestIntegrationExecAndConnect(t *testing.T) {
 	if r = h.run("exec", "-T", "-e", "A=1", "-w", "/tmp", "-u", "postgres", "db", "sh", "-c", `echo "$A $(pwd) $(id -un)"`); strings.TrimSpace(r.stdout) != "1 /tmp postgres" {
 		t.Fatalf("exec -e -w -u: %s", r)
 	}
+	// -e K takes K from the project's environment (.env too); -d returns
+	// at once and the command runs on.
+	h.write(".env", "FROMENV=dotenv\n")
+	if r = h.run("exec", "-T", "-e", "FROMENV", "db", "sh", "-c", `echo "$FROMENV"`); strings.TrimSpace(r.stdout) != "dotenv" {
+		t.Fatalf("exec -e K: %s", r)
+	}
+	if r = h.run("exec", "-d", "db", "sh", "-c", "sleep 1; touch /tmp/detached"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("exec -d: %s", r)
+	}
+	if r = h.run("exec", "-T", "db", "test", "-e", "/tmp/detached"); r.code != 1 {
+		t.Fatalf("exec -d waited for its command: %s", r)
+	}
 	// Flags after the service belong to the command.
 	if r = h.run("exec", "-T", "db", "psql", "-U", "app", "-d", "appdb", "-tAc", "select current_user"); strings.TrimSpace(r.stdout) != "app" {
 		t.Fatalf("the command's own flags: %s", r)
@@ -173,6 +185,13 @@ func TestIntegrationRun(t *testing.T) {
 	if r = h.run("run", "--rm", "-T", "--no-deps", "cache", "sh", "-c", "exit 4"); r.code != 4 {
 		t.Fatalf("run exit code: %s", r)
 	}
+	// --entrypoint is split as compose splits it, and replaces the command.
+	if r = h.run("run", "--rm", "-T", "--no-deps", "--entrypoint", "sh -c", "cache", "echo from-entrypoint"); strings.TrimSpace(r.stdout) != "from-entrypoint" {
+		t.Fatalf("run --entrypoint: %s", r)
+	}
+	if r = h.run("run", "--rm", "-T", "--service-ports", "-p", "1:1", "tool", "true"); r.code != 2 {
+		t.Fatalf("run --service-ports with -p: %s", r)
+	}
 
 	// Kept without --rm, named PROJECT-SERVICE-run-SLUG, not in ps.
 	h.must("run", "-T", "--no-deps", "cache", "true")
@@ -252,9 +271,12 @@ services:
   gone:
     image: devenv-test/not-in-any-registry:1
 `, project))
-	r := h.run("pull", "--progress", "plain", "--policy", "missing", "cache", "pinned")
+	r := h.run("pull", "--progress", "plain", "--policy", "missing", "cache")
 	if r.code != 0 || !strings.Contains(r.stderr, "Skipped") {
-		t.Fatalf("pull of present images: %s", r)
+		t.Fatalf("pull of a present image under --policy missing: %s", r)
+	}
+	if r = h.run("pull", "--progress", "plain", "pinned"); r.code != 0 || !strings.Contains(r.stderr, "Skipped") {
+		t.Fatalf("pull of a pull_policy never service: %s", r)
 	}
 	if r = h.run("pull", "gone"); r.code != 1 || !strings.Contains(r.stderr, "gone") {
 		t.Fatalf("pull of an image no registry has: %s", r)

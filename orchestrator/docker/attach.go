@@ -6,6 +6,7 @@ import (
 
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
@@ -30,8 +31,10 @@ func (e *Engine) ExecAttached(ctx context.Context, id string, spec orchestrator.
 		return 0, e.wrap(err)
 	}
 	defer att.Close()
-	go e.resize(ctx, s, func(sz orchestrator.TermSize) {
-		_, _ = e.cli.ExecResize(ctx, cr.ID, client.ExecResizeOptions{Width: sz.Width, Height: sz.Height})
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go e.resize(rctx, s, func(sz orchestrator.TermSize) {
+		_, _ = e.cli.ExecResize(rctx, cr.ID, client.ExecResizeOptions{Width: sz.Width, Height: sz.Height})
 	})
 	if err := pump(ctx, att.HijackedResponse, s); err != nil {
 		return 0, err
@@ -52,22 +55,45 @@ func (e *Engine) StartAttached(ctx context.Context, id string, s orchestrator.St
 		return 0, e.wrap(err)
 	}
 	defer att.Close()
+	// A container the engine removes when it exits is waited for before it
+	// starts, so its exit code is not lost with it.
+	var removed client.ContainerWaitResult
+	ins, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return 0, e.wrap(err)
+	}
+	autoRemove := ins.Container.HostConfig != nil && ins.Container.HostConfig.AutoRemove
+	wctx, stopWait := context.WithCancel(ctx)
+	defer stopWait()
+	if autoRemove {
+		removed = e.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	}
 	if err := e.Start(ctx, id); err != nil {
 		return 0, err
 	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if s.Tty {
 		first := s.Size
 		if first.Width > 0 {
 			_, _ = e.cli.ContainerResize(ctx, id, client.ContainerResizeOptions{Width: first.Width, Height: first.Height})
 		}
-		go e.resize(ctx, s, func(sz orchestrator.TermSize) {
-			_, _ = e.cli.ContainerResize(ctx, id, client.ContainerResizeOptions{Width: sz.Width, Height: sz.Height})
+		go e.resize(rctx, s, func(sz orchestrator.TermSize) {
+			_, _ = e.cli.ContainerResize(rctx, id, client.ContainerResizeOptions{Width: sz.Width, Height: sz.Height})
 		})
 	}
 	if err := pump(ctx, att.HijackedResponse, s); err != nil {
 		return 0, err
 	}
-	return e.Wait(ctx, id)
+	if !autoRemove {
+		return e.Wait(ctx, id)
+	}
+	select {
+	case r := <-removed.Result:
+		return int(r.StatusCode), nil
+	case err := <-removed.Error:
+		return 0, e.wrap(err)
+	}
 }
 
 // resize passes the terminal's new sizes on until ctx ends.
