@@ -830,3 +830,49 @@ func TestRmAsksFirst(t *testing.T) {
 		t.Fatalf("declined rm: removed %v asked %v err %v calls %v", removed, asked, err, b.eng.calls)
 	}
 }
+
+// up --no-recreate keeps a changed container as it is, but refuses to keep
+// one on other ports than the registry assigns it.
+func TestUpNoRecreate(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	id := b.container("demo-db-1").ID
+	b.write(strings.Replace(stackFile, "image: postgres:15", "image: postgres:15\n    environment: {EXTRA: \"1\"}", 1))
+	res := b.mustUp(UpOptions{NoRecreate: true})
+	if b.container("demo-db-1").ID != id || !strings.Contains(res.Plan.String(), "kept (--no-recreate): configuration changed") {
+		t.Fatalf("--no-recreate recreated; plan:\n%s", res.Plan)
+	}
+	b.write(strings.Replace(stackFile, "5434:5432", "5440:5432", 1))
+	if _, err := b.up(UpOptions{NoRecreate: true}); err == nil || !strings.Contains(err.Error(), "--no-recreate would keep") {
+		t.Fatalf("kept on old ports: %v", err)
+	}
+	if b.container("demo-db-1").ID != id {
+		t.Fatal("the refused up changed the container")
+	}
+}
+
+// start --wait waits for a one-shot that others wait on to complete, and
+// for the rest to run.
+func TestStartWaitOneShot(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  migrate:
+    image: demo/api:dev
+  api:
+    image: demo/api:dev
+    depends_on: {migrate: {condition: service_completed_successfully}}
+`)
+	b.eng.exitOnStart["demo-migrate-1"] = 0
+	b.mustUp(UpOptions{})
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.o.Start(t.Context(), b.project(), StartOptions{Wait: true, WaitTimeout: 5 * time.Second}); err != nil {
+		t.Fatalf("start --wait with a completed one-shot: %v", err)
+	}
+	b.eng.exitOnStart["demo-migrate-1"] = 3
+	b.o.Stop(t.Context(), b.project(), StopOptions{})
+	if err := b.o.Start(t.Context(), b.project(), StartOptions{Wait: true, WaitTimeout: 5 * time.Second}); err == nil || !strings.Contains(err.Error(), "did not complete successfully") {
+		t.Fatalf("start --wait with a failed one-shot: %v", err)
+	}
+}

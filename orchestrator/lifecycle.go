@@ -238,6 +238,16 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
+	// Services others wait on to complete (migrations) are waited for
+	// until they exit 0, as compose does.
+	oneShot := map[string]bool{}
+	for _, ds := range d.Services {
+		for dep, cfg := range ds.DependsOn {
+			if cfg.Condition == "service_completed_successfully" {
+				oneShot[dep] = true
+			}
+		}
+	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -250,7 +260,14 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = o.waitReady(wctx, ctx, ds, c.ID, false)
+			if oneShot[ds.Name] {
+				errs[i] = o.waitCompleted(wctx, ctx, ds.Name, c.ID)
+				return
+			}
+			// The container's own healthcheck decides, not the file's now.
+			ds := *ds
+			ds.HasHealthcheck = false
+			errs[i] = o.waitReady(wctx, ctx, &ds, c.ID, false)
 		}()
 	}
 	wg.Wait()

@@ -241,14 +241,22 @@ func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Ste
 	}
 	cc := c
 	reason := recreateReason(ds, c, o, force)
-	if noRecreate {
-		reason = "" // kept as it is: what the file changed waits for a later up
+	kept := ""
+	if noRecreate && reason != "" {
+		if !sameBindings(ds.Spec.Ports, c.Ports) {
+			// Kept, it would hold other ports than the registry assigns.
+			return nil, &compose.ConfigError{Key: "services." + name + ".ports",
+				Msg: fmt.Sprintf("--no-recreate would keep %s on other ports than the registry assigns it; run up without --no-recreate", c.Name)}
+		}
+		reason, kept = "", "kept (--no-recreate): "+reason
 	}
 	switch {
 	case reason != "":
 		steps = append(steps, Step{Action: ActRecreate, Service: name, Name: ds.Spec.Name, Reason: reason, Existing: &cc})
 	case c.State != "running":
-		steps = append(steps, Step{Action: ActStart, Service: name, Name: c.Name, Reason: c.State, Existing: &cc})
+		steps = append(steps, Step{Action: ActStart, Service: name, Name: c.Name, Reason: strings.TrimPrefix(kept+"; ", "; ") + c.State, Existing: &cc})
+	case kept != "":
+		steps = append(steps, Step{Action: ActKeep, Service: name, Name: c.Name, Reason: kept, Existing: &cc})
 	default:
 		steps = append(steps, Step{Action: ActKeep, Service: name, Name: c.Name, Reason: "up to date", Existing: &cc})
 	}

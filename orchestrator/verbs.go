@@ -410,8 +410,9 @@ type CopyOptions struct {
 	ContainerPath string
 	HostPath      string
 	ToContainer   bool
-	// Archive keeps files' user and group IDs (-a); FollowLink copies what
-	// a symlink source points to (-L).
+	// Archive (-a) passes docker's CopyUIDGID into the container (files
+	// take the container user's IDs); FollowLink copies what a symlink
+	// source points to (-L).
 	Archive, FollowLink bool
 	// Stream is a tar stream in place of HostPath ("-"): read from In and
 	// extracted into the container's directory, or written to Out.
@@ -509,11 +510,9 @@ func (o *Orchestrator) copyFrom(ctx context.Context, c *Container, opts CopyOpti
 		// A new name (or a file to replace): into its parent, renamed.
 		dest, rename = filepath.Dir(dest), filepath.Base(dest)
 	}
-	unpack := archive.Unpack
-	if opts.Archive {
-		unpack = archive.UnpackOwned
-	}
-	if err := unpack(rc, dest, rename); err != nil {
+	// -a changes nothing in this direction, as with docker cp: files are
+	// written as the user running devenv.
+	if err := archive.Unpack(rc, dest, rename); err != nil {
 		return fmt.Errorf("cp from %s:%s: %w", c.Name, opts.ContainerPath, err)
 	}
 	return nil

@@ -111,6 +111,9 @@ type app struct {
 	secrets  []string
 	// fastLoad skips compose's schema validation for read-only commands.
 	fastLoad bool
+	// noColor is --ansi never (NO_COLOR without touching the environment
+	// the project is interpolated with).
+	noColor bool
 	// dryRun is the global --dry-run (up and create only).
 	dryRun bool
 	// nameOnly lets down, stop, ps and logs work with -p and no file.
@@ -274,6 +277,7 @@ func runIn(ctx context.Context, wd string, args []string, environ []string, stdi
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
 	cliApp := newApp(a)
 	addComposeParity(cliApp)
+	cliApp.Commands = append(cliApp.Commands, completeCommand(a, cliApp))
 	err := cliApp.RunContext(ctx, normalizeArgs(cliApp, args))
 	code := exitCode(ctx, err)
 	if err != nil {
@@ -311,7 +315,7 @@ var globalFlags = []cli.Flag{
 func (a *app) checkGlobals(c *cli.Context) error {
 	switch ansi := c.String("ansi"); {
 	case ansi == "never" || c.Bool("no-ansi"):
-		a.env["NO_COLOR"] = "1"
+		a.noColor = true
 		if a.progress == "auto" {
 			a.progress = "plain"
 		}
@@ -384,6 +388,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, streamCommands(a)...)
 	cmds = append(cmds, createCommand(a), statsCommand(a), cpCommand(a))
 	cmds = append(cmds, execCommands(a)...)
+	cmds = append(cmds, completionCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))
 	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a))
 	for _, c := range cmds {

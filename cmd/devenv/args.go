@@ -47,7 +47,7 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil {
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
 	path := []string{args[i]}
@@ -70,9 +70,10 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		// exec SERVICE CMD...: the command's own flags are the command's.
 		var flags []string
 		flags, tail = splitCommandLine(args[i:], globalFlags, ownFlags)
-		args = append(args[:i:i], flags...)
+		args = append(args[:i:i], flags...) // spelled out already, values untouched
+	} else {
+		args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	}
-	args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {

@@ -33,6 +33,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"devenv run --rm -p 8080:80 web sh -c -- x", "devenv run --rm -p 8080:80 -- web sh -c -- x"},
 		{"devenv run -- web --help", "devenv run -- web --help"},
 		{"devenv exec -it db bash", "devenv exec -i -t -- db bash"},
+		{"devenv exec -u -Td db ls", "devenv exec -u -Td -- db ls"},
+		{"devenv run --rm -it web sh", "devenv run --rm -i -t -- web sh"},
 		{"devenv exec -Tu postgres db psql -U x", "devenv exec -T -u postgres -- db psql -U x"},
 	}
 	for _, c := range cases {

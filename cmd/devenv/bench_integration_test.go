@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
 
@@ -87,4 +88,46 @@ func BenchmarkCp100MiB(b *testing.B) {
 	b.ReportMetric(float64(devenvT.Milliseconds())/float64(b.N), "devenv-ms/op")
 	b.ReportMetric(float64(composeT.Milliseconds())/float64(b.N), "compose-ms/op")
 	b.ReportMetric(float64(devenvT)/float64(composeT), "ratio")
+}
+
+// BenchmarkExec times devenv exec -T db true and devenv connect --url
+// against docker compose exec -T db true on the same PostgreSQL project,
+// each a whole command (devenv in-process, compose as the CLI plugin).
+//
+//	go test -run '^$' -bench 'BenchmarkExec$' -benchtime 10x ./cmd/devenv
+func BenchmarkExec(b *testing.B) {
+	composeV2(b)
+	c := testbed.Engine(b)
+	testbed.RequireImages(b, "postgres:15", "redis:7")
+	h := newHarness(b)
+	project := projectName(b)
+	cleanupProject(b, c, project)
+	h.write("docker-compose.dev.yml", dataProject(project, freePort(b), freePort(b), freePort(b)))
+	if r := h.run("up", "db"); r.code != 0 {
+		b.Fatal(r)
+	}
+	defer h.run("down")
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	var execT, urlT, composeT time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if r := h.run("exec", "-T", "db", "true"); r.code != 0 {
+			b.Fatal(r)
+		}
+		execT += time.Since(start)
+		start = time.Now()
+		if r := h.run("connect", "--url", "db"); r.code != 0 {
+			b.Fatal(r)
+		}
+		urlT += time.Since(start)
+		start = time.Now()
+		if _, err := runCompose(b, h.dir, env, "exec", "-T", "db", "true"); err != nil {
+			b.Fatal(err)
+		}
+		composeT += time.Since(start)
+	}
+	b.ReportMetric(float64(execT.Microseconds())/1000/float64(b.N), "exec-ms/op")
+	b.ReportMetric(float64(urlT.Microseconds())/1000/float64(b.N), "connect-url-ms/op")
+	b.ReportMetric(float64(composeT.Microseconds())/1000/float64(b.N), "compose-exec-ms/op")
 }

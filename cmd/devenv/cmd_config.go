@@ -168,7 +168,8 @@ func versionCommand(a *app) *cli.Command {
 				return err
 			}
 			if c.Bool("short") {
-				fmt.Fprintln(a.stdout, version())
+				// The bare number, as compose's --short prints it.
+				fmt.Fprintln(a.stdout, strings.TrimPrefix(strings.Fields(version())[0], "v"))
 				return nil
 			}
 			info, engErr := a.engineInfo(c.Context)

@@ -118,6 +118,7 @@ func runCommand(a *app) *cli.Command {
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as this user"},
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a volume or bind (compose's short syntax)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Value: true, Hidden: true}, // docker run's -t, hidden in compose too
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() < 1 {
@@ -171,7 +172,7 @@ func runCommand(a *app) *cli.Command {
 			restore := func() {}
 			defer func() { restore() }()
 			if !opts.Detach {
-				opts.Streams = a.streams(!c.Bool("no-tty"), c.Bool("interactive"))
+				opts.Streams = a.streams(!c.Bool("no-tty") && c.Bool("tty"), c.Bool("interactive"))
 			}
 			// Raw mode only once the container starts: dependencies, pulls
 			// and Ctrl-C before that behave as in up.

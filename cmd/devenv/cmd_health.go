@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -191,20 +192,25 @@ func lsCommand(a *app) *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "accepted: devenv ls always lists stopped projects too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print project names only"},
-			&cli.StringSliceFlag{Name: "filter", Usage: "name=NAME: projects whose name contains NAME"},
+			&cli.StringSliceFlag{Name: "filter", Usage: "name=NAME: projects whose name matches NAME (a regular expression, as docker's filters)"},
 		},
 		Action: func(c *cli.Context) error {
 			format, err := formatFlag(c, "table", "json")
 			if err != nil {
 				return err
 			}
-			var names []string
+			var names []*regexp.Regexp
 			for _, f := range c.StringSlice("filter") {
 				k, v, ok := strings.Cut(f, "=")
 				if !ok || k != "name" {
 					return usagef("ls: --filter %q: devenv filters by name=NAME", f)
 				}
-				names = append(names, v)
+				// As docker's filters: the name itself, or a regular expression.
+				re, err := regexp.Compile(v)
+				if err != nil {
+					re = regexp.MustCompile("^" + regexp.QuoteMeta(v) + "$")
+				}
+				names = append(names, re)
 			}
 			o, err := a.orch(orchestrator.Discard{})
 			if err != nil {
@@ -216,7 +222,7 @@ func lsCommand(a *app) *cli.Command {
 			}
 			var rows []orchestrator.ProjectRow
 			for _, r := range all {
-				if len(names) == 0 || slices.ContainsFunc(names, func(n string) bool { return strings.Contains(r.Name, n) }) {
+				if len(names) == 0 || slices.ContainsFunc(names, func(re *regexp.Regexp) bool { return re.MatchString(r.Name) }) {
 					rows = append(rows, r)
 				}
 			}

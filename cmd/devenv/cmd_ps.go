@@ -97,12 +97,7 @@ func psCommand(a *app) *cli.Command {
 			}
 			if c.Bool("quiet") {
 				for _, ct := range res.Containers {
-					fmt.Fprintln(a.stdout, ct.ID)
-				}
-				for _, h := range res.Host {
-					if state, _, _ := hostStatus(h); c.Bool("all") || len(status) > 0 || state == "running" {
-						fmt.Fprintln(a.stdout, "host:"+h.Service)
-					}
+					fmt.Fprintln(a.stdout, ct.ID) // IDs only: docker rm $(devenv ps -q) works
 				}
 				return nil
 			}

@@ -32,7 +32,7 @@ func (a *app) reporter() progressRenderer {
 			mode = "tty"
 		}
 	}
-	color := a.env.get("NO_COLOR") == "" && isTerminal(a.stderr, a.env)
+	color := a.env.get("NO_COLOR") == "" && !a.noColor && isTerminal(a.stderr, a.env)
 	switch mode {
 	case "quiet":
 		return &quietRenderer{}

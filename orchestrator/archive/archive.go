@@ -80,13 +80,7 @@ func addEntry(tw *tar.Writer, p, entry string) error {
 // the engine sends PATH/.) lands in dest itself (or in rename). An entry
 // outside the top, or that would land outside dest or be written through
 // a symlink, is an error; nothing is written outside dest.
-func Unpack(r io.Reader, dest, rename string) error { return unpack(r, dest, rename, false) }
-
-// UnpackOwned is Unpack that also gives each entry the archive's owner
-// (cp -a): numeric user and group IDs, as docker cp keeps them.
-func UnpackOwned(r io.Reader, dest, rename string) error { return unpack(r, dest, rename, true) }
-
-func unpack(r io.Reader, dest, rename string, owned bool) error {
+func Unpack(r io.Reader, dest, rename string) error {
 	tr := tar.NewReader(r)
 	top := ""
 	rebase := func(name string) (string, error) {
@@ -141,11 +135,6 @@ func unpack(r io.Reader, dest, rename string, owned bool) error {
 		}
 		if err := write(tr, hdr, target); err != nil {
 			return err
-		}
-		if owned {
-			if err := os.Lchown(target, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
 		}
 	}
 }

@@ -47,8 +47,8 @@ func (e *Engine) ExecAttached(ctx context.Context, id string, spec orchestrator.
 }
 
 // StartAttached attaches s to the created container id, starts it, and
-// returns its exit code once it has exited. The container stays (the
-// caller removes it), so its exit code can be read without a race.
+// returns its exit code once it has exited (or, for an auto-removed one,
+// once the engine has removed it).
 func (e *Engine) StartAttached(ctx context.Context, id string, s orchestrator.Streams) (int, error) {
 	att, err := e.cli.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: s.Stdin != nil, Stdout: true, Stderr: true})
 	if err != nil {
