@@ -388,7 +388,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, streamCommands(a)...)
 	cmds = append(cmds, createCommand(a), statsCommand(a), cpCommand(a))
 	cmds = append(cmds, execCommands(a)...)
-	cmds = append(cmds, completionCommand(a))
+	cmds = append(cmds, completionCommand(a), initCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))
 	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a))
 	for _, c := range cmds {

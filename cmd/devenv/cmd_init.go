@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/devenv-dev/devenv/scaffold"
+	"github.com/urfave/cli/v2"
+)
+
+func initCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "init",
+		Usage:     "propose the x-devenv block for this project (host services, env-file templates); --write inserts it",
+		UsageText: "devenv init            # print the proposal\n   devenv init --write    # insert it into the compose file, changing nothing else",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "write", Usage: "insert the block into the compose file (every other byte stays as it is)"},
+			&cli.BoolFlag{Name: "force", Usage: "with --write, replace an existing x-devenv block"},
+		},
+		Action: func(c *cli.Context) error {
+			a.fastLoad = true
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			block, err := scaffold.Propose(p)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("write") {
+				_, err := fmt.Fprint(a.stdout, block)
+				return err
+			}
+			file := p.MainFile()
+			if err := rewriteFile(file, func(src []byte) ([]byte, error) { return scaffold.Insert(src, block, c.Bool("force")) }); err != nil {
+				if errors.Is(err, scaffold.ErrHasBlock) {
+					return usagef("init: %s: %v; --force replaces it", file, err)
+				}
+				return err
+			}
+			fmt.Fprintf(a.stderr, "wrote the x-devenv block into %s\n", file)
+			return nil
+		},
+	}
+}
+
+// rewriteFile replaces path with change(its bytes): a new file in the same
+// directory with the same mode, renamed over it, so a reader never sees
+// half of it. A symlink is refused: devenv does not write through links.
+func rewriteFile(path string, change func([]byte) ([]byte, error)) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return usagef("%s is a symlink; devenv does not write through links", path)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := change(src)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".devenv-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInitCommand(t *testing.T) {
+	h := newHarness(t)
+	src := "# keep me\nname: app\nservices:\n  db:\n    image: postgres:15\n    ports: [\"5434:5432\"]\n"
+	h.write("docker-compose.dev.yml", src)
+	h.write("mix.exs", `defp deps, do: [{:phoenix, "~> 1.7"}]`)
+	h.write(".env.example", "DATABASE_URL=ecto://postgres@localhost:5434/app\nOTHER=1\n")
+	r := h.must("init")
+	if !strings.Contains(r.stdout, "role: phoenix") || !strings.Contains(r.stdout, `DATABASE_URL: "ecto://postgres@localhost:{db}/app"`) {
+		t.Fatalf("init:\n%s", r.stdout)
+	}
+	if got := mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")); got != src {
+		t.Fatal("init without --write changed the file")
+	}
+	h.must("init", "--write")
+	got := mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml"))
+	if !strings.HasPrefix(got, "# keep me\nname: app\nx-devenv:\n") || !strings.HasSuffix(got, "services:\n  db:\n    image: postgres:15\n    ports: [\"5434:5432\"]\n") {
+		t.Fatalf("written:\n%s", got)
+	}
+	h.must("config", "-q")
+	if r = h.run("init", "--write"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("second init --write: %s", r)
+	}
+	h.must("init", "--write", "--force")
+	if mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != got {
+		t.Fatal("init --write --force with the same proposal changed the file")
+	}
+	// A compose file that is a symlink is not written through.
+	real := filepath.Join(t.TempDir(), "real.yml")
+	os.WriteFile(real, []byte(src), 0o644)
+	os.Remove(filepath.Join(h.dir, "docker-compose.dev.yml"))
+	os.Symlink(real, filepath.Join(h.dir, "docker-compose.dev.yml"))
+	if r = h.run("init", "--write"); r.code != 2 || mustRead(t, real) != src {
+		t.Fatalf("init --write through a symlink: %s", r)
+	}
+}

@@ -1,0 +1,4 @@
+import Config
+
+config :sertantai_controls, SertantaiControlsWeb.Endpoint,
+  http: [ip: {127, 0, 0, 1}, port: String.to_integer(System.get_env("PORT") || "4001")]
