@@ -1,9 +1,11 @@
 # Common tasks; each is a plain script or go command.
-.PHONY: build test images bench ci lint
+.PHONY: build test images image bench ci lint
 build:
 	go build -o bin/devenv ./cmd/devenv
 images:
 	scripts/build-images
+image:
+	scripts/build-image
 test:
 	scripts/test
 bench:
