@@ -194,6 +194,8 @@ type Image struct {
 	Size     int64
 	Created  time.Time
 	Platform string // os/architecture
+	// LastTagTime is when the engine last tagged the image here.
+	LastTagTime time.Time
 }
 
 // PathInfo is a path in a container.

@@ -157,12 +157,20 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 		o.warn("", fmt.Sprintf("host services' logs carry no times: --since, --until and --timestamps apply to containers only (%s shown whole)", strings.Join(hosts, ", ")))
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].Name < targets[j].Name })
+	// As compose prefixes lines: the container's name without the
+	// project's ("web-1"), padded one past the longest.
+	label := func(c Container) string {
+		if rest, ok := strings.CutPrefix(c.Name, p.Name()+"-"); ok {
+			return rest
+		}
+		return c.Name
+	}
 	width := 0
 	for _, c := range targets {
-		width = max(width, len(c.Name))
+		width = max(width, len(label(c))+1)
 	}
 	for _, h := range hosts {
-		width = max(width, len(h))
+		width = max(width, len(h)+1)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -173,7 +181,7 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 		var run func(w *prefixWriter) error
 		if i < len(targets) {
 			c := targets[i]
-			name = c.Name
+			name = label(c)
 			run = func(w *prefixWriter) error {
 				return o.Engine.Logs(ctx, c.ID, LogOptions{Follow: opts.Follow, Tail: opts.Tail, Timestamps: opts.Timestamps, Since: opts.Since, Until: opts.Until}, w, w)
 			}

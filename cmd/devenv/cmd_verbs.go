@@ -268,6 +268,7 @@ type imageRow struct {
 	Platform      string    `json:"Platform"`
 	Size          int64     `json:"Size"`
 	Created       time.Time `json:"Created"`
+	LastTagTime   time.Time `json:"LastTagTime"`
 }
 
 func writeImages(w io.Writer, rows []orchestrator.ImageRow, format string, quiet bool) error {
@@ -278,7 +279,7 @@ func writeImages(w io.Writer, rows []orchestrator.ImageRow, format string, quiet
 			repo, tag = repo[:i], repo[i+1:]
 		}
 		out = append(out, imageRow{ID: r.Image.ID, ContainerName: r.Container, Repository: repo, Tag: tag,
-			Platform: r.Image.Platform, Size: r.Image.Size, Created: r.Image.Created})
+			Platform: r.Image.Platform, Size: r.Image.Size, Created: r.Image.Created, LastTagTime: r.Image.LastTagTime})
 	}
 	switch {
 	case isTemplate(format):
@@ -511,7 +512,7 @@ func writeStats(w io.Writer, rows []orchestrator.StatsRow, format string, noTrun
 		}
 		out = append(out, statsRow{
 			BlockIO: units.HumanSizeWithPrecision(float64(s.BlockRead), 3) + " / " + units.HumanSizeWithPrecision(float64(s.BlockWrite), 3),
-			CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPercent), Container: id, ID: id, MemPerc: fmt.Sprintf("%.2f%%", memPerc),
+			CPUPerc: fmt.Sprintf("%.2f%%", s.CPUPercent), Container: r.ID, ID: id, MemPerc: fmt.Sprintf("%.2f%%", memPerc),
 			MemUsage: units.BytesSize(float64(s.MemUsage)) + " / " + units.BytesSize(float64(s.MemLimit)), Name: r.Name,
 			NetIO: units.HumanSizeWithPrecision(float64(s.NetRx), 3) + " / " + units.HumanSizeWithPrecision(float64(s.NetTx), 3),
 			PIDs:  strconv.FormatUint(s.PIDs, 10),
@@ -523,7 +524,7 @@ func writeStats(w io.Writer, rows []orchestrator.StatsRow, format string, noTrun
 	if format == "json" {
 		return writeJSONLines(w, out)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0) // docker stats' columns
 	fmt.Fprintln(tw, "CONTAINER ID\tNAME\tCPU %\tMEM USAGE / LIMIT\tMEM %\tNET I/O\tBLOCK I/O\tPIDS")
 	for _, r := range out {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs)

@@ -155,7 +155,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	fctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	r = h.runCtx(fctx, "logs", "-f", "web")
 	cancel()
-	if !strings.Contains(r.stdout, project+"-web-1 | testserver: listening on 8080") {
+	if !strings.Contains(r.stdout, "web-1  | testserver: listening on 8080") {
 		t.Fatalf("logs -f:\n%s", r)
 	}
 
@@ -169,7 +169,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		t.Fatalf("ps json:\n%s", r)
 	}
 	r = h.must("logs", "--tail", "5", "api")
-	if !strings.Contains(r.stdout, project+"-api-1 | testserver: listening on 8080") {
+	if !strings.Contains(r.stdout, "api-1  | testserver: listening on 8080") {
 		t.Fatalf("logs:\n%s", r)
 	}
 

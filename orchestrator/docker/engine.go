@@ -245,7 +245,8 @@ func (e *Engine) ImageInspect(ctx context.Context, ref string) (orchestrator.Ima
 	if err != nil {
 		return orchestrator.Image{}, e.wrap(err)
 	}
-	im := orchestrator.Image{ID: res.ID, Tags: res.RepoTags, Size: res.Size, Platform: res.Os + "/" + res.Architecture}
+	im := orchestrator.Image{ID: res.ID, Tags: res.RepoTags, Size: res.Size, Platform: res.Os + "/" + res.Architecture,
+		LastTagTime: res.Metadata.LastTagTime}
 	im.Created, _ = time.Parse(time.RFC3339Nano, res.Created)
 	if res.Config != nil {
 		for v := range res.Config.Volumes {
