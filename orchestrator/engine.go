@@ -123,6 +123,8 @@ type Mount struct {
 	CreateHostPath bool
 	SELinux        string
 	Propagation    string
+	// Driver is a volume's driver, as the engine lists it.
+	Driver string
 }
 
 // Container is one row of a container list.
@@ -139,6 +141,10 @@ type Container struct {
 	Created  time.Time
 	Ports    []PortBinding
 	Mounts   []Mount
+	// Command is the container's command line, as the engine lists it.
+	Command string
+	// Networks are the names of the networks it is attached to.
+	Networks []string
 }
 
 // ContainerDetails is what Inspect adds.

@@ -12,27 +12,33 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
 
 // psRow is compose's `ps --format json` object.
 type psRow struct {
-	Command    string      `json:"Command"`
-	CreatedAt  string      `json:"CreatedAt"`
-	ExitCode   int         `json:"ExitCode"`
-	Health     string      `json:"Health"`
-	ID         string      `json:"ID"`
-	Image      string      `json:"Image"`
-	Labels     string      `json:"Labels"`
-	Name       string      `json:"Name"`
-	Names      string      `json:"Names"`
-	Ports      string      `json:"Ports"`
-	Project    string      `json:"Project"`
-	Publishers []publisher `json:"Publishers"`
-	RunningFor string      `json:"RunningFor"`
-	Service    string      `json:"Service"`
-	State      string      `json:"State"`
-	Status     string      `json:"Status"`
+	Command      string      `json:"Command"`
+	CreatedAt    string      `json:"CreatedAt"`
+	Engine       string      `json:"Engine"`
+	ExitCode     int         `json:"ExitCode"`
+	Health       string      `json:"Health"`
+	ID           string      `json:"ID"`
+	Image        string      `json:"Image"`
+	Labels       string      `json:"Labels"`
+	LocalVolumes string      `json:"LocalVolumes"`
+	Mounts       string      `json:"Mounts"`
+	Name         string      `json:"Name"`
+	Names        string      `json:"Names"`
+	Networks     string      `json:"Networks"`
+	Ports        string      `json:"Ports"`
+	Project      string      `json:"Project"`
+	Publishers   []publisher `json:"Publishers"`
+	RunningFor   string      `json:"RunningFor"`
+	Service      string      `json:"Service"`
+	Size         string      `json:"Size"`
+	State        string      `json:"State"`
+	Status       string      `json:"Status"`
 	// PID is a host service's process (devenv's key; containers omit it).
 	PID int `json:"PID,omitempty"`
 	// Host marks a host service row (devenv's key).
@@ -104,7 +110,7 @@ func psCommand(a *app) *cli.Command {
 			if isTemplate(format) {
 				var rows []psRow
 				for _, ct := range res.Containers {
-					rows = append(rows, rowOf(ct))
+					rows = append(rows, rowOf(ct, c.Bool("no-trunc")))
 				}
 				for _, h := range res.Host {
 					rows = append(rows, hostRowOf(p.Name(), h))
@@ -112,16 +118,18 @@ func psCommand(a *app) *cli.Command {
 				return writeTemplate(a.stdout, format, rows)
 			}
 			if format == "json" {
-				return writePsJSON(a.stdout, res, p.Name())
+				return writePsJSON(a.stdout, res, p.Name(), c.Bool("no-trunc"))
 			}
 			return writePsTable(a.stdout, res)
 		},
 	}
 }
 
-func rowOf(ct orchestrator.Container) psRow {
+// rowOf is a container as compose's ps prints it: the ID, command and
+// mount names shortened unless noTrunc.
+func rowOf(ct orchestrator.Container, noTrunc bool) psRow {
 	r := psRow{
-		ID: ct.ID, Name: ct.Name, Names: ct.Name, Image: ct.Image, Project: ct.Labels[orchestrator.LabelProject],
+		ID: ct.ID, Command: ct.Command, Networks: strings.Join(ct.Networks, ","), Size: "0B", Name: ct.Name, Names: ct.Name, Image: ct.Image, Project: ct.Labels[orchestrator.LabelProject],
 		Service: ct.Labels[orchestrator.LabelService], State: ct.State, Status: ct.Status, Health: ct.Health,
 		ExitCode: ct.ExitCode, CreatedAt: ct.Created.Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: humanSince(ct.Created), Ports: portsText(ct.Ports), Publishers: []publisher{},
@@ -137,7 +145,33 @@ func rowOf(ct orchestrator.Container) psRow {
 		r.Publishers = append(r.Publishers, publisher{URL: pb.HostIP, TargetPort: pb.Target, PublishedPort: port, Protocol: pb.Protocol})
 	}
 	sort.Slice(r.Publishers, func(i, j int) bool { return r.Publishers[i].TargetPort < r.Publishers[j].TargetPort })
+	var mounts []string
+	local := 0
+	for _, m := range ct.Mounts {
+		name := m.Source
+		if m.Type == "volume" && m.Driver == "local" {
+			local++
+		}
+		if !noTrunc {
+			name = ellipsis(name, 15)
+		}
+		mounts = append(mounts, name)
+	}
+	r.Mounts, r.LocalVolumes = strings.Join(mounts, ","), strconv.Itoa(local)
+	if !noTrunc {
+		r.ID, r.Command = ct.ID[:min(12, len(ct.ID))], ellipsis(ct.Command, 20)
+	}
+	r.Command = strconv.Quote(r.Command)
 	return r
+}
+
+// ellipsis shortens s to n characters, the last one "…", as docker does.
+func ellipsis(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n-1]) + "…"
 }
 
 // hostRowOf renders a host service with compose's ps keys (Image "-",
@@ -193,10 +227,10 @@ func hostStatus(h orchestrator.HostStatus) (state, status, health string) {
 	return h.State.Status, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
 }
 
-func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string) error {
+func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrunc bool) error {
 	enc := json.NewEncoder(w)
 	for _, ct := range res.Containers {
-		if err := enc.Encode(rowOf(ct)); err != nil {
+		if err := enc.Encode(rowOf(ct, noTrunc)); err != nil {
 			return err
 		}
 	}
@@ -246,20 +280,7 @@ func portsText(ps []orchestrator.PortBinding) string {
 }
 
 func humanSince(t time.Time) string {
-	d := time.Since(t)
-	n, unit := int(d.Hours()/24), "day"
-	switch {
-	case d < time.Minute:
-		n, unit = int(d.Seconds()), "second"
-	case d < time.Hour:
-		n, unit = int(d.Minutes()), "minute"
-	case d < 48*time.Hour:
-		n, unit = int(d.Hours()), "hour"
-	}
-	if n != 1 {
-		unit += "s"
-	}
-	return fmt.Sprintf("%d %s ago", n, unit)
+	return units.HumanDuration(time.Since(t)) + " ago" // docker's words
 }
 
 func logsCommand(a *app) *cli.Command {

@@ -87,6 +87,33 @@ func TestIntegrationComposeOutputs(t *testing.T) {
 	if want, got := jsonRows(t, compose("images", "--format", "json"), "ContainerName"), jsonRows(t, h.must("images", "--format", "json").stdout, "ContainerName"); !reflect.DeepEqual(got, want) {
 		t.Errorf("images --format json:\n compose %v\n devenv  %v", want, got)
 	}
+	// ps --format json: the same objects (times aside, they move), also
+	// with --no-trunc.
+	for _, args := range [][]string{{"ps", "--format", "json"}, {"ps", "-a", "--no-trunc", "--format", "json"}} {
+		norm := func(rows []map[string]any) []map[string]any {
+			for _, r := range rows {
+				delete(r, "RunningFor")
+				delete(r, "Status")
+				l := strings.Split(fmt.Sprint(r["Labels"]), ",")
+				slices.Sort(l)
+				r["Labels"] = strings.Join(l, ",")
+			}
+			return rows
+		}
+		want, got := norm(jsonRows(t, compose(args...), "Name")), norm(jsonRows(t, h.must(args...).stdout, "Name"))
+		if !reflect.DeepEqual(got, want) || len(got) != 2 {
+			t.Errorf("%v:\n compose %v\n devenv  %v", args, want, got)
+		}
+	}
+	// Templates with table headers as docker titles them.
+	for _, args := range [][]string{
+		{"ps", "--format", `table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Service}}\t{{.State}}\t{{.Ports}}`},
+		{"volumes", "--format", `table {{.Name}}\t{{.Driver}}\t{{.Scope}}`},
+	} {
+		if want, got := compose(args...), h.must(args...).stdout; sortedLines(got, true) != sortedLines(want, true) {
+			t.Errorf("%v:\n--- compose\n%s--- devenv\n%s", args, want, got)
+		}
+	}
 	// stats: the same columns, keys and identities (figures move).
 	if want, got := strings.SplitN(compose("stats", "--no-stream"), "\n", 2)[0], strings.SplitN(h.must("stats", "--no-stream").stdout, "\n", 2)[0]; got != want {
 		t.Errorf("stats header:\n compose %q\n devenv  %q", want, got)

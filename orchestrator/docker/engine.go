@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,7 +149,13 @@ func (e *Engine) Containers(ctx context.Context, lf orchestrator.ListFilter) ([]
 	for _, s := range res.Items {
 		c := orchestrator.Container{
 			ID: s.ID, Image: s.Image, ImageID: s.ImageID, Labels: s.Labels,
-			State: string(s.State), Status: s.Status, Created: time.Unix(s.Created, 0),
+			State: string(s.State), Status: s.Status, Created: time.Unix(s.Created, 0), Command: s.Command,
+		}
+		if s.NetworkSettings != nil {
+			for n := range s.NetworkSettings.Networks {
+				c.Networks = append(c.Networks, n)
+			}
+			sort.Strings(c.Networks)
 		}
 		if len(s.Names) > 0 {
 			c.Name = strings.TrimPrefix(s.Names[0], "/")
@@ -169,7 +176,7 @@ func (e *Engine) Containers(ctx context.Context, lf orchestrator.ListFilter) ([]
 			c.Ports = append(c.Ports, pb)
 		}
 		for _, m := range s.Mounts {
-			c.Mounts = append(c.Mounts, orchestrator.Mount{Type: string(m.Type), Source: m.Source, Target: m.Destination})
+			c.Mounts = append(c.Mounts, orchestrator.Mount{Type: string(m.Type), Source: m.Source, Target: m.Destination, Driver: m.Driver})
 			if m.Type == mount.TypeVolume {
 				c.Mounts[len(c.Mounts)-1].Source = m.Name
 			}
