@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,8 +35,31 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
 				&cli.BoolFlag{Name: "no-build", Usage: "accepted: devenv does not build images"},
 				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
+				// compose's attached mode: any of these follows the output.
+				&cli.StringSliceFlag{Name: "attach", Usage: "attached: follow these services' output (repeatable)"},
+				&cli.StringSliceFlag{Name: "no-attach", Usage: "attached: do not follow these services' output"},
+				&cli.BoolFlag{Name: "attach-dependencies", Usage: "attached: follow the dependencies' output too"},
+				&cli.BoolFlag{Name: "abort-on-container-exit", Usage: "attached: stop everything when a container exits"},
+				&cli.BoolFlag{Name: "abort-on-container-failure", Usage: "attached: stop everything when a container exits with an error"},
+				&cli.StringFlag{Name: "exit-code-from", Usage: "attached: exit with this service's exit code (implies --abort-on-container-exit)"},
+				&cli.BoolFlag{Name: "timestamps", Usage: "attached: show timestamps"},
+				&cli.BoolFlag{Name: "no-color", Usage: "attached: monochrome output"},
+				&cli.BoolFlag{Name: "no-log-prefix", Usage: "attached: do not prefix lines with the container"},
+				&cli.BoolFlag{Name: "menu", Usage: "accepted as --menu=false: devenv has no navigation menu"},
 			},
 			Action: func(c *cli.Context) error {
+				if c.Bool("menu") {
+					return usagef("up --menu: devenv has no navigation menu; devenv logs -f, ps and stop do what it offers")
+				}
+				attached := false
+				for _, f := range []string{"attach", "no-attach", "attach-dependencies", "abort-on-container-exit", "abort-on-container-failure", "exit-code-from", "timestamps", "no-color", "no-log-prefix"} {
+					if c.IsSet(f) {
+						attached = true
+						if c.Bool("detach") {
+							return usagef("up: -d and --%s contradict each other (--%s follows the output)", f, f)
+						}
+					}
+				}
 				if c.Bool("wait") && c.Bool("no-wait") {
 					return usagef("up: --wait and --no-wait contradict each other")
 				}
@@ -67,7 +91,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				res, err := o.Up(c.Context, p, orchestrator.UpOptions{
 					Services: c.Args().Slice(), NoDeps: c.Bool("no-deps"), ForceRecreate: c.Bool("force-recreate"),
-					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start"), WaitTimeout: waitTimeout,
+					// Attached, as compose's: the output shows readiness, and a
+					// container that exits is the attached half's business.
+					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start") || attached, WaitTimeout: waitTimeout,
 					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"),
 					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
@@ -76,7 +102,25 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if err == nil && dryRun {
 					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
 				}
-				return err
+				if err != nil || dryRun || !attached || c.Bool("no-start") {
+					return err
+				}
+				follow := c.StringSlice("attach")
+				if len(follow) == 0 && !c.Bool("attach-dependencies") {
+					follow = c.Args().Slice()
+				}
+				if skip := c.StringSlice("no-attach"); len(skip) > 0 {
+					if len(follow) == 0 {
+						follow = p.Model.ServiceNames()
+					}
+					follow = slices.DeleteFunc(follow, func(s string) bool { return slices.Contains(skip, s) })
+				}
+				o.Reporter = &plainRenderer{w: a.stderr, secrets: &a.secrets} // the live display has ended
+				code, err := o.Attach(c.Context, p, res, orchestrator.AttachOptions{
+					Services: follow, AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
+					ExitCodeFrom: c.String("exit-code-from"), Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-log-prefix"), Timeout: stopTimeout,
+				}, a.rawStdout)
+				return exitWith(code, err)
 			},
 		},
 		{

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/moby/moby/client"
 )
 
@@ -315,6 +316,63 @@ func TestIntegrationComposeNoRecreateAndStartWait(t *testing.T) {
 			t.Fatalf("%s start --wait returned before api was healthy: %v %v", tool, resp, err)
 		}
 		resp.Body.Close()
+	}
+	h.must("down")
+}
+
+// TestIntegrationComposeAttachedUp: up --abort-on-container-exit
+// --exit-code-from follows the output and exits with the service's code,
+// stopping the rest, as compose's attached up; Ctrl-C stops and exits 130.
+func TestIntegrationComposeAttachedUp(t *testing.T) {
+	composeV2(t)
+	c := testbed.Engine(t)
+	testbed.RequireImages(t, "redis:7")
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  cache:
+    image: redis:7
+  tests:
+    image: redis:7
+    command: ["sh", "-c", "echo running tests; sleep 1; echo tests done; exit 3"]
+    depends_on: [cache]
+`, project))
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml"}
+	state := func(svc string) string {
+		ins, err := c.ContainerInspect(context.Background(), project+"-"+svc+"-1", client.ContainerInspectOptions{})
+		if err != nil {
+			return "gone"
+		}
+		return string(ins.Container.State.Status)
+	}
+	args := []string{"up", "--abort-on-container-exit", "--exit-code-from", "tests"}
+	r := h.run(args...)
+	cmpOut, cmpErr := runCompose(t, h.dir, env, args...)
+	ee, _ := cmpErr.(*exec.ExitError)
+	if ee == nil || r.code != ee.ExitCode() || r.code != 3 {
+		t.Fatalf("exit codes: devenv %d, compose %v\n%s", r.code, cmpErr, r)
+	}
+	for _, out := range []string{r.stdout, cmpOut} {
+		if !strings.Contains(out, "tests-1  | running tests") || !strings.Contains(out, "tests-1  | tests done") {
+			t.Errorf("attached output:\n%s", out)
+		}
+	}
+	if state("cache") != "exited" {
+		t.Errorf("cache after the abort: %s", state("cache"))
+	}
+	if r = h.run("up", "-d", "--abort-on-container-exit"); r.code != 2 {
+		t.Fatalf("-d with --abort-on-container-exit: %s", r)
+	}
+	// Ctrl-C: the services stop, exit 130.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(3 * time.Second); cancel() }()
+	if r = h.runCtx(ctx, "up", "--attach", "cache"); r.code != 130 || !strings.Contains(r.stdout, "cache-1") {
+		t.Fatalf("attached up, interrupted: %s", r)
+	}
+	if state("cache") != "exited" {
+		t.Errorf("cache after Ctrl-C: %s", state("cache"))
 	}
 	h.must("down")
 }

@@ -71,22 +71,12 @@ var refusals = map[string]string{
 	"cp --all":                       "devenv cp copies to and from the service's own container, never a one-off's",
 	"bridge":                         "devenv does not convert compose files to Kubernetes or Helm; docker compose bridge does",
 
-	"up --abort-on-container-exit":    "devenv up is always detached: it returns once healthy and leaves the stack running",
-	"up --abort-on-container-failure": "devenv up is always detached: it returns once healthy and leaves the stack running",
-	"up --attach":                     "devenv up does not attach; follow output with devenv logs -f",
-	"up --attach-dependencies":        "devenv up does not attach; follow output with devenv logs -f",
-	"up --no-attach":                  "devenv up does not attach; follow output with devenv logs -f",
-	"up --exit-code-from":             "devenv up is always detached; it exits 1 when a service fails",
-	"up --menu":                       "devenv up is always detached",
-	"up --no-color":                   "devenv up does not attach; set NO_COLOR for plain progress",
-	"up --no-log-prefix":              "devenv up does not attach; see devenv logs --no-log-prefix",
-	"up --timestamps":                 "devenv up does not attach; follow output with devenv logs -f",
-	"up --build":                      "devenv does not build images yet",
-	"up --quiet-build":                "devenv does not build images yet",
-	"up --watch":                      "devenv does not watch build contexts",
-	"up --scale":                      "devenv runs one container per service",
-	"up --always-recreate-deps":       "use devenv up --force-recreate",
-	"up --renew-anon-volumes":         "devenv keeps anonymous volumes on recreate; devenv down -v then up renews them",
+	"up --build":                "devenv does not build images yet",
+	"up --quiet-build":          "devenv does not build images yet",
+	"up --watch":                "devenv does not watch build contexts",
+	"up --scale":                "devenv runs one container per service",
+	"up --always-recreate-deps": "use devenv up --force-recreate",
+	"up --renew-anon-volumes":   "devenv keeps anonymous volumes on recreate; devenv down -v then up renews them",
 }
 
 // flagRefusal is the line for a flag without its own.
