@@ -46,7 +46,7 @@ func TestComplete(t *testing.T) {
 		{"up ", []string{"backend", "cache", "db", "tool"}, nil},
 		{"exec d", []string{"db"}, []string{"cache"}},
 		{"exec db ", nil, []string{"db"}},
-		{"up --no-", []string{"--no-deps", "--no-wait", "--no-recreate"}, []string{"--no-attach"}},
+		{"up --no-", []string{"--no-deps", "--no-wait", "--no-recreate", "--no-attach"}, []string{"--no-trunc"}},
 		{"-p ", []string{"alpha", "beta"}, nil},
 		{"--progress p", []string{"plain"}, []string{"json"}},
 		{"completion ", []string{"bash", "fish", "zsh"}, nil},
