@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -12,11 +13,15 @@ import (
 
 // AttachOptions are compose's attached-up flags.
 type AttachOptions struct {
-	// Services whose output is followed (default: all that up started).
-	Services []string
-	// AbortOnExit stops everything when a container exits; AbortOnFailure
-	// when one exits with a non-zero code. ExitCodeFrom implies AbortOnExit
-	// and exits with that service's code.
+	// Services whose output is followed and whose exits count (default:
+	// all that up started, but those with attach: false); FollowNone
+	// follows none (every one was --no-attach'ed).
+	Services   []string
+	FollowNone bool
+	// AbortOnExit stops everything when a watched container exits;
+	// AbortOnFailure when one exits with a non-zero code. ExitCodeFrom
+	// exits with that service's code (and aborts on its exit, unless
+	// AbortOnFailure).
 	AbortOnExit, AbortOnFailure bool
 	ExitCodeFrom                string
 	Timestamps, NoPrefix        bool
@@ -26,37 +31,49 @@ type AttachOptions struct {
 }
 
 type exited struct {
-	service string
-	code    int
-	err     error
+	c    Container
+	code int
+	err  error
 }
 
 // Attach is the attached half of compose's up, after the stack is up: it
-// follows the services' output until Ctrl-C, or until a container exits
-// when asked to abort on that, then stops the services up started and
-// returns the exit code compose would (that of the container that caused
-// the abort, or of ExitCodeFrom's); when every container has exited by
-// itself, 0.
+// follows the output until Ctrl-C, or until a watched container exits when
+// asked to abort on that, then stops what up started (host services too)
+// and returns the exit code compose would: that of the container that
+// caused the abort, or ExitCodeFrom's; 0 when every watched container has
+// exited by itself. A container its restart policy restarts is followed
+// again.
 func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpResult, opts AttachOptions, out io.Writer) (int, error) {
-	var started []string
+	var started, fresh, hosts []string
 	for _, s := range res.Plan.Steps {
 		switch s.Action {
-		case ActCreate, ActRecreate, ActStart, ActKeep, ActRestart:
-			if !slices.Contains(started, s.Service) {
-				started = append(started, s.Service)
+		case ActCreate, ActRecreate, ActStart, ActRestart:
+			fresh = append(fresh, s.Service)
+			started = append(started, s.Service)
+		case ActKeep:
+			started = append(started, s.Service)
+		case ActStartHost, ActRestartHost, ActKeepHost:
+			hosts = append(hosts, s.Service)
+		}
+	}
+	watched := opts.Services
+	if len(watched) == 0 && !opts.FollowNone {
+		for _, s := range started {
+			if a := p.Model.Services[s].Attach; a == nil || *a {
+				watched = append(watched, s)
 			}
 		}
+		watched = append(watched, hosts...)
 	}
 	if opts.ExitCodeFrom != "" {
 		if !slices.Contains(started, opts.ExitCodeFrom) {
 			return 0, &compose.ConfigError{File: p.MainFile(), Key: "up --exit-code-from",
 				Msg: fmt.Sprintf("service %s is not among the services up started (%v)", opts.ExitCodeFrom, started)}
 		}
-		opts.AbortOnExit = true
-	}
-	follow := opts.Services
-	if len(follow) == 0 {
-		follow = started
+		if !slices.Contains(watched, opts.ExitCodeFrom) {
+			watched = append(watched, opts.ExitCodeFrom)
+		}
+		opts.AbortOnExit = opts.AbortOnExit || !opts.AbortOnFailure
 	}
 	cs, err := o.selectContainers(ctx, p, started)
 	if err != nil {
@@ -64,62 +81,112 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 	}
 	lctx, stopLogs := context.WithCancel(ctx)
 	defer stopLogs()
-	logsDone := make(chan error, 1)
-	go func() {
-		logsDone <- o.Logs(lctx, p, LogsOptions{Services: follow, Follow: true, Tail: "all", Timestamps: opts.Timestamps, NoPrefix: opts.NoPrefix}, out)
-	}()
+	var logs sync.WaitGroup
+	follow := func(services []string, since string) {
+		if len(services) == 0 || opts.FollowNone {
+			return
+		}
+		logs.Add(1)
+		go func() {
+			defer logs.Done()
+			err := o.Logs(lctx, p, LogsOptions{Services: services, Follow: true, Tail: "all", Since: since, Timestamps: opts.Timestamps, NoPrefix: opts.NoPrefix}, out)
+			if err != nil && lctx.Err() == nil {
+				o.warn("", err.Error())
+			}
+		}()
+	}
+	// New containers from their first line, kept ones from now (as
+	// compose, which attaches without their history).
+	var keptFollow, freshFollow []string
+	for _, s := range watched {
+		if slices.Contains(fresh, s) || !slices.Contains(started, s) {
+			freshFollow = append(freshFollow, s)
+		} else {
+			keptFollow = append(keptFollow, s)
+		}
+	}
+	follow(freshFollow, "")
+	follow(keptFollow, time.Now().Format(time.RFC3339Nano))
+
 	wctx, stopWaits := context.WithCancel(ctx)
 	defer stopWaits()
 	exits := make(chan exited, len(cs))
+	wait := func(c Container) {
+		code, err := o.Engine.Wait(wctx, c.ID)
+		exits <- exited{c: c, code: code, err: err}
+	}
 	waiting := 0
 	for _, c := range cs {
-		if isLeftover(c) {
-			continue
+		if !isLeftover(c) && slices.Contains(watched, c.Labels[LabelService]) {
+			waiting++
+			go wait(c)
 		}
-		waiting++
-		go func() {
-			code, err := o.Engine.Wait(wctx, c.ID)
-			exits <- exited{service: c.Labels[LabelService], code: code, err: err}
-		}()
 	}
+	// stop stops what up started, then lets the output run out (the last
+	// lines of the container that ended it included).
 	stop := func() {
-		stopLogs()
 		sctx := context.WithoutCancel(ctx)
-		o.emit(Event{Status: "Stopping", Detail: "the attached services"})
-		if err := o.Stop(sctx, p, StopOptions{Services: started, Timeout: opts.Timeout}); err != nil {
+		stopWaits()
+		o.emit(Event{Status: "Stopping", Detail: "what up started"})
+		if err := o.Stop(sctx, p, StopOptions{Services: append(slices.Clone(started), hosts...), Timeout: opts.Timeout}); err != nil {
 			o.warn("", err.Error())
 		}
+		drained := make(chan struct{})
+		go func() { logs.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second): // host logs never end by themselves
+		}
+		stopLogs()
+		logs.Wait()
 	}
+	watchedContainers := waiting
 	for waiting > 0 {
 		select {
 		case <-ctx.Done():
 			stop()
-			<-logsDone
 			return 0, ctx.Err()
 		case e := <-exits:
-			waiting--
+			if ctx.Err() != nil {
+				continue // the Ctrl-C case stops
+			}
 			if e.err != nil {
-				if ctx.Err() != nil {
-					continue
-				}
 				stop()
-				<-logsDone
 				return 0, e.err
 			}
+			svc := e.c.Labels[LabelService]
+			if d, err := o.Engine.Inspect(wctx, e.c.ID); err == nil && (d.Restarting || d.Running) {
+				// Its restart policy brings it back: follow it again.
+				go wait(e.c)
+				follow([]string{svc}, time.Now().Format(time.RFC3339Nano))
+				continue
+			}
+			waiting--
+			fmt.Fprintf(out, "%s exited with code %d\n", logLabel(p, e.c), e.code)
 			if opts.AbortOnExit || (opts.AbortOnFailure && e.code != 0) {
-				o.emit(Event{Service: e.service, Status: "Aborting", Detail: fmt.Sprintf("on container exit (code %d)", e.code), Level: Warn})
+				o.emit(Event{Service: svc, Status: "Aborting", Detail: fmt.Sprintf("on container exit (code %d)", e.code), Level: Warn})
 				stop()
-				<-logsDone
 				code := e.code
-				if opts.ExitCodeFrom != "" && opts.ExitCodeFrom != e.service {
+				if opts.ExitCodeFrom != "" && opts.ExitCodeFrom != svc {
 					code = o.exitCodeOf(context.WithoutCancel(ctx), cs, opts.ExitCodeFrom)
 				}
 				return code, nil
 			}
 		}
 	}
-	// Every container has exited by itself: the output ends with them.
-	<-logsDone
+	if watchedContainers == 0 || slices.ContainsFunc(hosts, func(h string) bool { return slices.Contains(watched, h) }) {
+		// What is watched does not end by itself (host services, or no
+		// container at all): until Ctrl-C.
+		<-ctx.Done()
+	}
+	if err := ctx.Err(); err != nil {
+		stop()
+		return 0, err
+	}
+	// Every watched container has exited by itself: the output ends with
+	// them.
+	stopLogs()
+	logs.Wait()
 	code := 0
 	if opts.ExitCodeFrom != "" {
 		code = o.exitCodeOf(ctx, cs, opts.ExitCodeFrom)

@@ -157,14 +157,7 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 		o.warn("", fmt.Sprintf("host services' logs carry no times: --since, --until and --timestamps apply to containers only (%s shown whole)", strings.Join(hosts, ", ")))
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].Name < targets[j].Name })
-	// As compose prefixes lines: the container's name without the
-	// project's ("web-1"), padded one past the longest.
-	label := func(c Container) string {
-		if rest, ok := strings.CutPrefix(c.Name, p.Name()+"-"); ok {
-			return rest
-		}
-		return c.Name
-	}
+	label := func(c Container) string { return logLabel(p, c) }
 	width := 0
 	for _, c := range targets {
 		width = max(width, len(label(c))+1)
@@ -214,6 +207,17 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 		}
 	}
 	return ctx.Err()
+}
+
+// logLabel names a container in output as compose does: a name compose
+// gave it without the project's ("web-1"), any other name (container_name,
+// a one-off's) whole. Lines are padded one past the longest label.
+func logLabel(p *compose.Project, c Container) string {
+	svc, n := c.Labels[LabelService], c.Labels[LabelNumber]
+	if c.Name == p.Name()+"-"+svc+"-"+n {
+		return svc + "-" + n
+	}
+	return c.Name
 }
 
 // followFile prints a host service's log file (its last tail lines, "all"

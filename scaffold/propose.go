@@ -7,6 +7,7 @@ package scaffold
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,8 +41,9 @@ func Propose(p *compose.Project) (string, error) {
 	mix := readFile(filepath.Join(dir, "mix.exs"))
 	phoenix := strings.Contains(mix, ":phoenix")
 	db := databaseService(p)
+	taken := func(port int) bool { _, ok := published[port]; return ok }
 	if phoenix {
-		h := host{name: "backend", role: "phoenix", command: "mix phx.server", port: rulePort("phoenix")}
+		h := host{name: freeName(p, "backend", "phoenix"), role: "phoenix", command: "mix phx.server", port: rulePort("phoenix")}
 		if m := phoenixPort.FindStringSubmatch(readFile(filepath.Join(dir, "config", "dev.exs"))); m != nil {
 			h.port, _ = strconv.Atoi(m[1])
 		}
@@ -51,22 +53,24 @@ func Propose(p *compose.Project) (string, error) {
 			if name == "" {
 				name = user
 			}
-			cred := user
+			u := url.URL{Scheme: "ecto", User: url.User(user), Host: "localhost:{" + db + "}", Path: "/" + name}
 			if pass != "" {
-				cred += ":" + pass
+				u.User = url.UserPassword(user, pass)
 			}
-			h.env = map[string]string{"DATABASE_URL": fmt.Sprintf("ecto://%s@localhost:{%s}/%s", cred, db, name)}
+			// The braces are devenv's placeholder, not part of the URL.
+			h.env = map[string]string{"DATABASE_URL": dollars(strings.Replace(u.String(), "%7B"+db+"%7D", "{"+db+"}", 1))}
 			cond := "service_started"
 			if p.Model.Services[db].HealthCheck != nil {
 				cond = "service_healthy"
 			}
 			h.dependsOn = fmt.Sprintf("{%s: {condition: %s}}", db, cond)
 		}
+		h.port = freePort(h.port, taken)
 		hosts = append(hosts, h)
 	}
 	viteDir, pkg := findVite(dir)
 	if viteDir != "" {
-		h := host{name: "frontend", role: "vite", dir: viteDir, port: rulePort("vite"),
+		h := host{name: freeName(p, "frontend", "vite"), role: "vite", dir: viteDir, port: rulePort("vite"),
 			command: "npm run dev -- --port {frontend} --strictPort"}
 		if m := vitePort.FindStringSubmatch(pkg.Scripts["dev"]); m != nil {
 			h.port, _ = strconv.Atoi(m[1])
@@ -74,8 +78,10 @@ func Propose(p *compose.Project) (string, error) {
 			h.port, _ = strconv.Atoi(m[1])
 		}
 		if phoenix {
-			h.dependsOn = "[backend]"
+			h.dependsOn = "[" + hosts[0].name + "]"
 		}
+		h.command = strings.ReplaceAll(h.command, "{frontend}", "{"+h.name+"}")
+		h.port = freePort(h.port, taken)
 		hosts = append(hosts, h)
 	}
 	ports := map[int]string{}
@@ -83,7 +89,7 @@ func Propose(p *compose.Project) (string, error) {
 		ports[port] = svc
 	}
 	for _, h := range hosts {
-		ports[h.port] = h.name
+		ports[h.port] = "{" + h.name + "}"
 	}
 	envFiles, err := envTemplates(dir, viteDir, ports)
 	if err != nil {
@@ -97,6 +103,7 @@ var (
 	vitePort       = regexp.MustCompile(`--port[ =](\d+)`)
 	viteConfigPort = regexp.MustCompile(`port:\s*(\d+)`)
 	localURL       = regexp.MustCompile(`(localhost|127\.0\.0\.1):(\d+)`)
+	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // frontendDirs are where a frontend of a Phoenix project usually lives.
@@ -168,20 +175,53 @@ func stack(mix string, p *compose.Project, pkg packageJSON) string {
 	return strings.Join(parts, " + ")
 }
 
-// publishedPorts maps each fixed published host port to its service.
+// publishedPorts maps each fixed published host port to the placeholder
+// that names it: {service}, or {service:TARGET} for a service that
+// publishes more than one port.
 func publishedPorts(p *compose.Project) map[int]string {
 	out := map[int]string{}
 	reqs, err := p.PortRequests()
 	if err != nil {
 		return out
 	}
+	count := map[string]int{}
 	for _, r := range reqs {
 		if !r.Host && r.Port > 0 && r.PortEnd == 0 {
-			out[r.Port] = r.Service
+			count[r.Service]++
+		}
+	}
+	for _, r := range reqs {
+		if r.Host || r.Port == 0 || r.PortEnd != 0 {
+			continue
+		}
+		if count[r.Service] > 1 {
+			out[r.Port] = fmt.Sprintf("{%s:%d}", r.Service, r.Target)
+		} else {
+			out[r.Port] = "{" + r.Service + "}"
 		}
 	}
 	return out
 }
+
+// freeName is name, else alt, when the project has no service of that
+// name (a host service cannot share a compose service's name).
+func freeName(p *compose.Project, name, alt string) string {
+	if _, taken := p.Model.Services[name]; taken {
+		return alt
+	}
+	return name
+}
+
+// freePort is port, else the next one no compose service publishes.
+func freePort(port int, taken func(int) bool) int {
+	for taken(port) {
+		port++
+	}
+	return port
+}
+
+// dollars escapes $ for compose's interpolation.
+func dollars(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
 // databaseService is the project's only PostgreSQL service, if any.
 func databaseService(p *compose.Project) string {
@@ -224,6 +264,8 @@ func envTemplates(dir, viteDir string, ports map[int]string) (map[string][][2]st
 }
 
 func readExample(path string, ports map[int]string) ([][2]string, bool, error) {
+	// A value with braces of its own cannot be a template: devenv would
+	// read them as a port placeholder. Such keys are left out.
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false, err
@@ -239,13 +281,16 @@ func readExample(path string, ports map[int]string) ([][2]string, bool, error) {
 		if !ok {
 			continue
 		}
-		v = strings.Trim(strings.TrimSpace(v), `"'`)
-		v = localURL.ReplaceAllStringFunc(v, func(m string) string {
+		k, v = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'`)
+		if !envName.MatchString(k) || strings.ContainsAny(v, "{}") {
+			continue
+		}
+		v = localURL.ReplaceAllStringFunc(dollars(v), func(m string) string {
 			sub := localURL.FindStringSubmatch(m)
 			port, _ := strconv.Atoi(sub[2])
-			if svc, ok := ports[port]; ok {
+			if ph, ok := ports[port]; ok {
 				templated = true
-				return sub[1] + ":{" + svc + "}"
+				return sub[1] + ":" + ph
 			}
 			return m
 		})
@@ -277,7 +322,7 @@ func render(stack string, hosts []host, envFiles map[string][][2]string) string 
 				}
 				sort.Strings(keys)
 				for _, k := range keys {
-					fmt.Fprintf(&b, "        %s: %s\n", k, quote(h.env[k]))
+					fmt.Fprintf(&b, "        %s: %s\n", quote(k), quote(h.env[k]))
 				}
 			}
 			if h.dependsOn != "" {
@@ -296,7 +341,7 @@ func render(stack string, hosts []host, envFiles map[string][][2]string) string 
 		for _, n := range names {
 			fmt.Fprintf(&b, "    %s:\n", quote(n))
 			for _, kv := range envFiles[n] {
-				fmt.Fprintf(&b, "      %s: %s\n", kv[0], quote(kv[1]))
+				fmt.Fprintf(&b, "      %s: %s\n", quote(kv[0]), quote(kv[1]))
 			}
 		}
 	}

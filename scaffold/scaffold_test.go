@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -117,14 +116,65 @@ func TestWriteChangesOnlyTheBlock(t *testing.T) {
 }
 
 func TestInsertWhereAndForce(t *testing.T) {
+	crlf := "name: x\r\nservices:\r\n  a: {image: a}\r\n"
+	if out, err := Insert([]byte(crlf), "x-devenv:\n  stack: s", false); err != nil || string(out) != "name: x\r\nx-devenv:\r\n  stack: s\r\n\r\nservices:\r\n  a: {image: a}\r\n" {
+		t.Fatalf("CRLF: %v %q", err, out)
+	}
+	if !Has([]byte("'x-devenv':\n  stack: q\n")) || Has([]byte("services:\n  x:\n    x-devenv: {}\n")) {
+		t.Fatal("Has: a quoted top-level key is a block, a nested one is not")
+	}
 	src := "# head\nname: x\n\nservices:\n  a: {image: a}\n"
 	out, err := Insert([]byte(src), "x-devenv:\n  stack: s", false)
-	if err != nil || string(out) != "# head\nname: x\n\nx-devenv:\n  stack: s\nservices:\n  a: {image: a}\n" {
+	if err != nil || string(out) != "# head\nname: x\n\nx-devenv:\n  stack: s\n\nservices:\n  a: {image: a}\n" {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	old := "name: x\nx-devenv:\n  stack: old\n  # note\n\nservices: {}\n"
 	out, err = Insert([]byte(old), "x-devenv:\n  stack: new", true)
-	if err != nil || !strings.HasPrefix(string(out), "name: x\nx-devenv:\n  stack: new\nservices: {}") {
+	if err != nil || string(out) != "name: x\nx-devenv:\n  stack: new\n  # note\n\nservices: {}\n" {
 		t.Fatalf("force: %v\n%s", err, out)
+	}
+}
+
+// TestProposeLoads: what init proposes for awkward projects still loads:
+// a compose service named backend, a published port equal to Phoenix's,
+// $ and braces in example values, a service with two published ports.
+func TestProposeLoads(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+	}
+	write("docker-compose.dev.yml", `name: odd
+services:
+  backend: {image: nginx, ports: ["4000:80"]}
+  db:
+    image: postgres:15
+    environment: {POSTGRES_PASSWORD: "p@ss$$word", POSTGRES_DB: app}
+    ports: ["5434:5432"]
+  minio: {image: minio/minio, ports: ["9000:9000", "9001:9001"]}
+`)
+	write("mix.exs", `[{:phoenix, "~> 1.7"}]`)
+	write(".env.example", "S3=http://localhost:9001\nPRICE=$5\nFMT={level} {msg}\n- X=1\n")
+	block, err := Propose(load(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := os.ReadFile(filepath.Join(dir, "docker-compose.dev.yml"))
+	out, err := Insert(src, block, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), out, 0o644)
+	p := load(t, dir)
+	h, ok := p.X.Host["phoenix"]
+	if !ok || h.Port != 4001 {
+		t.Fatalf("the Phoenix host service: %+v (block:\n%s)", p.X.Host, block)
+	}
+	if got := h.Env["DATABASE_URL"]; got != "ecto://postgres:p%40ss$word@localhost:{db}/app" {
+		t.Fatalf("DATABASE_URL %q", got)
+	}
+	env := p.X.EnvFiles[".env"]
+	if env["S3"] != "http://localhost:{minio:9001}" || env["PRICE"] != "$5" || env["FMT"] != "" {
+		t.Fatalf("env template %v (block:\n%s)", env, block)
 	}
 }

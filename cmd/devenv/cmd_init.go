@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/scaffold"
 	"github.com/urfave/cli/v2"
 )
@@ -34,7 +35,13 @@ func initCommand(a *app) *cli.Command {
 				return err
 			}
 			file := p.MainFile()
-			if err := rewriteFile(file, func(src []byte) ([]byte, error) { return scaffold.Insert(src, block, c.Bool("force")) }); err != nil {
+			_, declared := p.Model.Extensions[compose.ExtensionKey]
+			if err := rewriteFile(file, func(src []byte) ([]byte, error) {
+				if declared && !scaffold.Has(src) {
+					return nil, usagef("init: x-devenv is declared in another compose file of the project (an override or include); edit it there")
+				}
+				return scaffold.Insert(src, block, c.Bool("force"))
+			}); err != nil {
 				if errors.Is(err, scaffold.ErrHasBlock) {
 					return usagef("init: %s: %v; --force replaces it", file, err)
 				}

@@ -60,8 +60,15 @@ func lifecycleCommands(a *app) []*cli.Command {
 						}
 					}
 				}
-				if c.Bool("wait") && c.Bool("no-wait") {
+				switch {
+				case c.Bool("wait") && c.Bool("no-wait"):
 					return usagef("up: --wait and --no-wait contradict each other")
+				case attached && c.Bool("wait"):
+					return usagef("up: --wait returns once healthy and the attach flags follow the output; choose one")
+				case c.Bool("abort-on-container-exit") && c.Bool("abort-on-container-failure"):
+					return usagef("up: --abort-on-container-exit and --abort-on-container-failure contradict each other")
+				case c.IsSet("attach") && c.Bool("attach-dependencies"):
+					return usagef("up: --attach names the services to follow; --attach-dependencies cannot add to it")
 				}
 				if c.Bool("force-recreate") && c.Bool("no-recreate") {
 					return usagef("up: --force-recreate and --no-recreate contradict each other")
@@ -82,6 +89,23 @@ func lifecycleCommands(a *app) []*cli.Command {
 				p, err := a.project(c.Context)
 				if err != nil {
 					return err
+				}
+				follow := c.StringSlice("attach")
+				if len(follow) == 0 && !c.Bool("attach-dependencies") {
+					follow = c.Args().Slice()
+				}
+				none := false
+				if skip := c.StringSlice("no-attach"); len(skip) > 0 {
+					if len(follow) == 0 {
+						follow = append(p.Model.ServiceNames(), sortedKeys(p.X.Host)...)
+					}
+					follow = slices.DeleteFunc(follow, func(s string) bool { return slices.Contains(skip, s) })
+					none = len(follow) == 0
+				}
+				for _, s := range append(c.StringSlice("attach"), c.StringSlice("no-attach")...) {
+					if _, isHost := p.X.Host[s]; !isHost && !p.Declares(s) {
+						return usagef("up: no such service to attach to: %s", s)
+					}
 				}
 				rep := a.reporter()
 				o, err := a.orch(rep)
@@ -105,19 +129,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if err != nil || dryRun || !attached || c.Bool("no-start") {
 					return err
 				}
-				follow := c.StringSlice("attach")
-				if len(follow) == 0 && !c.Bool("attach-dependencies") {
-					follow = c.Args().Slice()
-				}
-				if skip := c.StringSlice("no-attach"); len(skip) > 0 {
-					if len(follow) == 0 {
-						follow = p.Model.ServiceNames()
-					}
-					follow = slices.DeleteFunc(follow, func(s string) bool { return slices.Contains(skip, s) })
-				}
-				o.Reporter = &plainRenderer{w: a.stderr, secrets: &a.secrets} // the live display has ended
+				o.Reporter = a.reporterAfterLive() // the live display has ended
 				code, err := o.Attach(c.Context, p, res, orchestrator.AttachOptions{
-					Services: follow, AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
+					Services: follow, FollowNone: none, AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
 					ExitCodeFrom: c.String("exit-code-from"), Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-log-prefix"), Timeout: stopTimeout,
 				}, a.rawStdout)
 				return exitWith(code, err)

@@ -76,7 +76,9 @@ func (a *app) complete(app *cli.App, words []string) []string {
 				i++
 				value = before[i]
 			}
-			a.completionGlobal(name, value)
+			if !ok {
+				a.completionGlobal(name, value) // a global that picks the project
+			}
 			continue
 		}
 		if cmd == nil {
@@ -90,11 +92,21 @@ func (a *app) complete(app *cli.App, words []string) []string {
 		prev := before[len(before)-1]
 		flags := app.Flags
 		if cmd != nil {
-			flags = append(slices.Clone(cmd.Flags), app.Flags...)
+			flags = append(slices.Clone(app.Flags), cmd.Flags...) // the command's own win (logs -f)
 		}
 		if takes := flagNames(flags)[prev]; takes {
 			return filter(a.flagValues(prev), cur)
 		}
+	}
+	if name, value, ok := strings.Cut(cur, "="); ok && strings.HasPrefix(cur, "-") {
+		var out []string
+		for _, v := range filter(a.flagValues(name), value) {
+			if v != "__files" {
+				v = name + "=" + v
+			}
+			out = append(out, v)
+		}
+		return out
 	}
 	switch {
 	case strings.HasPrefix(cur, "-"):
@@ -117,6 +129,9 @@ func (a *app) complete(app *cli.App, words []string) []string {
 	}
 	if cmd.Name == "completion" && len(args) == 0 {
 		return filter([]string{"bash", "fish", "zsh"}, cur)
+	}
+	if cmd.Name == "ports" && len(args) > 0 && args[0] == "assign" {
+		return filter(a.serviceNames(), cur)
 	}
 	if cmd.Name == "ports" && len(args) == 0 {
 		var subs []string
@@ -164,6 +179,8 @@ func (a *app) flagValues(flag string) []string {
 		return []string{"always", "missing", "never"}
 	case "--ansi":
 		return []string{"auto", "never"}
+	case "--attach", "--no-attach", "--exit-code-from":
+		return a.serviceNames()
 	}
 	return nil
 }
@@ -265,14 +282,22 @@ func sortedKeys[V any](m map[string]V) []string {
 var completionScripts = map[string]string{
 	"bash": `# devenv completion for bash: source <(devenv completion bash)
 _devenv() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" files=0 w
+    local cur words cword w files=0
+    if declare -F _get_comp_words_by_ref >/dev/null; then
+        _get_comp_words_by_ref -n =: cur words cword   # --project-name=x stays one word
+    else
+        cur="${COMP_WORDS[COMP_CWORD]}" words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+    fi
     local -a cands=()
     while IFS= read -r w; do
         if [[ "$w" == __files ]]; then files=1; else cands+=("$w"); fi
-    done < <(devenv __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    done < <(devenv __complete "${words[@]:1:cword}" 2>/dev/null)
     COMPREPLY=("${cands[@]}")
     if (( files )); then
-        COMPREPLY+=($(compgen -f -- "$cur"))
+        local -a fs
+        mapfile -t fs < <(compgen -f -- "${cur#*=}")
+        COMPREPLY+=("${fs[@]}")
+        compopt -o filenames 2>/dev/null
     fi
     [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *: ]] && compopt -o nospace 2>/dev/null
     return 0
@@ -284,7 +309,7 @@ complete -F _devenv devenv
 _devenv() {
     local -a cands
     local w files=0
-    for w in ${(f)"$(devenv __complete ${words[2,CURRENT]} 2>/dev/null)"}; do
+    for w in ${(f)"$(devenv __complete "${(@)words[2,CURRENT]}" 2>/dev/null)"}; do
         if [[ "$w" == __files ]]; then files=1; else cands+=("$w"); fi
     done
     (( ${#cands} )) && compadd -Q -- ${cands[@]}

@@ -53,6 +53,10 @@ func TestComplete(t *testing.T) {
 		{"ports ", []string{"check", "why"}, nil},
 		{"cp ", []string{"db:", "__files"}, nil},
 		{"-f ", []string{"__files"}, nil},
+		{"logs -f ", []string{"db", "backend"}, []string{"__files"}},
+		{"--project-name=a", []string{"--project-name=alpha"}, []string{"alpha"}},
+		{"up --attach ", []string{"db", "cache"}, nil},
+		{"ports assign ", []string{"db"}, nil},
 	}
 	for _, c := range cases {
 		words := strings.Split(c.words, " ")
@@ -102,10 +106,16 @@ func TestIntegrationCompletionScripts(t *testing.T) {
 			t.Errorf("%s completes `devenv exec d` to %q (%v), want db", name, out, err)
 		}
 	}
+	// An empty current word (TAB after a space) in zsh.
+	cmd0 := exec.Command("zsh", "-f", "-c", `compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break; }; shift; done; print -l -- "$@"; }; _files() { print __FILES__; }; compdef() { :; }; source "$1"; words=(devenv up ""); CURRENT=3; _devenv`, "zsh", script("zsh"))
+	cmd0.Dir, cmd0.Env = dir, env
+	if out, err := cmd0.CombinedOutput(); err != nil || !strings.Contains(string(out), "db") || strings.Contains(string(out), "up") {
+		t.Errorf("zsh completes `devenv up ` to %q (%v)", out, err)
+	}
 	// Files where the shell's own completion is wanted.
-	cmd := exec.Command("bash", "-c", `source "$1"; touch here.yml; COMP_WORDS=(devenv -f he); COMP_CWORD=2; _devenv; printf '%s\n' "${COMPREPLY[@]}"`, "bash", script("bash"))
+	cmd := exec.Command("bash", "-c", `source "$1"; touch "here file.yml"; COMP_WORDS=(devenv -f he); COMP_CWORD=2; _devenv; printf '%s\n' "${COMPREPLY[@]}"`, "bash", script("bash"))
 	cmd.Dir, cmd.Env = dir, env
-	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "here.yml" {
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "here file.yml" {
 		t.Errorf("bash completes -f he to %q (%v)", out, err)
 	}
 }

@@ -14,7 +14,7 @@ func TestInitCommand(t *testing.T) {
 	h.write("mix.exs", `defp deps, do: [{:phoenix, "~> 1.7"}]`)
 	h.write(".env.example", "DATABASE_URL=ecto://postgres@localhost:5434/app\nOTHER=1\n")
 	r := h.must("init")
-	if !strings.Contains(r.stdout, "role: phoenix") || !strings.Contains(r.stdout, `DATABASE_URL: "ecto://postgres@localhost:{db}/app"`) {
+	if !strings.Contains(r.stdout, "role: phoenix") || !strings.Contains(r.stdout, `"DATABASE_URL": "ecto://postgres@localhost:{db}/app"`) {
 		t.Fatalf("init:\n%s", r.stdout)
 	}
 	if got := mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")); got != src {

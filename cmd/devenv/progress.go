@@ -44,6 +44,17 @@ func (a *app) reporter() progressRenderer {
 	return &plainRenderer{w: a.stderr, color: color, secrets: &a.secrets}
 }
 
+// reporterAfterLive is the renderer for what follows a live display (up's
+// attached output): line by line where the live one redrew, as chosen
+// otherwise.
+func (a *app) reporterAfterLive() progressRenderer {
+	if a.progress == "" || a.progress == "auto" || a.progress == "tty" {
+		color := a.env.get("NO_COLOR") == "" && !a.noColor && isTerminal(a.stderr, a.env)
+		return &plainRenderer{w: a.stderr, color: color, secrets: &a.secrets}
+	}
+	return a.reporter()
+}
+
 type progressRenderer interface {
 	orchestrator.Reporter
 	Close()
