@@ -365,10 +365,34 @@ services:
 	if r = h.run("up", "-d", "--abort-on-container-exit"); r.code != 2 {
 		t.Fatalf("-d with --abort-on-container-exit: %s", r)
 	}
+	// A one-shot dependency that completes first does not end the session:
+	// only the named service is watched.
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  migrate:
+    image: redis:7
+    command: ["sh", "-c", "echo migrated"]
+  tests:
+    image: redis:7
+    command: ["sh", "-c", "sleep 1; echo tests done; exit 4"]
+    depends_on: {migrate: {condition: service_completed_successfully}}
+`, project))
+	args = []string{"up", "tests", "--exit-code-from", "tests", "--remove-orphans"}
+	r = h.run(args...)
+	_, cmpErr = runCompose(t, h.dir, env, args...)
+	ee, _ = cmpErr.(*exec.ExitError)
+	if ee == nil || r.code != ee.ExitCode() || r.code != 4 || !strings.Contains(r.stdout, "tests-1  | tests done") {
+		t.Fatalf("exit code with a one-shot dependency: devenv %d, compose %v\n%s", r.code, cmpErr, r)
+	}
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  cache:
+    image: redis:7
+`, project))
 	// Ctrl-C: the services stop, exit 130.
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(3 * time.Second); cancel() }()
-	if r = h.runCtx(ctx, "up", "--attach", "cache"); r.code != 130 || !strings.Contains(r.stdout, "cache-1") {
+	if r = h.runCtx(ctx, "up", "--attach", "cache", "--remove-orphans"); r.code != 130 || !strings.Contains(r.stdout, "cache-1") {
 		t.Fatalf("attached up, interrupted: %s", r)
 	}
 	if state("cache") != "exited" {
