@@ -125,3 +125,22 @@ func runInWith(t *testing.T, dir string, env, args []string) result {
 	h := &harness{t: t, dir: dir, env: env}
 	return h.run(args[1:]...)
 }
+
+// BenchmarkCompleteServices times what TAB costs: the devenv binary
+// started to list the services of a project (the target is 100 ms).
+//
+//	go test -run '^$' -bench CompleteServices -benchtime 20x ./cmd/devenv
+func BenchmarkCompleteServices(b *testing.B) {
+	h := newHarness(b)
+	h.write("docker-compose.dev.yml", "name: comp\nservices:\n  db: {image: postgres:15}\n  cache: {image: redis:7}\n")
+	dir := h.dir
+	bin := buildDevenv(b)
+	b.ResetTimer()
+	for range b.N {
+		cmd := exec.Command(bin, "__complete", "up", "")
+		cmd.Dir, cmd.Env = dir, h.env
+		if out, err := cmd.Output(); err != nil || !strings.Contains(string(out), "db") {
+			b.Fatalf("%v %s", err, out)
+		}
+	}
+}

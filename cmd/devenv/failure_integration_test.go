@@ -178,7 +178,7 @@ func mustRead(t *testing.T, p string) string {
 var devenvBin string
 
 // buildDevenv builds the devenv binary once per test run.
-func buildDevenv(t *testing.T) string {
+func buildDevenv(t testing.TB) string {
 	t.Helper()
 	if devenvBin != "" {
 		return devenvBin
