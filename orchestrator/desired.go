@@ -34,6 +34,8 @@ type DesiredService struct {
 	HasHealthcheck bool
 	StopTimeout    time.Duration
 	PullPolicy     string
+	// Build is the service's build section; nil for an image-only service.
+	Build *types.BuildConfig
 }
 
 // DesiredNetwork is a network of the project.
@@ -96,8 +98,13 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 		if svc.GetScale() > 1 {
 			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name + ".scale", Msg: "devenv runs one container per service; remove scale/replicas"}
 		}
-		if svc.Image == "" {
-			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name + ".image", Msg: "devenv does not build images; set image (build it with docker build first)"}
+		if svc.Image == "" && svc.Build == nil {
+			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name, Msg: "a service needs image: or build:"}
+		}
+		if svc.Build != nil {
+			if err := checkBuild(p.MainFile(), svc); err != nil {
+				return nil, err
+			}
 		}
 		ds, err := buildService(p, svc, b[name], version)
 		if err != nil {
@@ -114,6 +121,7 @@ func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Bindin
 		return nil, fmt.Errorf("hash service %s: %w", svc.Name, err)
 	}
 	spec := baseSpec(svc)
+	spec.Image = imageName(p.Model.Name, svc)
 	spec.Name = containerName(p.Model.Name, svc)
 	spec.Labels = serviceLabels(p, svc, hash, portsLabel(bindings), version)
 	spec.Env = environment(svc)
@@ -134,7 +142,7 @@ func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Bindin
 	return &DesiredService{
 		Name: svc.Name, Spec: spec, Hash: hash, PortsLabel: spec.Labels[LabelPorts], DependsOn: svc.DependsOn,
 		HasHealthcheck: spec.Healthcheck != nil && spec.Healthcheck.Test[0] != "NONE", StopTimeout: stop,
-		PullPolicy: svc.PullPolicy,
+		PullPolicy: svc.PullPolicy, Build: svc.Build,
 	}, nil
 }
 

@@ -3,7 +3,9 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/devenv-dev/devenv/registry"
@@ -77,6 +79,10 @@ type Engine interface {
 	Unpause(ctx context.Context, id string) error
 	Inspect(ctx context.Context, id string) (ContainerDetails, error)
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
+	// Build builds an image with the engine's classic builder from a
+	// context tar, passing each line of output to progress, and returns
+	// the image's ID.
+	Build(ctx context.Context, spec BuildSpec, context io.Reader, progress func(line string)) (string, error)
 	// ExecAttached runs a command in a running container with the streams
 	// attached and returns the command's exit code.
 	ExecAttached(ctx context.Context, id string, spec ExecSpec, s Streams) (int, error)
@@ -291,6 +297,41 @@ type NetworkAttach struct {
 	Name        string
 	Aliases     []string
 	IPv4Address string
+}
+
+// BuildSpec is one image build.
+type BuildSpec struct {
+	Dockerfile string // its name in the context
+	Tags       []string
+	Args       map[string]*string
+	Target     string
+	Labels     map[string]string
+	Network    string
+	ExtraHosts []string
+	ShmSize    int64
+	NoCache    bool
+	Pull       bool
+}
+
+// BuildError is a build the engine reported failed.
+type BuildError struct {
+	Service string
+	Step    string // "Step 3/5 : RUN make", when known
+	Output  string // the step's last lines
+	Msg     string
+}
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "service %s: build failed", e.Service)
+	if e.Step != "" {
+		fmt.Fprintf(&b, " at %s", e.Step)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	if e.Output != "" {
+		fmt.Fprintf(&b, "\nlast output of the step:\n%s", strings.TrimRight(e.Output, "\n"))
+	}
+	return b.String()
 }
 
 // ExecSpec is a command exec runs in a container.

@@ -876,3 +876,51 @@ services:
 		t.Fatalf("start --wait with a failed one-shot: %v", err)
 	}
 }
+
+// Images with build: are built when missing (once for services that share
+// one), not again when present, always with --build or pull_policy build;
+// a failed build leaves nothing created and no port reserved.
+func TestUpBuilds(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  app:
+    build: .
+    ports: ["5500:80"]
+  worker:
+    build: .
+    image: demo/shared:1
+  worker2:
+    build: .
+    image: demo/shared:1
+`)
+	os.WriteFile(filepath.Join(b.dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	b.eng.fail = map[string]error{"build demo-app": errors.New("step failed")}
+	if _, err := b.up(UpOptions{NoWait: true}); err == nil {
+		t.Fatal("a failed build went on")
+	}
+	if len(b.eng.Calls("create ")) != 0 {
+		t.Fatalf("a failed build created %v", b.eng.Calls("create "))
+	}
+	if data, _ := os.ReadFile(b.reg); strings.Contains(string(data), "5500") {
+		t.Fatalf("a failed build reserved its port:\n%s", data)
+	}
+	b.eng.fail = nil
+	b.eng.calls = nil
+	b.mustUp(UpOptions{NoWait: true})
+	// demo/shared:1 was built by the first up, beside the failing one.
+	if got := b.eng.Calls("build "); len(got) != 1 || got[0] != "build demo-app" || b.container("demo-app-1").spec.Image != "demo-app" {
+		t.Fatalf("builds %v, image %s", got, b.container("demo-app-1").spec.Image)
+	}
+	b.eng.calls = nil
+	b.mustUp(UpOptions{NoWait: true})
+	if got := b.eng.Calls("build "); len(got) != 0 {
+		t.Fatalf("present images built again: %v", got)
+	}
+	b.mustUp(UpOptions{NoWait: true, Build: "always"})
+	if got := b.eng.Calls("build "); len(got) != 2 {
+		t.Fatalf("--build: %v", got)
+	}
+	if _, err := b.up(UpOptions{NoWait: true, Build: "never"}); err != nil {
+		t.Fatalf("--no-build with the images present: %v", err)
+	}
+}

@@ -632,3 +632,20 @@ func (f *fakeEngine) StartAttached(ctx context.Context, id string, s Streams) (i
 	c.State = "exited"
 	return 0, nil
 }
+
+func (f *fakeEngine) Build(_ context.Context, spec BuildSpec, tarball io.Reader, progress func(string)) (string, error) {
+	_, _ = io.Copy(io.Discard, tarball)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("build %s", spec.Tags[0])
+	if err := f.failure("build", spec.Tags[0]); err != nil {
+		return "", err
+	}
+	f.seq++
+	id := fmt.Sprintf("sha256:built%d", f.seq)
+	f.addImage(id, spec.Tags...)
+	if progress != nil {
+		progress("Step 1/1 : FROM scratch")
+	}
+	return id, nil
+}

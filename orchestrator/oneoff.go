@@ -117,6 +117,8 @@ type RunOptions struct {
 	Attaching func(*Streams)
 	// RemoveOrphans is passed on to the up of the dependencies.
 	RemoveOrphans bool
+	// Build is "always" (run --build) or "" (build the image if missing).
+	Build string
 	// LookupEnv resolves -e K without a value.
 	LookupEnv func(string) (string, bool)
 }
@@ -182,7 +184,7 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 	if err != nil {
 		return RunResult{}, err
 	}
-	if err := o.prepareOneOff(ctx, p, ds, opts.Pull); err != nil {
+	if err := o.prepareOneOff(ctx, p, ds, opts.Pull, opts.Build); err != nil {
 		return RunResult{}, err
 	}
 	slug := randomID()
@@ -356,7 +358,7 @@ func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig
 
 // prepareOneOff creates the networks and volumes the one-off uses and
 // pulls its image if the policy says so.
-func (o *Orchestrator) prepareOneOff(ctx context.Context, p *compose.Project, ds *DesiredService, pull string) error {
+func (o *Orchestrator) prepareOneOff(ctx context.Context, p *compose.Project, ds *DesiredService, pull, build string) error {
 	d, err := BuildDesired(p, nil, o.Version)
 	if err != nil {
 		return err
@@ -367,18 +369,21 @@ func (o *Orchestrator) prepareOneOff(ctx context.Context, p *compose.Project, ds
 		return err
 	}
 	d.ImageIDs = obs.Images
-	plan, err := PlanUp(d, obs, PlanOptions{Services: []string{ds.Name}, Pull: pull, Known: p.Model.ServiceNames()})
+	plan, err := PlanUp(d, obs, PlanOptions{Services: []string{ds.Name}, Pull: pull, Build: build, Known: p.Model.ServiceNames()})
 	if err != nil {
 		return err
 	}
 	var steps []Step
 	for _, s := range plan.Steps {
-		if s.Action == ActCreateNetwork || s.Action == ActCreateVolume || s.Action == ActPull {
+		if s.Action == ActCreateNetwork || s.Action == ActCreateVolume || s.Action == ActPull || s.Action == ActBuild {
 			steps = append(steps, s)
 		}
 	}
 	plan.Steps = steps
 	if _, err := o.pull(ctx, plan, false); err != nil {
+		return err
+	}
+	if _, err := o.build(ctx, p, d, plan, BuildOptions{}); err != nil {
 		return err
 	}
 	if err := o.apply(ctx, d, plan, nil, UpOptions{}); err != nil {

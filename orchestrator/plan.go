@@ -17,6 +17,7 @@ const (
 	ActCreateNetwork Action = "create network"
 	ActCreateVolume  Action = "create volume"
 	ActPull          Action = "pull"
+	ActBuild         Action = "build"
 	ActCreate        Action = "create"
 	ActRecreate      Action = "recreate"
 	ActStart         Action = "start"
@@ -49,10 +50,10 @@ func (s Step) String() string {
 	b.WriteString(string(s.Action))
 	if s.Service != "" {
 		b.WriteString(" " + s.Service)
-		if s.Name != "" && s.Action != ActPull {
+		if s.Name != "" && s.Action != ActPull && s.Action != ActBuild {
 			b.WriteString(" (" + s.Name + ")")
 		}
-		if s.Action == ActPull {
+		if s.Action == ActPull || s.Action == ActBuild {
 			b.WriteString(" " + s.Name)
 		}
 	} else if s.Name != "" {
@@ -103,6 +104,9 @@ type PlanOptions struct {
 	NoRecreate    bool
 	RemoveOrphans bool
 	Pull          string // missing (default), never, always
+	// Build is "always" (up --build), "never" (--no-build) or "" (build
+	// images that are missing, or pull_policy: build).
+	Build string
 	// Known are all services of the file, also those behind inactive
 	// profiles: their containers are not orphans.
 	Known []string
@@ -204,6 +208,27 @@ func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
 	for _, name := range opts.Services {
 		ds := d.Services[name]
 		ref := NormalizeRef(ds.Spec.Image)
+		if ds.Build != nil {
+			// Built, never pulled: when missing, when asked (--build), or
+			// on every up with pull_policy: build; each image once.
+			_, have := o.Images[ref]
+			switch {
+			case pulled[ref]:
+			case opts.Build == "never" && !have:
+				return nil, &compose.ConfigError{Key: "services." + name + ".build", Msg: fmt.Sprintf("image %s is not present and --no-build keeps devenv from building it", ds.Spec.Image)}
+			case opts.Build == "never":
+			case opts.Build == "always":
+				steps = append(steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "--build"})
+				pulled[ref] = true
+			case ds.PullPolicy == "build":
+				steps = append(steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "pull_policy build"})
+				pulled[ref] = true
+			case !have:
+				steps = append(steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "not present"})
+				pulled[ref] = true
+			}
+			continue
+		}
 		policy := pullPolicy(opts.Pull, ds.PullPolicy)
 		_, have := o.Images[ref]
 		switch {

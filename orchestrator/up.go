@@ -23,7 +23,10 @@ type UpOptions struct {
 	// recreate stops the old container (up --timeout).
 	StopTimeout *time.Duration
 	// QuietPull reports no pull progress.
-	QuietPull   bool
+	QuietPull bool
+	// Build is "always" (--build), "never" (--no-build) or "" (build what
+	// is missing).
+	Build       string
 	WaitTimeout time.Duration
 	Pull        string
 	Ports       PortOptions
@@ -124,6 +127,13 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err != nil {
 		return res, err
 	}
+	// Images are built before anything is reserved or created: a failed
+	// build changes nothing.
+	built, err := o.build(ctx, p, d, plan, BuildOptions{})
+	if err != nil {
+		return res, err
+	}
+	pulled = pulled || built
 	// Now reserve for real, under the registry lock. Another devenv may
 	// have taken a port since the first pass, or a pull brought a new image
 	// (or the same one again): then plan again.
@@ -230,7 +240,7 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 		return nil, nil, nil, err
 	}
 	known := append(p.Model.ServiceNames(), sortedKeys(p.Model.DisabledServices)...)
-	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known, NoStart: opts.NoStart})
+	plan, err := PlanUp(d, obs, PlanOptions{Services: services, ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate, RemoveOrphans: opts.RemoveOrphans, Pull: opts.Pull, Known: known, NoStart: opts.NoStart, Build: opts.Build})
 	if err != nil {
 		return nil, nil, nil, err
 	}

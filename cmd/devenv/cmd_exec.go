@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -59,6 +60,7 @@ func execCommands(a *app) []*cli.Command {
 		},
 		runCommand(a),
 		connectCommand(a),
+		buildCommand(a),
 		{
 			Name:      "pull",
 			Usage:     "pull services' images",
@@ -119,6 +121,8 @@ func runCommand(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "mount a volume or bind (compose's short syntax)"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Value: true, Hidden: true}, // docker run's -t, hidden in compose too
+			&cli.BoolFlag{Name: "build", Usage: "build the image before running"},
+			&cli.BoolFlag{Name: "quiet-build", Usage: "build without reporting progress"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() < 1 {
@@ -132,7 +136,7 @@ func runCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("quiet") || c.Bool("quiet-pull") {
+			if c.Bool("quiet") || c.Bool("quiet-pull") || c.Bool("quiet-build") {
 				a.progress = "quiet"
 			}
 			opts := orchestrator.RunOptions{
@@ -141,7 +145,7 @@ func runCommand(a *app) *cli.Command {
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 				Rm: c.Bool("rm"), Detach: c.Bool("detach"), NoDeps: c.Bool("no-deps"),
 				ServicePorts: c.Bool("service-ports"), Publish: c.StringSlice("publish"), UseAliases: c.Bool("use-aliases"),
-				Pull: pull, RemoveOrphans: c.Bool("remove-orphans"),
+				Pull: pull, RemoveOrphans: c.Bool("remove-orphans"), Build: buildFlag(c),
 			}
 			if c.Args().Len() > 1 {
 				opts.Cmd = c.Args().Tail()
@@ -292,5 +296,46 @@ func (a *app) raw(s *orchestrator.Streams) (restore func()) {
 	return func() {
 		stopResize()
 		_ = term.Restore(int(in.Fd()), old)
+	}
+}
+
+func buildCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "build services' images through the engine (compose's names and labels)",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv build\n   devenv build --no-cache --pull api",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "build-arg", Usage: "set a build argument (K=V, or K from the environment)"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "do not use the engine's build cache"},
+			&cli.BoolFlag{Name: "pull", Usage: "always pull the base images"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+			&cli.BoolFlag{Name: "with-dependencies", Usage: "also build the services the named ones depend on"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Bool("quiet") {
+				a.progress = "quiet"
+			}
+			p, err := a.project(c.Context)
+			if err != nil {
+				return err
+			}
+			args := map[string]*string{}
+			for _, kv := range c.StringSlice("build-arg") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					env, found := p.Model.Environment[k]
+					if !found {
+						continue
+					}
+					v = env
+				}
+				args[k] = &v
+			}
+			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
+				return o.Build(c.Context, p, orchestrator.BuildOptions{Services: c.Args().Slice(), NoCache: c.Bool("no-cache"),
+					Pull: c.Bool("pull"), Quiet: c.Bool("quiet"), Args: args, WithDeps: c.Bool("with-dependencies")})
+			})
+		},
 	}
 }

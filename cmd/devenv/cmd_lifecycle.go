@@ -33,7 +33,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.BoolFlag{Name: "no-start", Usage: "create containers without starting them (as devenv create)"},
 				&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: -1, Usage: "seconds a container being recreated gets to stop (default: its stop_grace_period)"},
 				&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
-				&cli.BoolFlag{Name: "no-build", Usage: "accepted: devenv does not build images"},
+				&cli.BoolFlag{Name: "build", Usage: "build images before starting (default: only those that are missing)"},
+				&cli.BoolFlag{Name: "no-build", Usage: "do not build images, even missing ones"},
+				&cli.BoolFlag{Name: "quiet-build", Usage: "build without reporting progress"},
 				&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
 				// compose's attached mode: any of these follows the output.
 				&cli.StringSliceFlag{Name: "attach", Usage: "attached: follow these services' output (repeatable)"},
@@ -72,6 +74,9 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				if c.Bool("force-recreate") && c.Bool("no-recreate") {
 					return usagef("up: --force-recreate and --no-recreate contradict each other")
+				}
+				if c.Bool("build") && c.Bool("no-build") {
+					return usagef("up: --build and --no-build contradict each other")
 				}
 				stopTimeout, err := timeoutOf(c)
 				if err != nil {
@@ -119,7 +124,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 					// container that exits is the attached half's business.
 					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start") || attached, WaitTimeout: waitTimeout,
 					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"),
-					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"),
+					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
 				})
 				rep.Close()
@@ -263,4 +268,15 @@ func pullFlag(c *cli.Context) (string, error) {
 	default:
 		return "", usagef("--pull %q: use always, missing or never", pull)
 	}
+}
+
+// buildFlag is --build ("always") or --no-build ("never").
+func buildFlag(c *cli.Context) string {
+	switch {
+	case c.Bool("build"):
+		return "always"
+	case c.Bool("no-build"):
+		return "never"
+	}
+	return ""
 }

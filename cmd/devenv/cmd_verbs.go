@@ -108,7 +108,8 @@ func createCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them"},
 			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
-			&cli.BoolFlag{Name: "no-build", Usage: "accepted: devenv does not build images"},
+			&cli.BoolFlag{Name: "build", Usage: "build images before creating (default: only those that are missing)"},
+			&cli.BoolFlag{Name: "no-build", Usage: "do not build images, even missing ones"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 		},
 		Action: func(c *cli.Context) error {
@@ -122,7 +123,7 @@ func createCommand(a *app) *cli.Command {
 			dryRun := c.Bool("dry-run") || a.dryRun
 			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
 				res, err := o.Up(c.Context, a.proj, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
-					NoRecreate: c.Bool("no-recreate"), QuietPull: c.Bool("quiet-pull"),
+					NoRecreate: c.Bool("no-recreate"), QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c),
 					RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true, DryRun: dryRun})
 				if err == nil && dryRun {
 					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))

@@ -40,7 +40,10 @@ func Pack(src, name string) io.ReadCloser {
 	return pr
 }
 
-func addEntry(tw *tar.Writer, p, entry string) error {
+func addEntry(tw *tar.Writer, p, entry string) error { return addEntryWith(tw, p, entry, nil) }
+
+// addEntryWith adds p as entry; adjust may change its header.
+func addEntryWith(tw *tar.Writer, p, entry string, adjust func(*tar.Header)) error {
 	fi, err := os.Lstat(p)
 	if err != nil {
 		return err
@@ -60,6 +63,9 @@ func addEntry(tw *tar.Writer, p, entry string) error {
 		hdr.Name += "/"
 	}
 	hdr.Uname, hdr.Gname = "", ""
+	if adjust != nil {
+		adjust(hdr)
+	}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}

@@ -1,0 +1,164 @@
+package archive
+
+import (
+	"archive/tar"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// BuildContext describes a build context to send to the engine.
+type BuildContext struct {
+	// Dir is the context directory.
+	Dir string
+	// Dockerfile is the Dockerfile's path, relative to Dir or absolute
+	// ("" is Dir/Dockerfile); one outside Dir is sent beside the context,
+	// as docker sends it.
+	Dockerfile string
+	// Inline is a Dockerfile's text (dockerfile_inline), sent the same way.
+	Inline string
+}
+
+// ContextStats counts what a context sends.
+type ContextStats struct {
+	Files int
+	Bytes int64
+}
+
+// PackContext streams the context as the engine's classic builder takes
+// it: the files of Dir that .dockerignore does not exclude (docker's own
+// pattern rules; the Dockerfile and .dockerignore always go), modes and
+// symlinks kept (never followed, so nothing outside Dir is read), owned by
+// root. It returns the Dockerfile's name inside the stream.
+func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, error) {
+	dir, err := filepath.Abs(bc.Dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, "", fmt.Errorf("build context %s is not a directory", bc.Dir)
+	}
+	var extra []byte // a Dockerfile sent beside the context
+	dockerfile := filepath.ToSlash(bc.Dockerfile)
+	switch {
+	case bc.Inline != "":
+		extra, dockerfile = []byte(bc.Inline), ""
+	case dockerfile == "":
+		dockerfile = "Dockerfile"
+	default:
+		abs := bc.Dockerfile
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(dir, abs)
+		}
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			if extra, err = os.ReadFile(abs); err != nil {
+				return nil, "", fmt.Errorf("dockerfile: %w", err)
+			}
+			dockerfile = ""
+		} else {
+			dockerfile = filepath.ToSlash(rel)
+		}
+	}
+	if extra != nil {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		dockerfile = ".dockerfile." + hex.EncodeToString(b)
+	} else if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(dockerfile))); err != nil {
+		return nil, "", fmt.Errorf("dockerfile %s: %w", dockerfile, err)
+	}
+	patterns, err := readIgnore(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	// The Dockerfile and .dockerignore go whatever the patterns say, as
+	// docker sends them.
+	if len(patterns) > 0 {
+		patterns = append(patterns, "!.dockerignore")
+		if extra == nil {
+			patterns = append(patterns, "!"+dockerfile)
+		}
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, "", fmt.Errorf(".dockerignore: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil || rel == "." {
+				return err
+			}
+			rel = filepath.ToSlash(rel)
+			if len(patterns) > 0 {
+				skip, err := pm.MatchesOrParentMatches(rel)
+				if err != nil {
+					return err
+				}
+				if skip {
+					if d.IsDir() && !pm.Exclusions() {
+						return filepath.SkipDir
+					}
+					return nil
+				}
+			}
+			if err := addContextEntry(tw, p, rel); err != nil {
+				return err
+			}
+			if stats != nil && d.Type().IsRegular() {
+				stats.Files++
+				if fi, err := d.Info(); err == nil {
+					stats.Bytes += fi.Size()
+				}
+			}
+			return nil
+		})
+		if err == nil && extra != nil {
+			err = tw.WriteHeader(&tar.Header{Name: dockerfile, Mode: 0o600, Size: int64(len(extra)), Typeflag: tar.TypeReg, ModTime: time.Now()})
+			if err == nil {
+				_, err = tw.Write(extra)
+			}
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, dockerfile, nil
+}
+
+// addContextEntry adds p as entry, owned by root as docker sends context
+// files.
+func addContextEntry(tw *tar.Writer, p, entry string) error {
+	return addEntryWith(tw, p, entry, func(h *tar.Header) { h.Uid, h.Gid = 0, 0 })
+}
+
+func readIgnore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return patterns, nil
+}

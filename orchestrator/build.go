@@ -1,0 +1,175 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/archive"
+	"golang.org/x/sync/errgroup"
+)
+
+// LabelImageBuilder is compose's label on images it built, naming the
+// builder.
+const LabelImageBuilder = "com.docker.compose.image.builder"
+
+// imageName is the service's image: image: when set, else compose's
+// PROJECT-SERVICE for a service that is built.
+func imageName(project string, svc types.ServiceConfig) string {
+	if svc.Image != "" {
+		return svc.Image
+	}
+	return project + "-" + svc.Name
+}
+
+// checkBuild refuses what the engine's classic builder, devenv's builder,
+// cannot do, instead of dropping it.
+func checkBuild(file string, svc types.ServiceConfig) error {
+	b := svc.Build
+	key := "services." + svc.Name + ".build"
+	only := func(what string) error {
+		return &compose.ConfigError{File: file, Key: key + "." + what,
+			Msg: fmt.Sprintf("devenv builds with the engine's classic builder, which has no %s (BuildKit's); build this image with docker buildx and set image:", what)}
+	}
+	switch {
+	case len(b.Secrets) > 0:
+		return only("secrets")
+	case len(b.SSH) > 0:
+		return only("ssh")
+	case len(b.CacheTo) > 0:
+		return only("cache_to")
+	case len(b.AdditionalContexts) > 0:
+		return only("additional_contexts")
+	case len(b.Platforms) > 1:
+		return only("platforms")
+	case b.Privileged:
+		return only("privileged")
+	case len(b.Entitlements) > 0:
+		return only("entitlements")
+	case len(b.NoCacheFilter) > 0:
+		return only("no_cache_filter")
+	case strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@"):
+		return &compose.ConfigError{File: file, Key: key + ".context", Msg: "devenv builds from a local directory; clone the repository and point context at it"}
+	}
+	return nil
+}
+
+// BuildOptions are the flags of `build` (and up --build).
+type BuildOptions struct {
+	Services []string
+	NoCache  bool
+	Pull     bool
+	// Args override the services' build args (K=V, or K from the
+	// environment).
+	Args     map[string]*string
+	WithDeps bool
+	Quiet    bool
+}
+
+// Build builds the selected services' images (all that have build:), each
+// image once, in parallel.
+func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts BuildOptions) error {
+	if err := p.Enable(ctx, opts.Services); err != nil {
+		return err
+	}
+	sel, err := p.SelectServices(opts.Services)
+	if err != nil {
+		return err
+	}
+	if opts.WithDeps {
+		sel = withDependencies(p, sel)
+	}
+	d, err := BuildDesired(p, nil, o.Version)
+	if err != nil {
+		return err
+	}
+	plan := &Plan{Project: p.Name()}
+	seen := map[string]bool{}
+	for _, name := range sel {
+		ds := d.Services[name]
+		if ds.Build == nil || seen[ds.Spec.Image] {
+			continue
+		}
+		seen[ds.Spec.Image] = true
+		plan.Steps = append(plan.Steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "devenv build"})
+	}
+	if len(plan.Steps) == 0 {
+		o.warn("", "no service to build: none of them has build:")
+		return nil
+	}
+	_, err = o.build(ctx, p, d, plan, opts)
+	return err
+}
+
+// build runs the plan's build steps, in parallel up to the machine's
+// cores; a failed build names its service and step. It says whether it
+// built anything.
+func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired, plan *Plan, opts BuildOptions) (bool, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, runtime.NumCPU()))
+	built := false
+	for _, s := range plan.Steps {
+		if s.Action != ActBuild {
+			continue
+		}
+		built = true
+		ds := d.Services[s.Service]
+		g.Go(func() error { return o.buildOne(gctx, p, ds, opts) })
+	}
+	return built, g.Wait()
+}
+
+func (o *Orchestrator) buildOne(ctx context.Context, p *compose.Project, ds *DesiredService, opts BuildOptions) error {
+	b := ds.Build
+	tarball, dockerfile, err := archive.PackContext(archive.BuildContext{Dir: b.Context, Dockerfile: b.Dockerfile, Inline: b.DockerfileInline}, nil)
+	if err != nil {
+		return &compose.ConfigError{File: p.MainFile(), Key: "services." + ds.Name + ".build", Msg: err.Error()}
+	}
+	defer tarball.Close()
+	args := map[string]*string{}
+	for k, v := range b.Args {
+		if v == nil {
+			// K without a value: from the environment, as compose does.
+			if env, ok := p.Model.Environment[k]; ok {
+				v = &env
+			}
+		}
+		args[k] = v
+	}
+	maps.Copy(args, opts.Args)
+	labels := maps.Clone(map[string]string(b.Labels))
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelImageBuilder] = "classic"
+	spec := BuildSpec{
+		Dockerfile: dockerfile, Tags: append([]string{ds.Spec.Image}, b.Tags...), Args: args, Target: b.Target,
+		Labels: labels, Network: b.Network, ExtraHosts: b.ExtraHosts.AsList(":"), ShmSize: int64(b.ShmSize),
+		NoCache: b.NoCache || opts.NoCache, Pull: b.Pull || opts.Pull,
+	}
+	o.emit(Event{Service: ds.Name, Name: ds.Spec.Image, Status: "Building"})
+	progress := func(line string) {
+		if !opts.Quiet && strings.HasPrefix(line, "Step ") {
+			o.emit(Event{Service: ds.Name, Name: ds.Spec.Image, Status: "Building", Detail: line})
+		}
+	}
+	id, err := o.Engine.Build(ctx, spec, tarball, progress)
+	if err != nil {
+		var be *BuildError
+		if errors.As(err, &be) {
+			be.Service = ds.Name
+			return be
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("service %s: build %s: %w", ds.Name, ds.Spec.Image, err)
+	}
+	o.emit(Event{Service: ds.Name, Name: ds.Spec.Image, Status: "Built", Detail: shortID(strings.TrimPrefix(id, "sha256:"))})
+	return nil
+}
