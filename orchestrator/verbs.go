@@ -350,12 +350,23 @@ func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []
 // means images without an image: name, which devenv never has as it does
 // not build). An image another container uses stays, with a warning.
 func (o *Orchestrator) removeImages(ctx context.Context, p *compose.Project, which string) {
-	if which != "all" {
+	if which != "all" && which != "local" {
 		return
 	}
 	seen := map[string]bool{}
 	for _, name := range p.Model.ServiceNames() {
-		img := p.Model.Services[name].Image
+		svc := p.Model.Services[name]
+		// all: every service's image; local: those built under compose's
+		// own name (no image: of their own), as compose's --rmi local.
+		img := svc.Image
+		if which == "local" {
+			img = ""
+			if svc.Image == "" && svc.Build != nil {
+				img = imageName(p.Name(), svc)
+			}
+		} else if img == "" && svc.Build != nil {
+			img = imageName(p.Name(), svc)
+		}
 		if img == "" || seen[img] {
 			continue
 		}

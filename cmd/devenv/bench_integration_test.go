@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/devenv-dev/devenv/orchestrator/archive"
 	"github.com/moby/moby/client"
 )
 
@@ -130,4 +132,56 @@ func BenchmarkExec(b *testing.B) {
 	b.ReportMetric(float64(execT.Microseconds())/1000/float64(b.N), "exec-ms/op")
 	b.ReportMetric(float64(urlT.Microseconds())/1000/float64(b.N), "connect-url-ms/op")
 	b.ReportMetric(float64(composeT.Microseconds())/1000/float64(b.N), "compose-exec-ms/op")
+}
+
+// BenchmarkBuildContext builds a context of 5,000 small files and a 50 MiB
+// file with devenv build and with docker compose build (both the classic
+// builder) on the same engine, and times the context's tarring alone: it
+// must not be the bottleneck.
+//
+//	go test -run '^$' -bench BuildContext -benchtime 3x ./cmd/devenv
+func BenchmarkBuildContext(b *testing.B) {
+	composeV2(b)
+	c := testbed.Engine(b)
+	h := newHarness(b)
+	project := projectName(b)
+	cleanupProject(b, c, project)
+	b.Cleanup(func() { c.ImageRemove(context.Background(), project+"-big", client.ImageRemoveOptions{Force: true}) })
+	for i := range 5000 {
+		h.write(fmt.Sprintf("ctx/files/%02d/f%04d.txt", i%50, i), fmt.Sprintf("file %d\n", i))
+	}
+	big, _ := os.Create(filepath.Join(h.dir, "ctx", "big.bin"))
+	io.CopyN(big, rand.Reader, 50<<20)
+	big.Close()
+	h.write("ctx/Dockerfile", "FROM scratch\nCOPY . /ctx/\n")
+	h.write("docker-compose.dev.yml", fmt.Sprintf("name: %s\nservices:\n  big:\n    build: {context: ./ctx, no_cache: true}\n", project))
+	env := []string{"COMPOSE_FILE=docker-compose.dev.yml", "DOCKER_BUILDKIT=0"}
+	var devenvT, composeT, packT time.Duration
+	var sent int64
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		var st archive.ContextStats
+		r, _, err := archive.PackContext(archive.BuildContext{Dir: filepath.Join(h.dir, "ctx")}, &st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, r)
+		packT += time.Since(start)
+		sent = n
+		start = time.Now()
+		if r := h.run("build", "-q", "big"); r.code != 0 {
+			b.Fatal(r)
+		}
+		devenvT += time.Since(start)
+		start = time.Now()
+		if out, err := runCompose(b, h.dir, env, "build", "-q", "big"); err != nil {
+			b.Fatal(err, out)
+		}
+		composeT += time.Since(start)
+	}
+	b.ReportMetric(float64(sent)/(1<<20), "context-MiB")
+	b.ReportMetric(float64(packT.Milliseconds())/float64(b.N), "tar-ms/op")
+	b.ReportMetric(float64(devenvT.Milliseconds())/float64(b.N), "devenv-ms/op")
+	b.ReportMetric(float64(composeT.Milliseconds())/float64(b.N), "compose-ms/op")
 }
