@@ -48,11 +48,9 @@ func Insert(src []byte, block string, force bool) ([]byte, error) {
 		if next := topKey.FindIndex(src[loc[1]:]); next != nil {
 			end = loc[1] + next[0]
 		}
-		last := loc[1]
+		last := len(src) // after the key's line
 		if nl := bytes.IndexByte(src[loc[1]:], '\n'); nl >= 0 {
 			last = loc[1] + nl + 1
-		} else {
-			last = len(src)
 		}
 		base := last
 		for _, m := range indented.FindAllIndex(src[base:end], -1) {
