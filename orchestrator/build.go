@@ -92,10 +92,10 @@ func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts Build
 	seen := map[string]bool{}
 	for _, name := range sel {
 		ds := d.Services[name]
-		if ds.Build == nil || seen[ds.Spec.Image] {
+		if ds.Build == nil || seen[NormalizeRef(ds.Spec.Image)] {
 			continue
 		}
-		seen[ds.Spec.Image] = true
+		seen[NormalizeRef(ds.Spec.Image)] = true
 		plan.Steps = append(plan.Steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "devenv build"})
 	}
 	if len(plan.Steps) == 0 {
@@ -110,22 +110,54 @@ func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts Build
 // cores; a failed build names its service and step. It says whether it
 // built anything.
 func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired, plan *Plan, opts BuildOptions) (bool, error) {
+	// A build waits for the builds of the services it depends on (a
+	// Dockerfile may start FROM one of the project's images), as compose
+	// builds in dependency order; the rest run in parallel.
+	done := map[string]chan struct{}{}
+	for _, s := range plan.Steps {
+		if s.Action == ActBuild {
+			done[s.Service] = make(chan struct{})
+		}
+	}
+	if len(done) == 0 {
+		return false, nil
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, runtime.NumCPU()))
-	built := false
+	slots := make(chan struct{}, max(1, runtime.NumCPU()))
 	for _, s := range plan.Steps {
 		if s.Action != ActBuild {
 			continue
 		}
-		built = true
 		ds := d.Services[s.Service]
-		g.Go(func() error { return o.buildOne(gctx, p, ds, opts) })
+		g.Go(func() error {
+			defer close(done[ds.Name])
+			for _, dep := range withDependencies(p, []string{ds.Name}) {
+				if ch, ok := done[dep]; ok && dep != ds.Name {
+					select {
+					case <-ch:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-slots }()
+			return o.buildOne(gctx, p, ds, opts)
+		})
 	}
-	return built, g.Wait()
+	return true, g.Wait()
 }
 
 func (o *Orchestrator) buildOne(ctx context.Context, p *compose.Project, ds *DesiredService, opts BuildOptions) error {
 	b := ds.Build
+	// Only when it builds: an image that is there runs whatever built it.
+	if err := checkBuild(p.MainFile(), types.ServiceConfig{Name: ds.Name, Build: b}); err != nil {
+		return err
+	}
 	tarball, dockerfile, err := archive.PackContext(archive.BuildContext{Dir: b.Context, Dockerfile: b.Dockerfile, Inline: b.DockerfileInline}, nil)
 	if err != nil {
 		return &compose.ConfigError{File: p.MainFile(), Key: "services." + ds.Name + ".build", Msg: err.Error()}

@@ -101,11 +101,7 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 		if svc.Image == "" && svc.Build == nil {
 			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name, Msg: "a service needs image: or build:"}
 		}
-		if svc.Build != nil {
-			if err := checkBuild(p.MainFile(), svc); err != nil {
-				return nil, err
-			}
-		}
+
 		ds, err := buildService(p, svc, b[name], version)
 		if err != nil {
 			return nil, err

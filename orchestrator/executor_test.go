@@ -924,3 +924,38 @@ services:
 		t.Fatalf("--no-build with the images present: %v", err)
 	}
 }
+
+// A service that builds an image another service only names: the image is
+// built, never pulled, whichever comes first; BuildKit-only options block
+// only a build, not an up that finds the image present; a build waits for
+// the builds of its dependencies.
+func TestUpBuildSharedAndDeps(t *testing.T) {
+	b := newBed(t, `name: demo
+services:
+  app:
+    image: demo/base:1
+  web:
+    image: demo/base:1
+    build:
+      context: .
+      secrets: [tok]
+  top:
+    build: .
+    depends_on: [web]
+secrets:
+  tok: {file: ./Dockerfile}
+`)
+	os.WriteFile(filepath.Join(b.dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	if _, err := b.up(UpOptions{NoWait: true}); err == nil || !strings.Contains(err.Error(), "secrets") {
+		t.Fatalf("a build with secrets on the classic builder: %v", err)
+	}
+	if len(b.eng.Calls("pull ")) != 0 {
+		t.Fatalf("an image the project builds was pulled: %v", b.eng.Calls("pull "))
+	}
+	b.eng.addImage("sha256:base", "demo/base:1")
+	b.eng.calls = nil
+	b.mustUp(UpOptions{NoWait: true})
+	if got := b.eng.Calls("build "); len(got) != 1 || got[0] != "build demo-top" {
+		t.Fatalf("builds with demo/base:1 present: %v", got)
+	}
+}

@@ -163,7 +163,7 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 	}
 	if !opts.NoDeps {
 		if deps := slices.Sorted(maps.Keys(svc.DependsOn)); len(deps) > 0 {
-			if _, err := o.Up(ctx, p, UpOptions{Services: deps, Pull: opts.Pull, RemoveOrphans: opts.RemoveOrphans}); err != nil {
+			if _, err := o.Up(ctx, p, UpOptions{Services: deps, Pull: opts.Pull, RemoveOrphans: opts.RemoveOrphans, Build: opts.Build}); err != nil {
 				return RunResult{}, err
 			}
 		}

@@ -205,22 +205,36 @@ func pullPolicy(flag, service string) string {
 func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
 	var steps []Step
 	pulled := map[string]bool{}
+	// Images one of the services builds are never pulled, whichever
+	// service names them first.
+	buildable := map[string]bool{}
+	for _, name := range opts.Services {
+		if ds := d.Services[name]; ds.Build != nil {
+			buildable[NormalizeRef(ds.Spec.Image)] = true
+		}
+	}
 	for _, name := range opts.Services {
 		ds := d.Services[name]
 		ref := NormalizeRef(ds.Spec.Image)
-		if ds.Build != nil {
-			// Built, never pulled: when missing, when asked (--build), or
-			// on every up with pull_policy: build; each image once.
+		if ds.Build != nil || buildable[ref] {
+			// Built, never pulled (an image-only service sharing it waits
+			// for the build): when missing, when asked (--build), or on
+			// every up under pull_policy build (unless --pull never);
+			// each image once.
 			_, have := o.Images[ref]
+			policy := opts.Pull
+			if policy == "" {
+				policy = ds.PullPolicy
+			}
 			switch {
-			case pulled[ref]:
+			case ds.Build == nil || pulled[ref]:
 			case opts.Build == "never" && !have:
 				return nil, &compose.ConfigError{Key: "services." + name + ".build", Msg: fmt.Sprintf("image %s is not present and --no-build keeps devenv from building it", ds.Spec.Image)}
 			case opts.Build == "never":
 			case opts.Build == "always":
 				steps = append(steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "--build"})
 				pulled[ref] = true
-			case ds.PullPolicy == "build":
+			case policy == "build" && !(opts.Pull == "never" && have):
 				steps = append(steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "pull_policy build"})
 				pulled[ref] = true
 			case !have:

@@ -25,8 +25,9 @@ type UpOptions struct {
 	// QuietPull reports no pull progress.
 	QuietPull bool
 	// Build is "always" (--build), "never" (--no-build) or "" (build what
-	// is missing).
+	// is missing); QuietBuild reports no build steps.
 	Build       string
+	QuietBuild  bool
 	WaitTimeout time.Duration
 	Pull        string
 	Ports       PortOptions
@@ -129,7 +130,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	}
 	// Images are built before anything is reserved or created: a failed
 	// build changes nothing.
-	built, err := o.build(ctx, p, d, plan, BuildOptions{})
+	built, err := o.build(ctx, p, d, plan, BuildOptions{Quiet: opts.QuietBuild})
 	if err != nil {
 		return res, err
 	}
@@ -355,8 +356,8 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 func (o *Orchestrator) labelImages(ctx context.Context, d *Desired, plan *Plan, services []string) error {
 	pulled := map[string]bool{}
 	for _, s := range plan.Steps {
-		if s.Action == ActPull {
-			pulled[NormalizeRef(s.Name)] = true
+		if s.Action == ActPull || s.Action == ActBuild {
+			pulled[NormalizeRef(s.Name)] = true // a new image: its ID is asked again
 		}
 	}
 	ids := map[string]string{}

@@ -324,8 +324,11 @@ func buildCommand(a *app) *cli.Command {
 			for _, kv := range c.StringSlice("build-arg") {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok {
+					// K alone: from the environment, else unset, so the
+					// Dockerfile's default applies (as compose).
 					env, found := p.Model.Environment[k]
 					if !found {
+						args[k] = nil
 						continue
 					}
 					v = env

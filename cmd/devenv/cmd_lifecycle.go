@@ -124,7 +124,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 					// container that exits is the attached half's business.
 					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start") || attached, WaitTimeout: waitTimeout,
 					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"),
-					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c),
+					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c), QuietBuild: c.Bool("quiet-build"),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
 				})
 				rep.Close()
@@ -263,10 +263,10 @@ func timeoutOf(c *cli.Context) (*time.Duration, error) {
 // pull_policy.
 func pullFlag(c *cli.Context) (string, error) {
 	switch pull := c.String("pull"); pull {
-	case "", "missing", "never", "always":
+	case "", "missing", "never", "always", "build":
 		return pull, nil
 	default:
-		return "", usagef("--pull %q: use always, missing or never", pull)
+		return "", usagef("--pull %q: use always, missing, never or build", pull)
 	}
 }
 

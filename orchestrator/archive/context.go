@@ -44,6 +44,10 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	if err != nil {
 		return nil, "", err
 	}
+	// A context that is a symlink is its target, as docker resolves it.
+	if dir, err = filepath.EvalSymlinks(dir); err != nil {
+		return nil, "", fmt.Errorf("build context %s: %w", bc.Dir, err)
+	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, "", fmt.Errorf("build context %s is not a directory", bc.Dir)
 	}
@@ -58,6 +62,9 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 		abs := bc.Dockerfile
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(dir, abs)
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real // a link to a Dockerfile elsewhere is sent beside
 		}
 		rel, err := filepath.Rel(dir, abs)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -80,17 +87,15 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	// The Dockerfile and .dockerignore go whatever the patterns say, as
-	// docker sends them.
-	if len(patterns) > 0 {
-		patterns = append(patterns, "!.dockerignore")
-		if extra == nil {
-			patterns = append(patterns, "!"+dockerfile)
-		}
-	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
 		return nil, "", fmt.Errorf(".dockerignore: %w", err)
+	}
+	// A Dockerfile sent beside the context is named in .dockerignore, so
+	// the engine reads it but COPY . never copies it (as docker does).
+	ignoreText, _ := os.ReadFile(filepath.Join(dir, ".dockerignore"))
+	if extra != nil {
+		ignoreText = append(ignoreText, []byte("\n"+dockerfile+"\n")...)
 	}
 	pr, pw := io.Pipe()
 	go func() {
@@ -104,17 +109,29 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 				return err
 			}
 			rel = filepath.ToSlash(rel)
-			if len(patterns) > 0 {
+			// The Dockerfile and .dockerignore go whatever the patterns say.
+			always := rel == ".dockerignore" || (extra == nil && rel == dockerfile)
+			if len(patterns) > 0 && !always {
 				skip, err := pm.MatchesOrParentMatches(rel)
 				if err != nil {
 					return err
 				}
 				if skip {
-					if d.IsDir() && !pm.Exclusions() {
+					if d.IsDir() && !reincluded(pm, rel) && !strings.HasPrefix(dockerfile, rel+"/") {
 						return filepath.SkipDir
 					}
 					return nil
 				}
+			}
+			if d.Type()&(fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice) != 0 {
+				return nil // docker's archiver leaves sockets and devices out
+			}
+			if rel == ".dockerignore" && extra != nil {
+				if err := tw.WriteHeader(&tar.Header{Name: rel, Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+					return err
+				}
+				_, err := tw.Write(ignoreText)
+				return err
 			}
 			if err := addContextEntry(tw, p, rel); err != nil {
 				return err
@@ -132,6 +149,12 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 			if err == nil {
 				_, err = tw.Write(extra)
 			}
+			if _, statErr := os.Stat(filepath.Join(dir, ".dockerignore")); err == nil && statErr != nil {
+				err = tw.WriteHeader(&tar.Header{Name: ".dockerignore", Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()})
+				if err == nil {
+					_, err = tw.Write(ignoreText)
+				}
+			}
 		}
 		if err == nil {
 			err = tw.Close()
@@ -139,6 +162,21 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 		pw.CloseWithError(err)
 	}()
 	return pr, dockerfile, nil
+}
+
+// reincluded says whether an exclusion pattern (!PATTERN) may bring back
+// something under the excluded directory dir, so it must be walked.
+func reincluded(pm *patternmatcher.PatternMatcher, dir string) bool {
+	for _, p := range pm.Patterns() {
+		if !p.Exclusion() {
+			continue
+		}
+		text := strings.TrimPrefix(p.String(), "/")
+		if strings.HasPrefix(text, dir+"/") || strings.ContainsAny(text, "*?[") && !strings.Contains(text, "/") || strings.HasPrefix(text, "**") {
+			return true
+		}
+	}
+	return false
 }
 
 // addContextEntry adds p as entry, owned by root as docker sends context

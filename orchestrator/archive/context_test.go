@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,10 +69,49 @@ func TestPackContextDockerfileOutsideAndInline(t *testing.T) {
 		t.Fatalf("outside dockerfile: %v %s", names, df)
 	}
 	names, df = entries(t, BuildContext{Dir: dir, Inline: "FROM scratch\nCOPY a.txt /\n"})
-	if !strings.HasPrefix(df, ".dockerfile.") || len(names) != 2 {
-		t.Fatalf("inline: %v %s", names, df)
+	if !strings.HasPrefix(df, ".dockerfile.") || len(names) != 3 || !slices.Contains(names, ".dockerignore") {
+		t.Fatalf("inline (with the .dockerignore that hides it): %v %s", names, df)
 	}
 	if _, _, err := PackContext(BuildContext{Dir: dir}, nil); err == nil {
 		t.Fatal("a missing Dockerfile is an error")
 	}
+}
+
+func TestPackContextLinksSocketsAndSkips(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	os.MkdirAll(filepath.Join(real, "node_modules", "deep"), 0o755)
+	os.WriteFile(filepath.Join(real, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
+	os.WriteFile(filepath.Join(real, "node_modules", "deep", "x.js"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(real, ".dockerignore"), []byte("node_modules\n"), 0o644)
+	link := filepath.Join(root, "app")
+	os.Symlink(real, link)
+	if ln, err := net.Listen("unix", filepath.Join(real, "agent.sock")); err == nil {
+		defer ln.Close() // a socket in the context is left out, as docker does
+	}
+	// A symlinked context is its target.
+	names, _ := entries(t, BuildContext{Dir: link})
+	if !slices.Equal(names, []string{".dockerignore", "Dockerfile"}) {
+		t.Fatalf("symlinked context: %v", names)
+	}
+	// An inline Dockerfile is named in the .dockerignore sent.
+	r, df, err := PackContext(BuildContext{Dir: real, Inline: "FROM scratch\n"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatal(".dockerignore not sent")
+		}
+		if h.Name == ".dockerignore" {
+			b, _ := io.ReadAll(tr)
+			if !strings.Contains(string(b), "node_modules") || !strings.Contains(string(b), df) {
+				t.Fatalf(".dockerignore sent: %q (dockerfile %s)", b, df)
+			}
+			break
+		}
+	}
+	r.Close()
 }
