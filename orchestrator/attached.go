@@ -18,6 +18,8 @@ type AttachOptions struct {
 	// follows none (every one was --no-attach'ed).
 	Services   []string
 	FollowNone bool
+	// NoAttach are left out of the services followed (--no-attach).
+	NoAttach []string
 	// AbortOnExit stops everything when a watched container exits;
 	// AbortOnFailure when one exits with a non-zero code. ExitCodeFrom
 	// exits with that service's code (and aborts on its exit, unless
@@ -64,6 +66,10 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 			}
 		}
 		watched = append(watched, hosts...)
+	}
+	watched = slices.DeleteFunc(watched, func(s string) bool { return slices.Contains(opts.NoAttach, s) })
+	if len(watched) == 0 && len(opts.NoAttach) > 0 {
+		opts.FollowNone = true
 	}
 	if opts.ExitCodeFrom != "" {
 		if !slices.Contains(started, opts.ExitCodeFrom) {
@@ -122,6 +128,18 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 			go wait(c)
 		}
 	}
+	// drain lets the output run out, for a moment at most (host services'
+	// log files never end by themselves).
+	drain := func() {
+		drained := make(chan struct{})
+		go func() { logs.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second):
+		}
+		stopLogs()
+		logs.Wait()
+	}
 	// stop stops what up started, then lets the output run out (the last
 	// lines of the container that ended it included).
 	stop := func() {
@@ -131,14 +149,7 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 		if err := o.Stop(sctx, p, StopOptions{Services: append(slices.Clone(started), hosts...), Timeout: opts.Timeout}); err != nil {
 			o.warn("", err.Error())
 		}
-		drained := make(chan struct{})
-		go func() { logs.Wait(); close(drained) }()
-		select {
-		case <-drained:
-		case <-time.After(2 * time.Second): // host logs never end by themselves
-		}
-		stopLogs()
-		logs.Wait()
+		drain()
 	}
 	watchedContainers := waiting
 	for waiting > 0 {
@@ -156,9 +167,21 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 			}
 			svc := e.c.Labels[LabelService]
 			if d, err := o.Engine.Inspect(wctx, e.c.ID); err == nil && (d.Restarting || d.Running) {
-				// Its restart policy brings it back: follow it again.
-				go wait(e.c)
-				follow([]string{svc}, time.Now().Format(time.RFC3339Nano))
+				// Its restart policy brings it back: follow it again once it
+				// runs (a restarting container has no output to follow yet).
+				go func() {
+					since := time.Now().Format(time.RFC3339Nano)
+					for i := 0; i < 600 && wctx.Err() == nil; i++ {
+						if d, err := o.Engine.Inspect(wctx, e.c.ID); err != nil || d.Running || !d.Restarting {
+							break
+						}
+						time.Sleep(100 * time.Millisecond)
+					}
+					if wctx.Err() == nil {
+						follow([]string{svc}, since)
+					}
+					wait(e.c)
+				}()
 				continue
 			}
 			waiting--
@@ -183,10 +206,9 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 		stop()
 		return 0, err
 	}
-	// Every watched container has exited by itself: the output ends with
-	// them.
-	stopLogs()
-	logs.Wait()
+	// Every watched container has exited by itself: its output ends with
+	// it (host services' files do not, so not waited for long).
+	drain()
 	code := 0
 	if opts.ExitCodeFrom != "" {
 		code = o.exitCodeOf(ctx, cs, opts.ExitCodeFrom)

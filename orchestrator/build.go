@@ -122,6 +122,12 @@ func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired
 	if len(done) == 0 {
 		return false, nil
 	}
+	// What the classic builder cannot do is refused before any build runs.
+	for name := range done {
+		if err := checkBuild(p.MainFile(), types.ServiceConfig{Name: name, Build: d.Services[name].Build}); err != nil {
+			return false, err
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	slots := make(chan struct{}, max(1, runtime.NumCPU()))
 	for _, s := range plan.Steps {

@@ -100,10 +100,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 					follow = c.Args().Slice()
 				}
 				none := false
-				if skip := c.StringSlice("no-attach"); len(skip) > 0 {
-					if len(follow) == 0 {
-						follow = append(p.Model.ServiceNames(), sortedKeys(p.X.Host)...)
-					}
+				if skip := c.StringSlice("no-attach"); len(skip) > 0 && len(follow) > 0 {
 					follow = slices.DeleteFunc(follow, func(s string) bool { return slices.Contains(skip, s) })
 					none = len(follow) == 0
 				}
@@ -136,7 +133,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				o.Reporter = a.reporterAfterLive() // the live display has ended
 				code, err := o.Attach(c.Context, p, res, orchestrator.AttachOptions{
-					Services: follow, FollowNone: none, AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
+					Services: follow, FollowNone: none, NoAttach: c.StringSlice("no-attach"), AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
 					ExitCodeFrom: c.String("exit-code-from"), Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-log-prefix"), Timeout: stopTimeout,
 				}, a.rawStdout)
 				return exitWith(code, err)

@@ -293,6 +293,10 @@ _devenv() {
         if [[ "$w" == __files ]]; then files=1; else cands+=("$w"); fi
     done < <(devenv __complete "${words[@]:1:cword}" 2>/dev/null)
     COMPREPLY=("${cands[@]}")
+    if [[ "$cur" == -*=* ]]; then
+        # readline replaces only what follows the =: drop the flag part.
+        COMPREPLY=("${COMPREPLY[@]#"${cur%%=*}="}")
+    fi
     if (( files )); then
         local -a fs
         mapfile -t fs < <(compgen -f -- "${cur#*=}")

@@ -56,10 +56,11 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	switch {
 	case bc.Inline != "":
 		extra, dockerfile = []byte(bc.Inline), ""
-	case dockerfile == "":
-		dockerfile = "Dockerfile"
 	default:
 		abs := bc.Dockerfile
+		if abs == "" {
+			abs = "Dockerfile"
+		}
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(dir, abs)
 		}
@@ -93,10 +94,14 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	}
 	// A Dockerfile sent beside the context is named in .dockerignore, so
 	// the engine reads it but COPY . never copies it (as docker does).
-	ignoreText, _ := os.ReadFile(filepath.Join(dir, ".dockerignore"))
+	ignoreText, err := os.ReadFile(filepath.Join(dir, ".dockerignore"))
+	if err != nil {
+		ignoreText = []byte(".dockerignore\n") // made up here: kept out of the image too
+	}
 	if extra != nil {
 		ignoreText = append(ignoreText, []byte("\n"+dockerfile+"\n")...)
 	}
+	wroteIgnore := false
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
@@ -127,6 +132,7 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 				return nil // docker's archiver leaves sockets and devices out
 			}
 			if rel == ".dockerignore" && extra != nil {
+				wroteIgnore = true
 				if err := tw.WriteHeader(&tar.Header{Name: rel, Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
 					return err
 				}
@@ -149,7 +155,7 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 			if err == nil {
 				_, err = tw.Write(extra)
 			}
-			if _, statErr := os.Stat(filepath.Join(dir, ".dockerignore")); err == nil && statErr != nil {
+			if err == nil && !wroteIgnore {
 				err = tw.WriteHeader(&tar.Header{Name: ".dockerignore", Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()})
 				if err == nil {
 					_, err = tw.Write(ignoreText)
@@ -171,8 +177,9 @@ func reincluded(pm *patternmatcher.PatternMatcher, dir string) bool {
 		if !p.Exclusion() {
 			continue
 		}
+		// moby's rule: an exclusion naming the directory or something in it.
 		text := strings.TrimPrefix(p.String(), "/")
-		if strings.HasPrefix(text, dir+"/") || strings.ContainsAny(text, "*?[") && !strings.Contains(text, "/") || strings.HasPrefix(text, "**") {
+		if text == dir || strings.HasPrefix(text, dir+"/") {
 			return true
 		}
 	}
