@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devenv-dev/devenv/compose"
@@ -130,19 +131,34 @@ func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	slots := make(chan struct{}, max(1, runtime.NumCPU()))
+	var mu sync.Mutex
+	failed := map[string]bool{}
 	for _, s := range plan.Steps {
 		if s.Action != ActBuild {
 			continue
 		}
 		ds := d.Services[s.Service]
-		g.Go(func() error {
-			defer close(done[ds.Name])
+		g.Go(func() (err error) {
+			defer func() {
+				if err != nil {
+					mu.Lock()
+					failed[ds.Name] = true
+					mu.Unlock()
+				}
+				close(done[ds.Name])
+			}()
 			for _, dep := range withDependencies(p, []string{ds.Name}) {
 				if ch, ok := done[dep]; ok && dep != ds.Name {
 					select {
 					case <-ch:
 					case <-gctx.Done():
 						return gctx.Err()
+					}
+					mu.Lock()
+					bad := failed[dep]
+					mu.Unlock()
+					if bad {
+						return fmt.Errorf("service %s: not built, its dependency %s failed to build", ds.Name, dep)
 					}
 				}
 			}
