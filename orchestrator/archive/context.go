@@ -52,7 +52,7 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 		return nil, "", fmt.Errorf("build context %s is not a directory", bc.Dir)
 	}
 	var extra []byte // a Dockerfile sent beside the context
-	dockerfile := filepath.ToSlash(bc.Dockerfile)
+	var dockerfile string // its name in the tar
 	switch {
 	case bc.Inline != "":
 		extra, dockerfile = []byte(bc.Inline), ""
