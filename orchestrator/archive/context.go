@@ -51,7 +51,7 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, "", fmt.Errorf("build context %s is not a directory", bc.Dir)
 	}
-	var extra []byte // a Dockerfile sent beside the context
+	var extra []byte      // a Dockerfile sent beside the context
 	var dockerfile string // its name in the tar
 	switch {
 	case bc.Inline != "":
