@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/devenv-dev/devenv/internal/testbed"
 )
 
 // completionProject is a project with compose services (one behind a
@@ -96,7 +98,11 @@ func TestIntegrationCompletionScripts(t *testing.T) {
 	}
 	for name, argv := range shells {
 		if _, err := exec.LookPath(name); err != nil {
-			t.Errorf("%s is not installed (CI installs bash, zsh and fish)", name)
+			if testbed.Required() {
+				t.Errorf("%s is not installed (CI installs bash, zsh and fish)", name)
+			} else {
+				t.Logf("skipping %s: not installed", name)
+			}
 			continue
 		}
 		cmd := exec.Command(argv[0], argv[1:]...)
