@@ -907,8 +907,10 @@ services:
 	b.eng.fail = nil
 	b.eng.calls = nil
 	b.mustUp(UpOptions{NoWait: true})
-	// demo/shared:1 was built by the first up, beside the failing one.
-	if got := b.eng.Calls("build "); len(got) != 1 || got[0] != "build demo-app" || b.container("demo-app-1").spec.Image != "demo-app" {
+	// demo/shared:1 may have been built by the first up, beside the
+	// failing one, or cancelled with it; demo-app is built now, once.
+	got := b.eng.Calls("build ")
+	if !slices.Contains(got, "build demo-app") || len(got) > 2 || b.container("demo-app-1").spec.Image != "demo-app" {
 		t.Fatalf("builds %v, image %s", got, b.container("demo-app-1").spec.Image)
 	}
 	b.eng.calls = nil
@@ -916,6 +918,7 @@ services:
 	if got := b.eng.Calls("build "); len(got) != 0 {
 		t.Fatalf("present images built again: %v", got)
 	}
+	b.eng.calls = nil
 	b.mustUp(UpOptions{NoWait: true, Build: "always"})
 	if got := b.eng.Calls("build "); len(got) != 2 {
 		t.Fatalf("--build: %v", got)
