@@ -66,7 +66,7 @@ func psCommand(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "status", Usage: "only containers in this state: created, restarting, running, removing, paused, exited, dead (repeatable)"},
 			&cli.StringFlag{Name: "filter", Usage: "status=STATE, as --status"},
 			&cli.BoolFlag{Name: "orphans", Value: true, Usage: "include containers of services the file does not declare (--orphans=false leaves them out)"},
-			&cli.BoolFlag{Name: "no-trunc", Usage: "accepted: devenv does not truncate"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "full IDs, commands and mount names in --format json and templates"},
 		},
 		Action: func(c *cli.Context) error {
 			format, err := composeFormat(c)
