@@ -65,7 +65,7 @@ type BuildOptions struct {
 	Services []string
 	NoCache  bool
 	Pull     bool
-	// Args override the services' build args (K=V, or K from the
+	// Args override the services' build args (K=V; nil: K from the
 	// environment).
 	Args     map[string]*string
 	WithDeps bool
@@ -185,17 +185,21 @@ func (o *Orchestrator) buildOne(ctx context.Context, p *compose.Project, ds *Des
 		return &compose.ConfigError{File: p.MainFile(), Key: "services." + ds.Name + ".build", Msg: err.Error()}
 	}
 	defer tarball.Close()
-	args := map[string]*string{}
-	for k, v := range b.Args {
-		if v == nil {
-			// K without a value: from the environment, as compose does.
-			if env, ok := p.Model.Environment[k]; ok {
-				v = &env
-			}
-		}
-		args[k] = v
+	// The file's args, then the command line's; K without a value is
+	// taken from the environment, else left to the Dockerfile's default
+	// (compose merges first and resolves after).
+	args := maps.Clone(map[string]*string(b.Args))
+	if args == nil {
+		args = map[string]*string{}
 	}
 	maps.Copy(args, opts.Args)
+	for k, v := range args {
+		if v == nil {
+			if env, ok := p.Model.Environment[k]; ok {
+				args[k] = &env
+			}
+		}
+	}
 	labels := maps.Clone(map[string]string(b.Labels))
 	if labels == nil {
 		labels = map[string]string{}

@@ -78,12 +78,19 @@ func (o *Orchestrator) runningContainer(ctx context.Context, p *compose.Project,
 	if err := p.Enable(ctx, []string{service}); err != nil {
 		return Container{}, err
 	}
-	cs, err := o.selectContainers(ctx, p, []string{service})
+	if _, err := p.SelectServices([]string{service}); err != nil {
+		return Container{}, err
+	}
+	// One list call, filtered by the engine: exec's path is a hot one.
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name(), LabelService + "=" + service}})
 	if err != nil {
 		return Container{}, err
 	}
+	if err := checkSameDir(p, cs); err != nil {
+		return Container{}, err
+	}
 	for _, c := range cs {
-		if c.Labels[LabelNumber] == strconv.Itoa(index) && !isLeftover(c) && c.State == "running" {
+		if c.Labels[LabelNumber] == strconv.Itoa(index) && c.Labels[LabelOneoff] != "True" && !isLeftover(c) && c.State == "running" {
 			return c, nil
 		}
 	}
@@ -119,8 +126,6 @@ type RunOptions struct {
 	RemoveOrphans bool
 	// Build is "always" (run --build) or "" (build the image if missing).
 	Build string
-	// LookupEnv resolves -e K without a value.
-	LookupEnv func(string) (string, bool)
 }
 
 // RunResult is what run did.
@@ -147,7 +152,7 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 		return RunResult{}, &compose.ConfigError{Key: "run", Msg: "--service-ports and --publish are incompatible"}
 	}
 	// What the command line asks for is checked before anything starts.
-	one, err := oneOffConfig(svc, opts)
+	one, err := oneOffConfig(svc, opts, p.Model.Environment)
 	if err != nil {
 		return RunResult{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + opts.Service, Msg: err.Error()}
 	}
@@ -299,7 +304,8 @@ func reservedBy(reg *registry.Registry, port int, proto string) *portOwner {
 
 // oneOffConfig is the service as compose runs a one-off of it: no restart
 // policy, no ports of its own, the command line's overrides.
-func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig, error) {
+// -e K without a value takes K from env, the project's environment.
+func oneOffConfig(svc types.ServiceConfig, opts RunOptions, env map[string]string) (types.ServiceConfig, error) {
 	// The model's own maps and slices stay as they are.
 	svc.Environment, svc.Labels = maps.Clone(svc.Environment), maps.Clone(svc.Labels)
 	svc.Volumes, svc.CapAdd, svc.CapDrop = slices.Clone(svc.Volumes), slices.Clone(svc.CapAdd), slices.Clone(svc.CapDrop)
@@ -331,8 +337,8 @@ func oneOffConfig(svc types.ServiceConfig, opts RunOptions) (types.ServiceConfig
 	}
 	for _, kv := range opts.Env {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok && opts.LookupEnv != nil {
-			v, ok = opts.LookupEnv(k)
+		if !ok {
+			v, ok = env[k]
 		}
 		if !ok {
 			continue // unknown here: the service's own value stays

@@ -159,12 +159,9 @@ func runCommand(a *app) *cli.Command {
 					opts.Entrypoint = []string{}
 				}
 			}
-			p, err := a.project(c.Context)
-			if err != nil {
+			if _, err := a.project(c.Context); err != nil {
 				return err
 			}
-			// -e K takes K from the project's environment (.env included).
-			opts.LookupEnv = func(k string) (string, bool) { v, ok := p.Model.Environment[k]; return v, ok }
 			rep := a.reporter()
 			var once sync.Once
 			closeRep := func() { once.Do(rep.Close) }
@@ -316,27 +313,16 @@ func buildCommand(a *app) *cli.Command {
 			if c.Bool("quiet") {
 				a.progress = "quiet"
 			}
-			p, err := a.project(c.Context)
-			if err != nil {
-				return err
-			}
 			args := map[string]*string{}
 			for _, kv := range c.StringSlice("build-arg") {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					// K alone: from the environment, else unset, so the
-					// Dockerfile's default applies (as compose).
-					env, found := p.Model.Environment[k]
-					if !found {
-						args[k] = nil
-						continue
-					}
-					v = env
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					args[k] = &v
+				} else {
+					args[k] = nil // K alone: the core takes it from the environment
 				}
-				args[k] = &v
 			}
 			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-				return o.Build(c.Context, p, orchestrator.BuildOptions{Services: c.Args().Slice(), NoCache: c.Bool("no-cache"),
+				return o.Build(c.Context, a.proj, orchestrator.BuildOptions{Services: c.Args().Slice(), NoCache: c.Bool("no-cache"),
 					Pull: c.Bool("pull"), Quiet: c.Bool("quiet"), Args: args, WithDeps: c.Bool("with-dependencies")})
 			})
 		},
