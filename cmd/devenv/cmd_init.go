@@ -21,6 +21,9 @@ func initCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "with --write, replace an existing x-devenv block"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("force") && !c.Bool("write") {
+				return usagef("init: --force replaces a block --write would insert; give both")
+			}
 			a.fastLoad = true
 			p, err := a.project(c.Context)
 			if err != nil {

@@ -246,7 +246,7 @@ func inspectCommands(a *app) []*cli.Command {
 				if err != nil {
 					return err
 				}
-				p, o, err := a.projectOrch(c.Context)
+				p, o, err := a.readOnlyProject(c.Context)
 				if err != nil {
 					return err
 				}

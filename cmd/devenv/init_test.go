@@ -29,6 +29,9 @@ func TestInitCommand(t *testing.T) {
 	if r = h.run("init", "--write"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
 		t.Fatalf("second init --write: %s", r)
 	}
+	if r = h.run("init", "--force"); r.code != 2 {
+		t.Fatalf("init --force without --write: %s", r)
+	}
 	h.must("init", "--write", "--force")
 	if mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != got {
 		t.Fatal("init --write --force with the same proposal changed the file")
