@@ -45,3 +45,37 @@ func TestInitCommand(t *testing.T) {
 		t.Fatalf("init --write through a symlink: %s", r)
 	}
 }
+
+// Usage errors of the new commands and flags come before any engine call:
+// exit 2, naming what contradicts.
+func TestNewUsageErrors(t *testing.T) {
+	h := newHarness(t)
+	h.env = append(h.env, "DOCKER_HOST=unix:///nonexistent")
+	h.write("docker-compose.dev.yml", "name: u\nservices:\n  db: {image: postgres:15}\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "-d", "--abort-on-container-exit"}, "-d"},
+		{[]string{"up", "--wait", "--attach", "db"}, "--wait"},
+		{[]string{"up", "--build", "--no-build"}, "--no-build"},
+		{[]string{"up", "--abort-on-container-exit", "--abort-on-container-failure"}, "contradict"},
+		{[]string{"up", "--attach", "nosuch"}, "nosuch"},
+		{[]string{"exec", "--index", "2", "db", "true"}, "--index"},
+		{[]string{"exec", "db"}, "command"},
+		{[]string{"init", "--force"}, "--write"},
+	} {
+		if r := h.run(c.args...); r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: %s", c.args, r)
+		}
+	}
+	// An x-devenv block in an override file: init --write leaves the main
+	// file alone and says where the block is.
+	h.write("docker-compose.override.yml", "x-devenv:\n  stack: s\n")
+	h.write("mix.exs", `[{:phoenix, "~> 1.7"}]`)
+	main := mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml"))
+	r := h.run("-f", "docker-compose.dev.yml", "-f", "docker-compose.override.yml", "init", "--write")
+	if r.code != 2 || !strings.Contains(r.stderr, "another compose file") || mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != main {
+		t.Fatalf("init --write with the block in an override: %s", r)
+	}
+}
