@@ -14,11 +14,9 @@ import (
 // AttachOptions are compose's attached-up flags.
 type AttachOptions struct {
 	// Services whose output is followed and whose exits count (default:
-	// all that up started, but those with attach: false); FollowNone
-	// follows none (every one was --no-attach'ed).
-	Services   []string
-	FollowNone bool
-	// NoAttach are left out of the services followed (--no-attach).
+	// all that up started, but those with attach: false), less NoAttach
+	// (--no-attach).
+	Services []string
 	NoAttach []string
 	// AbortOnExit stops everything when a watched container exits;
 	// AbortOnFailure when one exits with a non-zero code. ExitCodeFrom
@@ -58,8 +56,8 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 			hosts = append(hosts, s.Service)
 		}
 	}
-	watched := opts.Services
-	if len(watched) == 0 && !opts.FollowNone {
+	watched := slices.Clone(opts.Services)
+	if len(watched) == 0 {
 		for _, s := range started {
 			if a := p.Model.Services[s].Attach; a == nil || *a {
 				watched = append(watched, s)
@@ -68,9 +66,7 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 		watched = append(watched, hosts...)
 	}
 	watched = slices.DeleteFunc(watched, func(s string) bool { return slices.Contains(opts.NoAttach, s) })
-	if len(watched) == 0 && len(opts.NoAttach) > 0 {
-		opts.FollowNone = true
-	}
+	followNone := len(watched) == 0 // every one was --no-attach'ed
 	if opts.ExitCodeFrom != "" {
 		if !slices.Contains(started, opts.ExitCodeFrom) {
 			return 0, &compose.ConfigError{File: p.MainFile(), Key: "up --exit-code-from",
@@ -89,7 +85,7 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 	defer stopLogs()
 	var logs sync.WaitGroup
 	follow := func(services []string, since string) {
-		if len(services) == 0 || opts.FollowNone {
+		if len(services) == 0 || followNone {
 			return
 		}
 		logs.Add(1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"strconv"
 	"time"
 
@@ -99,11 +98,6 @@ func lifecycleCommands(a *app) []*cli.Command {
 				if len(follow) == 0 && !c.Bool("attach-dependencies") {
 					follow = c.Args().Slice()
 				}
-				none := false
-				if skip := c.StringSlice("no-attach"); len(skip) > 0 && len(follow) > 0 {
-					follow = slices.DeleteFunc(follow, func(s string) bool { return slices.Contains(skip, s) })
-					none = len(follow) == 0
-				}
 				for _, s := range append(c.StringSlice("attach"), c.StringSlice("no-attach")...) {
 					if _, isHost := p.X.Host[s]; !isHost && !p.Declares(s) {
 						return usagef("up: no such service to attach to: %s", s)
@@ -133,7 +127,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 				}
 				o.Reporter = a.reporterAfterLive() // the live display has ended
 				code, err := o.Attach(c.Context, p, res, orchestrator.AttachOptions{
-					Services: follow, FollowNone: none, NoAttach: c.StringSlice("no-attach"), AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
+					Services: follow, NoAttach: c.StringSlice("no-attach"), AbortOnExit: c.Bool("abort-on-container-exit"), AbortOnFailure: c.Bool("abort-on-container-failure"),
 					ExitCodeFrom: c.String("exit-code-from"), Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-log-prefix"), Timeout: stopTimeout,
 				}, a.rawStdout)
 				return exitWith(code, err)
