@@ -75,15 +75,9 @@ type BuildOptions struct {
 // Build builds the selected services' images (all that have build:), each
 // image once, in parallel.
 func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts BuildOptions) error {
-	if err := p.Enable(ctx, opts.Services); err != nil {
-		return err
-	}
-	sel, err := p.SelectServices(opts.Services)
+	sel, err := selectNamed(ctx, p, opts.Services, opts.WithDeps)
 	if err != nil {
 		return err
-	}
-	if opts.WithDeps {
-		sel = withDependencies(p, sel)
 	}
 	d, err := BuildDesired(p, nil, o.Version)
 	if err != nil {

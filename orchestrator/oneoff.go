@@ -416,15 +416,9 @@ type PullOptions struct {
 
 // Pull pulls the selected services' images, each once, in parallel.
 func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOptions) error {
-	if err := p.Enable(ctx, opts.Services); err != nil {
-		return err
-	}
-	sel, err := p.SelectServices(opts.Services)
+	sel, err := selectNamed(ctx, p, opts.Services, opts.IncludeDeps)
 	if err != nil {
 		return err
-	}
-	if opts.IncludeDeps {
-		sel = withDependencies(p, sel)
 	}
 	have := map[string]bool{}
 	if ims, err := o.Engine.Images(ctx); err == nil {
@@ -471,6 +465,19 @@ func (o *Orchestrator) Pull(ctx context.Context, p *compose.Project, opts PullOp
 		}
 	}
 	return nil
+}
+
+// selectNamed is the named services (all when none), those behind an
+// inactive profile enabled, with what they depend on when deps.
+func selectNamed(ctx context.Context, p *compose.Project, names []string, deps bool) ([]string, error) {
+	if err := p.Enable(ctx, names); err != nil {
+		return nil, err
+	}
+	sel, err := p.SelectServices(names)
+	if err != nil || !deps {
+		return sel, err
+	}
+	return withDependencies(p, sel), nil
 }
 
 // withDependencies adds the services names depend on, transitively.

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
@@ -207,56 +208,22 @@ func inspectCommands(a *app) []*cli.Command {
 				return tw.Flush()
 			},
 		},
-		{
-			Name:      "images",
-			Usage:     "the images of the project's containers",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv images\n   devenv images --format json",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
-				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only image IDs"},
-			},
-			Action: func(c *cli.Context) error {
-				format, err := composeFormat(c)
-				if err != nil {
-					return err
-				}
-				p, o, err := a.readOnlyProject(c.Context)
-				if err != nil {
-					return err
-				}
+		inspectCommand(a, "images", "the images of the project's containers", "devenv images\n   devenv images --format json", "only image IDs",
+			func(c *cli.Context, p *compose.Project, o *orchestrator.Orchestrator, format string) error {
 				rows, err := o.Images(c.Context, p, c.Args().Slice())
 				if err != nil {
 					return err
 				}
 				return writeImages(a.stdout, rows, format, c.Bool("quiet"))
-			},
-		},
-		{
-			Name:      "volumes",
-			Usage:     "the project's volumes",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv volumes\n   devenv volumes -q postgres",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
-				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only volume names"},
-			},
-			Action: func(c *cli.Context) error {
-				format, err := composeFormat(c)
-				if err != nil {
-					return err
-				}
-				p, o, err := a.readOnlyProject(c.Context)
-				if err != nil {
-					return err
-				}
+			}),
+		inspectCommand(a, "volumes", "the project's volumes", "devenv volumes\n   devenv volumes -q postgres", "only volume names",
+			func(c *cli.Context, p *compose.Project, o *orchestrator.Orchestrator, format string) error {
 				vols, err := o.ProjectVolumes(c.Context, p, c.Args().Slice())
 				if err != nil {
 					return err
 				}
 				return writeVolumes(a.stdout, vols, format, c.Bool("quiet"))
-			},
-		},
+			}),
 	}
 }
 
@@ -531,4 +498,27 @@ func writeStats(w io.Writer, rows []orchestrator.StatsRow, format string, noTrun
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.CPUPerc, r.MemUsage, r.MemPerc, r.NetIO, r.BlockIO, r.PIDs)
 	}
 	return tw.Flush()
+}
+
+// inspectCommand is a read-only listing with compose's --format (table,
+// json or a template) and -q.
+func inspectCommand(a *app, name, usage, text, quietUsage string, show func(*cli.Context, *compose.Project, *orchestrator.Orchestrator, string) error) *cli.Command {
+	return &cli.Command{
+		Name: name, Usage: usage, ArgsUsage: "[SERVICE...]", UsageText: text,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json, or a Go template"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: quietUsage},
+		},
+		Action: func(c *cli.Context) error {
+			format, err := composeFormat(c)
+			if err != nil {
+				return err
+			}
+			p, o, err := a.readOnlyProject(c.Context)
+			if err != nil {
+				return err
+			}
+			return show(c, p, o, format)
+		},
+	}
 }
