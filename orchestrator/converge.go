@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -95,6 +96,11 @@ func (o *Orchestrator) start(ctx context.Context, ds *DesiredService, cname, id 
 func (o *Orchestrator) startContainer(ctx context.Context, service, cname, id string) error {
 	o.emit(Event{Service: service, Name: cname, Status: "Starting"})
 	if err := o.Engine.Start(ctx, id); err != nil {
+		if errors.Is(err, ErrPortInUse) {
+			// Held since devenv looked (or where it could not look): the
+			// reassign probes again, and skips the port now held.
+			return fmt.Errorf("service %s: start %s: %w; `devenv ports assign --reassign %s` moves it to a free port", service, cname, err, service)
+		}
 		return fmt.Errorf("service %s: start %s: %w", service, cname, err)
 	}
 	o.emit(Event{Service: service, Name: cname, Status: "Started"})

@@ -646,7 +646,7 @@ func TestPsLogsLsAndPorts(t *testing.T) {
 	if got, err := b.o.Port(t.Context(), b.project(), "db", 5432, "tcp"); err != nil || got != "127.0.0.1:5434" {
 		t.Fatalf("port: %q %v", got, err)
 	}
-	if ok, err := b.o.ReleasePorts(t.Context(), "demo"); err != nil || !ok {
+	if ok, _, err := b.o.ReleasePorts(t.Context(), "demo", ""); err != nil || !ok {
 		t.Fatalf("release: %v %v", ok, err)
 	}
 }

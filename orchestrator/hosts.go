@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"net"
 	"os"
 	"path/filepath"
@@ -300,7 +301,8 @@ func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names 
 		return nil
 	}
 	if names == nil {
-		names = o.Hosts.Names(p.Name())
+		// The forward is the project's too, but stopped on its own.
+		names = slices.DeleteFunc(o.Hosts.Names(p.Name()), func(n string) bool { return n == forward.Name })
 		for _, n := range managedHosts(p, nil) {
 			if !slices.Contains(names, n) {
 				names = append(names, n)

@@ -52,6 +52,9 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err := o.stopHosts(ctx, p, nil); err != nil {
 		return err
 	}
+	if err := o.stopForwards(ctx, p.Name()); err != nil {
+		return err
+	}
 	var targets []Container
 	for _, c := range obs.Containers {
 		// Without a compose file (-p NAME), every container of the project
@@ -68,6 +71,9 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		return err
 	}
 	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
+		return err
+	}
+	if err := o.removeRelay(ctx, p); err != nil {
 		return err
 	}
 	for _, n := range obs.Networks {
@@ -193,6 +199,11 @@ func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOp
 	if err := o.stopHosts(ctx, p, hosts); err != nil {
 		return err
 	}
+	if len(opts.Services) == 0 {
+		if err := o.stopForwards(ctx, p.Name()); err != nil {
+			return err
+		}
+	}
 	return o.stopOrdered(ctx, p, containers, opts.Timeout)
 }
 
@@ -208,6 +219,9 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
 	if err := o.startInOrder(ctx, p, containers, func(c Container) bool { return c.State != "running" }); err != nil {
+		return err
+	}
+	if err := o.restoreForwards(ctx, p); err != nil {
 		return err
 	}
 	if err := o.startHosts(ctx, p, hosts); err != nil {
@@ -293,6 +307,9 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 		return err
 	}
 	if err := o.startInOrder(ctx, p, containers, func(Container) bool { return true }); err != nil {
+		return err
+	}
+	if err := o.restoreForwards(ctx, p); err != nil {
 		return err
 	}
 	return o.startHosts(ctx, p, hosts)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 )
 
 // ProjectRow is one project for `ls`.
@@ -21,26 +23,38 @@ type ProjectRow struct {
 	Registered  bool   `json:"registered"`
 	// HostServices counts the host services devenv runs for the project.
 	HostServices int `json:"host_services"`
+	// Engine is where a remote engine is reached ("" for this machine's);
+	// Forwarded says its ports are forwarded here now.
+	Engine    string `json:"engine,omitempty"`
+	Forwarded bool   `json:"forwarded,omitempty"`
+	// elsewhere: registered on an engine devenv is not talking to now.
+	elsewhere bool
 }
 
 // Ls lists every project known to the registry or found on the engine by
 // compose labels (also those docker compose created).
 func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
-	rows := map[string]*ProjectRow{}
-	get := func(name string) *ProjectRow {
-		r, ok := rows[name]
+	rows := map[[2]string]*ProjectRow{}
+	get := func(name, engine string) *ProjectRow {
+		r, ok := rows[[2]string{name, engine}]
 		if !ok {
-			r = &ProjectRow{Name: name}
-			rows[name] = r
+			r = &ProjectRow{Name: name, elsewhere: engine != o.EngineKey}
+			if engine != "" {
+				r.Engine = engine
+				if engine == o.EngineKey && o.Remote != nil {
+					r.Engine = o.Remote.Label()
+				}
+			}
+			rows[[2]string{name, engine}] = r
 		}
 		return r
 	}
 	if reg, err := o.Registry.Load(); err == nil {
 		for _, p := range reg.Projects {
+			r := get(p.Name, p.Engine)
 			if p.Engine != o.EngineKey {
-				continue
+				r.Engine = p.EngineLabel()
 			}
-			r := get(p.Name)
 			r.Registered, r.Directory = true, p.Dir
 			var nums []int
 			for _, res := range p.Reservations {
@@ -62,7 +76,7 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		if c.Labels[LabelOneoff] == "True" {
 			continue
 		}
-		r := get(c.Labels[LabelProject])
+		r := get(c.Labels[LabelProject], o.EngineKey)
 		r.Containers++
 		if c.State == "running" {
 			r.Running++
@@ -78,12 +92,19 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 	for _, r := range rows {
 		if o.Hosts != nil {
 			for _, h := range o.Hosts.Names(r.Name) {
-				if st, ok := o.Hosts.Status(r.Name, h); ok && st.Running {
+				st, ok := o.Hosts.Status(r.Name, h)
+				switch {
+				case !ok || !st.Running:
+				case h == forward.Name:
+					r.Forwarded = r.Engine != "" && !r.elsewhere
+				default:
 					r.HostServices++
 				}
 			}
 		}
 		switch {
+		case r.elsewhere:
+			r.Status = "not asked (another engine)"
 		case r.Containers == 0:
 			r.Status = "no containers"
 		case r.Running == r.Containers:
@@ -96,8 +117,16 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		if r.HostServices > 0 {
 			r.Status += fmt.Sprintf(", host services running(%d)", r.HostServices)
 		}
+		if r.Forwarded {
+			r.Status += ", ports forwarded"
+		}
 		out = append(out, *r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Engine < out[j].Engine
+	})
 	return out, nil
 }

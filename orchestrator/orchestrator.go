@@ -12,8 +12,17 @@ import (
 type Orchestrator struct {
 	Engine   Engine
 	Registry *registry.Store
-	// EngineKey keys registry reservations: "" for a local engine.
-	EngineKey string
+	// EngineKey keys registry reservations: "" for a local engine, the
+	// engine's ID for a remote one; EngineEndpoint is where a remote one
+	// is reached (kept for display, and to take over entries an older
+	// devenv keyed by endpoint).
+	EngineKey      string
+	EngineEndpoint string
+	// Remote is set for a remote engine: its published ports are
+	// forwarded to this machine, by ForwardCommand (devenv itself) run as
+	// a supervised process.
+	Remote         Remote
+	ForwardCommand []string
 	// Probe lists host sockets; nil for a remote engine, whose ports are
 	// not on this machine.
 	Probe    func(ctx context.Context, ports map[int]bool) ([]hostports.Socket, error)

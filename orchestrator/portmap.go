@@ -24,7 +24,10 @@ type PortRow struct {
 	Target      int    `json:"target"`
 	Protocol    string `json:"protocol"`
 	HostService bool   `json:"host_service"`
-	Engine      string `json:"engine,omitempty"`
+	// Engine is where a remote engine is reached, EngineID its ID; both
+	// are empty for this machine's engine.
+	Engine   string `json:"engine,omitempty"`
+	EngineID string `json:"engine_id,omitempty"`
 	// Holder says who holds the port now: "free", the project's own
 	// container, another container, or a process.
 	Holder string `json:"holder"`
@@ -40,7 +43,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 	}
 	var table map[string][]registry.Holder
 	if probe {
-		if _, table, err = o.OccupiedAll(ctx, o.registryPorts(reg)); err != nil {
+		if _, table, err = o.OccupiedAll(ctx, o.registryPorts(reg), reg); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -48,17 +51,24 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
 			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
-				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.Engine, Holder: "free"}
+				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, EngineID: p.Engine, Holder: "free"}
+			if p.Engine != "" {
+				row.Engine = p.EngineLabel()
+			}
 			if row.HostIP == "" && !r.Host {
 				row.HostIP = "127.0.0.1"
 			}
 			if r.Host {
 				row.HostIP = "127.0.0.1"
 			}
-			if probe && p.Engine == o.EngineKey {
+			if probe {
 				var parts []string
 				for _, h := range table[fmt.Sprintf("%d/%s", r.Port, r.Protocol)] {
-					own := (h.Kind == "container" && h.Project == p.Name) || (r.Host && h.Kind == "process")
+					local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
+					if !local && p.Engine != o.EngineKey {
+						continue // on another engine's host, which is not probed from here
+					}
+					own := (h.Kind == "container" && h.Project == p.Name) || (h.Kind == "process" && h.Engine == "" && (r.Host || h.Project == p.Name))
 					if own {
 						parts = append(parts, ownHolder(h))
 					} else {
@@ -68,9 +78,9 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 				}
 				if len(parts) > 0 {
 					row.Holder = strings.Join(parts, "; ")
+				} else if p.Engine != o.EngineKey {
+					row.Holder = "free here (engine not probed)"
 				}
-			} else if p.Engine != o.EngineKey {
-				row.Holder = "unknown (other engine)"
 			}
 			rows = append(rows, row)
 		}
@@ -81,6 +91,9 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 func ownHolder(h registry.Holder) string {
 	if h.Kind == "container" {
 		return "container " + h.Container
+	}
+	if h.PID > 0 && h.Command == "" && h.Project != "" {
+		return fmt.Sprintf("process %d (the project's forward)", h.PID)
 	}
 	if h.PID > 0 {
 		return fmt.Sprintf("process %d (%s)", h.PID, h.Command)
@@ -94,21 +107,40 @@ func (o *Orchestrator) CheckPorts(ctx context.Context) ([]registry.Conflict, err
 	if err != nil {
 		return nil, err
 	}
-	occ, _, err := o.OccupiedAll(ctx, o.registryPorts(reg))
+	occ, _, err := o.OccupiedAll(ctx, o.registryPorts(reg), reg)
 	if err != nil {
 		return nil, err
 	}
 	return registry.Check(reg, occ), nil
 }
 
-// ReleasePorts drops a project's reservations; it reports whether it had any.
-func (o *Orchestrator) ReleasePorts(ctx context.Context, project string) (bool, error) {
-	found := false
-	_, err := o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
-		found = reg.Remove(project, o.EngineKey)
+// ReleasePorts drops a project's reservations on engine ("local", an
+// engine's address or ID; "" is the engine devenv uses now); it reports
+// whether it had any, and else the other engines the project is on.
+func (o *Orchestrator) ReleasePorts(ctx context.Context, project, engine string) (found bool, elsewhere []string, err error) {
+	_, err = o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
+		key := o.EngineKey
+		switch engine {
+		case "":
+		case "local":
+			key = ""
+		default:
+			key = engine
+			for _, p := range reg.Projects {
+				if p.Engine != "" && (p.Endpoint == engine || p.Engine == engine) {
+					key = p.Engine
+				}
+			}
+		}
+		found = reg.Remove(project, key)
+		for _, p := range reg.Projects {
+			if !found && p.Name == project {
+				elsewhere = append(elsewhere, p.EngineLabel())
+			}
+		}
 		return found, nil
 	})
-	return found, err
+	return found, elsewhere, err
 }
 
 // Why lists everyone claiming or holding port.
@@ -119,16 +151,17 @@ func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, er
 	}
 	var out []registry.Holder
 	for _, p := range reg.Projects {
-		if p.Engine != o.EngineKey {
-			continue
-		}
 		for _, r := range p.Reservations {
 			if r.Port == port {
-				out = append(out, registry.Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service})
+				h := registry.Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service}
+				if p.Engine != "" {
+					h.Engine = p.EngineLabel()
+				}
+				out = append(out, h)
 			}
 		}
 	}
-	_, table, err := o.OccupiedAll(ctx, map[int]bool{port: true})
+	_, table, err := o.OccupiedAll(ctx, map[int]bool{port: true}, reg)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	}
 	regReqs := toRegistryRequests(reqs, opts.RunHosts)
 	req := registry.Request{
-		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Stack: p.X.Stack, Ports: regReqs,
+		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Endpoint: o.EngineEndpoint, Stack: p.X.Stack, Ports: regReqs,
 		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,
 		Keep: sortedKeys(p.Model.DisabledServices),
 	}
@@ -86,7 +86,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 		var occupied registry.Occupied
 		if opts.Probe {
-			if occupied, err = o.Occupied(ctx, p.Name(), ownServices(p, opts), o.ownProcess(p)); err != nil {
+			if occupied, err = o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p), true); err != nil {
 				return nil, err
 			}
 		}
@@ -100,7 +100,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}
 		}
 	} else {
-		occupied, err := o.Occupied(ctx, p.Name(), ownServices(p, opts), o.ownProcess(p))
+		occupied, err := o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p), false)
 		if err != nil {
 			return nil, err
 		}
@@ -158,15 +158,18 @@ func ownServices(p *compose.Project, opts PortOptions) func(string) bool {
 }
 
 // Occupied returns who holds each port now, outside the registry: the
-// engine's containers (any project, not only devenv's) and host processes.
-// The project's own containers (own(service)) are left out, in any state:
-// a port the engine is still binding for one of them (its proxy already
-// listening, the container not yet listed as running) is the project's.
-// The ports of the project's orphans are held unless own says otherwise.
-// The process behind a socket is looked up only for a port that turns out
-// to be held.
-func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(service string) bool, ownPID func(pid int) bool) (registry.Occupied, error) {
-	table, cs, err := o.holders(ctx, nil)
+// engine's containers (any project, not only devenv's) and host processes;
+// for a remote engine, this machine's processes (the forwards' side) and
+// the engine host's sockets, seen through the project's relay (made here
+// unless dryRun). The project's own containers (own(service)) are left
+// out, in any state: a port the engine is still binding for one of them
+// (its proxy already listening, the container not yet listed as running)
+// is the project's. The ports of the project's orphans are held unless own
+// says otherwise. The process behind a socket is looked up only for a port
+// that turns out to be held.
+func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own func(service string) bool, ownPID func(pid int) bool, dryRun bool) (registry.Occupied, error) {
+	project := p.Name()
+	table, cs, err := o.holders(ctx, nil, relayFor{p.Name(), p.Dir(), !dryRun})
 	if err != nil {
 		return nil, err
 	}
@@ -182,10 +185,10 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(se
 		var out []registry.Holder
 		key := fmt.Sprintf("%d/%s", port, proto)
 		for _, h := range table[key] {
-			if h.Kind == "process" && h.PID == 0 {
+			if h.Kind == "process" && h.PID == 0 && h.Engine == "" {
 				h = o.resolveProcess(ctx, port, proto, h)
 			}
-			if h.Kind == "process" {
+			if h.Kind == "process" && o.Remote == nil {
 				// The engine's listener (docker-proxy, Docker Desktop's
 				// backend, rootlesskit) for a container it is still
 				// starting, which the list does not show running yet.
@@ -197,12 +200,19 @@ func (o *Orchestrator) Occupied(ctx context.Context, project string, own func(se
 				continue
 			}
 			if h.Kind == "process" && h.PID > 0 && ownPID != nil && ownPID(h.PID) {
-				continue // a process of one of the project's host services
+				continue // a process of one of the project's host services, or its forward
 			}
 			out = append(out, h)
 		}
 		return out
 	}, nil
+}
+
+// relayFor is the project whose relay probes a remote engine's host;
+// create makes the relay when it is missing.
+type relayFor struct {
+	project, dir string
+	create       bool
 }
 
 // boundBy maps each "port/proto" that a container the engine is starting
@@ -248,8 +258,10 @@ func (o *Orchestrator) resolveProcess(ctx context.Context, port int, proto strin
 
 // holders lists every holder of every port: one container list (all
 // states; only running containers hold ports) and one socket scan;
-// processes are named for the ports in resolve.
-func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[string][]registry.Holder, []Container, error) {
+// processes are named for the ports in resolve. For a remote engine the
+// containers are on the engine's host, and so are the sockets the relay
+// lists; the socket scan is this machine's, where the forwards listen.
+func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf relayFor) (map[string][]registry.Holder, []Container, error) {
 	table := map[string][]registry.Holder{}
 	cs, err := o.Engine.Containers(ctx, ListFilter{All: true})
 	if err != nil {
@@ -271,7 +283,20 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[s
 			}
 			seen[key] = true
 			published[key] = true
-			table[key] = append(table[key], registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]})
+			h := registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
+			if o.Remote != nil {
+				h.Engine = o.Remote.Label()
+			}
+			table[key] = append(table[key], h)
+		}
+	}
+	if o.Remote != nil {
+		remote, err := o.remoteHolders(ctx, rf, published)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list the ports held on the host of engine %s: %w", o.Remote.Label(), err)
+		}
+		for key, hs := range remote {
+			table[key] = append(table[key], hs...)
 		}
 	}
 	if o.Probe == nil {
@@ -284,7 +309,7 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[s
 	seen := map[string]bool{}
 	for _, s := range socks {
 		key := fmt.Sprintf("%d/%s", s.Port, s.Protocol)
-		if published[key] {
+		if published[key] && o.Remote == nil {
 			// The container holds it, through the engine's proxy (or the
 			// engine binds it itself).
 			continue
@@ -300,30 +325,51 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool) (map[s
 }
 
 // OccupiedAll is the holder lookup for `ports`, `ports check` and `why`:
-// one table for the local engine, processes named for the ports in
-// resolve; remote engines' ports are not probed from here.
-func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
-	table, _, err := o.holders(ctx, resolve)
+// processes named for the ports in resolve. This machine's sockets hold
+// ports for projects on every engine (a remote engine's are forwarded
+// here); the engine's containers and, through any of its relays, its
+// host's sockets hold ports for the projects on the engine devenv talks
+// to now. Other engines' hosts are not probed from here. A process that is
+// a project's forward or host service is named as that project's.
+func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, reg *registry.Registry) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
+	table, _, err := o.holders(ctx, resolve, relayFor{})
 	if err != nil {
 		return nil, nil, err
 	}
-	return func(engine string) registry.Occupied {
-		if engine != o.EngineKey {
-			return nil
+	if o.Hosts != nil && reg != nil {
+		for key, hs := range table {
+			for i, h := range hs {
+				if h.Kind != "process" || h.PID == 0 || h.Engine != "" {
+					continue
+				}
+				for _, rp := range reg.Projects {
+					if o.Hosts.Owns(rp.Name, h.PID) {
+						table[key][i].Project = rp.Name
+						break
+					}
+				}
+			}
 		}
+	}
+	return func(engine string) registry.Occupied {
 		return func(port int, proto string) []registry.Holder {
-			return table[fmt.Sprintf("%d/%s", port, proto)]
+			var out []registry.Holder
+			for _, h := range table[fmt.Sprintf("%d/%s", port, proto)] {
+				local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
+				if local || engine == o.EngineKey {
+					out = append(out, h)
+				}
+			}
+			return out
 		}
 	}, table, nil
 }
 
-// registryPorts is the set of ports the registry reserves on this engine.
+// registryPorts is the set of ports the registry reserves, on every
+// engine: a remote engine's are forwarded to this machine.
 func (o *Orchestrator) registryPorts(reg *registry.Registry) map[int]bool {
 	out := map[int]bool{}
 	for _, p := range reg.Projects {
-		if p.Engine != o.EngineKey {
-			continue
-		}
 		for _, r := range p.Reservations {
 			out[r.Port] = true
 		}

@@ -157,6 +157,13 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
+	// A remote engine's ports reach this machine before the host services
+	// that use them start.
+	if !opts.NoStart {
+		if err := o.ensureForwards(ctx, p, committed); err != nil {
+			return res, err
+		}
+	}
 	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
 		return res, err
 	}

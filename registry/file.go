@@ -222,9 +222,10 @@ func Encode(reg *Registry) ([]byte, error) {
 		head := struct {
 			Name   string `json:"name"`
 			Dir    string `json:"directory"`
-			Engine string `json:"engine,omitempty"`
-			Stack  string `json:"stack,omitempty"`
-		}{p.Name, p.Dir, p.Engine, p.Stack}
+			Engine   string `json:"engine,omitempty"`
+			Endpoint string `json:"endpoint,omitempty"`
+			Stack    string `json:"stack,omitempty"`
+		}{p.Name, p.Dir, p.Engine, p.Endpoint, p.Stack}
 		hb, err := json.Marshal(head)
 		if err != nil {
 			return nil, err

@@ -45,8 +45,11 @@ func (r Rule) Last() int {
 type Project struct {
 	Name string `yaml:"name" json:"name"`
 	Dir  string `yaml:"directory" json:"directory"`
-	// Engine is the engine endpoint for remote engines; "" is the local one.
+	// Engine is a remote engine's ID (from its /info); "" is this
+	// machine's engine. Endpoint is where it was last reached, for display.
+	// Files written before devenv keyed by ID hold the endpoint in Engine.
 	Engine       string        `yaml:"engine,omitempty" json:"engine,omitempty"`
+	Endpoint     string        `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
 	Stack        string        `yaml:"stack,omitempty" json:"stack,omitempty"`
 	Reservations []Reservation `yaml:"reservations,omitempty" json:"reservations,omitempty"`
 }
@@ -150,6 +153,27 @@ func (r *Registry) sort() {
 	for _, p := range r.Projects {
 		sortReservations(p)
 	}
+}
+
+// EngineLabel is how a project's engine is shown: "local", else where the
+// engine was reached, else its ID.
+func (p *Project) EngineLabel() string {
+	switch {
+	case p.Engine == "":
+		return "local"
+	case p.Endpoint != "":
+		return p.Endpoint
+	}
+	return p.Engine
+}
+
+// Engines counts the distinct engines the registry's projects are on.
+func (r *Registry) Engines() int {
+	seen := map[string]bool{}
+	for _, p := range r.Projects {
+		seen[p.Engine] = true
+	}
+	return len(seen)
 }
 
 // Validate checks the invariants a loaded file must hold.

@@ -16,6 +16,16 @@ type Holder struct {
 	Container string `json:"container,omitempty"`
 	PID       int    `json:"pid,omitempty"`
 	Command   string `json:"command,omitempty"`
+	// Engine is where a container or process is, or a project's engine,
+	// when that is a remote engine (as Project.EngineLabel shows it).
+	Engine string `json:"engine,omitempty"`
+}
+
+func (h Holder) on() string {
+	if h.Engine == "" {
+		return ""
+	}
+	return " on engine " + h.Engine
 }
 
 func (h Holder) String() string {
@@ -28,7 +38,7 @@ func (h Holder) String() string {
 		if h.Dir != "" {
 			s += " in " + h.Dir
 		}
-		return s
+		return s + h.on()
 	case "container":
 		s := "held by container " + h.Container
 		if h.Project != "" {
@@ -36,10 +46,17 @@ func (h Holder) String() string {
 		} else {
 			s += " (not a compose project)"
 		}
-		return s
+		return s + h.on()
 	case "process":
+		if h.Engine != "" {
+			// Seen through the engine: its host's sockets, not its processes.
+			return "held by a process on the host of engine " + h.Engine + " (not a container; devenv cannot name it from here)"
+		}
 		if h.PID == 0 {
 			return "held by a process devenv cannot see (run as root, or check with lsof)"
+		}
+		if h.Project != "" && h.Command == "" {
+			return fmt.Sprintf("held by process %d (devenv's port forward for project %s)", h.PID, h.Project)
 		}
 		return fmt.Sprintf("held by process %d (%s)", h.PID, h.Command)
 	}
@@ -79,7 +96,11 @@ func (pr PortRequest) rangeKey(port int) PortKey {
 type Request struct {
 	Project string
 	Dir     string
-	Engine  string
+	// Engine is a remote engine's ID ("" for this machine's); Endpoint is
+	// where it is reached now. A project recorded under Endpoint by a devenv
+	// that keyed remote engines by endpoint is taken over by Engine.
+	Engine   string
+	Endpoint string
 	Stack   string
 	Ports   []PortRequest
 	// Strict fails instead of moving a colliding request.
@@ -176,11 +197,13 @@ type portKey struct {
 	proto string
 }
 
-// claims lists every reservation on engine, except those of project skip.
-func (r *Registry) claims(engine, skip string) map[portKey]Holder {
+// claims lists every reservation except skip's. The ports of projects on
+// every engine count: a remote engine's ports are forwarded to this
+// machine's loopback at the same numbers.
+func (r *Registry) claims(skip *Project) map[portKey]Holder {
 	out := map[portKey]Holder{}
 	for _, p := range r.Projects {
-		if p.Engine != engine || p.Name == skip {
+		if p == skip {
 			continue
 		}
 		for _, res := range p.Reservations {
@@ -212,6 +235,9 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 		occupied = func(int, string) []Holder { return nil }
 	}
 	existing := reg.Find(req.Project, req.Engine)
+	if existing == nil && req.Engine != "" && req.Endpoint != "" {
+		existing = reg.Find(req.Project, req.Endpoint)
+	}
 	if existing != nil && req.Dir != "" && existing.Dir != req.Dir {
 		moved := dirExists != nil && !dirExists(existing.Dir)
 		if !(moved && req.Adopt) {
@@ -219,9 +245,9 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 		}
 	}
 	r := &reconciler{
-		reg: reg, req: req, occupied: occupied, claimed: reg.claims(req.Engine, req.Project),
+		reg: reg, req: req, occupied: occupied, claimed: reg.claims(existing),
 		taken: map[portKey][]Reservation{},
-		proj:  &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Stack: req.Stack},
+		proj:  &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Endpoint: req.Endpoint, Stack: req.Stack},
 	}
 	if existing != nil {
 		r.old = existing.Reservations
@@ -444,7 +470,7 @@ func nextFree(reg *Registry, pr PortRequest, busy func(int) bool) (int, bool) {
 }
 
 func sameProject(a, b *Project) bool {
-	if a.Name != b.Name || a.Dir != b.Dir || a.Engine != b.Engine || a.Stack != b.Stack || len(a.Reservations) != len(b.Reservations) {
+	if a.Name != b.Name || a.Dir != b.Dir || a.Engine != b.Engine || a.Endpoint != b.Endpoint || a.Stack != b.Stack || len(a.Reservations) != len(b.Reservations) {
 		return false
 	}
 	x := slices.Clone(a.Reservations)
@@ -476,51 +502,68 @@ func (c Conflict) String() string {
 }
 
 // Check finds ports claimed twice, and claimed ports held by something other
-// than the claiming project. occupied(engine) gives the holders on an engine;
-// it may be nil for an engine that cannot be probed.
+// than the claiming project. Claims on every engine share this machine's
+// ports (a remote engine's are forwarded here). occupied(engine) gives the
+// holders seen for a project on that engine: this machine's, and the
+// engine's host's where it can be probed; it may return nil.
 func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 	type claimSet struct {
-		engine string
-		key    portKey
-		claims []Holder
-		host   []bool
-		ips    []string
+		key     portKey
+		claims  []Holder
+		host    []bool
+		ips     []string
+		engines []string
 	}
-	type setKey struct {
-		engine string
-		port   int
-		proto  string
-	}
-	sets := map[setKey]*claimSet{}
-	var order []setKey
+	sets := map[portKey]*claimSet{}
+	var order []portKey
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
-			k := setKey{p.Engine, r.Port, r.Protocol}
+			k := portKey{r.Port, r.Protocol}
 			cs, ok := sets[k]
 			if !ok {
-				cs = &claimSet{engine: p.Engine, key: portKey{r.Port, r.Protocol}}
+				cs = &claimSet{key: k}
 				sets[k] = cs
 				order = append(order, k)
 			}
-			cs.claims = append(cs.claims, Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service})
+			h := Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service}
+			if p.Engine != "" {
+				h.Engine = p.EngineLabel()
+			}
+			cs.claims = append(cs.claims, h)
 			cs.host = append(cs.host, r.Host)
 			cs.ips = append(cs.ips, r.HostIP)
+			if !slices.Contains(cs.engines, p.Engine) {
+				cs.engines = append(cs.engines, p.Engine)
+			}
 		}
 	}
 	var out []Conflict
 	for _, k := range order {
 		cs := sets[k]
-		c := Conflict{Port: cs.key.port, Protocol: cs.key.proto, Engine: cs.engine, Claims: cs.claims}
+		c := Conflict{Port: cs.key.port, Protocol: cs.key.proto, Claims: cs.claims}
+		if len(cs.engines) == 1 && cs.engines[0] != "" {
+			c.Engine = cs.claims[0].Engine
+		}
 		bad := len(cs.claims) > 1 && !disjointOwnClaims(cs.claims, cs.ips)
-		if occupied != nil {
-			if occ := occupied(cs.engine); occ != nil {
-				for _, h := range occ(cs.key.port, cs.key.proto) {
-					if (len(cs.claims) == 1 || disjointOwnClaims(cs.claims, cs.ips)) && ownedBy(h, cs.claims[0], cs.host[0]) {
-						continue
-					}
-					c.Holders = append(c.Holders, h)
-					bad = true
+		seen := map[string]bool{}
+		for _, engine := range cs.engines {
+			if occupied == nil {
+				break
+			}
+			occ := occupied(engine)
+			if occ == nil {
+				continue
+			}
+			for _, h := range occ(cs.key.port, cs.key.proto) {
+				if seen[h.String()] {
+					continue
 				}
+				seen[h.String()] = true
+				if (len(cs.claims) == 1 || disjointOwnClaims(cs.claims, cs.ips)) && ownedBy(h, cs.claims[0], cs.host[0]) {
+					continue
+				}
+				c.Holders = append(c.Holders, h)
+				bad = true
 			}
 		}
 		if bad {
@@ -550,13 +593,14 @@ func disjointOwnClaims(claims []Holder, ips []string) bool {
 }
 
 // ownedBy says whether holder h is the claiming project itself: its own
-// compose container, or, for a host service, the developer's process.
+// compose container (on its engine), its port forward, or, for a host
+// service, the developer's process.
 func ownedBy(h, claim Holder, host bool) bool {
 	switch h.Kind {
 	case "container":
-		return h.Project == claim.Project
+		return h.Project == claim.Project && h.Engine == claim.Engine
 	case "process", "unknown":
-		return host
+		return host && h.Engine == "" || h.Project != "" && h.Project == claim.Project && h.Engine == ""
 	}
 	return false
 }

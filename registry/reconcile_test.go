@@ -123,9 +123,15 @@ func TestReconcileHolders(t *testing.T) {
 		{"same name, other directory", func(reg *Registry) {
 			reg.Projects = append(reg.Projects, &Project{Name: "p", Dir: "/elsewhere/p"})
 		}, req("p", pr("web", "web", 80, 8080)), "error:already used by /elsewhere/p"},
-		{"remote engine is separate", func(reg *Registry) {
-			reg.Projects = append(reg.Projects, &Project{Name: "q", Dir: "/src/q", Engine: "ssh://box", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8080, Protocol: "tcp"}}})
-		}, req("p", pr("web", "web", 80, 8080)), "web=8080"},
+		{"a remote engine's ports are forwarded here, so they are claimed here", func(reg *Registry) {
+			reg.Projects = append(reg.Projects, &Project{Name: "q", Dir: "/src/q", Engine: "ID-BOX", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8080, Protocol: "tcp"}}})
+		}, req("p", pr("web", "web", 80, 8080)), "web=8081"},
+		{"the same name on another engine is another project", func(reg *Registry) {
+			reg.Projects = append(reg.Projects, &Project{Name: "p", Dir: "/elsewhere/p", Engine: "ID-BOX", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8080, Protocol: "tcp"}}})
+		}, req("p", pr("web", "web", 80, 8080)), "web=8081"},
+		{"a project keyed by endpoint is taken over by the engine's ID", func(reg *Registry) {
+			reg.Projects = append(reg.Projects, &Project{Name: "p", Dir: "/src/p", Engine: "tcp://box:2375", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8090, Requested: 8080, Protocol: "tcp"}}})
+		}, func() Request { r := req("p", pr("web", "web", 80, 8080)); r.Engine, r.Endpoint = "ID-BOX", "tcp://box:2375"; return r }(), "web=8090"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -234,4 +240,28 @@ func bigRegistry(n int) *Registry {
 		reg.Projects = append(reg.Projects, p)
 	}
 	return reg
+}
+
+func TestReconcileRekeysAProjectRecordedByEndpoint(t *testing.T) {
+	reg := New()
+	reg.Projects = []*Project{
+		{Name: "p", Dir: "/src/p", Engine: "tcp://box:2375", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8090, Requested: 8080, Protocol: "tcp"}}},
+		{Name: "p", Dir: "/src/p", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8080, Requested: 8080, Protocol: "tcp"}}},
+	}
+	r := req("p", pr("web", "web", 80, 8080))
+	r.Engine, r.Endpoint = "ID-BOX", "tcp://box:2375"
+	res, err := Reconcile(reg, r, nil, func(string) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed || len(reg.Projects) != 2 {
+		t.Fatalf("changed %v, %d projects; want the endpoint-keyed one rewritten in place", res.Changed, len(reg.Projects))
+	}
+	got := reg.Find("p", "ID-BOX")
+	if got == nil || got.Endpoint != "tcp://box:2375" || ports(got) != "web=8090" || reg.Find("p", "tcp://box:2375") != nil {
+		t.Fatalf("got %+v", got)
+	}
+	if local := reg.Find("p", ""); local == nil || ports(local) != "web=8080" {
+		t.Fatalf("the local project changed: %+v", local)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -197,6 +196,7 @@ func (a *app) dockerEngine() (*docker.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", orchestrator.ErrEngineUnreachable, err)
 	}
+	e.RelayBinary = docker.RelayBinary(a.env.get("DEVENV_RELAY_BINARY"))
 	if ep.PlainTCP() {
 		fmt.Fprintf(a.stderr, "warning: engine %s is reached over plain TCP without TLS: anyone who can reach that port controls the engine\n", ep.Host)
 	}
@@ -214,15 +214,38 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	if err != nil {
 		return nil, err
 	}
-	o := &orchestrator.Orchestrator{Engine: e, Registry: s, EngineKey: a.endpoint.RegistryKey(), Reporter: rep, Version: version(),
-		Hosts: hostRunnerFor(a.env.get)}
-	if !a.endpoint.Remote {
-		o.Probe = hostports.Listening
-	} else if u, err := url.Parse(a.endpoint.Host); err == nil && u.Hostname() != "" {
-		// Published ports of a remote engine are on its host.
-		o.DialHost = u.Hostname()
+	o := &orchestrator.Orchestrator{Engine: e, Registry: s, Reporter: rep, Version: version(),
+		Hosts: hostRunnerFor(a.env.get), Probe: hostports.Listening}
+	if a.endpoint.Remote {
+		// A remote engine's ports are forwarded here, so this machine's
+		// sockets are probed as for a local engine, and health checks
+		// dial 127.0.0.1 through the forwards.
+		o.Remote, o.EngineEndpoint = e, a.endpoint.Host
+		o.EngineKey = a.engineID(s)
+		if exe, err := os.Executable(); err == nil {
+			o.ForwardCommand = []string{exe}
+		}
 	}
 	return o, nil
+}
+
+// engineID is a remote engine's registry key: its ID, asked once; when the
+// engine cannot be asked, the ID the registry recorded for this endpoint,
+// else the endpoint (the commands that need the engine fail on their own).
+func (a *app) engineID(s *registry.Store) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if id, err := a.engine.ID(ctx); err == nil {
+		return id
+	}
+	if reg, err := s.Load(); err == nil {
+		for _, p := range reg.Projects {
+			if p.Endpoint == a.endpoint.Host && p.Engine != "" {
+				return p.Engine
+			}
+		}
+	}
+	return a.endpoint.Host
 }
 
 // projectOrch loads the project and builds an orchestrator without progress,

@@ -235,12 +235,34 @@ func lsCommand(a *app) *cli.Command {
 			if format == "json" {
 				return writeJSONLines(a.stdout, rows)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTATUS\tDIRECTORY\tPORTS")
+			// An ENGINE column once projects are on more than one engine.
+			engines := map[string]bool{}
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Directory, r.Ports)
+				engines[r.Engine] = true
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			if len(engines) > 1 {
+				fmt.Fprintln(tw, "NAME\tENGINE\tSTATUS\tDIRECTORY\tPORTS")
+			} else {
+				fmt.Fprintln(tw, "NAME\tSTATUS\tDIRECTORY\tPORTS")
+			}
+			for _, r := range rows {
+				if len(engines) > 1 {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, engineColumn(r.Engine), r.Status, r.Directory, r.Ports)
+				} else {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Directory, r.Ports)
+				}
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// engineColumn is an engine in an ENGINE column: "local" for this
+// machine's.
+func engineColumn(engine string) string {
+	if engine == "" {
+		return "local"
+	}
+	return engine
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -38,13 +39,22 @@ func portsCommand(a *app) *cli.Command {
 				return writeJSONLines(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROJECT\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
+			engines := reg.Engines() > 1
+			if engines {
+				fmt.Fprintln(tw, "PROJECT\tENGINE\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
+			} else {
+				fmt.Fprintln(tw, "PROJECT\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
+			}
 			for _, r := range rows {
 				svc := r.Service
 				if r.HostService {
 					svc += " (host)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d/%s\t%d\t%s\n", r.Project, svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
+				project := r.Project
+				if engines {
+					project += "\t" + engineColumn(r.Engine)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d/%s\t%d\t%s\n", project, svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
 			}
 			return tw.Flush()
 		},
@@ -175,7 +185,10 @@ func portsReleaseCommand(a *app) *cli.Command {
 		Name:      "release",
 		Usage:     "drop a project's reservations (this project without a name)",
 		ArgsUsage: "[PROJECT]",
-		UsageText: "devenv ports release\n   devenv ports release sertantai-auth",
+		UsageText: "devenv ports release\n   devenv ports release sertantai-auth\n   devenv ports release --engine tcp://build-box:2376 sertantai-auth",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "engine", Usage: "the project's engine: local, an engine's address or its ID (default: the engine devenv uses now)"},
+		},
 		Action: func(c *cli.Context) error {
 			name := c.Args().First()
 			if name == "" {
@@ -189,12 +202,15 @@ func portsReleaseCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			found, err := o.ReleasePorts(c.Context, name)
+			found, elsewhere, err := o.ReleasePorts(c.Context, name, c.String("engine"))
 			if err != nil {
 				return err
 			}
+			if !found && len(elsewhere) > 0 {
+				return usagef("project %q has no reservations on this engine; it is registered on %s: name one with --engine", name, strings.Join(elsewhere, ", "))
+			}
 			if !found {
-				return usagef("project %q has no reservations in %s", name, a.store.Path)
+				return usagef("project %q has no reservations on that engine in %s", name, a.store.Path)
 			}
 			fmt.Fprintf(a.stderr, "released the ports of %s\n", name)
 			return nil

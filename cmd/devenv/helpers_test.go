@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(process.SuperviseEnv); spec != "" {
 		os.Exit(process.Supervise(spec))
 	}
+	if code, ok := special(os.Args); ok {
+		os.Exit(code)
+	}
 	if port := os.Getenv("DEVENV_TEST_HOLD_PORT"); port != "" {
 		ln, err := net.Listen("tcp", "0.0.0.0:"+port)
 		if err != nil {

@@ -15,6 +15,9 @@ func main() {
 	if spec := os.Getenv(process.SuperviseEnv); spec != "" {
 		os.Exit(process.Supervise(spec))
 	}
+	if code, ok := special(os.Args); ok {
+		os.Exit(code)
+	}
 	ctx, stop := interrupts(os.Exit)
 	// DEVENV_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("DEVENV_CPUPROFILE"); path != "" {

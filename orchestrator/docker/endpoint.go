@@ -138,15 +138,6 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// RegistryKey is how registry reservations are keyed: "" for a local engine,
-// the endpoint for a remote one (its ports are on another host).
-func (ep Endpoint) RegistryKey() string {
-	if !ep.Remote {
-		return ""
-	}
-	return ep.Host
-}
-
 // PlainTCP reports a tcp:// endpoint without TLS, which anyone on the network
 // can drive.
 func (ep Endpoint) PlainTCP() bool {

@@ -69,11 +69,11 @@ func TestResolve(t *testing.T) {
 	if err != nil || !strings.Contains(ep.Host, "colima") || !strings.Contains(ep.How, "config.json") {
 		t.Fatalf("current context: %+v %v", ep, err)
 	}
-	if ep.RegistryKey() != "" {
-		t.Fatalf("a local engine keys reservations as local")
+	if ep.Remote {
+		t.Fatalf("a context's unix socket is a local engine")
 	}
 	remote, _ := Resolve(func(k string) string { return map[string]string{"HOME": home, "DOCKER_HOST": "tcp://10.0.0.5:2375"}[k] })
-	if remote.RegistryKey() != "tcp://10.0.0.5:2375" || !remote.PlainTCP() {
+	if !remote.Remote || !remote.PlainTCP() {
 		t.Fatalf("remote: %+v", remote)
 	}
 }

@@ -35,6 +35,14 @@ type Engine struct {
 
 	pingOnce sync.Once
 	pingErr  error
+
+	idOnce sync.Once
+	id     string
+	idErr  error
+
+	// RelayBinary is the devenv the relay image of a remote engine is
+	// built from.
+	RelayBinary RelayBinary
 }
 
 var _ orchestrator.Engine = (*Engine)(nil)
@@ -125,6 +133,23 @@ func (e *Engine) Info(ctx context.Context) (orchestrator.EngineInfo, error) {
 		}
 	})
 	return e.info, e.infoErr
+}
+
+// ID is the engine's own ID, from /info: the same engine reached over
+// tcp and over ssh has one ID.
+func (e *Engine) ID(ctx context.Context) (string, error) {
+	e.idOnce.Do(func() {
+		res, err := e.cli.Info(ctx, client.InfoOptions{})
+		if err != nil {
+			e.idErr = e.wrap(err)
+			return
+		}
+		e.id = res.Info.ID
+		if e.id == "" {
+			e.idErr = fmt.Errorf("engine %s reports no ID", e.ep.Host)
+		}
+	})
+	return e.id, e.idErr
 }
 
 func labelFilter(labels []string) client.Filters {

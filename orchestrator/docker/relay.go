@@ -1,0 +1,340 @@
+package docker
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
+	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// The relay container's labels: whose it is. It carries none of compose's
+// labels, so compose and devenv's own observe never take it for a service.
+const (
+	LabelRelayProject = "dev.devenv.relay.project"
+	LabelRelayDir     = "dev.devenv.relay.dir"
+	LabelRelayImage   = "dev.devenv.relay"
+)
+
+// RelayBinary is the devenv executable the relay image is built from: it
+// must be a static Linux build for the engine's architecture (devenv's
+// releases and the Dockerfile's build are). Empty means this executable.
+type RelayBinary string
+
+func (b RelayBinary) path() (string, error) {
+	if b != "" {
+		return string(b), nil
+	}
+	return os.Executable()
+}
+
+// relayImage is the tag of the relay image for bin: the same file always
+// gives the same tag, and a new devenv a new one.
+func relayImage(path string, fi os.FileInfo) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano()))
+	return "devenv-relay:" + hex.EncodeToString(sum[:6])
+}
+
+// checkRelayBinary says why path cannot run in a FROM scratch container
+// on an engine of arch (GOARCH names), if it cannot.
+func checkRelayBinary(path, arch string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not a Linux executable (%v)", path, err)
+	}
+	defer f.Close()
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "arm": elf.EM_ARM, "386": elf.EM_386, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390, "riscv64": elf.EM_RISCV}
+	if m, ok := want[arch]; ok && f.Machine != m {
+		return fmt.Errorf("%s is built for %s, the engine runs %s", path, f.Machine, arch)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is linked dynamically (build it with CGO_ENABLED=0)", path)
+		}
+	}
+	return nil
+}
+
+var relayMu sync.Mutex
+
+// Relay finds the project's relay container and, with create, builds its
+// image and creates and starts it where it is missing or stale. It returns
+// the running relay's ID, or "" when there is none and create is false.
+func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (string, error) {
+	relayMu.Lock()
+	defer relayMu.Unlock()
+	if project == "" {
+		// Any running relay of the engine (ports check).
+		res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{Filters: labelFilter([]string{LabelRelayProject})})
+		if err != nil || len(res.Items) == 0 {
+			return "", e.wrap(err)
+		}
+		return res.Items[0].ID, nil
+	}
+	res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter([]string{LabelRelayProject + "=" + project})})
+	if err != nil {
+		return "", e.wrap(err)
+	}
+	var image string
+	if create {
+		if image, err = e.relayImage(ctx); err != nil {
+			return "", err
+		}
+	}
+	for _, c := range res.Items {
+		if d := c.Labels[LabelRelayDir]; d != dir {
+			return "", fmt.Errorf("the engine's relay for project %s belongs to %s, not %s: pick another project name with -p", project, d, dir)
+		}
+		switch {
+		case !create && c.State == container.StateRunning:
+			return c.ID, nil
+		case !create:
+			return "", nil
+		case c.Image == image && c.State == container.StateRunning:
+			return c.ID, nil
+		case c.Image == image:
+			_, err := e.cli.ContainerStart(ctx, c.ID, client.ContainerStartOptions{})
+			return c.ID, e.wrap(err)
+		}
+		// An older devenv's relay: replaced.
+		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+			return "", e.wrap(err)
+		}
+	}
+	if !create {
+		return "", nil
+	}
+	cr, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: project + "-devenv-relay",
+		Config: &container.Config{
+			Image:  image,
+			Cmd:    []string{"serve"},
+			Labels: map[string]string{LabelRelayProject: project, LabelRelayDir: dir},
+		},
+		// The host's network: the relay dials the ports the project
+		// publishes on the host's loopback, and lists the host's sockets.
+		HostConfig: &container.HostConfig{
+			NetworkMode:   "host",
+			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the relay for project %s: %w", project, e.wrap(err))
+	}
+	if _, err := e.cli.ContainerStart(ctx, cr.ID, client.ContainerStartOptions{}); err != nil {
+		return "", fmt.Errorf("start the relay for project %s: %w", project, e.wrap(err))
+	}
+	return cr.ID, nil
+}
+
+func isNotFound(err error) bool { return err != nil && strings.Contains(strings.ToLower(err.Error()), "no such") }
+
+// relayImage builds the relay image from the relay binary unless the
+// engine has it.
+func (e *Engine) relayImage(ctx context.Context) (string, error) {
+	path, err := e.RelayBinary.path()
+	if err != nil {
+		return "", fmt.Errorf("relay binary: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("relay binary: %w", err)
+	}
+	tag := relayImage(path, fi)
+	if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
+		return tag, nil
+	}
+	v, err := e.cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", e.wrap(err)
+	}
+	if err := checkRelayBinary(path, v.Arch); err != nil {
+		return "", fmt.Errorf("the relay that forwards a remote engine's ports runs devenv inside the engine, and %v; set DEVENV_RELAY_BINARY to a static linux/%s devenv", err, v.Arch)
+	}
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("relay binary: %w", err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dockerfile := "FROM scratch\nCOPY devenv /devenv\nENTRYPOINT [\"/devenv\", \"" + forward.RelayArg + "\"]\nCMD [\"serve\"]\n"
+	for _, f := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"devenv", 0o755, bin}} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+			return "", err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return "", err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	res, err := e.cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{tag}, Labels: map[string]string{LabelRelayImage: "true"}, Remove: true, ForceRemove: true})
+	if err != nil {
+		return "", fmt.Errorf("build the relay image: %w", e.wrap(err))
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return "", fmt.Errorf("build the relay image: %w", e.wrap(err))
+		}
+		if m.Error != "" {
+			return "", fmt.Errorf("build the relay image: %s", m.Error)
+		}
+	}
+	return tag, nil
+}
+
+// RemoveRelay removes the project's relay, if any (down); one made for
+// another directory is left alone unless dir is "".
+func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
+	res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: labelFilter([]string{LabelRelayProject + "=" + project})})
+	if err != nil {
+		return e.wrap(err)
+	}
+	for _, c := range res.Items {
+		if dir != "" && c.Labels[LabelRelayDir] != dir {
+			continue
+		}
+		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+			return e.wrap(err)
+		}
+	}
+	return nil
+}
+
+// Listening lists the sockets listening on the engine's host, as the relay
+// sees them.
+func (e *Engine) Listening(ctx context.Context, relay string) ([]hostports.Socket, error) {
+	conn, err := e.DialRelay(ctx, relay, []string{"listening"})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.CloseWrite()
+	var got []forward.Listening
+	if err := json.NewDecoder(conn).Decode(&got); err != nil {
+		return nil, fmt.Errorf("the relay's listing of the engine host's sockets: %v%s", err, conn.stderrText())
+	}
+	out := make([]hostports.Socket, 0, len(got))
+	for _, s := range got {
+		out = append(out, hostports.Socket{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
+	}
+	return out, nil
+}
+
+// Dial connects to addr on the engine's host through the relay.
+func (e *Engine) Dial(ctx context.Context, relay, addr string) (forward.Conn, error) {
+	return e.DialRelay(ctx, relay, []string{"dial", addr})
+}
+
+// DialRelay runs the relay command args in the relay container with its
+// stdin and stdout as the returned connection.
+func (e *Engine) DialRelay(ctx context.Context, relay string, args []string) (*RelayConn, error) {
+	cr, err := e.cli.ExecCreate(ctx, relay, client.ExecCreateOptions{
+		Cmd: append([]string{"/devenv", forward.RelayArg}, args...), AttachStdin: true, AttachStdout: true, AttachStderr: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", e.wrap(err))
+	}
+	att, err := e.cli.ExecAttach(ctx, cr.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", e.wrap(err))
+	}
+	return &RelayConn{hr: att.HijackedResponse}, nil
+}
+
+// RelayConn is a relay command's stdin and stdout: what is written goes to
+// its stdin; its stdout is read back out of the engine's multiplexed
+// stream, its stderr kept for the error message.
+type RelayConn struct {
+	hr     client.HijackedResponse
+	left   int
+	stderr bytes.Buffer
+}
+
+func (c *RelayConn) Read(p []byte) (int, error) {
+	for c.left == 0 {
+		var h [8]byte
+		if _, err := io.ReadFull(c.hr.Reader, h[:]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, io.EOF
+			}
+			return 0, err
+		}
+		n := int(binary.BigEndian.Uint32(h[4:]))
+		if h[0] == 2 { // stderr
+			if _, err := io.CopyN(&limited{&c.stderr, 4096}, c.hr.Reader, int64(n)); err != nil {
+				return 0, io.EOF
+			}
+			continue
+		}
+		c.left = n
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.hr.Reader.Read(p)
+	c.left -= n
+	return n, err
+}
+
+func (c *RelayConn) Write(p []byte) (int, error) { return c.hr.Conn.Write(p) }
+
+// CloseWrite ends the relay command's stdin.
+func (c *RelayConn) CloseWrite() error { return c.hr.CloseWrite() }
+
+func (c *RelayConn) Close() error { c.hr.Close(); return nil }
+
+func (c *RelayConn) stderrText() string {
+	if s := strings.TrimSpace(c.stderr.String()); s != "" {
+		return ": " + s
+	}
+	return ""
+}
+
+type limited struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// Forward is how a forward process reaches this engine.
+func (e *Engine) Forward() forward.Engine {
+	return forward.Engine{Host: e.ep.Host, TLS: e.ep.TLS, TLSVerify: e.ep.TLSVerify, CertPath: e.ep.CertPath}
+}
+
+// Label is the engine as the user named it.
+func (e *Engine) Label() string { return e.ep.Host }
+
+var _ orchestrator.Remote = (*Engine)(nil)

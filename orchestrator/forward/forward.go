@@ -1,0 +1,145 @@
+package forward
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// Env names the forward's spec (JSON) when devenv runs as a project's
+// port forward under its supervisor.
+const Env = "DEVENV_FORWARD"
+
+// Name is the forward's name among the project's supervised processes; no
+// compose service can have it, so it never collides with a host service.
+const Name = "@forward"
+
+// Port is one forwarded port.
+type Port struct {
+	Service string `json:"service"`
+	// Local is the port on this machine's 127.0.0.1.
+	Local int `json:"local"`
+	// Remote is the port published on the engine host's RemoteIP.
+	Remote   int    `json:"remote"`
+	RemoteIP string `json:"remote_ip"`
+}
+
+// Engine is how the forward reaches the engine: what the devenv that
+// started it resolved, so a later change of DOCKER_HOST or context does
+// not move a running forward.
+type Engine struct {
+	Host      string `json:"host"`
+	TLS       bool   `json:"tls,omitempty"`
+	TLSVerify bool   `json:"tls_verify,omitempty"`
+	CertPath  string `json:"cert_path,omitempty"`
+}
+
+// Spec is one project's forwards.
+type Spec struct {
+	Project string `json:"project"`
+	// Relay is the relay container's ID on the engine.
+	Relay  string `json:"relay"`
+	Engine Engine `json:"engine"`
+	Ports  []Port `json:"ports"`
+}
+
+// Encode is the spec as the forward reads it from Env.
+func (s Spec) Encode() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Decode reads a spec written by Encode.
+func Decode(s string) (Spec, error) {
+	var spec Spec
+	if err := json.Unmarshal([]byte(s), &spec); err != nil {
+		return Spec{}, fmt.Errorf("forward spec: %w", err)
+	}
+	return spec, nil
+}
+
+// Conn is one connection through the relay.
+type Conn interface {
+	io.ReadWriteCloser
+	CloseWrite() error
+}
+
+// Dialer opens a connection to addr (host:port) on the engine's host.
+type Dialer func(ctx context.Context, addr string) (Conn, error)
+
+// Serve listens on 127.0.0.1 at every local port of spec and relays each
+// connection through dial until ctx ends. A port it cannot listen on is an
+// error at once: the supervisor restarts the forward, and up reports it.
+func Serve(ctx context.Context, spec Spec, dial Dialer, log io.Writer) error {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	var lc net.ListenConfig
+	for _, p := range spec.Ports {
+		ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Local)))
+		if err != nil {
+			return fmt.Errorf("forward %s port %d: %w", p.Service, p.Local, err)
+		}
+		lns = append(lns, ln)
+		fmt.Fprintf(log, "forwarding 127.0.0.1:%d to %s:%d on the engine's host (service %s)\n", p.Local, p.RemoteIP, p.Remote, p.Service)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(lns))
+	for i, ln := range lns {
+		p := spec.Ports[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs <- fmt.Errorf("forward %s port %d: %w", p.Service, p.Local, err)
+					}
+					return
+				}
+				go relay(ctx, c.(*net.TCPConn), p, dial, log)
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errs:
+		return err
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	wg.Wait()
+	return nil
+}
+
+// relay carries one local connection to the engine's host and back. The
+// client's end of sending is passed on as a half-close; once the far side
+// is done (the relay has exited) there is nowhere left to send to, and the
+// local connection is closed.
+func relay(ctx context.Context, local *net.TCPConn, p Port, dial Dialer, log io.Writer) {
+	defer local.Close()
+	remote, err := dial(ctx, net.JoinHostPort(p.RemoteIP, strconv.Itoa(p.Remote)))
+	if err != nil {
+		fmt.Fprintf(log, "forward %s port %d: %v\n", p.Service, p.Local, err)
+		return
+	}
+	defer remote.Close()
+	go func() {
+		if _, err := io.Copy(remote, local); err == nil {
+			_ = remote.CloseWrite()
+		}
+	}()
+	if _, err = io.Copy(local, remote); err != nil && !errors.Is(err, net.ErrClosed) {
+		fmt.Fprintf(log, "forward %s port %d: %v\n", p.Service, p.Local, err)
+	}
+}

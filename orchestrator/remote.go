@@ -1,0 +1,241 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
+	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// Remote is a remote engine's host, reached through the project's relay:
+// a small container of devenv itself on the engine's host network.
+type Remote interface {
+	// Relay returns the project's running relay, creating (and building
+	// its image) when create is set; "" when there is none and create is
+	// not set.
+	Relay(ctx context.Context, project, dir string, create bool) (string, error)
+	// RemoveRelay removes the project's relay; dir "" is any directory's.
+	RemoveRelay(ctx context.Context, project, dir string) error
+	// Listening lists the sockets listening on the engine's host.
+	Listening(ctx context.Context, relay string) ([]hostports.Socket, error)
+	// Forward is how a forward process reaches the engine.
+	Forward() forward.Engine
+	// Label is the engine as the user named it (its endpoint).
+	Label() string
+}
+
+// forwardWait bounds how long up waits for a forward to listen.
+const forwardWait = 15 * time.Second
+
+// remoteHolders lists the engine host's listening sockets as holders, for
+// the ports no container of the engine publishes (those the container
+// list names). With create, the relay is made if missing; without, a
+// project with no relay yet is not probed (up --dry-run changes nothing).
+// With no project, any of the engine's relays will do (ports check).
+func (o *Orchestrator) remoteHolders(ctx context.Context, rf relayFor, published map[string]bool) (map[string][]registry.Holder, error) {
+	if o.Remote == nil {
+		return nil, nil
+	}
+	relay, err := o.Remote.Relay(ctx, rf.project, rf.dir, rf.create)
+	if err != nil || relay == "" {
+		return nil, err
+	}
+	socks, err := o.Remote.Listening(ctx, relay)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]registry.Holder{}
+	for _, s := range socks {
+		key := fmt.Sprintf("%d/%s", s.Port, s.Protocol)
+		if published[key] || len(out[key]) > 0 {
+			continue
+		}
+		out[key] = []registry.Holder{{Kind: "process", Engine: o.Remote.Label()}}
+	}
+	return out, nil
+}
+
+// forwardPorts are the project's published TCP ports as forwards: the
+// same number here as on the engine's host. A port the engine picks (no
+// host port) has no number to forward to; UDP is not carried.
+func (o *Orchestrator) forwardPorts(ports *PortResult) []forward.Port {
+	var out []forward.Port
+	for _, svc := range slices.Sorted(func(yield func(string) bool) {
+		for s := range ports.Bindings {
+			if !yield(s) {
+				return
+			}
+		}
+	}) {
+		for _, b := range ports.Bindings[svc] {
+			if b.Port == 0 {
+				continue
+			}
+			if b.Protocol != "" && b.Protocol != "tcp" {
+				o.warn(svc, fmt.Sprintf("%s port %d is not forwarded from the remote engine (forwards carry TCP only)", b.Protocol, b.Port))
+				continue
+			}
+			ip := b.HostIP
+			if ip == "" || ip == "0.0.0.0" || ip == "::" {
+				ip = "127.0.0.1"
+			}
+			for port := b.Port; port <= max(b.Port, b.PortEnd); port++ {
+				out = append(out, forward.Port{Service: svc, Local: port, Remote: port, RemoteIP: ip})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Local < out[j].Local })
+	return out
+}
+
+// ensureForwards makes the project's forward serve exactly its published
+// ports: started when missing, restarted when the ports or the relay
+// changed, kept otherwise; it returns once every port listens here.
+func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, ports *PortResult) error {
+	if o.Remote == nil {
+		return nil
+	}
+	fps := o.forwardPorts(ports)
+	if len(fps) == 0 {
+		return o.stopForwards(ctx, p.Name())
+	}
+	if o.Hosts == nil || len(o.ForwardCommand) == 0 {
+		return fmt.Errorf("the ports of a remote engine cannot be forwarded here: %w", ErrHostUnsupported)
+	}
+	relay, err := o.Remote.Relay(ctx, p.Name(), p.Dir(), true)
+	if err != nil {
+		return err
+	}
+	spec := forward.Spec{Project: p.Name(), Relay: relay, Engine: o.Remote.Forward(), Ports: fps}
+	enc := spec.Encode()
+	sum := sha256.Sum256([]byte(enc))
+	st, kept, err := o.Hosts.Start(ctx, HostSpec{
+		Project: p.Name(), Name: forward.Name, Args: o.ForwardCommand, Dir: p.Dir(),
+		Env: []string{forward.Env + "=" + enc}, Restart: "on-failure", Grace: 5 * time.Second,
+		Hash: hex.EncodeToString(sum[:8]),
+	})
+	if err != nil {
+		return fmt.Errorf("start the port forward: %w", err)
+	}
+	if err := o.waitForwards(ctx, p.Name(), fps, st); err != nil {
+		return err
+	}
+	if !kept {
+		var parts []string
+		for _, fp := range fps {
+			parts = append(parts, fmt.Sprintf("%s %d", fp.Service, fp.Local))
+		}
+		o.emit(Event{Name: forward.Name, Status: "Forwarded", Detail: "127.0.0.1 ← " + o.Remote.Label() + ": " + strings.Join(parts, ", ")})
+	}
+	return nil
+}
+
+// restoreForwards starts the forward again after start or restart, with
+// the ports the registry holds.
+func (o *Orchestrator) restoreForwards(ctx context.Context, p *compose.Project) error {
+	if o.Remote == nil {
+		return nil
+	}
+	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return err
+	}
+	return o.ensureForwards(ctx, p, ports)
+}
+
+// waitForwards waits until every forwarded port listens on this machine,
+// or the forward has failed (a port taken here since it was reserved).
+func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port, st HostState) error {
+	if o.Probe == nil {
+		return nil
+	}
+	deadline := time.Now().Add(forwardWait)
+	for {
+		socks, err := o.Probe(ctx, nil)
+		if err != nil {
+			return nil
+		}
+		listening := map[int]bool{}
+		for _, s := range socks {
+			if s.Protocol == "tcp" {
+				listening[s.Port] = true
+			}
+		}
+		missing := slices.IndexFunc(fps, func(fp forward.Port) bool { return !listening[fp.Local] })
+		if missing < 0 {
+			return nil
+		}
+		if st, ok := o.Hosts.Status(project, forward.Name); ok && !st.Running || time.Now().After(deadline) {
+			why := tailFile(o.Hosts.LogPath(project, forward.Name), 5)
+			if st.Error != "" {
+				why = st.Error
+			}
+			return fmt.Errorf("the port forward of service %s did not listen on 127.0.0.1:%d: %s", fps[missing].Service, fps[missing].Local, why)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(30 * time.Millisecond):
+		}
+	}
+}
+
+// removeRelay removes the project's relay (down). Without a compose file
+// (-p NAME) the relay of any directory is the project's, as its
+// containers are.
+func (o *Orchestrator) removeRelay(ctx context.Context, p *compose.Project) error {
+	if o.Remote == nil {
+		return nil
+	}
+	dir := p.Dir()
+	if len(p.Files) == 0 {
+		dir = ""
+	}
+	if err := o.Remote.RemoveRelay(ctx, p.Name(), dir); err != nil {
+		return fmt.Errorf("remove the relay: %w", err)
+	}
+	return nil
+}
+
+// stopForwards ends the project's forward, if it runs.
+func (o *Orchestrator) stopForwards(ctx context.Context, project string) error {
+	if o.Hosts == nil {
+		return nil
+	}
+	if _, ok := o.Hosts.Status(project, forward.Name); !ok {
+		if slices.Contains(o.Hosts.Names(project), forward.Name) {
+			_, _ = o.Hosts.Stop(ctx, project, forward.Name, 0, "") // clears stale state
+		}
+		return nil
+	}
+	if _, err := o.Hosts.Stop(ctx, project, forward.Name, 5*time.Second, ""); err != nil {
+		return fmt.Errorf("stop the port forward: %w", err)
+	}
+	o.emit(Event{Name: forward.Name, Status: "Stopped", Detail: "ports no longer forwarded from " + o.engineLabel()})
+	return nil
+}
+
+func (o *Orchestrator) engineLabel() string {
+	if o.Remote == nil {
+		return "the local engine"
+	}
+	return o.Remote.Label()
+}
+
+// Forwarding says whether the project's forward runs (ps, doctor).
+func (o *Orchestrator) Forwarding(project string) bool {
+	if o.Hosts == nil {
+		return false
+	}
+	st, ok := o.Hosts.Status(project, forward.Name)
+	return ok && st.Running
+}
