@@ -19,6 +19,7 @@ import (
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
@@ -129,6 +130,9 @@ func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (s
 		// The host's network: the relay dials the ports the project
 		// publishes on the host's loopback, and lists the host's sockets.
 		HostConfig: &container.HostConfig{
+			// Its listing is read back from its log: a log the engine
+			// can read, kept small.
+			LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
 			NetworkMode:   "host",
 			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 		},
@@ -142,7 +146,9 @@ func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (s
 	return cr.ID, nil
 }
 
-func isNotFound(err error) bool { return err != nil && strings.Contains(strings.ToLower(err.Error()), "no such") }
+func isNotFound(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "no such")
+}
 
 // relayImage builds the relay image from the relay binary unless the
 // engine has it.
@@ -228,23 +234,43 @@ func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
 }
 
 // Listening lists the sockets listening on the engine's host, as the relay
-// sees them.
+// sees them: the listing the serving relay keeps (one archive request),
+// else one made now (a process started in the relay).
 func (e *Engine) Listening(ctx context.Context, relay string) ([]hostports.Socket, error) {
-	conn, err := e.DialRelay(ctx, relay, []string{"listening"})
+	got, err := e.keptListing(ctx, relay)
 	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	_ = conn.CloseWrite()
-	var got []forward.Listening
-	if err := json.NewDecoder(conn).Decode(&got); err != nil {
-		return nil, fmt.Errorf("the relay's listing of the engine host's sockets: %v%s", err, conn.stderrText())
+		conn, err := e.DialRelay(ctx, relay, []string{"listening"})
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		_ = conn.CloseWrite()
+		if err := json.NewDecoder(conn).Decode(&got); err != nil {
+			return nil, fmt.Errorf("the relay's listing of the engine host's sockets: %v%s", err, conn.stderrText())
+		}
 	}
 	out := make([]hostports.Socket, 0, len(got))
 	for _, s := range got {
 		out = append(out, hostports.Socket{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
 	}
 	return out, nil
+}
+
+func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Listening, error) {
+	rc, err := e.cli.ContainerLogs(ctx, relay, client.ContainerLogsOptions{ShowStdout: true, Tail: "1"})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
+		return nil, err
+	}
+	got, ok := forward.ParseListingLine(out.String())
+	if !ok {
+		return nil, errors.New("no listing in the relay's log")
+	}
+	return got, nil
 }
 
 // Dial connects to addr on the engine's host through the relay.

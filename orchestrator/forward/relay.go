@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,8 +42,17 @@ func Relay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-		<-sigs
-		return 0
+		tick := time.NewTicker(ListingEvery)
+		defer tick.Stop()
+		last := ""
+		for {
+			last = logListing(stdout, last)
+			select {
+			case <-sigs:
+				return 0
+			case <-tick.C:
+			}
+		}
 	case "dial":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "relay: dial HOST:PORT")
@@ -47,20 +60,102 @@ func Relay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return dialStdio(args[1], stdin, stdout, stderr)
 	case "listening":
-		socks, err := hostports.Listening(context.Background(), nil)
+		out, err := listing()
 		if err != nil {
 			fmt.Fprintln(stderr, "relay:", err)
 			return 1
 		}
-		out := make([]Listening, 0, len(socks))
-		for _, s := range socks {
-			out = append(out, Listening{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
-		}
-		_ = json.NewEncoder(stdout).Encode(out)
+		_, _ = stdout.Write(out)
 		return 0
 	}
 	fmt.Fprintf(stderr, "relay: unknown command %q\n", args[0])
 	return 2
+}
+
+// The serving relay prints the host's listening ports to its log whenever
+// they change, one line of ListingPrefix, "proto:port,port…" fields and
+// ListingEnd: devenv reads the log's last line, far quicker than starting a
+// process in the container (or copying a file out of it) for each look.
+// The end mark shows a line the log driver did not cut.
+const (
+	ListingPrefix = "devenv-relay-listening/1"
+	ListingEnd    = "end"
+	ListingEvery  = 250 * time.Millisecond
+)
+
+func listing() ([]byte, error) {
+	socks, err := hostports.Listening(context.Background(), nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listening, 0, len(socks))
+	for _, s := range socks {
+		out = append(out, Listening{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
+	}
+	b, err := json.Marshal(out)
+	return append(b, '\n'), err
+}
+
+// ListingLine is the log line for socks.
+func ListingLine(socks []Listening) string {
+	byProto := map[string][]int{}
+	for _, s := range socks {
+		if !slices.Contains(byProto[s.Protocol], s.Port) {
+			byProto[s.Protocol] = append(byProto[s.Protocol], s.Port)
+		}
+	}
+	fields := []string{ListingPrefix}
+	for _, proto := range slices.Sorted(maps.Keys(byProto)) {
+		ports := byProto[proto]
+		slices.Sort(ports)
+		nums := make([]string, len(ports))
+		for i, p := range ports {
+			nums[i] = strconv.Itoa(p)
+		}
+		fields = append(fields, proto+":"+strings.Join(nums, ","))
+	}
+	return strings.Join(append(fields, ListingEnd), " ")
+}
+
+// ParseListingLine reads a line of ListingLine; ok is false for any other
+// line, or one cut short.
+func ParseListingLine(line string) (socks []Listening, ok bool) {
+	fields := strings.Fields(strings.TrimSpace(line))
+	if len(fields) < 2 || fields[0] != ListingPrefix || fields[len(fields)-1] != ListingEnd {
+		return nil, false
+	}
+	socks = []Listening{}
+	for _, f := range fields[1 : len(fields)-1] {
+		proto, ports, found := strings.Cut(f, ":")
+		if !found {
+			return nil, false
+		}
+		for _, p := range strings.Split(ports, ",") {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return nil, false
+			}
+			socks = append(socks, Listening{Port: n, Protocol: proto})
+		}
+	}
+	return socks, true
+}
+
+// logListing prints the listing when it differs from last.
+func logListing(w io.Writer, last string) string {
+	b, err := listing()
+	if err != nil {
+		return last
+	}
+	var socks []Listening
+	if json.Unmarshal(b, &socks) != nil {
+		return last
+	}
+	line := ListingLine(socks)
+	if line != last {
+		fmt.Fprintln(w, line)
+	}
+	return line
 }
 
 func dialStdio(addr string, stdin io.Reader, stdout, stderr io.Writer) int {
