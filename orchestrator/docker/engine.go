@@ -28,6 +28,7 @@ import (
 type Engine struct {
 	ep  Endpoint
 	cli *client.Client
+	ssh *sshTransport
 
 	once    sync.Once
 	info    orchestrator.EngineInfo
@@ -65,12 +66,13 @@ func New(ep Endpoint, trace io.Writer) (*Engine, error) {
 			client.WithHTTPRequestHook(func(r *http.Request) error { logf("→ %s %s", r.Method, r.URL.Path); return nil }),
 			client.WithHTTPResponseHook(func(r *http.Response) { logf("← %d %s", r.StatusCode, r.Request.URL.Path) }))
 	}
+	var ssh *sshTransport
 	if strings.HasPrefix(ep.Host, "ssh://") {
-		dial, err := sshDialer(ep.Host)
-		if err != nil {
+		var err error
+		if ssh, err = newSSHTransport(ep.Host); err != nil {
 			return nil, err
 		}
-		opts = append(opts, client.WithHost("http://docker.example"), client.WithDialContext(dial))
+		opts = append(opts, client.WithHost("http://docker.example"), client.WithDialContext(ssh.dial))
 	} else {
 		opts = append(opts, client.WithHost(ep.Host))
 	}
@@ -82,14 +84,20 @@ func New(ep Endpoint, trace io.Writer) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker engine at %s (from %s): %w", ep.Host, ep.How, err)
 	}
-	return &Engine{ep: ep, cli: cli}, nil
+	return &Engine{ep: ep, cli: cli, ssh: ssh}, nil
 }
 
 // Endpoint is where this engine is.
 func (e *Engine) Endpoint() Endpoint { return e.ep }
 
-// Close releases the client.
-func (e *Engine) Close() error { return e.cli.Close() }
+// Close releases the client, and the SSH connection.
+func (e *Engine) Close() error {
+	err := e.cli.Close()
+	if e.ssh != nil {
+		e.ssh.close()
+	}
+	return err
+}
 
 func (e *Engine) wrap(err error) error {
 	if err == nil {
