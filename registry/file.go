@@ -220,8 +220,8 @@ func Encode(reg *Registry) ([]byte, error) {
 			b.WriteString(",")
 		}
 		head := struct {
-			Name   string `json:"name"`
-			Dir    string `json:"directory"`
+			Name     string `json:"name"`
+			Dir      string `json:"directory"`
 			Engine   string `json:"engine,omitempty"`
 			Endpoint string `json:"endpoint,omitempty"`
 			Stack    string `json:"stack,omitempty"`

@@ -101,8 +101,8 @@ type Request struct {
 	// that keyed remote engines by endpoint is taken over by Engine.
 	Engine   string
 	Endpoint string
-	Stack   string
-	Ports   []PortRequest
+	Stack    string
+	Ports    []PortRequest
 	// Strict fails instead of moving a colliding request.
 	Strict bool
 	// Reassign moves the services in Only (all when empty) by the rules again.

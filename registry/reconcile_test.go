@@ -131,7 +131,11 @@ func TestReconcileHolders(t *testing.T) {
 		}, req("p", pr("web", "web", 80, 8080)), "web=8081"},
 		{"a project keyed by endpoint is taken over by the engine's ID", func(reg *Registry) {
 			reg.Projects = append(reg.Projects, &Project{Name: "p", Dir: "/src/p", Engine: "tcp://box:2375", Reservations: []Reservation{{Service: "web", Role: "web", Target: 80, Port: 8090, Requested: 8080, Protocol: "tcp"}}})
-		}, func() Request { r := req("p", pr("web", "web", 80, 8080)); r.Engine, r.Endpoint = "ID-BOX", "tcp://box:2375"; return r }(), "web=8090"},
+		}, func() Request {
+			r := req("p", pr("web", "web", 80, 8080))
+			r.Engine, r.Endpoint = "ID-BOX", "tcp://box:2375"
+			return r
+		}(), "web=8090"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
