@@ -56,6 +56,7 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 	}
 	if engineErr == nil {
 		out = append(out, o.exposed(ctx, p)...)
+		out = append(out, o.remoteFindings(ctx, p)...)
 	}
 	if p == nil {
 		return out

@@ -188,10 +188,12 @@ func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own fun
 			if h.Kind == "process" && h.PID == 0 && h.Engine == "" {
 				h = o.resolveProcess(ctx, port, proto, h)
 			}
-			if h.Kind == "process" && o.Remote == nil {
+			if h.Kind == "process" && (o.Remote == nil || h.Engine != "") {
 				// The engine's listener (docker-proxy, Docker Desktop's
 				// backend, rootlesskit) for a container it is still
-				// starting, which the list does not show running yet.
+				// starting, which the list does not show running yet; on
+				// a remote engine, a socket on its host (not this
+				// machine's: those are never the engine's).
 				if c, ok := boundTo(key); ok {
 					h = registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
 				}

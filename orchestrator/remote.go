@@ -239,3 +239,76 @@ func (o *Orchestrator) Forwarding(project string) bool {
 	st, ok := o.Hosts.Status(project, forward.Name)
 	return ok && st.Running
 }
+
+// remoteFindings is doctor's report on a remote engine: that it is remote,
+// how its ports reach this machine, and, in a project, whether they do
+// now: a running container whose port is not served here is an error.
+func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) []Finding {
+	if o.Remote == nil {
+		return nil
+	}
+	id := o.EngineKey
+	if id == "" {
+		id = "unknown"
+	}
+	out := []Finding{{"ok", "remote", fmt.Sprintf("engine %s is remote (ID %s): the ports its containers publish are served on this machine's 127.0.0.1 by devenv's port forward, relayed through a container on the engine's host over the engine's own connection", o.Remote.Label(), id), ""}}
+	if p == nil {
+		return out
+	}
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name()}})
+	if err != nil {
+		return out
+	}
+	running := map[string]bool{}
+	for _, c := range cs {
+		if c.State == "running" {
+			running[c.Labels[LabelService]] = true
+		}
+	}
+	if len(running) == 0 {
+		return out
+	}
+	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+	if err != nil {
+		return append(out, Finding{"error", "remote", err.Error(), ""})
+	}
+	var here map[int]bool
+	if o.Probe != nil {
+		if socks, err := o.Probe(ctx, nil); err == nil {
+			here = map[int]bool{}
+			for _, s := range socks {
+				if s.Protocol == "tcp" {
+					here[s.Port] = true
+				}
+			}
+		}
+	}
+	forwarding := o.Forwarding(p.Name())
+	var served, missing []string
+	for _, fp := range o.forwardPorts(ports) {
+		if !running[fp.Service] {
+			continue
+		}
+		desc := fmt.Sprintf("%s 127.0.0.1:%d", fp.Service, fp.Local)
+		if forwarding && (here == nil || here[fp.Local]) {
+			served = append(served, desc)
+		} else {
+			missing = append(missing, desc)
+		}
+	}
+	if len(served) > 0 {
+		out = append(out, Finding{"ok", "remote", "forwarded here: " + strings.Join(served, ", "), ""})
+	}
+	if len(missing) > 0 {
+		why := "the port forward is not running"
+		if forwarding {
+			why = "the port forward runs but does not listen there"
+		}
+		fix := "run `devenv up` (or `devenv start`) to start the forward"
+		if o.Hosts != nil {
+			fix += "; its log is " + o.Hosts.LogPath(p.Name(), forward.Name)
+		}
+		out = append(out, Finding{"error", "remote", fmt.Sprintf("running on %s but not reachable here (%s): %s", o.Remote.Label(), why, strings.Join(missing, ", ")), fix})
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -203,4 +204,36 @@ func (h *harness) home() string {
 		}
 	}
 	return ""
+}
+
+// built is a program of this repository, built once per test run.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// get builds pkg (with env added to the build's environment) the first
+// time, and returns the binary's path.
+func (b *built) get(t testing.TB, name, pkg string, env ...string) string {
+	t.Helper()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "devenv-built")
+		if err != nil {
+			b.err = err
+			return
+		}
+		path := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-trimpath", "-o", path, pkg)
+		cmd.Dir, cmd.Env = testbed.Root(), append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+			return
+		}
+		b.path = path
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
 }

@@ -14,37 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/devenv-dev/devenv/internal/testbed"
 )
 
-var (
-	hostServerOnce sync.Once
-	hostServerBin  string
-	hostServerErr  error
-)
+var hostServerBin built
 
 // hostServer builds internal/testserver for this machine: a real process
 // to run as a host service (it serves HTTP on $LISTEN, /healthz answers).
 func hostServer(t *testing.T) string {
-	t.Helper()
-	hostServerOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "devenv-hostserver")
-		if err != nil {
-			hostServerErr = err
-			return
-		}
-		hostServerBin = filepath.Join(dir, "testserver")
-		cmd := exec.Command("go", "build", "-o", hostServerBin, "./internal/testserver")
-		cmd.Dir = testbed.Root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hostServerErr = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	if hostServerErr != nil {
-		t.Fatal(hostServerErr)
-	}
-	return hostServerBin
+	return hostServerBin.get(t, "testserver", "./internal/testserver")
 }
 
 func hostFile(project, image, bin string, dbPort, backendPort, workerPort int, workerTag string) string {
