@@ -47,6 +47,10 @@ type HostStatus struct {
 type PsResult struct {
 	Containers []Container
 	Host       []HostStatus
+	// Engine is a remote engine's endpoint ("" for the local engine), and
+	// Forwarding whether the project's forward serves its ports here.
+	Engine     string
+	Forwarding bool
 }
 
 // Ps lists the project's containers with one engine call (running ones
@@ -65,6 +69,9 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 		return nil, err
 	}
 	res := &PsResult{}
+	if o.Remote != nil {
+		res.Engine, res.Forwarding = o.Remote.Label(), o.Forwarding(p.Name())
+	}
 	for _, c := range cs {
 		if c.Labels[LabelOneoff] == "True" {
 			continue

@@ -110,7 +110,9 @@ func psCommand(a *app) *cli.Command {
 			if isTemplate(format) {
 				var rows []psRow
 				for _, ct := range res.Containers {
-					rows = append(rows, rowOf(ct, c.Bool("no-trunc")))
+					row := rowOf(ct, c.Bool("no-trunc"))
+					row.Engine = res.Engine
+					rows = append(rows, row)
 				}
 				for _, h := range res.Host {
 					rows = append(rows, hostRowOf(p.Name(), h))
@@ -230,7 +232,9 @@ func hostStatus(h orchestrator.HostStatus) (state, status, health string) {
 func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrunc bool) error {
 	enc := json.NewEncoder(w)
 	for _, ct := range res.Containers {
-		if err := enc.Encode(rowOf(ct, noTrunc)); err != nil {
+		row := rowOf(ct, noTrunc)
+		row.Engine = res.Engine
+		if err := enc.Encode(row); err != nil {
 			return err
 		}
 	}
@@ -242,15 +246,30 @@ func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrun
 	return nil
 }
 
+// writePsTable is compose's ps table; on a remote engine with an ENGINE
+// column (containers there, host services here) and whether the
+// containers' ports are forwarded here.
 func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tIMAGE\tSERVICE\tSTATUS\tPORTS")
+	engine := func(e string) string { return "" }
+	if res.Engine != "" {
+		engine = func(e string) string { return engineColumn(e) + "\t" }
+	}
+	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS\n", engine("ENGINE"))
 	for _, ct := range res.Containers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], ct.Status, portsText(ct.Ports))
+		ports := portsText(ct.Ports)
+		if res.Engine != "" && ports != "" && ct.State == "running" {
+			if res.Forwarding {
+				ports += " (forwarded here)"
+			} else {
+				ports += " (not forwarded here: run devenv up)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], engine(res.Engine), ct.Status, ports)
 	}
 	for _, h := range res.Host {
 		_, status, health := hostStatus(h)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, status+" ("+health+")", h.Port)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, engine(""), status+" ("+health+")", h.Port)
 	}
 	return tw.Flush()
 }

@@ -242,8 +242,8 @@ func TestIntegrationRemoteReferenceStack(t *testing.T) {
 
 	// ps and doctor say where the ports come from.
 	r = h.must("ps")
-	if !strings.Contains(r.stdout, "ehs_dev_postgres") {
-		t.Errorf("ps:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "ENGINE") || !strings.Contains(r.stdout, "tcp://10.231.0.2:2375") || !strings.Contains(r.stdout, "127.0.0.1:5434->5432/tcp (forwarded here)") {
+		t.Errorf("ps should show the engine and the forwarded ports:\n%s", r.stdout)
 	}
 	r = h.run("doctor")
 	if !strings.Contains(r.stdout, "remote") || !strings.Contains(r.stdout, "forward") {
