@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
 	"github.com/devenv-dev/devenv/registry"
 )
@@ -960,5 +961,51 @@ secrets:
 	b.mustUp(UpOptions{NoWait: true})
 	if got := b.eng.Calls("build "); len(got) != 1 || got[0] != "build demo-top" {
 		t.Fatalf("builds with demo/base:1 present: %v", got)
+	}
+}
+
+// fakeRemote is a remote engine's host with nothing listening.
+type fakeRemote struct{ removed []string }
+
+func (f *fakeRemote) Relay(ctx context.Context, project, dir string, create bool) (string, error) {
+	return "relay-" + project, nil
+}
+
+func (f *fakeRemote) RemoveRelay(ctx context.Context, project, dir string) error {
+	f.removed = append(f.removed, project)
+	return nil
+}
+
+func (f *fakeRemote) Listening(ctx context.Context, relay string) ([]hostports.Socket, error) {
+	return nil, nil
+}
+func (f *fakeRemote) Forward() forward.Engine { return forward.Engine{Host: "tcp://box:2375"} }
+func (f *fakeRemote) Label() string           { return "tcp://box:2375" }
+
+// A project whose containers name a directory that is not on this machine
+// moved here on a local engine; on a remote engine they may be another
+// machine's project of the same name, and down leaves them alone.
+func TestDownOnARemoteEngineRefusesAnUnknownDirectory(t *testing.T) {
+	for _, remote := range []bool{false, true} {
+		b := newBed(t, stackFile)
+		b.mustUp(UpOptions{})
+		for _, c := range b.eng.containers {
+			c.Labels[LabelWorkingDir] = "/nowhere/on/this/machine"
+		}
+		fr := &fakeRemote{}
+		if remote {
+			b.o.Remote = fr
+		}
+		err := b.o.Down(t.Context(), b.project(), DownOptions{Volumes: true})
+		var wd *WrongDirError
+		if remote {
+			if !errors.As(err, &wd) || len(b.eng.Calls("stop", "remove")) != 0 || len(fr.removed) != 0 {
+				t.Fatalf("remote: err %v, touched %v, relays removed %v", err, b.eng.Calls("stop", "remove"), fr.removed)
+			}
+			continue
+		}
+		if err != nil || len(b.eng.containers) != 0 {
+			t.Fatalf("local: a moved project's down: %v, left %d", err, len(b.eng.containers))
+		}
 	}
 }

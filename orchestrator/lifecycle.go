@@ -44,7 +44,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err != nil {
 		return err
 	}
-	if err := checkSameDir(p, append(slices.Clone(obs.Containers), obs.OneOffs...)); err != nil {
+	if err := o.checkSameDir(p, append(slices.Clone(obs.Containers), obs.OneOffs...)); err != nil {
 		return err
 	}
 	// Host services depend on the containers: they stop first, all of
@@ -164,14 +164,17 @@ func (e *WrongDirError) Unwrap() error { return compose.ErrConfig }
 
 // checkSameDir refuses containers that carry the project's name but another
 // working directory: a same-named project elsewhere. Without a compose file
-// (-p NAME) there is no directory to compare.
-func checkSameDir(p *compose.Project, cs []Container) error {
+// (-p NAME) there is no directory to compare. A directory that is gone from
+// this machine is the project's old place, moved here; on a remote engine
+// it may as well be another machine's project sharing the engine, so it is
+// refused there.
+func (o *Orchestrator) checkSameDir(p *compose.Project, cs []Container) error {
 	if len(p.Files) == 0 {
 		return nil
 	}
 	for _, c := range cs {
 		wd := c.Labels[LabelWorkingDir]
-		if _, err := os.Stat(wd); err != nil {
+		if _, err := os.Stat(wd); err != nil && o.Remote == nil {
 			continue // the project moved here from a directory that is gone
 		}
 		if wd != "" && !sameDir(wd, p.Dir()) {
@@ -382,7 +385,7 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSameDir(p, obs.Containers); err != nil {
+	if err := o.checkSameDir(p, obs.Containers); err != nil {
 		return nil, err
 	}
 	var out []Container

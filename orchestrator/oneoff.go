@@ -86,7 +86,7 @@ func (o *Orchestrator) runningContainer(ctx context.Context, p *compose.Project,
 	if err != nil {
 		return Container{}, err
 	}
-	if err := checkSameDir(p, cs); err != nil {
+	if err := o.checkSameDir(p, cs); err != nil {
 		return Container{}, err
 	}
 	for _, c := range cs {

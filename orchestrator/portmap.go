@@ -61,7 +61,9 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 			if r.Host {
 				row.HostIP = "127.0.0.1"
 			}
-			if probe {
+			if probe && p.Engine == "" && o.EngineKey != "" {
+				row.Holder = "not probed (the local engine is not in use)"
+			} else if probe {
 				var parts []string
 				for _, h := range table[fmt.Sprintf("%d/%s", r.Port, r.Protocol)] {
 					local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
@@ -78,7 +80,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 				}
 				if len(parts) > 0 {
 					row.Holder = strings.Join(parts, "; ")
-				} else if p.Engine != o.EngineKey {
+				} else if p.Engine != o.EngineKey && !r.Host {
 					row.Holder = "free here (engine not probed)"
 				}
 			}

@@ -287,7 +287,7 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf rel
 			published[key] = true
 			h := registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
 			if o.Remote != nil {
-				h.Engine = o.Remote.Label()
+				h.Engine, h.EngineID = o.Remote.Label(), o.EngineKey
 			}
 			table[key] = append(table[key], h)
 		}
@@ -358,8 +358,15 @@ func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, re
 			var out []registry.Holder
 			for _, h := range table[fmt.Sprintf("%d/%s", port, proto)] {
 				local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
-				if local || engine == o.EngineKey {
+				switch {
+				case engine == o.EngineKey:
 					out = append(out, h)
+				case engine == "":
+					// The local engine, not the one in use: its containers'
+					// ports are this machine's sockets too (its proxy), which
+					// cannot be told from a stranger's without asking it.
+				case local:
+					out = append(out, h) // another remote engine's ports are forwarded here
 				}
 			}
 			return out

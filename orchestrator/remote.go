@@ -59,7 +59,7 @@ func (o *Orchestrator) remoteHolders(ctx context.Context, rf relayFor, published
 		if published[key] || len(out[key]) > 0 {
 			continue
 		}
-		out[key] = []registry.Holder{{Kind: "process", Engine: o.Remote.Label()}}
+		out[key] = []registry.Holder{{Kind: "process", Engine: o.Remote.Label(), EngineID: o.EngineKey}}
 	}
 	return out, nil
 }

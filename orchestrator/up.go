@@ -241,7 +241,7 @@ func (o *Orchestrator) planUp(ctx context.Context, p *compose.Project, ports *Po
 		return nil, nil, nil, err
 	}
 	d.ImageIDs = obs.Images
-	if err := checkSameDir(p, obs.Containers); err != nil {
+	if err := o.checkSameDir(p, obs.Containers); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := o.findForeign(ctx, d, obs, services); err != nil {

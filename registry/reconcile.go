@@ -17,8 +17,11 @@ type Holder struct {
 	PID       int    `json:"pid,omitempty"`
 	Command   string `json:"command,omitempty"`
 	// Engine is where a container or process is, or a project's engine,
-	// when that is a remote engine (as Project.EngineLabel shows it).
-	Engine string `json:"engine,omitempty"`
+	// when that is a remote engine (as Project.EngineLabel shows it);
+	// EngineID is that engine's registry key, for comparisons (one engine
+	// may be reached by more than one endpoint).
+	Engine   string `json:"engine,omitempty"`
+	EngineID string `json:"-"`
 }
 
 func (h Holder) on() string {
@@ -525,7 +528,7 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 				sets[k] = cs
 				order = append(order, k)
 			}
-			h := Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service}
+			h := Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service, EngineID: p.Engine}
 			if p.Engine != "" {
 				h.Engine = p.EngineLabel()
 			}
@@ -598,7 +601,7 @@ func disjointOwnClaims(claims []Holder, ips []string) bool {
 func ownedBy(h, claim Holder, host bool) bool {
 	switch h.Kind {
 	case "container":
-		return h.Project == claim.Project && h.Engine == claim.Engine
+		return h.Project == claim.Project && h.EngineID == claim.EngineID
 	case "process", "unknown":
 		return host && h.Engine == "" || h.Project != "" && h.Project == claim.Project && h.Engine == ""
 	}

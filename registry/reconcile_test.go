@@ -269,3 +269,31 @@ func TestReconcileRekeysAProjectRecordedByEndpoint(t *testing.T) {
 		t.Fatalf("the local project changed: %+v", local)
 	}
 }
+
+// A remote project's own container is its own whichever endpoint reached
+// the engine: ownership goes by the engine's ID, not the address shown.
+func TestCheckOwnsARemoteContainerByEngineID(t *testing.T) {
+	reg := New()
+	reg.Projects = []*Project{{Name: "p", Dir: "/src/p", Engine: "ID-BOX", Endpoint: "tcp://box:2375",
+		Reservations: []Reservation{{Service: "db", Role: "postgres", Target: 5432, Port: 5434, Protocol: "tcp"}}}}
+	for _, c := range []struct {
+		holder Holder
+		want   int
+	}{
+		{Holder{Kind: "container", Container: "p-db-1", Project: "p", Engine: "ssh://box", EngineID: "ID-BOX"}, 0},
+		{Holder{Kind: "container", Container: "p-db-1", Project: "p", Engine: "tcp://box:2375", EngineID: "ID-OTHER"}, 1},
+		{Holder{Kind: "container", Container: "q-db-1", Project: "q", Engine: "ssh://box", EngineID: "ID-BOX"}, 1},
+	} {
+		occ := func(engine string) Occupied {
+			return func(port int, proto string) []Holder {
+				if engine == "ID-BOX" && port == 5434 {
+					return []Holder{c.holder}
+				}
+				return nil
+			}
+		}
+		if got := Check(reg, occ); len(got) != c.want {
+			t.Errorf("holder %+v: %d conflicts %v, want %d", c.holder, len(got), got, c.want)
+		}
+	}
+}

@@ -373,8 +373,10 @@ func TestIntegrationRemoteKilledUp(t *testing.T) {
 }
 
 // TestIntegrationRemoteSSH: the same engine over ssh://, one SSH
-// connection per devenv run: up, psql and health through the forward,
-// down.
+// connection per devenv run: up, psql and health through the forward. ssh
+// and tcp to the engine are one engine in the registry; beside a local
+// project, ports shows an ENGINE column, and ports release names the
+// engine.
 func TestIntegrationRemoteSSH(t *testing.T) {
 	h, _ := remoteExample(t, remoteSSHEnv)
 	h.must("up", "postgres", "electric", "redis")
@@ -384,10 +386,63 @@ func TestIntegrationRemoteSSH(t *testing.T) {
 	if r := h.run("health", "postgres", "electric", "redis"); r.code != 0 {
 		t.Fatalf("health over ssh:\n%s", r)
 	}
+
+	// The same engine over tcp: the same project, ports and containers.
+	tcp := *h
+	tcp.env = append(append([]string{}, h.env...), "DOCKER_HOST="+os.Getenv(remoteEnv))
+	r := tcp.must("up", "postgres", "electric", "redis")
+	if strings.Contains(r.stderr, "Recreat") || strings.Contains(r.stderr, "Creat") {
+		t.Errorf("up over tcp after ssh changed containers:\n%s", r.stderr)
+	}
+	if got := psqlHere(t, 5434, "select 2"); got != "2" {
+		t.Fatalf("psql after the switch to tcp: %q", got)
+	}
+	reg := mustRead(t, h.registry)
+	if n := strings.Count(reg, `"name":"sertantai-enforcement"`); n != 1 {
+		t.Fatalf("ssh and tcp to one engine must be one registry entry, found %d:\n%s", n, reg)
+	}
+
+	// A local project beside it, in the same registry.
+	local := newHarness(t)
+	local.registry = h.registry
+	for i, kv := range local.env {
+		switch {
+		case strings.HasPrefix(kv, "DEVENV_REGISTRY="):
+			local.env[i] = "DEVENV_REGISTRY=" + h.registry
+		case strings.HasPrefix(kv, "HOME="):
+			local.env[i] = "HOME=" + h.home() // one user: one state directory
+		}
+	}
+	local.write("docker-compose.dev.yml", "name: dvt-remote-local\nservices:\n  web:\n    image: redis:7\n    ports: [\"6380:6379\"]\n")
+	cleanupProject(t, testbed.Engine(t), "dvt-remote-local")
+	local.must("up")
+	// Each side's check: the local project's container is the local
+	// engine's proxy on this machine, the remote one's the forward.
+	h.must("ports", "check")
+	local.must("ports", "check")
+	r = local.must("ports")
+	if !strings.Contains(r.stdout, "ENGINE") || !strings.Contains(r.stdout, "local") || !strings.Contains(r.stdout, "ssh://devenv-remote-ssh") && !strings.Contains(r.stdout, os.Getenv(remoteEnv)) {
+		t.Errorf("ports over two engines should show an ENGINE column:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "127.0.0.1:6381/tcp") {
+		t.Errorf("the local project must not get the remote project's 6380 (forwarded here):\n%s", r.stdout)
+	}
+	r = local.must("ls", "--all")
+	if !strings.Contains(r.stdout, "ENGINE") {
+		t.Errorf("ls over two engines should show an ENGINE column:\n%s", r.stdout)
+	}
+
 	h.must("down")
 	for _, p := range []int{5434, 3001, 6380} {
 		if listening(p) {
 			t.Errorf("port %d still served here after down", p)
 		}
+	}
+	if r := local.run("ports", "release", "sertantai-enforcement"); r.code != 2 || !strings.Contains(r.stderr, "--engine") {
+		t.Fatalf("release of a project on another engine should ask for --engine:\n%s", r)
+	}
+	local.must("ports", "release", "--engine", os.Getenv(remoteEnv), "sertantai-enforcement")
+	if reg := mustRead(t, h.registry); strings.Contains(reg, `"name":"sertantai-enforcement"`) || !strings.Contains(reg, `"name":"dvt-remote-local"`) {
+		t.Fatalf("release --engine should drop the remote project only:\n%s", reg)
 	}
 }

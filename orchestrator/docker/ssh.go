@@ -118,9 +118,10 @@ func (t *sshTransport) close() {
 }
 
 type cmdConn struct {
-	cmd *exec.Cmd
-	w   io.WriteCloser
-	r   io.ReadCloser
+	cmd  *exec.Cmd
+	w    io.WriteCloser
+	r    io.ReadCloser
+	once sync.Once
 }
 
 func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
@@ -130,13 +131,17 @@ func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
 // connections pass their end on this way).
 func (c *cmdConn) CloseWrite() error { return c.w.Close() }
 
+// Close ends the ssh session; more than once, and from more than one
+// goroutine, is fine.
 func (c *cmdConn) Close() error {
-	_ = c.w.Close()
-	_ = c.r.Close()
-	if c.cmd.Process != nil {
-		_ = c.cmd.Process.Kill()
-	}
-	_ = c.cmd.Wait()
+	c.once.Do(func() {
+		_ = c.w.Close()
+		_ = c.r.Close()
+		if c.cmd.Process != nil {
+			_ = c.cmd.Process.Kill()
+		}
+		_ = c.cmd.Wait()
+	})
 	return nil
 }
 func (c *cmdConn) LocalAddr() net.Addr              { return dummyAddr{} }

@@ -123,9 +123,9 @@ func Serve(ctx context.Context, spec Spec, dial Dialer, log io.Writer) error {
 }
 
 // relay carries one local connection to the engine's host and back. The
-// client's end of sending is passed on as a half-close; once the far side
-// is done (the relay has exited) there is nowhere left to send to, and the
-// local connection is closed.
+// client's end of sending is passed on as a half-close, a reset as a
+// close; once the far side is done (the relay has exited) there is nowhere
+// left to send to, and the local connection is closed.
 func relay(ctx context.Context, local *net.TCPConn, p Port, dial Dialer, log io.Writer) {
 	defer local.Close()
 	remote, err := dial(ctx, net.JoinHostPort(p.RemoteIP, strconv.Itoa(p.Remote)))
@@ -137,6 +137,10 @@ func relay(ctx context.Context, local *net.TCPConn, p Port, dial Dialer, log io.
 	go func() {
 		if _, err := io.Copy(remote, local); err == nil {
 			_ = remote.CloseWrite()
+		} else {
+			// The client is gone (reset): nothing will read the answer,
+			// and an idle server would keep the relay open for ever.
+			remote.Close()
 		}
 	}()
 	if _, err = io.Copy(local, remote); err != nil && !errors.Is(err, net.ErrClosed) {

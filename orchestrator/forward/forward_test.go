@@ -238,3 +238,120 @@ func TestParseListingLineRefuses(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkServe100MiB is the forward's own share of a copy: 100 MiB from
+// a client through Serve to a server on loopback (the dialer connects
+// straight there; a remote engine adds its relay's stream).
+func BenchmarkServe100MiB(b *testing.B) {
+	sink, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	go func() {
+		for {
+			c, err := sink.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				n, _ := io.Copy(io.Discard, c)
+				c.Write([]byte(strconv.FormatInt(n, 10)))
+				c.Close()
+			}()
+		}
+	}()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	local := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dial := func(ctx context.Context, addr string) (Conn, error) {
+		c, err := net.Dial("tcp", sink.Addr().String())
+		if err != nil {
+			return nil, err
+		}
+		return c.(*net.TCPConn), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 1, RemoteIP: "127.0.0.1"}}}, dial, io.Discard)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
+	for range 200 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	const size = 100 << 20
+	chunk := make([]byte, 1<<20)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for range b.N {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range size / len(chunk) {
+			if _, err := c.Write(chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.(*net.TCPConn).CloseWrite()
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if string(got) != strconv.Itoa(size) {
+			b.Fatalf("the far side read %q bytes, want %d", got, size)
+		}
+	}
+}
+
+// TestServeClosesTheFarSideOnAReset: a client that resets its connection
+// (a killed psql) ends the far side too, even when the server never
+// writes: an idle server would otherwise keep the relay for ever.
+func TestServeClosesTheFarSideOnAReset(t *testing.T) {
+	srv, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	farClosed := make(chan struct{})
+	go func() {
+		c, err := srv.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, c) // never writes; returns once the forward lets go
+		c.Close()
+		close(farClosed)
+	}()
+	local := freeLocalPort(t)
+	dial := func(ctx context.Context, addr string) (Conn, error) {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			return nil, err
+		}
+		return c.(*net.TCPConn), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 5432, RemoteIP: "127.0.0.1"}}}, dial, io.Discard)
+	var c net.Conn
+	for range 200 {
+		if c, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(local))); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("begin"))
+	time.Sleep(50 * time.Millisecond)
+	c.(*net.TCPConn).SetLinger(0) // close with a reset
+	c.Close()
+	select {
+	case <-farClosed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the far side is still open after the client's reset")
+	}
+}
