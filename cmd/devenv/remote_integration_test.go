@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -29,11 +30,13 @@ import (
 //
 //	DEVENV_TEST_REMOTE      its tcp:// endpoint
 //	DEVENV_TEST_REMOTE_SSH  the same engine as ssh://…
+//	DEVENV_TEST_REMOTE_SSH_LOG  its sshd's log (connections are counted)
 //
 // Unset, the tests skip; under DEVENV_REQUIRE_DOCKER=1 they fail instead.
 const (
-	remoteEnv    = "DEVENV_TEST_REMOTE"
-	remoteSSHEnv = "DEVENV_TEST_REMOTE_SSH"
+	remoteEnv       = "DEVENV_TEST_REMOTE"
+	remoteSSHEnv    = "DEVENV_TEST_REMOTE_SSH"
+	remoteSSHLogEnv = "DEVENV_TEST_REMOTE_SSH_LOG"
 )
 
 // remoteEngine returns the endpoint named by env and a client for set-up
@@ -385,6 +388,51 @@ func TestIntegrationRemoteSSH(t *testing.T) {
 	}
 	if r := h.run("health", "postgres", "electric", "redis"); r.code != 0 {
 		t.Fatalf("health over ssh:\n%s", r)
+	}
+	// One SSH connection for a whole no-change up (sshd logs each).
+	if log := os.Getenv(remoteSSHLogEnv); log != "" {
+		before := strings.Count(mustRead(t, log), "Accepted publickey")
+		h.must("up", "postgres", "electric", "redis")
+		if n := strings.Count(mustRead(t, log), "Accepted publickey") - before; n != 1 {
+			t.Errorf("a no-change up over ssh opened %d SSH connections, want 1", n)
+		}
+	} else if testbed.Required() {
+		t.Fatalf("%s is not set", remoteSSHLogEnv)
+	}
+	// More connections at once than sshd's sessions per connection (10 by
+	// default): each is served.
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	before := 0
+	if log := os.Getenv(remoteSSHLogEnv); log != "" {
+		before = strings.Count(mustRead(t, log), "Accepted publickey")
+	}
+	for i := range 15 {
+		c, err := net.Dial("tcp", "127.0.0.1:6380")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 7)
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "+PONG\r\n" {
+			t.Fatalf("connection %d of 15 open at once: %q, %v", i+1, buf, err)
+		}
+	}
+	if log := os.Getenv(remoteSSHLogEnv); log != "" {
+		// Fifteen sessions fit in two masters (three if the one it had was
+		// full of idle API connections); one ssh per session past sshd's
+		// limit would be six or more.
+		if n := strings.Count(mustRead(t, log), "Accepted publickey") - before; n > 3 {
+			t.Errorf("15 connections through the forward opened %d SSH connections, want at most 3", n)
+		}
 	}
 
 	// The same engine over tcp: the same project, ports and containers.

@@ -14,19 +14,43 @@ import (
 )
 
 // sshTransport reaches a remote engine through `ssh HOST docker system
-// dial-stdio`, as the docker CLI does, but over one SSH connection per
-// devenv process: a master connection (OpenSSH's ControlMaster) is opened
-// on the first dial, and every API connection after it is a session
-// multiplexed over it, with no new handshake or authentication. Where the
-// master cannot be opened, each dial is its own ssh, as before.
+// dial-stdio`, as the docker CLI does, but over as few SSH connections as
+// the server allows: a master connection (OpenSSH's ControlMaster) is
+// opened on the first dial, and every API connection after it is a session
+// multiplexed over it, with no new handshake or authentication. sshd allows
+// MaxSessions sessions per connection (10 unless configured), and a forward
+// carries one session per open connection, so a master takes at most
+// sessionsPerMaster and another master is opened beside it when all are
+// full. A master that has died (the network went away; keep-alives notice
+// within half a minute) is replaced. Where no master can be opened, each
+// dial is its own ssh.
 type sshTransport struct {
 	args []string // -l, -p and the host
 	host string
 
-	once   sync.Once
-	master *exec.Cmd
-	dir    string
-	ctl    string // the control socket; "" without a master
+	mu      sync.Mutex
+	masters []*sshMaster
+	broken  bool // a master could not be opened: plain ssh from then on
+}
+
+// sessionsPerMaster stays under sshd's default MaxSessions (10).
+const sessionsPerMaster = 8
+
+// sshMaster is one master connection and the sessions open over it.
+type sshMaster struct {
+	cmd      *exec.Cmd
+	dir, ctl string
+	exited   chan struct{}
+	sessions int
+}
+
+func (m *sshMaster) alive() bool {
+	select {
+	case <-m.exited:
+		return false
+	default:
+		return true
+	}
 }
 
 func newSSHTransport(host string) (*sshTransport, error) {
@@ -50,77 +74,126 @@ func (t *sshTransport) sshArgs(opts []string, cmd ...string) []string {
 	return append(out, cmd...)
 }
 
-// startMaster opens the master connection and waits until it is up
-// (authenticated), or has failed.
-func (t *sshTransport) startMaster() {
+// startMaster opens a master connection and waits until it is up
+// (authenticated), or has failed (nil). It ends with devenv (see
+// endWithParent) and when the server stops answering its keep-alives.
+func (t *sshTransport) startMaster() *sshMaster {
 	dir, err := os.MkdirTemp("", "devenv-ssh-")
 	if err != nil {
-		return
+		return nil
 	}
 	ctl := filepath.Join(dir, "ctl")
-	cmd := exec.Command("ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=no", "-N"})...)
+	cmd := exec.Command("ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=no",
+		"-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-N"})...)
 	cmd.Stderr = io.Discard
+	endWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
-		return
+		return nil
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	m := &sshMaster{cmd: cmd, dir: dir, ctl: ctl, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); os.RemoveAll(dir); close(m.exited) }()
 	deadline := time.After(30 * time.Second)
 	for {
 		if _, err := os.Stat(ctl); err == nil {
-			t.master, t.dir, t.ctl = cmd, dir, ctl
-			return
+			return m
 		}
 		select {
-		case <-exited:
-			os.RemoveAll(dir)
-			return
+		case <-m.exited:
+			return nil
 		case <-deadline:
 			_ = cmd.Process.Kill()
-			os.RemoveAll(dir)
-			return
+			return nil
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
+// master picks a live master with a free session, opening one when none
+// has; nil means plain ssh.
+func (t *sshTransport) master() *sshMaster {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.broken {
+		return nil
+	}
+	live := t.masters[:0]
+	for _, m := range t.masters {
+		if m.alive() {
+			live = append(live, m)
+		}
+	}
+	t.masters = live
+	for _, m := range t.masters {
+		if m.sessions < sessionsPerMaster {
+			m.sessions++
+			return m
+		}
+	}
+	m := t.startMaster()
+	if m == nil {
+		t.broken = len(t.masters) == 0 // a server that never multiplexes
+		return nil
+	}
+	m.sessions++
+	t.masters = append(t.masters, m)
+	return m
+}
+
+func (t *sshTransport) release(m *sshMaster) {
+	t.mu.Lock()
+	m.sessions--
+	t.mu.Unlock()
+}
+
 // dial opens one API connection.
 func (t *sshTransport) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	t.once.Do(t.startMaster)
+	m := t.master()
 	var opts []string
-	if t.ctl != "" {
-		opts = []string{"-S", t.ctl, "-o", "ControlMaster=no"}
+	if m != nil {
+		opts = []string{"-S", m.ctl, "-o", "ControlMaster=no"}
 	}
 	cmd := exec.Command("ssh", t.sshArgs(opts, "docker", "system", "dial-stdio")...)
+	endWithParent(cmd)
+	done := func() {}
+	if m != nil {
+		done = func() { t.release(m) }
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
+		done()
 		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		done()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		done()
 		return nil, fmt.Errorf("start ssh to %s: %w", t.host, err)
 	}
-	return &cmdConn{cmd: cmd, w: stdin, r: stdout}, nil
+	return &cmdConn{cmd: cmd, w: stdin, r: stdout, done: done}, nil
 }
 
-// close ends the master connection.
+// close ends the master connections.
 func (t *sshTransport) close() {
-	if t.master != nil && t.master.Process != nil {
-		_ = t.master.Process.Kill()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, m := range t.masters {
+		if m.cmd.Process != nil {
+			_ = m.cmd.Process.Kill()
+		}
+		<-m.exited
 	}
-	if t.dir != "" {
-		os.RemoveAll(t.dir)
-	}
+	t.masters = nil
 }
 
 type cmdConn struct {
 	cmd  *exec.Cmd
 	w    io.WriteCloser
 	r    io.ReadCloser
+	done func() // gives its session back to the master
 	once sync.Once
 }
 
@@ -141,6 +214,7 @@ func (c *cmdConn) Close() error {
 			_ = c.cmd.Process.Kill()
 		}
 		_ = c.cmd.Wait()
+		c.done()
 	})
 	return nil
 }
