@@ -976,7 +976,7 @@ func (f *fakeRemote) RemoveRelay(ctx context.Context, project, dir string) error
 	return nil
 }
 
-func (f *fakeRemote) Listening(ctx context.Context, relay string) ([]hostports.Socket, error) {
+func (f *fakeRemote) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
 	return nil, nil
 }
 func (f *fakeRemote) Forward() forward.Engine { return forward.Engine{Host: "tcp://box:2375"} }

@@ -302,7 +302,7 @@ func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names 
 	}
 	if names == nil {
 		// The forward is the project's too, but stopped on its own.
-		names = slices.DeleteFunc(o.Hosts.Names(p.Name()), func(n string) bool { return n == forward.Name })
+		names = slices.DeleteFunc(o.Hosts.Names(p.Name()), forward.IsName)
 		for _, n := range managedHosts(p, nil) {
 			if !slices.Contains(names, n) {
 				names = append(names, n)

@@ -89,14 +89,15 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		}
 	}
 	out := make([]ProjectRow, 0, len(rows))
-	for _, r := range rows {
+	for key, r := range rows {
 		if o.Hosts != nil {
 			for _, h := range o.Hosts.Names(r.Name) {
 				st, ok := o.Hosts.Status(r.Name, h)
 				switch {
 				case !ok || !st.Running:
-				case h == forward.Name:
-					r.Forwarded = r.Engine != "" && !r.elsewhere
+				case forward.IsName(h):
+					// Its forward runs here, whichever engine is in use now.
+					r.Forwarded = r.Forwarded || key[1] != "" && h == forward.NameFor(key[1])
 				default:
 					r.HostServices++
 				}

@@ -169,9 +169,18 @@ func ownServices(p *compose.Project, opts PortOptions) func(string) bool {
 // that turns out to be held.
 func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own func(service string) bool, ownPID func(pid int) bool, dryRun bool) (registry.Occupied, error) {
 	project := p.Name()
-	table, cs, err := o.holders(ctx, nil, relayFor{p.Name(), p.Dir(), !dryRun})
+	rf := relayFor{p.Name(), p.Dir(), !dryRun}
+	table, cs, err := o.holders(ctx, nil, rf)
 	if err != nil {
 		return nil, err
+	}
+	var now map[string]bool
+	nowDone := false
+	stillListening := func(key string) bool {
+		if !nowDone {
+			now, nowDone = o.listeningNow(ctx, rf), true
+		}
+		return now == nil || now[key]
 	}
 	var bound map[string]Container
 	boundTo := func(key string) (Container, bool) {
@@ -196,6 +205,8 @@ func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own fun
 				// machine's: those are never the engine's).
 				if c, ok := boundTo(key); ok {
 					h = registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
+				} else if h.Engine != "" && !stillListening(key) {
+					continue // gone since the relay's last listing
 				}
 			}
 			if h.Kind == "container" && h.Project == project && project != "" && own(h.Service) {
@@ -220,15 +231,16 @@ type relayFor struct {
 // boundBy maps each "port/proto" that a container the engine is starting
 // (created or restarting, not yet listed running) was created to publish to
 // that container; one inspect each, called only when a listener is
-// unaccounted for. An exited container holds nothing.
+// unaccounted for. An exited container holds nothing, unless it runs by
+// now: another devenv (a second up at once) started it since the list.
 func (o *Orchestrator) boundBy(ctx context.Context, cs []Container) map[string]Container {
 	out := map[string]Container{}
 	for _, c := range cs {
-		if c.State != "created" && c.State != "restarting" {
+		if c.State != "created" && c.State != "restarting" && c.State != "exited" {
 			continue
 		}
 		d, err := o.Engine.Inspect(ctx, c.ID)
-		if err != nil {
+		if err != nil || c.State == "exited" && !d.Running && !d.Restarting {
 			continue
 		}
 		for _, pb := range d.Bindings {

@@ -25,8 +25,10 @@ type Remote interface {
 	Relay(ctx context.Context, project, dir string, create bool) (string, error)
 	// RemoveRelay removes the project's relay; dir "" is any directory's.
 	RemoveRelay(ctx context.Context, project, dir string) error
-	// Listening lists the sockets listening on the engine's host.
-	Listening(ctx context.Context, relay string) ([]hostports.Socket, error)
+	// Listening lists the sockets listening on the engine's host: as the
+	// relay logged them last (at most forward.ListingEvery old), or, with
+	// fresh, as they are now (a process started in the relay).
+	Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error)
 	// Forward is how a forward process reaches the engine.
 	Forward() forward.Engine
 	// Label is the engine as the user named it (its endpoint).
@@ -49,7 +51,7 @@ func (o *Orchestrator) remoteHolders(ctx context.Context, rf relayFor, published
 	if err != nil || relay == "" {
 		return nil, err
 	}
-	socks, err := o.Remote.Listening(ctx, relay)
+	socks, err := o.Remote.Listening(ctx, relay, false)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	enc := spec.Encode()
 	sum := sha256.Sum256([]byte(enc))
 	st, kept, err := o.Hosts.Start(ctx, HostSpec{
-		Project: p.Name(), Name: forward.Name, Args: o.ForwardCommand, Dir: p.Dir(),
+		Project: p.Name(), Name: o.forwardName(), Args: o.ForwardCommand, Dir: p.Dir(),
 		Env: []string{forward.Env + "=" + enc}, Restart: "on-failure", Grace: 5 * time.Second,
 		Hash: hex.EncodeToString(sum[:8]),
 	})
@@ -174,8 +176,8 @@ func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []f
 		if missing < 0 {
 			return nil
 		}
-		if st, ok := o.Hosts.Status(project, forward.Name); ok && !st.Running || time.Now().After(deadline) {
-			why := tailFile(o.Hosts.LogPath(project, forward.Name), 5)
+		if st, ok := o.Hosts.Status(project, o.forwardName()); ok && !st.Running || time.Now().After(deadline) {
+			why := tailFile(o.Hosts.LogPath(project, o.forwardName()), 5)
 			if st.Error != "" {
 				why = st.Error
 			}
@@ -206,18 +208,24 @@ func (o *Orchestrator) removeRelay(ctx context.Context, p *compose.Project) erro
 	return nil
 }
 
-// stopForwards ends the project's forward, if it runs.
+// forwardName is the supervised name of the project's forward from this
+// engine.
+func (o *Orchestrator) forwardName() string { return forward.NameFor(o.EngineKey) }
+
+// stopForwards ends the project's forward from this engine, if it runs; a
+// local engine has none (and a same-named project's forward from a remote
+// engine is not its to end).
 func (o *Orchestrator) stopForwards(ctx context.Context, project string) error {
-	if o.Hosts == nil {
+	if o.Hosts == nil || o.Remote == nil {
 		return nil
 	}
-	if _, ok := o.Hosts.Status(project, forward.Name); !ok {
-		if slices.Contains(o.Hosts.Names(project), forward.Name) {
-			_, _ = o.Hosts.Stop(ctx, project, forward.Name, 0, "") // clears stale state
+	if _, ok := o.Hosts.Status(project, o.forwardName()); !ok {
+		if slices.Contains(o.Hosts.Names(project), o.forwardName()) {
+			_, _ = o.Hosts.Stop(ctx, project, o.forwardName(), 0, "") // clears stale state
 		}
 		return nil
 	}
-	if _, err := o.Hosts.Stop(ctx, project, forward.Name, 5*time.Second, ""); err != nil {
+	if _, err := o.Hosts.Stop(ctx, project, o.forwardName(), 5*time.Second, ""); err != nil {
 		return fmt.Errorf("stop the port forward: %w", err)
 	}
 	o.emit(Event{Name: forward.Name, Status: "Stopped", Detail: "ports no longer forwarded from " + o.engineLabel()})
@@ -233,10 +241,10 @@ func (o *Orchestrator) engineLabel() string {
 
 // Forwarding says whether the project's forward runs (ps, doctor).
 func (o *Orchestrator) Forwarding(project string) bool {
-	if o.Hosts == nil {
+	if o.Hosts == nil || o.Remote == nil {
 		return false
 	}
-	st, ok := o.Hosts.Status(project, forward.Name)
+	st, ok := o.Hosts.Status(project, o.forwardName())
 	return ok && st.Running
 }
 
@@ -306,9 +314,28 @@ func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) [
 		}
 		fix := "run `devenv up` (or `devenv start`) to start the forward"
 		if o.Hosts != nil {
-			fix += "; its log is " + o.Hosts.LogPath(p.Name(), forward.Name)
+			fix += "; its log is " + o.Hosts.LogPath(p.Name(), o.forwardName())
 		}
 		out = append(out, Finding{"error", "remote", fmt.Sprintf("running on %s but not reachable here (%s): %s", o.Remote.Label(), why, strings.Join(missing, ", ")), fix})
+	}
+	return out
+}
+
+// listeningNow is the engine host's listening ports as they are now, to
+// confirm a holder seen in the relay's last listing, which may be a
+// moment old (a container stopped just before). nil when it cannot tell.
+func (o *Orchestrator) listeningNow(ctx context.Context, rf relayFor) map[string]bool {
+	relay, err := o.Remote.Relay(ctx, rf.project, rf.dir, false)
+	if err != nil || relay == "" {
+		return nil
+	}
+	socks, err := o.Remote.Listening(ctx, relay, true)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, s := range socks {
+		out[fmt.Sprintf("%d/%s", s.Port, s.Protocol)] = true
 	}
 	return out
 }

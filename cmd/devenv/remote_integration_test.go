@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -355,9 +357,10 @@ func TestIntegrationRemoteHolders(t *testing.T) {
 }
 
 // TestIntegrationRemoteKilledUp: devenv SIGKILLed in the middle of up, then
-// up again, ends with the stack running and one forward.
+// up again, ends with the stack running and one forward; so do two ups at
+// once.
 func TestIntegrationRemoteKilledUp(t *testing.T) {
-	h, _ := remoteExample(t, remoteEnv)
+	h, c := remoteExample(t, remoteEnv)
 	cmd, errb := startDevenv(t, h, "Started", "up", "--progress", "plain", "postgres", "electric", "redis")
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
@@ -371,6 +374,57 @@ func TestIntegrationRemoteKilledUp(t *testing.T) {
 		t.Fatalf("after a killed up and two more: forwards %v, supervisors %v; want one each", fw, sup)
 	}
 	if got := psqlHere(t, 5434, "select 3"); got != "3" {
+		t.Fatalf("psql: %q", got)
+	}
+
+	// Killed again where the forward starts: after the last container.
+	h.must("stop")
+	cmd, errb = startDevenv(t, h, "(ehs_dev_electric) Running", "up", "--progress", "plain", "postgres", "electric", "redis")
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if !strings.Contains(errb.String(), "(ehs_dev_electric) Running") {
+		t.Fatalf("up never got to the forward:\n%s", errb.String())
+	}
+	h.must("up", "postgres", "electric", "redis")
+	if fw, sup := forwardProcs(h); len(fw) != 1 || len(sup) != 1 {
+		t.Fatalf("after an up killed at the forward: forwards %v, supervisors %v; want one each", fw, sup)
+	}
+
+	// Two ups at once with the forward stopped and the relay gone: both
+	// succeed, with one relay and one forward.
+	h.must("stop")
+	ctx := context.Background()
+	relayFilter := client.Filters{}.Add("label", docker.LabelRelayProject+"=sertantai-enforcement")
+	relays, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: relayFilter})
+	for _, r := range relays.Items {
+		c.ContainerRemove(ctx, r.ID, client.ContainerRemoveOptions{Force: true})
+	}
+	devenv := buildDevenv(t)
+	var wg sync.WaitGroup
+	outs, codes := make([]string, 2), make([]int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(devenv, "up", "postgres", "electric", "redis")
+			cmd.Dir, cmd.Env = h.dir, append(slices.Clone(h.env), "DEVENV_RELAY_BINARY="+relayBinary(t))
+			out, err := cmd.CombinedOutput()
+			outs[i] = string(out)
+			if ee, ok := err.(*exec.ExitError); ok {
+				codes[i] = ee.ExitCode()
+			}
+		}()
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("concurrent ups: %v\n%s\n---\n%s", codes, outs[0], outs[1])
+	}
+	relays, _ = c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: relayFilter})
+	fw, sup = forwardProcs(h)
+	if len(relays.Items) != 1 || len(fw) != 1 || len(sup) != 1 {
+		t.Fatalf("after two ups at once: %d relays, forwards %v, supervisors %v; want one each", len(relays.Items), fw, sup)
+	}
+	if got := psqlHere(t, 5434, "select 4"); got != "4" {
 		t.Fatalf("psql: %q", got)
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -30,6 +32,9 @@ const (
 	LabelRelayProject = "dev.devenv.relay.project"
 	LabelRelayDir     = "dev.devenv.relay.dir"
 	LabelRelayImage   = "dev.devenv.relay"
+	// LabelRelayBuild is the relay image's tag (the devenv build) a relay
+	// was made from: two devenvs building it at once tag two images.
+	LabelRelayBuild = "dev.devenv.relay.build"
 )
 
 // RelayBinary is the devenv executable the relay image is built from: it
@@ -74,11 +79,35 @@ func checkRelayBinary(path, arch string) error {
 var relayMu sync.Mutex
 
 // Relay finds the project's relay container and, with create, builds its
-// image and creates and starts it where it is missing or stale. It returns
-// the running relay's ID, or "" when there is none and create is false.
+// image and creates and starts it where it is missing or stopped. A
+// running relay is kept even when another devenv build made it (its
+// connections stay up; down ends it); a stopped one of another build is
+// replaced. It returns the running relay's ID, or "" when there is none
+// and create is false. Another devenv creating the relay at the same time
+// is not an error: its relay is used.
 func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (string, error) {
 	relayMu.Lock()
 	defer relayMu.Unlock()
+	// The engine takes the name before the other devenv's relay shows in
+	// its list: look again, a little later, a few times.
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		id, err := e.relay(ctx, project, dir, create)
+		if err == nil || !create || !isConflict(err) || wait > 2*time.Second {
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func isConflict(err error) bool {
+	return cerrdefs.IsConflict(err) || strings.Contains(err.Error(), "is already in use")
+}
+
+func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (string, error) {
 	if project == "" {
 		// Any running relay of the engine (ports check).
 		res, err := e.cli.ContainerList(ctx, client.ContainerListOptions{Filters: labelFilter([]string{LabelRelayProject})})
@@ -102,17 +131,17 @@ func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (s
 			return "", fmt.Errorf("the engine's relay for project %s belongs to %s, not %s: pick another project name with -p", project, d, dir)
 		}
 		switch {
-		case !create && c.State == container.StateRunning:
+		case c.State == container.StateRunning:
 			return c.ID, nil
 		case !create:
 			return "", nil
-		case c.Image == image && c.State == container.StateRunning:
-			return c.ID, nil
-		case c.Image == image:
+		case c.Labels[LabelRelayBuild] == image || c.State == container.StateCreated:
+			// Stopped, or just created by another devenv, which is
+			// starting it too.
 			_, err := e.cli.ContainerStart(ctx, c.ID, client.ContainerStartOptions{})
 			return c.ID, e.wrap(err)
 		}
-		// An older devenv's relay: replaced.
+		// A relay another devenv build made and left stopped: replaced.
 		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
 			return "", e.wrap(err)
 		}
@@ -125,7 +154,7 @@ func (e *Engine) Relay(ctx context.Context, project, dir string, create bool) (s
 		Config: &container.Config{
 			Image:  image,
 			Cmd:    []string{"serve"},
-			Labels: map[string]string{LabelRelayProject: project, LabelRelayDir: dir},
+			Labels: map[string]string{LabelRelayProject: project, LabelRelayDir: dir, LabelRelayBuild: image},
 		},
 		// The host's network: the relay dials the ports the project
 		// publishes on the host's loopback, and lists the host's sockets.
@@ -236,8 +265,12 @@ func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
 // Listening lists the sockets listening on the engine's host, as the relay
 // sees them: the listing the serving relay keeps (one archive request),
 // else one made now (a process started in the relay).
-func (e *Engine) Listening(ctx context.Context, relay string) ([]hostports.Socket, error) {
-	got, err := e.keptListing(ctx, relay)
+func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
+	var got []forward.Listening
+	err := errors.New("a fresh listing")
+	if !fresh {
+		got, err = e.keptListing(ctx, relay)
+	}
 	if err != nil {
 		conn, err := e.DialRelay(ctx, relay, []string{"listening"})
 		if err != nil {

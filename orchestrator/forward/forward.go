@@ -2,12 +2,15 @@ package forward
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -15,9 +18,20 @@ import (
 // port forward under its supervisor.
 const Env = "DEVENV_FORWARD"
 
-// Name is the forward's name among the project's supervised processes; no
-// compose service can have it, so it never collides with a host service.
+// Name is what the forward is called in events; among the project's
+// supervised processes it is NameFor its engine. No compose service can
+// have a name starting with "@", so it never collides with a host service.
 const Name = "@forward"
+
+// NameFor is the supervised name of a project's forward from the engine
+// registered under key: the same project name on two engines has two.
+func NameFor(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return Name + "-" + hex.EncodeToString(sum[:4])
+}
+
+// IsName says whether a supervised process is a forward.
+func IsName(name string) bool { return strings.HasPrefix(name, Name) }
 
 // Port is one forwarded port.
 type Port struct {
