@@ -120,7 +120,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	spec := forward.Spec{Project: p.Name(), Relay: relay, Engine: o.Remote.Forward(), Ports: fps}
 	enc := spec.Encode()
 	sum := sha256.Sum256([]byte(enc))
-	st, kept, err := o.Hosts.Start(ctx, HostSpec{
+	_, kept, err := o.Hosts.Start(ctx, HostSpec{
 		Project: p.Name(), Name: o.forwardName(), Args: o.ForwardCommand, Dir: p.Dir(),
 		Env: []string{forward.Env + "=" + enc}, Restart: "on-failure", Grace: 5 * time.Second,
 		Hash: hex.EncodeToString(sum[:8]),
@@ -128,7 +128,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	if err != nil {
 		return fmt.Errorf("start the port forward: %w", err)
 	}
-	if err := o.waitForwards(ctx, p.Name(), fps, st); err != nil {
+	if err := o.waitForwards(ctx, p.Name(), fps); err != nil {
 		return err
 	}
 	if !kept {
@@ -156,15 +156,15 @@ func (o *Orchestrator) restoreForwards(ctx context.Context, p *compose.Project) 
 
 // waitForwards waits until every forwarded port listens on this machine,
 // or the forward has failed (a port taken here since it was reserved).
-func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port, st HostState) error {
+func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port) error {
 	if o.Probe == nil {
 		return nil
 	}
 	deadline := time.Now().Add(forwardWait)
 	for {
 		socks, err := o.Probe(ctx, nil)
-		if err != nil {
-			return nil
+		if err != nil && time.Now().After(deadline) {
+			return fmt.Errorf("the port forward: cannot list this machine's listening ports: %w", err)
 		}
 		listening := map[int]bool{}
 		for _, s := range socks {
@@ -181,7 +181,13 @@ func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []f
 			if st.Error != "" {
 				why = st.Error
 			}
-			return fmt.Errorf("the port forward of service %s did not listen on 127.0.0.1:%d: %s", fps[missing].Service, fps[missing].Local, why)
+			fp := fps[missing]
+			if strings.Contains(why, "address already in use") {
+				// Taken here since devenv looked: exit 3, and the
+				// reassign probes again.
+				return fmt.Errorf("the port forward of service %s: 127.0.0.1:%d: %w; `devenv ports assign --reassign %s` moves it to a free port", fp.Service, fp.Local, ErrPortInUse, fp.Service)
+			}
+			return fmt.Errorf("the port forward of service %s did not listen on 127.0.0.1:%d: %s", fp.Service, fp.Local, why)
 		}
 		select {
 		case <-ctx.Done():

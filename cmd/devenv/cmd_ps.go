@@ -258,7 +258,8 @@ func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS\n", engine("ENGINE"))
 	for _, ct := range res.Containers {
 		ports := portsText(ct.Ports)
-		if res.Engine != "" && ports != "" && ct.State == "running" {
+		tcp := slices.ContainsFunc(ct.Ports, func(pb orchestrator.PortBinding) bool { return pb.HostPort != "" && pb.Protocol == "tcp" })
+		if res.Engine != "" && tcp && ct.State == "running" {
 			if res.Forwarding {
 				ports += " (forwarded here)"
 			} else {

@@ -20,7 +20,7 @@ func forwardMain(specText string, log io.Writer) int {
 		fmt.Fprintln(log, "devenv forward:", err)
 		return 2
 	}
-	ep := docker.Endpoint{Host: spec.Engine.Host, How: "the forward's spec", TLS: spec.Engine.TLS, TLSVerify: spec.Engine.TLSVerify, CertPath: spec.Engine.CertPath, Remote: true}
+	ep := docker.Endpoint{Host: spec.Engine.Host, How: "the forward's spec", TLS: spec.Engine.TLS, TLSVerify: spec.Engine.TLSVerify, CertPath: spec.Engine.CertPath, Remote: true, PrivateSSH: true}
 	e, err := docker.New(ep, nil)
 	if err != nil {
 		fmt.Fprintln(log, "devenv forward:", err)

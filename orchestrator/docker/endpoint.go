@@ -23,6 +23,10 @@ type Endpoint struct {
 	TLS       bool
 	CertPath  string // ca.pem, cert.pem, key.pem
 	Remote    bool
+	// PrivateSSH keeps an ssh:// engine's master connections to this
+	// process (a forward, which lives long and holds many sessions)
+	// instead of sharing the user's master for the host with commands.
+	PrivateSSH bool
 }
 
 // DefaultHost is the engine socket when nothing else is configured.

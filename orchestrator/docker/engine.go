@@ -69,7 +69,7 @@ func New(ep Endpoint, trace io.Writer) (*Engine, error) {
 	var ssh *sshTransport
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		var err error
-		if ssh, err = newSSHTransport(ep.Host); err != nil {
+		if ssh, err = newSSHTransport(ep.Host, !ep.PrivateSSH); err != nil {
 			return nil, err
 		}
 		opts = append(opts, client.WithHost("http://docker.example"), client.WithDialContext(ssh.dial))

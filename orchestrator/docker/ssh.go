@@ -2,6 +2,8 @@ package docker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -9,34 +11,53 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // sshTransport reaches a remote engine through `ssh HOST docker system
 // dial-stdio`, as the docker CLI does, but over as few SSH connections as
-// the server allows: a master connection (OpenSSH's ControlMaster) is
-// opened on the first dial, and every API connection after it is a session
-// multiplexed over it, with no new handshake or authentication. sshd allows
-// MaxSessions sessions per connection (10 unless configured), and a forward
-// carries one session per open connection, so a master takes at most
-// sessionsPerMaster and another master is opened beside it when all are
-// full. A master that has died (the network went away; keep-alives notice
-// within half a minute) is replaced. Where no master can be opened, each
-// dial is its own ssh.
+// the server allows: every API connection is a session multiplexed over a
+// master connection (OpenSSH's ControlMaster), with no new handshake or
+// authentication (about 0.2 s each, even on a near host).
+//
+// A command's first sessions go over the user's shared master for the
+// host: a master left running for a minute after its last session, its
+// control socket in a directory only the user can enter, so the next
+// devenv command finds it up. sshd allows MaxSessions sessions per
+// connection (10 unless configured), and a forward carries one session per
+// open connection, so past sharedSessions (or without a shared master, as
+// in a forward, which keeps its own) a process opens its own masters, each
+// taking at most sessionsPerMaster, another beside it when all are full.
+// An own master that has died (the network went away; keep-alives notice
+// within half a minute) is replaced, and ends with devenv. Where no master
+// can be opened, each dial is its own ssh.
 type sshTransport struct {
 	args []string // -l, -p and the host
 	host string
+	// share: use the shared master (commands; a forward keeps its own).
+	share bool
 
 	mu      sync.Mutex
+	shared  *sshMaster // nil: not tried yet, or none
+	tried   bool
 	masters []*sshMaster
 	broken  bool // a master could not be opened: plain ssh from then on
 }
 
+// sharedSessions is how many of the shared master's sessions one command
+// takes, so that a few commands at once stay under sshd's MaxSessions.
+const sharedSessions = 3
+
 // sessionsPerMaster stays under sshd's default MaxSessions (10).
 const sessionsPerMaster = 8
 
-// sshMaster is one master connection and the sessions open over it.
+// sshMaster is one master connection and this process's sessions open
+// over it. The shared master is not this process's child: no cmd, and it
+// is taken as alive (a dead one makes ssh connect on its own).
 type sshMaster struct {
 	cmd      *exec.Cmd
 	dir, ctl string
@@ -45,6 +66,9 @@ type sshMaster struct {
 }
 
 func (m *sshMaster) alive() bool {
+	if m.exited == nil {
+		return true
+	}
 	select {
 	case <-m.exited:
 		return false
@@ -53,7 +77,7 @@ func (m *sshMaster) alive() bool {
 	}
 }
 
-func newSSHTransport(host string) (*sshTransport, error) {
+func newSSHTransport(host string, share bool) (*sshTransport, error) {
 	u, err := url.Parse(host)
 	if err != nil {
 		return nil, err
@@ -65,7 +89,7 @@ func newSSHTransport(host string) (*sshTransport, error) {
 	if u.Port() != "" {
 		args = append(args, "-p", u.Port())
 	}
-	return &sshTransport{args: append(args, "--", u.Hostname()), host: u.Hostname()}, nil
+	return &sshTransport{args: append(args, "--", u.Hostname()), host: u.Hostname(), share: share}, nil
 }
 
 // sshArgs are the options, then the host, then cmd.
@@ -109,11 +133,69 @@ func (t *sshTransport) startMaster() *sshMaster {
 	}
 }
 
+// sharedMaster finds the user's shared master for the host, starting it
+// when there is none (under a lock, so that two commands do not both
+// start one); nil when the directory is not private or ssh cannot.
+func (t *sshTransport) sharedMaster() *sshMaster {
+	dir, ok := privateDir()
+	if !ok {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(strings.Join(t.args, "\x00")))
+	ctl := filepath.Join(dir, hex.EncodeToString(sum[:8]))
+	lk := flock.New(ctl + ".lock")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if locked, err := lk.TryLockContext(ctx, 20*time.Millisecond); err != nil || !locked {
+		return nil
+	}
+	defer lk.Unlock()
+	if c, err := net.Dial("unix", ctl); err == nil {
+		c.Close()
+		return &sshMaster{ctl: ctl}
+	}
+	os.Remove(ctl) // a master that died without removing its socket
+	// ControlPersist puts the master in the background once it is up, and
+	// ends it a minute after its last session.
+	cmd := exec.CommandContext(ctx, "ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=60",
+		"-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-N"})...)
+	if err := cmd.Run(); err != nil {
+		return nil
+	}
+	if _, err := os.Stat(ctl); err != nil {
+		return nil
+	}
+	return &sshMaster{ctl: ctl}
+}
+
+// privateDir is the directory of the user's shared control sockets:
+// created 0700, refused when it is a symlink, another user's, or open to
+// others (a control socket runs commands as the user on the host).
+func privateDir() (string, bool) {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("devenv-ssh-%d", os.Getuid()))
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return "", false
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByMe(fi) {
+		return "", false
+	}
+	return dir, true
+}
+
 // master picks a live master with a free session, opening one when none
 // has; nil means plain ssh.
 func (t *sshTransport) master() *sshMaster {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.share && !t.tried {
+		t.tried = true
+		t.shared = t.sharedMaster()
+	}
+	if t.shared != nil && t.shared.sessions < sharedSessions {
+		t.shared.sessions++
+		return t.shared
+	}
 	if t.broken {
 		return nil
 	}
@@ -186,6 +268,7 @@ func (t *sshTransport) close() {
 		}
 		<-m.exited
 	}
+	// The shared master stays for the next command.
 	t.masters = nil
 }
 
