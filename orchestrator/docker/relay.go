@@ -2,6 +2,7 @@ package docker
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -161,8 +162,12 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 		HostConfig: &container.HostConfig{
 			// Its listing is read back from its log: a log the engine
 			// can read, kept small.
-			LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
-			NetworkMode:   "host",
+			LogConfig:   container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
+			NetworkMode: "host",
+			// The host's processes too: a connection to a port the
+			// engine's proxy serves goes straight to the container (one
+			// copy fewer; see forward.Relay).
+			PidMode:       "host",
 			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 		},
 	})
@@ -324,42 +329,80 @@ func (e *Engine) DialRelay(ctx context.Context, relay string, args []string) (*R
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", e.wrap(err))
 	}
-	return &RelayConn{hr: att.HijackedResponse}, nil
+	return newRelayConn(att.HijackedResponse), nil
 }
 
 // RelayConn is a relay command's stdin and stdout: what is written goes to
 // its stdin; its stdout is read back out of the engine's multiplexed
-// stream, its stderr kept for the error message.
+// stream, its stderr kept for the error message. The stream is read
+// through a large buffer, and one Read takes in every frame already
+// buffered: the engine's frames can be small, and one write here per
+// frame would cost the forward more than the copy.
 type RelayConn struct {
 	hr     client.HijackedResponse
+	r      *bufio.Reader
 	left   int
 	stderr bytes.Buffer
 }
 
+func newRelayConn(hr client.HijackedResponse) *RelayConn {
+	return &RelayConn{hr: hr, r: bufio.NewReaderSize(hr.Reader, 256<<10)}
+}
+
 func (c *RelayConn) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if c.left == 0 {
+			// Past the first bytes, go on only while a whole header
+			// is already here: never wait with data in hand.
+			if n > 0 && c.r.Buffered() < 8 {
+				break
+			}
+			if err := c.header(); err != nil {
+				if n > 0 {
+					return n, nil
+				}
+				return 0, err
+			}
+			continue
+		}
+		want := min(len(p)-n, c.left)
+		if n > 0 {
+			if c.r.Buffered() == 0 {
+				break
+			}
+			want = min(want, c.r.Buffered())
+		}
+		m, err := c.r.Read(p[n : n+want])
+		n += m
+		c.left -= m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// header reads frame headers until one of stdout, keeping stderr's.
+func (c *RelayConn) header() error {
 	for c.left == 0 {
 		var h [8]byte
-		if _, err := io.ReadFull(c.hr.Reader, h[:]); err != nil {
+		if _, err := io.ReadFull(c.r, h[:]); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return 0, io.EOF
+				return io.EOF
 			}
-			return 0, err
+			return err
 		}
 		n := int(binary.BigEndian.Uint32(h[4:]))
 		if h[0] == 2 { // stderr
-			if _, err := io.CopyN(&limited{&c.stderr, 4096}, c.hr.Reader, int64(n)); err != nil {
-				return 0, io.EOF
+			if _, err := io.CopyN(&limited{&c.stderr, 4096}, c.r, int64(n)); err != nil {
+				return io.EOF
 			}
 			continue
 		}
 		c.left = n
 	}
-	if len(p) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.hr.Reader.Read(p)
-	c.left -= n
-	return n, err
+	return nil
 }
 
 func (c *RelayConn) Write(p []byte) (int, error) { return c.hr.Conn.Write(p) }

@@ -49,8 +49,10 @@ type sshTransport struct {
 }
 
 // sharedSessions is how many of the shared master's sessions one command
-// takes, so that a few commands at once stay under sshd's MaxSessions.
-const sharedSessions = 3
+// takes (a no-change up makes four API connections at once). Commands at
+// once may together ask for more than sshd's MaxSessions: a session the
+// server refuses is an ssh connection of its own (slower, not an error).
+const sharedSessions = 8
 
 // sessionsPerMaster stays under sshd's default MaxSessions (10).
 const sessionsPerMaster = 8

@@ -157,7 +157,14 @@ func relay(ctx context.Context, local *net.TCPConn, p Port, dial Dialer, log io.
 			remote.Close()
 		}
 	}()
-	if _, err = io.Copy(local, remote); err != nil && !errors.Is(err, net.ErrClosed) {
+	// Large reads: the relay's stream gives back as much as it has.
+	if _, err = io.CopyBuffer(onlyWriter{local}, remote, make([]byte, 256<<10)); err != nil && !errors.Is(err, net.ErrClosed) {
 		fmt.Fprintf(log, "forward %s port %d: %v\n", p.Service, p.Local, err)
 	}
 }
+
+// onlyWriter hides a connection's ReadFrom, so that io.CopyBuffer uses
+// the buffer it is given.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
