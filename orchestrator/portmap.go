@@ -61,16 +61,13 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 			if r.Host {
 				row.HostIP = "127.0.0.1"
 			}
-			if probe && p.Engine == "" && o.EngineKey != "" {
-				row.Holder = "not probed (the local engine is not in use)"
-			} else if probe {
+			if probe {
 				var parts []string
 				for _, h := range table[fmt.Sprintf("%d/%s", r.Port, r.Protocol)] {
-					local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
-					if !local && p.Engine != o.EngineKey {
-						continue // on another engine's host, which is not probed from here
+					if !o.judges(p.Engine, h) {
+						continue // another engine's, which is not asked from here
 					}
-					own := (h.Kind == "container" && h.Project == p.Name) || (h.Kind == "process" && h.Engine == "" && (r.Host || h.Project == p.Name))
+					own := (h.Kind == "container" && h.Project == p.Name && h.EngineID == p.Engine) || (h.Kind == "process" && h.Engine == "" && (r.Host || h.Project == p.Name))
 					if own {
 						parts = append(parts, ownHolder(h))
 					} else {

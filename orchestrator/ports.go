@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
@@ -185,7 +186,7 @@ func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own fun
 	var bound map[string]Container
 	boundTo := func(key string) (Container, bool) {
 		if bound == nil {
-			bound = o.boundBy(ctx, cs)
+			bound = o.boundBy(ctx, cs, project)
 		}
 		c, ok := bound[key]
 		return c, ok
@@ -231,12 +232,14 @@ type relayFor struct {
 // boundBy maps each "port/proto" that a container the engine is starting
 // (created or restarting, not yet listed running) was created to publish to
 // that container; one inspect each, called only when a listener is
-// unaccounted for. An exited container holds nothing, unless it runs by
-// now: another devenv (a second up at once) started it since the list.
-func (o *Orchestrator) boundBy(ctx context.Context, cs []Container) map[string]Container {
+// unaccounted for. An exited container holds nothing, unless it is the
+// project's and runs by now: another devenv (a second up at once) started
+// it since the list.
+func (o *Orchestrator) boundBy(ctx context.Context, cs []Container, project string) map[string]Container {
 	out := map[string]Container{}
 	for _, c := range cs {
-		if c.State != "created" && c.State != "restarting" && c.State != "exited" {
+		exited := c.State == "exited" && project != "" && c.Labels[LabelProject] == project
+		if c.State != "created" && c.State != "restarting" && !exited {
 			continue
 		}
 		d, err := o.Engine.Inspect(ctx, c.ID)
@@ -369,16 +372,8 @@ func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, re
 		return func(port int, proto string) []registry.Holder {
 			var out []registry.Holder
 			for _, h := range table[fmt.Sprintf("%d/%s", port, proto)] {
-				local := h.Engine == "" && (h.Kind == "process" || h.Kind == "unknown")
-				switch {
-				case engine == o.EngineKey:
+				if o.judges(engine, h) {
 					out = append(out, h)
-				case engine == "":
-					// The local engine, not the one in use: its containers'
-					// ports are this machine's sockets too (its proxy), which
-					// cannot be told from a stranger's without asking it.
-				case local:
-					out = append(out, h) // another remote engine's ports are forwarded here
 				}
 			}
 			return out
@@ -420,4 +415,32 @@ func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (m
 		}
 	}
 	return out, nil
+}
+
+// judges says whether holder h, seen from the engine in use, bears on a
+// claim of a project on engine: every holder, on the engine in use; on
+// another remote engine, what is on this machine (its ports are forwarded
+// here); on the local engine while a remote one is in use, this machine's
+// processes except the local engine's proxies, whose containers cannot be
+// told from here (a host service's port, or a stranger's, still counts).
+func (o *Orchestrator) judges(engine string, h registry.Holder) bool {
+	here := h.Engine == ""
+	switch {
+	case engine == o.EngineKey:
+		return true
+	case engine == "":
+		return here && h.Kind != "container" && !isEngineProxy(h.Command)
+	}
+	return here
+}
+
+// isEngineProxy recognises the process through which a container engine
+// publishes ports on this machine.
+func isEngineProxy(command string) bool {
+	for _, p := range []string{"docker-proxy", "com.docker.", "vpnkit", "rootlesskit", "gvproxy"} {
+		if strings.Contains(command, p) {
+			return true
+		}
+	}
+	return false
 }

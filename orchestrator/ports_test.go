@@ -73,3 +73,38 @@ services:
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// judges: which holders bear on a claim, by the claim's engine and the
+// engine in use.
+func TestJudges(t *testing.T) {
+	proc := registry.Holder{Kind: "process", PID: 7, Command: "beam.smp"}
+	proxy := registry.Holder{Kind: "process", PID: 8, Command: "/usr/bin/docker-proxy -proto tcp -host-port 5434"}
+	localCt := registry.Holder{Kind: "container", Container: "a-db-1", Project: "a"}
+	remoteCt := registry.Holder{Kind: "container", Container: "b-db-1", Project: "b", Engine: "tcp://box:2375", EngineID: "BOX"}
+	remoteProc := registry.Holder{Kind: "process", Engine: "tcp://box:2375", EngineID: "BOX"}
+	for _, c := range []struct {
+		inUse, claim string
+		h            registry.Holder
+		want         bool
+	}{
+		{"", "", proc, true},
+		{"", "", proxy, true},
+		{"", "", localCt, true},
+		{"", "BOX", proc, true},    // the remote project's port is forwarded here
+		{"", "BOX", localCt, true}, // a local container on it blocks the forward
+		{"BOX", "BOX", remoteCt, true},
+		{"BOX", "BOX", remoteProc, true},
+		{"BOX", "BOX", proc, true},
+		{"BOX", "", proc, true},      // a host service's or a stranger's
+		{"BOX", "", proxy, false},    // the local engine's, for its own container
+		{"BOX", "", remoteCt, false}, // the remote engine's
+		{"BOX", "OTHER", proc, true},
+		{"BOX", "OTHER", remoteCt, false},
+		{"BOX", "OTHER", remoteProc, false},
+	} {
+		o := &Orchestrator{EngineKey: c.inUse}
+		if got := o.judges(c.claim, c.h); got != c.want {
+			t.Errorf("in use %q, claim on %q, holder %s: %v, want %v", c.inUse, c.claim, c.h, got, c.want)
+		}
+	}
+}

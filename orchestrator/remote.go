@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -120,6 +122,10 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	spec := forward.Spec{Project: p.Name(), Relay: relay, Engine: o.Remote.Forward(), Ports: fps}
 	enc := spec.Encode()
 	sum := sha256.Sum256([]byte(enc))
+	var logFrom int64 // the log is appended to: this start's lines follow
+	if fi, err := os.Stat(o.Hosts.LogPath(p.Name(), o.forwardName())); err == nil {
+		logFrom = fi.Size()
+	}
 	_, kept, err := o.Hosts.Start(ctx, HostSpec{
 		Project: p.Name(), Name: o.forwardName(), Args: o.ForwardCommand, Dir: p.Dir(),
 		Env: []string{forward.Env + "=" + enc}, Restart: "on-failure", Grace: 5 * time.Second,
@@ -128,7 +134,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	if err != nil {
 		return fmt.Errorf("start the port forward: %w", err)
 	}
-	if err := o.waitForwards(ctx, p.Name(), fps); err != nil {
+	if err := o.waitForwards(ctx, p.Name(), fps, logFrom); err != nil {
 		return err
 	}
 	if !kept {
@@ -155,8 +161,9 @@ func (o *Orchestrator) restoreForwards(ctx context.Context, p *compose.Project) 
 }
 
 // waitForwards waits until every forwarded port listens on this machine,
-// or the forward has failed (a port taken here since it was reserved).
-func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port) error {
+// or the forward has failed (a port taken here since it was reserved: exit
+// 3, naming the port the forward's log, from logFrom on, names).
+func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port, logFrom int64) error {
 	if o.Probe == nil {
 		return nil
 	}
@@ -177,16 +184,16 @@ func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []f
 			return nil
 		}
 		if st, ok := o.Hosts.Status(project, o.forwardName()); ok && !st.Running || time.Now().After(deadline) {
-			why := tailFile(o.Hosts.LogPath(project, o.forwardName()), 5)
+			why := logSince(o.Hosts.LogPath(project, o.forwardName()), logFrom, 5)
 			if st.Error != "" {
 				why = st.Error
 			}
-			fp := fps[missing]
-			if strings.Contains(why, "address already in use") {
+			if svc, port, ok := forward.HeldPort(why); ok {
 				// Taken here since devenv looked: exit 3, and the
 				// reassign probes again.
-				return fmt.Errorf("the port forward of service %s: 127.0.0.1:%d: %w; `devenv ports assign --reassign %s` moves it to a free port", fp.Service, fp.Local, ErrPortInUse, fp.Service)
+				return fmt.Errorf("the port forward of service %s: 127.0.0.1:%d: %w; `devenv ports assign --reassign %s` moves it to a free port", svc, port, ErrPortInUse, svc)
 			}
+			fp := fps[missing]
 			return fmt.Errorf("the port forward of service %s did not listen on 127.0.0.1:%d: %s", fp.Service, fp.Local, why)
 		}
 		select {
@@ -195,6 +202,21 @@ func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []f
 		case <-time.After(30 * time.Millisecond):
 		}
 	}
+}
+
+// logSince is the last n lines of the file from offset on.
+func logSince(path string, offset int64, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.NewSectionReader(f, offset, 1<<20))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // removeRelay removes the project's relay (down). Without a compose file

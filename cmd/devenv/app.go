@@ -229,24 +229,23 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	return o, nil
 }
 
-// engineID is a remote engine's registry key: the ID the registry
-// recorded for this endpoint, else the engine's ID, asked (an endpoint
-// not seen before: tcp and ssh to one engine are one engine), else the
-// endpoint (the commands that need the engine fail on their own). The
-// registry comes first so that a command that needs only the registry
-// (port, env) does not wait on an engine that cannot be reached.
+// engineID is a remote engine's registry key: its ID, asked (tcp and ssh
+// to one engine are one engine, and a rebuilt host is a new engine); when
+// the engine cannot be asked, the ID the registry recorded for this
+// endpoint, else the endpoint (the commands that need the engine fail on
+// their own).
 func (a *app) engineID(s *registry.Store) string {
-	if reg, err := s.Load(); err == nil {
-		for _, p := range reg.Projects {
-			if p.Endpoint == a.endpoint.Host && p.Engine != "" {
-				return p.Engine
-			}
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if id, err := a.engine.ID(ctx); err == nil {
 		return id
+	}
+	if reg, err := s.Load(); err == nil {
+		for _, p := range reg.Projects {
+			if p.Endpoint == a.endpoint.Host && p.Engine != "" && p.Engine != p.Endpoint {
+				return p.Engine
+			}
+		}
 	}
 	return a.endpoint.Host
 }

@@ -36,6 +36,9 @@ const (
 	// LabelRelayBuild is the relay image's tag (the devenv build) a relay
 	// was made from: two devenvs building it at once tag two images.
 	LabelRelayBuild = "dev.devenv.relay.build"
+	// LabelRelayProtocol is the relay's protocol (forward.RelayProtocol):
+	// a running relay of another build is kept while it speaks this one.
+	LabelRelayProtocol = "dev.devenv.relay.protocol"
 )
 
 // RelayBinary is the devenv executable the relay image is built from: it
@@ -131,8 +134,9 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 		if d := c.Labels[LabelRelayDir]; d != dir {
 			return "", fmt.Errorf("the engine's relay for project %s belongs to %s, not %s: pick another project name with -p", project, d, dir)
 		}
+		current := c.Labels[LabelRelayProtocol] == forward.RelayProtocol
 		switch {
-		case c.State == container.StateRunning:
+		case c.State == container.StateRunning && (current || !create):
 			return c.ID, nil
 		case !create:
 			return "", nil
@@ -142,7 +146,8 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 			_, err := e.cli.ContainerStart(ctx, c.ID, client.ContainerStartOptions{})
 			return c.ID, e.wrap(err)
 		}
-		// A relay another devenv build made and left stopped: replaced.
+		// A relay another devenv build made and left stopped, or one that
+		// speaks another protocol: replaced.
 		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
 			return "", e.wrap(err)
 		}
@@ -155,19 +160,15 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 		Config: &container.Config{
 			Image:  image,
 			Cmd:    []string{"serve"},
-			Labels: map[string]string{LabelRelayProject: project, LabelRelayDir: dir, LabelRelayBuild: image},
+			Labels: map[string]string{LabelRelayProject: project, LabelRelayDir: dir, LabelRelayBuild: image, LabelRelayProtocol: forward.RelayProtocol},
 		},
 		// The host's network: the relay dials the ports the project
 		// publishes on the host's loopback, and lists the host's sockets.
 		HostConfig: &container.HostConfig{
 			// Its listing is read back from its log: a log the engine
 			// can read, kept small.
-			LogConfig:   container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
-			NetworkMode: "host",
-			// The host's processes too: a connection to a port the
-			// engine's proxy serves goes straight to the container (one
-			// copy fewer; see forward.Relay).
-			PidMode:       "host",
+			LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1m", "max-file": "1"}},
+			NetworkMode:   "host",
 			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 		},
 	})
@@ -353,15 +354,16 @@ func (c *RelayConn) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if c.left == 0 {
-			// Past the first bytes, go on only while a whole header
-			// is already here: never wait with data in hand.
-			if n > 0 && c.r.Buffered() < 8 {
-				break
+			if n > 0 {
+				// Go on only with a whole frame header (and a whole
+				// stderr frame) already here: never wait with data in
+				// hand.
+				if !c.bufferedHeader() {
+					break
+				}
+				continue
 			}
 			if err := c.header(); err != nil {
-				if n > 0 {
-					return n, nil
-				}
 				return 0, err
 			}
 			continue
@@ -383,7 +385,8 @@ func (c *RelayConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// header reads frame headers until one of stdout, keeping stderr's.
+// header reads frame headers until one of stdout with data, keeping
+// stderr's; it waits for them.
 func (c *RelayConn) header() error {
 	for c.left == 0 {
 		var h [8]byte
@@ -403,6 +406,29 @@ func (c *RelayConn) header() error {
 		c.left = n
 	}
 	return nil
+}
+
+// bufferedHeader is header from what is already buffered only: false
+// where it would have to wait.
+func (c *RelayConn) bufferedHeader() bool {
+	for c.left == 0 {
+		if c.r.Buffered() < 8 {
+			return false
+		}
+		h, _ := c.r.Peek(8) // buffered: does not wait
+		n := int(binary.BigEndian.Uint32(h[4:]))
+		if h[0] == 2 {
+			if c.r.Buffered() < 8+n {
+				return false
+			}
+			_, _ = c.r.Discard(8)
+			_, _ = io.CopyN(&limited{&c.stderr, 4096}, c.r, int64(n))
+			continue
+		}
+		_, _ = c.r.Discard(8)
+		c.left = n
+	}
+	return true
 }
 
 func (c *RelayConn) Write(p []byte) (int, error) { return c.hr.Conn.Write(p) }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -68,4 +69,38 @@ func firstDiff(a, b string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestRelayConnNeverWaitsWithDataInHand: stdout bytes are returned at
+// once, though a stderr frame or an empty frame follows them only in part
+// or only as a header.
+func TestRelayConnNeverWaitsWithDataInHand(t *testing.T) {
+	for name, after := range map[string][]byte{
+		"a stderr header, its text not yet sent": frame(2, "relay: refused")[:10],
+		"an empty stdout frame":                  frame(1, ""),
+		"half a header":                          frame(1, "more")[:5],
+	} {
+		t.Run(name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			local, far := net.Pipe()
+			defer far.Close()
+			c := newRelayConn(client.HijackedResponse{Conn: local, Reader: bufio.NewReader(pr)})
+			go pw.Write(append(frame(1, "hello"), after...))
+			got := make(chan string, 1)
+			go func() {
+				buf := make([]byte, 64)
+				n, _ := c.Read(buf)
+				got <- string(buf[:n])
+			}()
+			select {
+			case s := <-got:
+				if s != "hello" {
+					t.Fatalf("read %q", s)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("Read waited for more with 5 bytes in hand")
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -152,11 +154,12 @@ func (t *sshTransport) sharedMaster() *sshMaster {
 		return nil
 	}
 	defer lk.Unlock()
-	if c, err := net.Dial("unix", ctl); err == nil {
-		c.Close()
+	if listens(ctl) {
 		return &sshMaster{ctl: ctl}
 	}
-	os.Remove(ctl) // a master that died without removing its socket
+	if _, err := net.Dial("unix", ctl); errors.Is(err, syscall.ECONNREFUSED) {
+		os.Remove(ctl) // a master that died without removing its socket
+	}
 	// ControlPersist puts the master in the background once it is up, and
 	// ends it a minute after its last session.
 	cmd := exec.CommandContext(ctx, "ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=60",
@@ -195,8 +198,11 @@ func (t *sshTransport) master() *sshMaster {
 		t.shared = t.sharedMaster()
 	}
 	if t.shared != nil && t.shared.sessions < sharedSessions {
-		t.shared.sessions++
-		return t.shared
+		if listens(t.shared.ctl) {
+			t.shared.sessions++
+			return t.shared
+		}
+		t.shared = nil // it ended (a minute without sessions): own masters from now
 	}
 	if t.broken {
 		return nil
@@ -313,3 +319,13 @@ type dummyAddr struct{}
 
 func (dummyAddr) Network() string { return "ssh" }
 func (dummyAddr) String() string  { return "ssh" }
+
+// listens says whether a master answers on the control socket.
+func listens(ctl string) bool {
+	c, err := net.Dial("unix", ctl)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

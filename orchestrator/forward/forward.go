@@ -168,3 +168,21 @@ func relay(ctx context.Context, local *net.TCPConn, p Port, dial Dialer, log io.
 type onlyWriter struct{ w io.Writer }
 
 func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// HeldPort reads a forward's log for the port it could not listen on
+// because something here holds it: Serve's "forward SERVICE port N: …
+// address already in use".
+func HeldPort(log string) (service string, port int, ok bool) {
+	for _, line := range strings.Split(log, "\n") {
+		rest, found := strings.CutPrefix(strings.TrimSpace(line), "devenv forward: ")
+		if !found || !strings.Contains(rest, "address already in use") {
+			continue
+		}
+		var svc string
+		var n int
+		if _, err := fmt.Sscanf(rest, "forward %s port %d:", &svc, &n); err == nil {
+			return svc, n, true
+		}
+	}
+	return "", 0, false
+}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -358,34 +356,15 @@ func TestServeClosesTheFarSideOnAReset(t *testing.T) {
 	}
 }
 
-// TestProxiedTo: a port the engine's proxy serves is dialled at its
-// container; any other address is left as it is.
-func TestProxiedTo(t *testing.T) {
-	proc := t.TempDir()
-	write := func(pid, cmdline string) {
-		os.MkdirAll(filepath.Join(proc, pid), 0o755)
-		os.WriteFile(filepath.Join(proc, pid, "cmdline"), []byte(strings.ReplaceAll(cmdline, " ", "\x00")+"\x00"), 0o644)
+func TestHeldPort(t *testing.T) {
+	log := "forwarding 127.0.0.1:3001 to 127.0.0.1:3001 on the engine's host (service electric)\n" +
+		"devenv forward: forward postgres port 5435: listen tcp 127.0.0.1:5435: bind: address already in use\n"
+	if svc, port, ok := HeldPort(log); !ok || svc != "postgres" || port != 5435 {
+		t.Fatalf("HeldPort = %q %d %v", svc, port, ok)
 	}
-	write("1", "/sbin/init")
-	write("40", "/usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 5434 -container-ip 172.17.0.3 -container-port 5432")
-	write("41", "/usr/sbin/docker-proxy -proto udp -host-ip 127.0.0.1 -host-port 5353 -container-ip 172.17.0.5 -container-port 53")
-	write("42", "/usr/sbin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.18.0.2 -container-port 80")
-	write("43", "/usr/bin/less docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 6380 -container-ip 1.2.3.4 -container-port 1")
-	os.MkdirAll(filepath.Join(proc, "self"), 0o755)
-	for _, c := range []struct{ addr, want string }{
-		{"127.0.0.1:5434", "172.17.0.3:5432"},
-		{"127.0.0.1:8080", "172.18.0.2:80"},
-		{"127.0.0.1:5353", ""}, // UDP's proxy
-		{"127.0.0.1:6380", ""}, // not the proxy, though it names it
-		{"127.0.0.1:9999", ""},
-		{"10.0.0.1:5434", ""}, // the proxy listens on loopback only
-	} {
-		got, ok := proxiedTo(c.addr, proc)
-		if got != c.want || ok != (c.want != "") {
-			t.Errorf("proxiedTo(%s) = %q, %v; want %q", c.addr, got, ok, c.want)
+	for _, other := range []string{"", "devenv forward: forward spec: unexpected end of JSON input", "devenv forward: forward db port 1: accept: use of closed network connection"} {
+		if _, _, ok := HeldPort(other); ok {
+			t.Errorf("HeldPort(%q) found a held port", other)
 		}
-	}
-	if _, ok := proxiedTo("127.0.0.1:5434", filepath.Join(proc, "missing")); ok {
-		t.Error("no /proc: want the address as it is")
 	}
 }

@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,10 @@ import (
 // RelayArg is the argument that makes devenv the relay: the relay
 // container's entrypoint is devenv RelayArg, its command serve.
 const RelayArg = "__relay"
+
+// RelayProtocol names what the relay's commands and listing are; a change
+// to them changes it, and a running relay of another protocol is replaced.
+const RelayProtocol = "1"
 
 // Listening is the relay's listing of the engine host's sockets.
 type Listening struct {
@@ -160,9 +163,6 @@ func logListing(w io.Writer, last string) string {
 }
 
 func dialStdio(addr string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if to, ok := proxiedTo(addr, "/proc"); ok {
-		addr = to
-	}
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		fmt.Fprintf(stderr, "relay: %v\n", err)
@@ -179,47 +179,4 @@ func dialStdio(addr string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// proxiedTo is where the engine's userland proxy (docker-proxy, seen in
-// the host's processes: the relay shares the host's PID namespace) sends
-// a TCP connection to addr: its container's address, dialled straight, so
-// the data is copied once less. ok is false where no proxy serves addr
-// (the engine publishes through the kernel, or the relay cannot see the
-// host's processes): addr is dialled as it is.
-func proxiedTo(addr, proc string) (string, bool) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", false
-	}
-	ents, err := os.ReadDir(proc)
-	if err != nil {
-		return "", false
-	}
-	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		b, err := os.ReadFile(proc + "/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(b, []byte("docker-proxy")) {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if !strings.HasSuffix(args[0], "docker-proxy") {
-			continue
-		}
-		flags := map[string]string{}
-		for i := 1; i+1 < len(args); i++ {
-			if strings.HasPrefix(args[i], "-") {
-				flags[strings.TrimLeft(args[i], "-")] = args[i+1]
-			}
-		}
-		hostIP := flags["host-ip"]
-		if flags["proto"] != "tcp" || flags["host-port"] != port || flags["container-ip"] == "" || flags["container-port"] == "" ||
-			hostIP != host && hostIP != "0.0.0.0" && hostIP != "::" {
-			continue
-		}
-		return net.JoinHostPort(flags["container-ip"], flags["container-port"]), true
-	}
-	return "", false
 }
