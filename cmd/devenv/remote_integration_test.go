@@ -205,6 +205,18 @@ func TestIntegrationRemoteReferenceStack(t *testing.T) {
 	if got := psqlHere(t, 5434, "select 40 + 2"); got != "42" {
 		t.Fatalf("psql through the forward: %q", got)
 	}
+	// Over tcp a connection is a process in the relay, for as long as
+	// it is open.
+	held, err := net.Dial("tcp", "127.0.0.1:6380")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held.Write([]byte("PING\r\n"))
+	held.Read(make([]byte, 7))
+	if n := relayProcesses(t, c); n != 2 {
+		t.Errorf("with one connection open over tcp the relay runs %d processes, want 2 (serve, dial)", n)
+	}
+	held.Close()
 	if code, body := httpGet(t, "http://localhost:3001/v1/shape?table=cases&offset=-1"); code != 200 {
 		t.Fatalf("the Electric shape URL: %d %s", code, body)
 	}
@@ -435,7 +447,7 @@ func TestIntegrationRemoteKilledUp(t *testing.T) {
 // project, ports shows an ENGINE column, and ports release names the
 // engine.
 func TestIntegrationRemoteSSH(t *testing.T) {
-	h, _ := remoteExample(t, remoteSSHEnv)
+	h, c := remoteExample(t, remoteSSHEnv)
 	h.must("up", "postgres", "electric", "redis")
 	if got := psqlHere(t, 5434, "select 'ssh'"); got != "ssh" {
 		t.Fatalf("psql over the ssh forward: %q", got)
@@ -482,10 +494,15 @@ func TestIntegrationRemoteSSH(t *testing.T) {
 			t.Fatalf("connection %d of 15 open at once: %q, %v", i+1, buf, err)
 		}
 	}
+	// Over ssh they are channels of the SSH connection (ssh -W): no
+	// process in the relay carries them.
+	if n := relayProcesses(t, c); n != 1 {
+		t.Errorf("with 15 connections open over ssh the relay runs %d processes, want its one (serve)", n)
+	}
 	if log := os.Getenv(remoteSSHLogEnv); log != "" {
-		// Fifteen sessions fit in two masters (three if the one it had was
-		// full of idle API connections); one ssh per session past sshd's
-		// limit would be six or more.
+		// Fifteen connections fit in two masters (three if the one it had
+		// was full of idle API connections); one ssh per connection past
+		// sshd's limit would be six or more.
 		if n := strings.Count(mustRead(t, log), "Accepted publickey") - before; n > 3 {
 			t.Errorf("15 connections through the forward opened %d SSH connections, want at most 3", n)
 		}
@@ -549,4 +566,19 @@ func TestIntegrationRemoteSSH(t *testing.T) {
 	if reg := mustRead(t, h.registry); strings.Contains(reg, `"name":"sertantai-enforcement"`) || !strings.Contains(reg, `"name":"dvt-remote-local"`) {
 		t.Fatalf("release --engine should drop the remote project only:\n%s", reg)
 	}
+}
+
+// relayProcesses counts the processes in the example's relay.
+func relayProcesses(t *testing.T, c *client.Client) int {
+	t.Helper()
+	ctx := context.Background()
+	relays, err := c.ContainerList(ctx, client.ContainerListOptions{Filters: client.Filters{}.Add("label", docker.LabelRelayProject+"=sertantai-enforcement")})
+	if err != nil || len(relays.Items) != 1 {
+		t.Fatalf("the relay: %v, %d running", err, len(relays.Items))
+	}
+	top, err := c.ContainerTop(ctx, relays.Items[0].ID, client.ContainerTopOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(top.Processes)
 }

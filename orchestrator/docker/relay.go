@@ -313,7 +313,13 @@ func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Liste
 }
 
 // Dial connects to addr on the engine's host through the relay.
+// Over an ssh:// engine whose server forwards TCP, the connection is a
+// channel of the engine's own SSH connection (ssh -W): no process in the
+// relay, and none of the engine's exec streams to pass through.
 func (e *Engine) Dial(ctx context.Context, relay, addr string) (forward.Conn, error) {
+	if e.ssh != nil && e.ssh.forwards() {
+		return e.ssh.dialTCP(addr)
+	}
 	return e.DialRelay(ctx, relay, []string{"dial", addr})
 }
 

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -42,6 +43,9 @@ type sshTransport struct {
 	host string
 	// share: use the shared master (commands; a forward keeps its own).
 	share bool
+
+	fwdOnce sync.Once
+	fwdOK   bool // the server forwards TCP (ssh -W)
 
 	mu      sync.Mutex
 	shared  *sshMaster // nil: not tried yet, or none
@@ -238,32 +242,63 @@ func (t *sshTransport) release(m *sshMaster) {
 
 // dial opens one API connection.
 func (t *sshTransport) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	return t.run(nil, "docker", "system", "dial-stdio")
+}
+
+// dialTCP connects to addr (host:port, as the engine's host sees it)
+// through the SSH connection itself.
+func (t *sshTransport) dialTCP(addr string) (*cmdConn, error) {
+	return t.run([]string{"-W", addr})
+}
+
+// forwards says, once, whether the server forwards TCP for us (sshd's
+// AllowTcpForwarding): a port that nothing listens on is asked for, and
+// only a refusal by the server's rule says no.
+func (t *sshTransport) forwards() bool {
+	t.fwdOnce.Do(func() {
+		c, err := t.run([]string{"-W", "127.0.0.1:1"})
+		if err != nil {
+			return
+		}
+		_ = c.CloseWrite()
+		done := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, c.r); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+		c.Close()
+		t.fwdOK = !strings.Contains(c.stderr.String(), "administratively prohibited")
+	})
+	return t.fwdOK
+}
+
+// run starts ssh with opts and cmd over a master, its stdin and stdout as
+// the connection.
+func (t *sshTransport) run(opts []string, command ...string) (*cmdConn, error) {
 	m := t.master()
-	var opts []string
 	if m != nil {
-		opts = []string{"-S", m.ctl, "-o", "ControlMaster=no"}
+		opts = append([]string{"-S", m.ctl, "-o", "ControlMaster=no"}, opts...)
 	}
-	cmd := exec.Command("ssh", t.sshArgs(opts, "docker", "system", "dial-stdio")...)
+	cmd := exec.Command("ssh", t.sshArgs(opts, command...)...)
 	endWithParent(cmd)
-	done := func() {}
+	conn := &cmdConn{cmd: cmd, done: func() {}}
 	if m != nil {
-		done = func() { t.release(m) }
+		conn.done = func() { t.release(m) }
 	}
-	stdin, err := cmd.StdinPipe()
+	cmd.Stderr = &limited{&conn.stderr, 4096}
+	var err error
+	if conn.w, err = cmd.StdinPipe(); err == nil {
+		conn.r, err = cmd.StdoutPipe()
+	}
+	if err == nil {
+		err = cmd.Start()
+	}
 	if err != nil {
-		done()
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		done()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		done()
+		conn.done()
 		return nil, fmt.Errorf("start ssh to %s: %w", t.host, err)
 	}
-	return &cmdConn{cmd: cmd, w: stdin, r: stdout, done: done}, nil
+	return conn, nil
 }
 
 // close ends the master connections.
@@ -281,11 +316,12 @@ func (t *sshTransport) close() {
 }
 
 type cmdConn struct {
-	cmd  *exec.Cmd
-	w    io.WriteCloser
-	r    io.ReadCloser
-	done func() // gives its session back to the master
-	once sync.Once
+	cmd    *exec.Cmd
+	w      io.WriteCloser
+	r      io.ReadCloser
+	stderr bytes.Buffer // ssh's own messages (read after Close)
+	done   func()       // gives its session back to the master
+	once   sync.Once
 }
 
 func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
