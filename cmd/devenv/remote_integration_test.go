@@ -39,6 +39,9 @@ const (
 	remoteEnv       = "DEVENV_TEST_REMOTE"
 	remoteSSHEnv    = "DEVENV_TEST_REMOTE_SSH"
 	remoteSSHLogEnv = "DEVENV_TEST_REMOTE_SSH_LOG"
+	// The same ssh:// endpoint with "-nofwd": a host alias whose user
+	// sshd forwards no TCP for (scripts/second-engine-ssh makes both).
+	remoteSSHNoFwdEnv = "DEVENV_TEST_REMOTE_SSH_NOFWD"
 )
 
 // remoteEngine returns the endpoint named by env and a client for set-up
@@ -581,4 +584,29 @@ func relayProcesses(t *testing.T, c *client.Client) int {
 		t.Fatal(err)
 	}
 	return len(top.Processes)
+}
+
+// TestIntegrationRemoteSSHWithoutForwarding: where sshd forwards no TCP
+// (AllowTcpForwarding no), the forward carries connections through the
+// relay instead.
+func TestIntegrationRemoteSSHWithoutForwarding(t *testing.T) {
+	if os.Getenv(remoteSSHEnv) != "" {
+		t.Setenv(remoteSSHNoFwdEnv, os.Getenv(remoteSSHEnv)+"-nofwd")
+	}
+	h, c := remoteExample(t, remoteSSHNoFwdEnv)
+	h.must("up", "redis")
+	conn, err := net.Dial("tcp", "127.0.0.1:6380")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	conn.Write([]byte("PING\r\n"))
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "+PONG\r\n" {
+		t.Fatalf("redis through the relay: %q, %v", buf, err)
+	}
+	if n := relayProcesses(t, c); n != 2 {
+		t.Errorf("with one connection open the relay runs %d processes, want 2 (serve, dial)", n)
+	}
 }

@@ -317,7 +317,7 @@ func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Liste
 // channel of the engine's own SSH connection (ssh -W): no process in the
 // relay, and none of the engine's exec streams to pass through.
 func (e *Engine) Dial(ctx context.Context, relay, addr string) (forward.Conn, error) {
-	if e.ssh != nil && e.ssh.forwards() {
+	if e.ssh != nil && e.ssh.forwards(addr) {
 		return e.ssh.dialTCP(addr)
 	}
 	return e.DialRelay(ctx, relay, []string{"dial", addr})

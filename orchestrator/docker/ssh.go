@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -252,23 +251,28 @@ func (t *sshTransport) dialTCP(addr string) (*cmdConn, error) {
 }
 
 // forwards says, once, whether the server forwards TCP for us (sshd's
-// AllowTcpForwarding): a port that nothing listens on is asked for, and
-// only a refusal by the server's rule says no.
-func (t *sshTransport) forwards() bool {
+// AllowTcpForwarding), by asking for addr (a published port, which
+// listens): ssh says no the same way for a refusal by rule and for a
+// closed port. A probe that fails for another reason costs only speed:
+// the relay carries the connections instead.
+func (t *sshTransport) forwards(addr string) bool {
 	t.fwdOnce.Do(func() {
-		c, err := t.run([]string{"-W", "127.0.0.1:1"})
+		c, err := t.run([]string{"-W", addr})
 		if err != nil {
 			return
 		}
-		_ = c.CloseWrite()
-		done := make(chan struct{})
-		go func() { _, _ = io.Copy(io.Discard, c.r); close(done) }()
+		_ = c.w.Close()
+		exited := make(chan error, 1)
+		go func() { _, _ = io.Copy(io.Discard, c.r); exited <- c.cmd.Wait() }()
 		select {
-		case <-done:
+		case err = <-exited:
 		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-exited
+			err = errors.New("no answer")
 		}
-		c.Close()
-		t.fwdOK = !strings.Contains(c.stderr.String(), "administratively prohibited")
+		c.once.Do(c.done)
+		t.fwdOK = err == nil
 	})
 	return t.fwdOK
 }
@@ -286,7 +290,6 @@ func (t *sshTransport) run(opts []string, command ...string) (*cmdConn, error) {
 	if m != nil {
 		conn.done = func() { t.release(m) }
 	}
-	cmd.Stderr = &limited{&conn.stderr, 4096}
 	var err error
 	if conn.w, err = cmd.StdinPipe(); err == nil {
 		conn.r, err = cmd.StdoutPipe()
@@ -316,12 +319,11 @@ func (t *sshTransport) close() {
 }
 
 type cmdConn struct {
-	cmd    *exec.Cmd
-	w      io.WriteCloser
-	r      io.ReadCloser
-	stderr bytes.Buffer // ssh's own messages (read after Close)
-	done   func()       // gives its session back to the master
-	once   sync.Once
+	cmd  *exec.Cmd
+	w    io.WriteCloser
+	r    io.ReadCloser
+	done func() // gives its session back to the master
+	once sync.Once
 }
 
 func (c *cmdConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
