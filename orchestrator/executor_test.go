@@ -979,6 +979,9 @@ func (f *fakeRemote) RemoveRelay(ctx context.Context, project, dir string) error
 func (f *fakeRemote) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
 	return nil, nil
 }
+func (f *fakeRemote) RelayProbe(ctx context.Context, relay string) forward.Probe {
+	return forward.Probe{}
+}
 func (f *fakeRemote) Forward() forward.Engine { return forward.Engine{Host: "tcp://box:2375"} }
 func (f *fakeRemote) Label() string           { return "tcp://box:2375" }
 

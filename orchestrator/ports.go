@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -420,25 +421,32 @@ func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (m
 // judges says whether holder h, seen from the engine in use, bears on a
 // claim of a project on engine: every holder, on the engine in use; on
 // another remote engine, what is on this machine (its ports are forwarded
-// here); on the local engine while a remote one is in use, this machine's
-// processes except the local engine's proxies, whose containers cannot be
-// told from here (a host service's port, or a stranger's, still counts).
+// here); on the local engine while a remote one is in use, only this
+// machine's processes devenv can name and that are no engine's proxy: the
+// local engine is not asked, and its proxy (or a process devenv cannot
+// see, as a root-owned docker-proxy is to a user) may be its container's.
 func (o *Orchestrator) judges(engine string, h registry.Holder) bool {
 	here := h.Engine == ""
 	switch {
 	case engine == o.EngineKey:
 		return true
 	case engine == "":
-		return here && h.Kind != "container" && !isEngineProxy(h.Command)
+		return here && h.Kind == "process" && h.PID > 0 && h.Command != "" && !isEngineProxy(h.Command)
 	}
 	return here
 }
 
-// isEngineProxy recognises the process through which a container engine
-// publishes ports on this machine.
+// isEngineProxy recognises, by its program's name, the process through
+// which a container engine publishes ports on this machine (Docker,
+// Docker Desktop, rootless Docker, Podman, Lima and Colima, OrbStack).
 func isEngineProxy(command string) bool {
-	for _, p := range []string{"docker-proxy", "com.docker.", "vpnkit", "rootlesskit", "gvproxy"} {
-		if strings.Contains(command, p) {
+	prog := command
+	if i := strings.IndexByte(prog, ' '); i >= 0 {
+		prog = prog[:i]
+	}
+	prog = filepath.Base(prog)
+	for _, p := range []string{"docker-proxy", "com.docker.", "vpnkit", "rootlesskit", "gvproxy", "limactl", "ssh", "OrbStack"} {
+		if strings.HasPrefix(prog, p) {
 			return true
 		}
 	}

@@ -95,8 +95,11 @@ func TestJudges(t *testing.T) {
 		{"BOX", "BOX", remoteCt, true},
 		{"BOX", "BOX", remoteProc, true},
 		{"BOX", "BOX", proc, true},
-		{"BOX", "", proc, true},      // a host service's or a stranger's
-		{"BOX", "", proxy, false},    // the local engine's, for its own container
+		{"BOX", "", proc, true},                              // a host service's or a stranger's
+		{"BOX", "", proxy, false},                            // the local engine's, for its own container
+		{"BOX", "", registry.Holder{Kind: "process"}, false}, // one devenv cannot see: maybe the proxy
+		{"BOX", "", registry.Holder{Kind: "process", PID: 9, Command: "/usr/bin/limactl hostagent"}, false}, // Lima's
+		{"BOX", "", registry.Holder{Kind: "process", PID: 9, Command: "beam.smp -- docker-proxy"}, true},    // names it, is not it
 		{"BOX", "", remoteCt, false}, // the remote engine's
 		{"BOX", "OTHER", proc, true},
 		{"BOX", "OTHER", remoteCt, false},

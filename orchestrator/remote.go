@@ -31,6 +31,8 @@ type Remote interface {
 	// relay logged them last (at most forward.ListingEvery old), or, with
 	// fresh, as they are now (a process started in the relay).
 	Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error)
+	// RelayProbe is the relay's probe port (none until it has logged one).
+	RelayProbe(ctx context.Context, relay string) forward.Probe
 	// Forward is how a forward process reaches the engine.
 	Forward() forward.Engine
 	// Label is the engine as the user named it (its endpoint).
@@ -119,7 +121,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	if err != nil {
 		return err
 	}
-	spec := forward.Spec{Project: p.Name(), Relay: relay, Engine: o.Remote.Forward(), Ports: fps}
+	spec := forward.Spec{Project: p.Name(), Relay: relay, Probe: o.Remote.RelayProbe(ctx, relay), Engine: o.Remote.Forward(), Ports: fps}
 	enc := spec.Encode()
 	sum := sha256.Sum256([]byte(enc))
 	var logFrom int64 // the log is appended to: this start's lines follow

@@ -17,6 +17,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -29,6 +30,9 @@ type Engine struct {
 	ep  Endpoint
 	cli *client.Client
 	ssh *sshTransport
+	// Probe is the relay's probe port, for a forward over ssh (see
+	// sshTransport.forwards); none: connections go through the relay.
+	Probe forward.Probe
 
 	once    sync.Once
 	info    orchestrator.EngineInfo

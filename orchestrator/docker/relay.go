@@ -275,7 +275,7 @@ func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hos
 	var got []forward.Listening
 	err := errors.New("a fresh listing")
 	if !fresh {
-		got, err = e.keptListing(ctx, relay)
+		got, _, err = e.keptListing(ctx, relay)
 	}
 	if err != nil {
 		conn, err := e.DialRelay(ctx, relay, []string{"listening"})
@@ -295,21 +295,31 @@ func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hos
 	return out, nil
 }
 
-func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Listening, error) {
+func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Listening, forward.Probe, error) {
 	rc, err := e.cli.ContainerLogs(ctx, relay, client.ContainerLogsOptions{ShowStdout: true, Tail: "1"})
 	if err != nil {
-		return nil, err
+		return nil, forward.Probe{}, err
 	}
 	defer rc.Close()
 	var out bytes.Buffer
 	if _, err := stdcopy.StdCopy(&out, io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
-		return nil, err
+		return nil, forward.Probe{}, err
 	}
-	got, ok := forward.ParseListingLine(out.String())
+	got, probe, ok := forward.ParseListingLine(out.String())
 	if !ok {
-		return nil, errors.New("no listing in the relay's log")
+		return nil, forward.Probe{}, errors.New("no listing in the relay's log")
 	}
-	return got, nil
+	return got, probe, nil
+}
+
+// RelayProbe is the relay's probe port, from its log (none when it has
+// not logged one).
+func (e *Engine) RelayProbe(ctx context.Context, relay string) forward.Probe {
+	_, probe, err := e.keptListing(ctx, relay)
+	if err != nil {
+		return forward.Probe{}
+	}
+	return probe
 }
 
 // Dial connects to addr on the engine's host through the relay.
@@ -317,8 +327,12 @@ func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Liste
 // channel of the engine's own SSH connection (ssh -W): no process in the
 // relay, and none of the engine's exec streams to pass through.
 func (e *Engine) Dial(ctx context.Context, relay, addr string) (forward.Conn, error) {
-	if e.ssh != nil && e.ssh.forwards(addr) {
-		return e.ssh.dialTCP(addr)
+	if e.ssh != nil && e.Probe.Port > 0 && e.ssh.forwards(e.Probe) {
+		c, err := e.ssh.dialTCP(addr)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	return e.DialRelay(ctx, relay, []string{"dial", addr})
 }

@@ -12,11 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/gofrs/flock"
 )
 
@@ -114,7 +116,7 @@ func (t *sshTransport) startMaster() *sshMaster {
 		return nil
 	}
 	ctl := filepath.Join(dir, "ctl")
-	cmd := exec.Command("ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=no",
+	cmd := exec.Command("ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=no", "-o", "ConnectTimeout=10",
 		"-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-N"})...)
 	cmd.Stderr = io.Discard
 	endWithParent(cmd)
@@ -165,7 +167,7 @@ func (t *sshTransport) sharedMaster() *sshMaster {
 	}
 	// ControlPersist puts the master in the background once it is up, and
 	// ends it a minute after its last session.
-	cmd := exec.CommandContext(ctx, "ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=60",
+	cmd := exec.CommandContext(ctx, "ssh", t.sshArgs([]string{"-M", "-S", ctl, "-o", "ControlPersist=60", "-o", "ConnectTimeout=10",
 		"-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-N"})...)
 	if err := cmd.Run(); err != nil {
 		return nil
@@ -192,20 +194,29 @@ func privateDir() (string, bool) {
 }
 
 // master picks a live master with a free session, opening one when none
-// has; nil means plain ssh.
-func (t *sshTransport) master() *sshMaster {
+// has; nil means plain ssh. A TCP channel (ssh -W) is no session (sshd's
+// MaxSessions does not count it): any live master carries it, uncounted.
+func (t *sshTransport) master(session bool) *sshMaster {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	take := func(m *sshMaster, limit int) bool {
+		if session && m.sessions >= limit {
+			return false
+		}
+		if session {
+			m.sessions++
+		}
+		return true
+	}
 	if t.share && !t.tried {
 		t.tried = true
 		t.shared = t.sharedMaster()
 	}
-	if t.shared != nil && t.shared.sessions < sharedSessions {
-		if listens(t.shared.ctl) {
-			t.shared.sessions++
-			return t.shared
-		}
+	if t.shared != nil && !listens(t.shared.ctl) {
 		t.shared = nil // it ended (a minute without sessions): own masters from now
+	}
+	if t.shared != nil && take(t.shared, sharedSessions) {
+		return t.shared
 	}
 	if t.broken {
 		return nil
@@ -218,8 +229,7 @@ func (t *sshTransport) master() *sshMaster {
 	}
 	t.masters = live
 	for _, m := range t.masters {
-		if m.sessions < sessionsPerMaster {
-			m.sessions++
+		if take(m, sessionsPerMaster) {
 			return m
 		}
 	}
@@ -228,7 +238,7 @@ func (t *sshTransport) master() *sshMaster {
 		t.broken = len(t.masters) == 0 // a server that never multiplexes
 		return nil
 	}
-	m.sessions++
+	take(m, sessionsPerMaster)
 	t.masters = append(t.masters, m)
 	return m
 }
@@ -241,53 +251,59 @@ func (t *sshTransport) release(m *sshMaster) {
 
 // dial opens one API connection.
 func (t *sshTransport) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	return t.run(nil, "docker", "system", "dial-stdio")
+	return t.run(nil, true, "docker", "system", "dial-stdio")
 }
 
 // dialTCP connects to addr (host:port, as the engine's host sees it)
 // through the SSH connection itself.
 func (t *sshTransport) dialTCP(addr string) (*cmdConn, error) {
-	return t.run([]string{"-W", addr})
+	return t.run([]string{"-W", addr}, false)
 }
 
-// forwards says, once, whether the server forwards TCP for us (sshd's
-// AllowTcpForwarding), by asking for addr (a published port, which
-// listens): ssh says no the same way for a refusal by rule and for a
-// closed port. A probe that fails for another reason costs only speed:
-// the relay carries the connections instead.
-func (t *sshTransport) forwards(addr string) bool {
+// forwards says, once, whether the server forwards TCP to the engine's
+// host for us (sshd's AllowTcpForwarding, PermitOpen; an ssh host that is
+// not the engine's): the relay's probe port, asked for with ssh -W, must
+// answer with its token. No service of the user's is touched.
+func (t *sshTransport) forwards(probe forward.Probe) bool {
 	t.fwdOnce.Do(func() {
-		c, err := t.run([]string{"-W", addr})
+		c, err := t.run([]string{"-W", net.JoinHostPort("127.0.0.1", strconv.Itoa(probe.Port))}, false)
 		if err != nil {
 			return
 		}
 		_ = c.w.Close()
-		exited := make(chan error, 1)
-		go func() { _, _ = io.Copy(io.Discard, c.r); exited <- c.cmd.Wait() }()
+		type answer struct {
+			b   []byte
+			err error
+		}
+		got := make(chan answer, 1)
+		go func() {
+			b, _ := io.ReadAll(io.LimitReader(c.r, 256))
+			got <- answer{b, c.cmd.Wait()}
+		}()
+		var a answer
 		select {
-		case err = <-exited:
+		case a = <-got:
 		case <-time.After(10 * time.Second):
 			_ = c.cmd.Process.Kill()
-			<-exited
-			err = errors.New("no answer")
+			a = <-got
 		}
 		c.once.Do(c.done)
-		t.fwdOK = err == nil
+		t.fwdOK = a.err == nil && string(a.b) == forward.ProbeGreeting+probe.Token+"\n"
 	})
 	return t.fwdOK
 }
 
-// run starts ssh with opts and cmd over a master, its stdin and stdout as
-// the connection.
-func (t *sshTransport) run(opts []string, command ...string) (*cmdConn, error) {
-	m := t.master()
+// run starts ssh with opts and cmd over a master (counted as a session
+// when it is one), its stdin and stdout as the connection.
+func (t *sshTransport) run(opts []string, session bool, command ...string) (*cmdConn, error) {
+	m := t.master(session)
 	if m != nil {
 		opts = append([]string{"-S", m.ctl, "-o", "ControlMaster=no"}, opts...)
 	}
-	cmd := exec.Command("ssh", t.sshArgs(opts, command...)...)
+	cmd := exec.Command("ssh", t.sshArgs(append(opts, "-o", "ConnectTimeout=10"), command...)...)
 	endWithParent(cmd)
 	conn := &cmdConn{cmd: cmd, done: func() {}}
-	if m != nil {
+	if m != nil && session {
 		conn.done = func() { t.release(m) }
 	}
 	var err error

@@ -208,17 +208,17 @@ func TestSpecRoundTrip(t *testing.T) {
 
 func TestListingLine(t *testing.T) {
 	socks := []Listening{{Port: 6379, Protocol: "tcp"}, {Port: 22, Protocol: "tcp"}, {Port: 22, Protocol: "tcp"}, {Port: 53, Protocol: "udp"}}
-	line := ListingLine(socks)
-	if line != "devenv-relay-listening/1 tcp:22,6379 udp:53 end" {
+	line := ListingLine(socks, Probe{Port: 40123, Token: "c0ffee"})
+	if line != "devenv-relay-listening/1 probe=40123/c0ffee tcp:22,6379 udp:53 end" {
 		t.Fatalf("line %q", line)
 	}
-	got, ok := ParseListingLine(line + "\n")
+	got, probe, ok := ParseListingLine(line + "\n")
 	want := []Listening{{Port: 22, Protocol: "tcp"}, {Port: 6379, Protocol: "tcp"}, {Port: 53, Protocol: "udp"}}
-	if !ok || !reflect.DeepEqual(got, want) {
-		t.Fatalf("parse = %v, %v", got, ok)
+	if !ok || !reflect.DeepEqual(got, want) || probe != (Probe{Port: 40123, Token: "c0ffee"}) {
+		t.Fatalf("parse = %v, %v, %v", got, probe, ok)
 	}
-	if got, ok := ParseListingLine(ListingLine(nil)); !ok || len(got) != 0 {
-		t.Fatalf("an empty listing: %v, %v", got, ok)
+	if got, probe, ok := ParseListingLine(ListingLine(nil, Probe{})); !ok || len(got) != 0 || probe.Port != 0 {
+		t.Fatalf("an empty listing: %v, %v, %v", got, probe, ok)
 	}
 }
 
@@ -232,8 +232,10 @@ func TestParseListingLineRefuses(t *testing.T) {
 		"devenv-relay-listening/1 tcp:22,x end",   // not a number
 		"devenv-relay-listening/1 tcp:22,,80 end", // an empty field
 		"devenv-relay-listening/1",
+		"devenv-relay-listening/1 probe=x/1 end",   // not a port
+		"devenv-relay-listening/1 probe=40123 end", // no token
 	} {
-		if socks, ok := ParseListingLine(line); ok {
+		if socks, _, ok := ParseListingLine(line); ok {
 			t.Errorf("ParseListingLine(%q) = %v, want refused", line, socks)
 		}
 	}

@@ -2,6 +2,8 @@ package forward
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,7 +26,7 @@ const RelayArg = "__relay"
 
 // RelayProtocol names what the relay's commands and listing are; a change
 // to them changes it, and a running relay of another protocol is replaced.
-const RelayProtocol = "1"
+const RelayProtocol = "2"
 
 // Listening is the relay's listing of the engine host's sockets.
 type Listening struct {
@@ -46,11 +48,15 @@ func Relay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+		probe, err := serveProbe()
+		if err != nil {
+			fmt.Fprintln(stderr, "relay: no probe port:", err) // ssh engines use the relay's exec then
+		}
 		tick := time.NewTicker(ListingEvery)
 		defer tick.Stop()
 		last := ""
 		for {
-			last = logListing(stdout, last)
+			last = logListing(stdout, last, probe)
 			select {
 			case <-sigs:
 				return 0
@@ -100,8 +106,48 @@ func listing() ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-// ListingLine is the log line for socks.
-func ListingLine(socks []Listening) string {
+// Probe is the relay's probe port on the engine host's loopback: a
+// connection to it is answered with ProbeGreeting and Token and closed.
+// Over ssh, the forward asks for it through the SSH connection (ssh -W)
+// to learn whether the server forwards TCP to the engine's host, with no
+// connection to any service of the user's.
+type Probe struct {
+	Port  int    `json:"port"`
+	Token string `json:"token"`
+}
+
+// ProbeGreeting starts the probe port's answer.
+const ProbeGreeting = "devenv-relay "
+
+// serveProbe listens on a port of the host's loopback that the kernel
+// picks, answering every connection with the greeting and a token of
+// its own.
+func serveProbe() (Probe, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Probe{}, err
+	}
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Probe{}, err
+	}
+	p := Probe{Port: ln.Addr().(*net.TCPAddr).Port, Token: hex.EncodeToString(b[:])}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(ProbeGreeting + p.Token + "\n"))
+			c.Close()
+		}
+	}()
+	return p, nil
+}
+
+// ListingLine is the log line for socks, with the probe port (a field
+// "probe=PORT/TOKEN") when there is one.
+func ListingLine(socks []Listening, probe Probe) string {
 	byProto := map[string][]int{}
 	for _, s := range socks {
 		if !slices.Contains(byProto[s.Protocol], s.Port) {
@@ -109,6 +155,9 @@ func ListingLine(socks []Listening) string {
 		}
 	}
 	fields := []string{ListingPrefix}
+	if probe.Port > 0 {
+		fields = append(fields, fmt.Sprintf("probe=%d/%s", probe.Port, probe.Token))
+	}
 	for _, proto := range slices.Sorted(maps.Keys(byProto)) {
 		ports := byProto[proto]
 		slices.Sort(ports)
@@ -123,30 +172,39 @@ func ListingLine(socks []Listening) string {
 
 // ParseListingLine reads a line of ListingLine; ok is false for any other
 // line, or one cut short.
-func ParseListingLine(line string) (socks []Listening, ok bool) {
+func ParseListingLine(line string) (socks []Listening, probe Probe, ok bool) {
 	fields := strings.Fields(strings.TrimSpace(line))
 	if len(fields) < 2 || fields[0] != ListingPrefix || fields[len(fields)-1] != ListingEnd {
-		return nil, false
+		return nil, Probe{}, false
 	}
 	socks = []Listening{}
 	for _, f := range fields[1 : len(fields)-1] {
+		if v, found := strings.CutPrefix(f, "probe="); found {
+			port, token, _ := strings.Cut(v, "/")
+			n, err := strconv.Atoi(port)
+			if err != nil || token == "" {
+				return nil, Probe{}, false
+			}
+			probe = Probe{Port: n, Token: token}
+			continue
+		}
 		proto, ports, found := strings.Cut(f, ":")
 		if !found {
-			return nil, false
+			return nil, Probe{}, false
 		}
 		for _, p := range strings.Split(ports, ",") {
 			n, err := strconv.Atoi(p)
 			if err != nil {
-				return nil, false
+				return nil, Probe{}, false
 			}
 			socks = append(socks, Listening{Port: n, Protocol: proto})
 		}
 	}
-	return socks, true
+	return socks, probe, true
 }
 
 // logListing prints the listing when it differs from last.
-func logListing(w io.Writer, last string) string {
+func logListing(w io.Writer, last string, probe Probe) string {
 	b, err := listing()
 	if err != nil {
 		return last
@@ -155,7 +213,7 @@ func logListing(w io.Writer, last string) string {
 	if json.Unmarshal(b, &socks) != nil {
 		return last
 	}
-	line := ListingLine(socks)
+	line := ListingLine(socks, probe)
 	if line != last {
 		fmt.Fprintln(w, line)
 	}
