@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1010,5 +1011,85 @@ func TestDownOnARemoteEngineRefusesAnUnknownDirectory(t *testing.T) {
 		if err != nil || len(b.eng.containers) != 0 {
 			t.Fatalf("local: a moved project's down: %v, left %d", err, len(b.eng.containers))
 		}
+	}
+}
+
+// remoteBed is a bed whose engine is remote: a fake relay, forwards run by
+// fake host supervision, and this machine's ports listening where a
+// running forward serves them.
+func remoteBed(t *testing.T) (*bed, *fakeRemote, *fakeHosts) {
+	b := newBed(t, stackFile)
+	fr, fh := &fakeRemote{}, newFakeHosts(t)
+	b.o.Remote, b.o.Hosts, b.o.EngineKey, b.o.ForwardCommand = fr, fh, "BOX", []string{"devenv"}
+	b.o.Probe = func(ctx context.Context, _ map[int]bool) ([]hostports.Socket, error) {
+		var out []hostports.Socket
+		if st, ok := fh.Status("demo", b.o.forwardName()); ok && st.Running {
+			fh.mu.Lock()
+			spec, _ := forward.Decode(strings.TrimPrefix(fh.specs[b.o.forwardName()].Env[0], forward.Env+"="))
+			fh.mu.Unlock()
+			for _, p := range spec.Ports {
+				out = append(out, hostports.Socket{Port: p.Local, Protocol: "tcp", PID: st.PID, Command: "devenv"})
+			}
+		}
+		return out, nil
+	}
+	return b, fr, fh
+}
+
+// On a remote engine, up forwards the published ports here (once: a
+// second up keeps the forward), stop ends the forward, start brings it
+// back, down ends it and removes the relay; a project of the same name on
+// the local engine leaves it alone.
+func TestRemoteForwardLifecycle(t *testing.T) {
+	b, fr, fh := remoteBed(t)
+	fwd := b.o.forwardName()
+	b.mustUp(UpOptions{})
+	spec, err := forward.Decode(strings.TrimPrefix(fh.specs[fwd].Env[0], forward.Env+"="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []string
+	for _, p := range spec.Ports {
+		ports = append(ports, fmt.Sprintf("%s %d→%s:%d", p.Service, p.Local, p.RemoteIP, p.Remote))
+	}
+	if got := strings.Join(ports, ", "); got != "api 4000→127.0.0.1:4000, db 5434→127.0.0.1:5434" || spec.Relay != "relay-demo" {
+		t.Fatalf("forward spec: %s (relay %q)", got, spec.Relay)
+	}
+	if !b.rec.has("Forwarded", "db 5434") || !b.o.Forwarding("demo") {
+		t.Fatalf("up did not report the forward: %v", b.rec.events)
+	}
+	b.mustUp(UpOptions{})
+	if got := slices.DeleteFunc(slices.Clone(fh.calls), func(c string) bool { return !strings.HasSuffix(c, fwd) }); len(got) != 1 {
+		t.Fatalf("a second up restarted the forward: %v", got)
+	}
+
+	// The same project name on the local engine is another project.
+	local := *b.o
+	local.Remote, local.EngineKey = nil, ""
+	if err := local.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.o.Forwarding("demo") {
+		t.Fatal("stop of the local engine's demo ended the remote demo's forward")
+	}
+	b.mustUp(UpOptions{}) // the containers run again
+
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if b.o.Forwarding("demo") {
+		t.Fatal("stop left the forward running")
+	}
+	if err := b.o.Start(t.Context(), b.project(), StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.o.Forwarding("demo") {
+		t.Fatal("start did not bring the forward back")
+	}
+	if err := b.o.Down(t.Context(), b.project(), DownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if b.o.Forwarding("demo") || !slices.Equal(fr.removed, []string{"demo"}) {
+		t.Fatalf("down: forwarding %v, relays removed %v", b.o.Forwarding("demo"), fr.removed)
 	}
 }

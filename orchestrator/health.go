@@ -120,14 +120,11 @@ func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, l
 	if sx.Health != "" {
 		return httpJob(sx.Health, lookup)
 	}
-	host := o.DialHost
-	if host == "" {
-		host = "127.0.0.1"
-	}
 	addr := func(target int) string {
 		for _, pb := range c.Ports {
 			if (target == 0 || pb.Target == target) && pb.HostPort != "" && pb.Protocol == "tcp" {
-				return net.JoinHostPort(host, pb.HostPort)
+				// A remote engine's too: its forward serves it here.
+				return net.JoinHostPort("127.0.0.1", pb.HostPort)
 			}
 		}
 		return ""

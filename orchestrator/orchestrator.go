@@ -23,12 +23,10 @@ type Orchestrator struct {
 	// a supervised process.
 	Remote         Remote
 	ForwardCommand []string
-	// Probe lists host sockets; nil for a remote engine, whose ports are
-	// not on this machine.
+	// Probe lists this machine's listening sockets (a remote engine's
+	// ports are forwarded here, so they are probed here too).
 	Probe    func(ctx context.Context, ports map[int]bool) ([]hostports.Socket, error)
 	Reporter Reporter
-	// DialHost is where published ports are reached for health checks.
-	DialHost string
 	// Version is devenv's version, written into a label.
 	Version string
 	// DirExists is replaceable in tests.

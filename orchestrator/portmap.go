@@ -51,10 +51,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
 			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
-				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, EngineID: p.Engine, Holder: "free"}
-			if p.Engine != "" {
-				row.Engine = p.EngineLabel()
-			}
+				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.RemoteLabel(), EngineID: p.Engine, Holder: "free"}
 			if row.HostIP == "" && !r.Host {
 				row.HostIP = "127.0.0.1"
 			}
@@ -67,8 +64,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 					if !o.judges(p.Engine, h) {
 						continue // another engine's, which is not asked from here
 					}
-					own := (h.Kind == "container" && h.Project == p.Name && h.EngineID == p.Engine) || (h.Kind == "process" && h.Engine == "" && (r.Host || h.Project == p.Name))
-					if own {
+					if registry.OwnedBy(h, p.Claim(r.Service), r.Host) {
 						parts = append(parts, ownHolder(h))
 					} else {
 						parts = append(parts, h.String())
@@ -92,7 +88,7 @@ func ownHolder(h registry.Holder) string {
 		return "container " + h.Container
 	}
 	if h.PID > 0 && h.Command == "" && h.Project != "" {
-		return fmt.Sprintf("process %d (the project's forward)", h.PID)
+		return fmt.Sprintf("process %d (devenv's, for the project)", h.PID)
 	}
 	if h.PID > 0 {
 		return fmt.Sprintf("process %d (%s)", h.PID, h.Command)
@@ -152,11 +148,7 @@ func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, er
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
 			if r.Port == port {
-				h := registry.Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service}
-				if p.Engine != "" {
-					h.Engine = p.EngineLabel()
-				}
-				out = append(out, h)
+				out = append(out, p.Claim(r.Service))
 			}
 		}
 	}

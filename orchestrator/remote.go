@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -171,15 +172,9 @@ func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []f
 	}
 	deadline := time.Now().Add(forwardWait)
 	for {
-		socks, err := o.Probe(ctx, nil)
+		listening, err := o.tcpHere(ctx)
 		if err != nil && time.Now().After(deadline) {
 			return fmt.Errorf("the port forward: cannot list this machine's listening ports: %w", err)
-		}
-		listening := map[int]bool{}
-		for _, s := range socks {
-			if s.Protocol == "tcp" {
-				listening[s.Port] = true
-			}
 		}
 		missing := slices.IndexFunc(fps, func(fp forward.Port) bool { return !listening[fp.Local] })
 		if missing < 0 {
@@ -310,16 +305,9 @@ func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) [
 	if err != nil {
 		return append(out, Finding{"error", "remote", err.Error(), ""})
 	}
-	var here map[int]bool
-	if o.Probe != nil {
-		if socks, err := o.Probe(ctx, nil); err == nil {
-			here = map[int]bool{}
-			for _, s := range socks {
-				if s.Protocol == "tcp" {
-					here[s.Port] = true
-				}
-			}
-		}
+	here, err := o.tcpHere(ctx)
+	if err != nil {
+		here = nil // cannot tell: the forward's state alone says
 	}
 	forwarding := o.Forwarding(p.Name())
 	var served, missing []string
@@ -368,4 +356,22 @@ func (o *Orchestrator) listeningNow(ctx context.Context, rf relayFor) map[string
 		out[fmt.Sprintf("%d/%s", s.Port, s.Protocol)] = true
 	}
 	return out
+}
+
+// tcpHere is the set of TCP ports listening on this machine.
+func (o *Orchestrator) tcpHere(ctx context.Context) (map[int]bool, error) {
+	if o.Probe == nil {
+		return nil, errors.New("this machine's ports cannot be listed")
+	}
+	socks, err := o.Probe(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]bool{}
+	for _, s := range socks {
+		if s.Protocol == "tcp" {
+			out[s.Port] = true
+		}
+	}
+	return out, nil
 }

@@ -167,6 +167,20 @@ func (p *Project) EngineLabel() string {
 	return p.Engine
 }
 
+// RemoteLabel is EngineLabel for a remote engine, "" for this machine's
+// (where a holder or a row names no engine).
+func (p *Project) RemoteLabel() string {
+	if p.Engine == "" {
+		return ""
+	}
+	return p.EngineLabel()
+}
+
+// Claim is the project's reservation of service's port as a holder.
+func (p *Project) Claim(service string) Holder {
+	return Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: service, Engine: p.RemoteLabel(), EngineID: p.Engine}
+}
+
 // Engines counts the distinct engines the registry's projects are on.
 func (r *Registry) Engines() int {
 	seen := map[string]bool{}

@@ -59,7 +59,7 @@ func (h Holder) String() string {
 			return "held by a process devenv cannot see (run as root, or check with lsof)"
 		}
 		if h.Project != "" && h.Command == "" {
-			return fmt.Sprintf("held by process %d (devenv's port forward for project %s)", h.PID, h.Project)
+			return fmt.Sprintf("held by process %d (devenv's, for project %s)", h.PID, h.Project)
 		}
 		return fmt.Sprintf("held by process %d (%s)", h.PID, h.Command)
 	}
@@ -528,11 +528,7 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 				sets[k] = cs
 				order = append(order, k)
 			}
-			h := Holder{Kind: "project", Project: p.Name, Dir: p.Dir, Service: r.Service, EngineID: p.Engine}
-			if p.Engine != "" {
-				h.Engine = p.EngineLabel()
-			}
-			cs.claims = append(cs.claims, h)
+			cs.claims = append(cs.claims, p.Claim(r.Service))
 			cs.host = append(cs.host, r.Host)
 			cs.ips = append(cs.ips, r.HostIP)
 			if !slices.Contains(cs.engines, p.Engine) {
@@ -562,7 +558,7 @@ func Check(reg *Registry, occupied func(engine string) Occupied) []Conflict {
 					continue
 				}
 				seen[h.String()] = true
-				if (len(cs.claims) == 1 || disjointOwnClaims(cs.claims, cs.ips)) && ownedBy(h, cs.claims[0], cs.host[0]) {
+				if (len(cs.claims) == 1 || disjointOwnClaims(cs.claims, cs.ips)) && OwnedBy(h, cs.claims[0], cs.host[0]) {
 					continue
 				}
 				c.Holders = append(c.Holders, h)
@@ -595,10 +591,11 @@ func disjointOwnClaims(claims []Holder, ips []string) bool {
 	return true
 }
 
-// ownedBy says whether holder h is the claiming project itself: its own
-// compose container (on its engine), its port forward, or, for a host
-// service, the developer's process.
-func ownedBy(h, claim Holder, host bool) bool {
+// OwnedBy says whether holder h is the claiming project itself: its own
+// compose container (on its engine), a process of its own on this machine
+// (its port forward, a host service of its), or, for a host service's
+// port, the developer's process.
+func OwnedBy(h, claim Holder, host bool) bool {
 	switch h.Kind {
 	case "container":
 		return h.Project == claim.Project && h.EngineID == claim.EngineID

@@ -240,29 +240,33 @@ func lsCommand(a *app) *cli.Command {
 			for _, r := range rows {
 				engines[r.Engine] = true
 			}
+			col := engineCell(len(engines) > 1)
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			if len(engines) > 1 {
-				fmt.Fprintln(tw, "NAME\tENGINE\tSTATUS\tDIRECTORY\tPORTS")
-			} else {
-				fmt.Fprintln(tw, "NAME\tSTATUS\tDIRECTORY\tPORTS")
-			}
+			fmt.Fprintf(tw, "NAME\t%sSTATUS\tDIRECTORY\tPORTS\n", col.header())
 			for _, r := range rows {
-				if len(engines) > 1 {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, engineColumn(r.Engine), r.Status, r.Directory, r.Ports)
-				} else {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Status, r.Directory, r.Ports)
-				}
+				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\n", r.Name, col.of(r.Engine), r.Status, r.Directory, r.Ports)
 			}
 			return tw.Flush()
 		},
 	}
 }
 
-// engineColumn is an engine in an ENGINE column: "local" for this
-// machine's.
-func engineColumn(engine string) string {
+// engineCell is an optional ENGINE column of a table: when shown, a cell
+// and its tab ("local" for this machine's engine); else nothing.
+type engineCell bool
+
+func (show engineCell) header() string { return show.cell("ENGINE") }
+
+func (show engineCell) of(engine string) string {
 	if engine == "" {
-		return "local"
+		engine = "local"
 	}
-	return engine
+	return show.cell(engine)
+}
+
+func (show engineCell) cell(s string) string {
+	if !show {
+		return ""
+	}
+	return s + "\t"
 }

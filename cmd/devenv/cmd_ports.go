@@ -39,22 +39,14 @@ func portsCommand(a *app) *cli.Command {
 				return writeJSONLines(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			engines := reg.Engines() > 1
-			if engines {
-				fmt.Fprintln(tw, "PROJECT\tENGINE\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
-			} else {
-				fmt.Fprintln(tw, "PROJECT\tSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER")
-			}
+			col := engineCell(reg.Engines() > 1)
+			fmt.Fprintf(tw, "PROJECT\t%sSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER\n", col.header())
 			for _, r := range rows {
 				svc := r.Service
 				if r.HostService {
 					svc += " (host)"
 				}
-				project := r.Project
-				if engines {
-					project += "\t" + engineColumn(r.Engine)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s:%d/%s\t%d\t%s\n", project, svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
+				fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s:%d/%s\t%d\t%s\n", r.Project, col.of(r.Engine), svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
 			}
 			return tw.Flush()
 		},

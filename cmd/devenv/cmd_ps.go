@@ -251,11 +251,8 @@ func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrun
 // containers' ports are forwarded here.
 func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	engine := func(e string) string { return "" }
-	if res.Engine != "" {
-		engine = func(e string) string { return engineColumn(e) + "\t" }
-	}
-	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS\n", engine("ENGINE"))
+	col := engineCell(res.Engine != "")
+	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS\n", col.header())
 	for _, ct := range res.Containers {
 		ports := portsText(ct.Ports)
 		tcp := slices.ContainsFunc(ct.Ports, func(pb orchestrator.PortBinding) bool { return pb.HostPort != "" && pb.Protocol == "tcp" })
@@ -266,11 +263,11 @@ func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 				ports += " (not forwarded here: run devenv up)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], engine(res.Engine), ct.Status, ports)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], col.of(res.Engine), ct.Status, ports)
 	}
 	for _, h := range res.Host {
 		_, status, health := hostStatus(h)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, engine(""), status+" ("+health+")", h.Port)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, col.of(""), status+" ("+health+")", h.Port)
 	}
 	return tw.Flush()
 }

@@ -124,23 +124,53 @@ func projectName(t testing.TB) string {
 // cleanupProject removes everything labelled for the project at the end of
 // the test, including volumes.
 func cleanupProject(t testing.TB, c *client.Client, project string) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		f := client.Filters{}.Add("label", "com.docker.compose.project="+project)
-		cs, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	t.Cleanup(func() { removeProject(c, project) })
+}
+
+// removeProject removes the project's containers (and those carrying any
+// of the extra labels), networks and volumes.
+func removeProject(c *client.Client, project string, extra ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f := client.Filters{}.Add("label", "com.docker.compose.project="+project)
+	for _, label := range append([]string{"com.docker.compose.project=" + project}, extra...) {
+		cs, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
 		for _, ct := range cs.Items {
 			_, _ = c.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		}
-		ns, _ := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
-		for _, n := range ns.Items {
-			_, _ = c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
-		}
-		vs, _ := c.VolumeList(ctx, client.VolumeListOptions{Filters: f})
-		for _, v := range vs.Items {
-			_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
-		}
-	})
+	}
+	ns, _ := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	for _, n := range ns.Items {
+		_, _ = c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+	}
+	vs, _ := c.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	for _, v := range vs.Items {
+		_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
+	}
+}
+
+// upAtOnce runs n devenv processes with args at once in the harness's
+// project, and returns their exit codes and outputs.
+func upAtOnce(t *testing.T, h *harness, n int, args ...string) ([]int, []string) {
+	t.Helper()
+	devenv := buildDevenv(t)
+	var wg sync.WaitGroup
+	outs, codes := make([]string, n), make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(devenv, args...)
+			cmd.Dir, cmd.Env = h.dir, h.env
+			out, err := cmd.CombinedOutput()
+			outs[i] = string(out)
+			if ee, ok := err.(*exec.ExitError); ok {
+				codes[i] = ee.ExitCode()
+			}
+		}()
+	}
+	wg.Wait()
+	return codes, outs
 }
 
 // freePort returns a TCP port nothing listens on now.

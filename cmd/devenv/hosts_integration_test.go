@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -233,24 +232,7 @@ func TestIntegrationHostServicesConcurrentUp(t *testing.T) {
 	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
 	t.Cleanup(func() { h.run("down") })
 	h.must("up", "db") // the container first, so the two ups race on the host services
-	devenv := buildDevenv(t)
-	var wg sync.WaitGroup
-	outs := make([]string, 2)
-	codes := make([]int, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(devenv, "up")
-			cmd.Dir, cmd.Env = h.dir, h.env
-			out, err := cmd.CombinedOutput()
-			outs[i] = string(out)
-			if ee, ok := err.(*exec.ExitError); ok {
-				codes[i] = ee.ExitCode()
-			}
-		}()
-	}
-	wg.Wait()
+	codes, outs := upAtOnce(t, h, 2, "up")
 	if codes[0] != 0 || codes[1] != 0 {
 		t.Fatalf("concurrent ups: %v\n%s\n---\n%s", codes, outs[0], outs[1])
 	}

@@ -9,10 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,19 +37,15 @@ const (
 	remoteEnv       = "DEVENV_TEST_REMOTE"
 	remoteSSHEnv    = "DEVENV_TEST_REMOTE_SSH"
 	remoteSSHLogEnv = "DEVENV_TEST_REMOTE_SSH_LOG"
-	// The same ssh:// endpoint with "-nofwd": a host alias whose user
-	// sshd forwards no TCP for (scripts/second-engine-ssh makes both).
-	remoteSSHNoFwdEnv = "DEVENV_TEST_REMOTE_SSH_NOFWD"
 )
 
-// remoteEngine returns the endpoint named by env and a client for set-up
-// and clean-up (always over tcp: the same engine).
-func remoteEngine(t *testing.T, env string) (string, *client.Client) {
+// remoteEngine checks the second engine answers, and returns a client for
+// set-up and clean-up (always over tcp: the same engine as host).
+func remoteEngine(t *testing.T, host string) *client.Client {
 	t.Helper()
-	host := os.Getenv(env)
 	tcp := os.Getenv(remoteEnv)
 	if host == "" || tcp == "" {
-		msg := fmt.Sprintf("%s is not set: start a second engine (see .ci/run) to run the remote tests", env)
+		msg := fmt.Sprintf("%s and %s are not set: start a second engine (see .ci/run) to run the remote tests", remoteEnv, remoteSSHEnv)
 		if testbed.Required() {
 			t.Fatal(msg)
 		}
@@ -72,7 +66,7 @@ func remoteEngine(t *testing.T, env string) (string, *client.Client) {
 			t.Fatalf("image %s is missing on the second engine: start it with the example's images", ref)
 		}
 	}
-	return host, c
+	return c
 }
 
 var relayBin built
@@ -84,11 +78,11 @@ func relayBinary(t *testing.T) string {
 }
 
 // remoteExample is the example project, unchanged, pointed at the second
-// engine through env. Clean-up runs down and then removes whatever the
+// engine at host. Clean-up runs down and then removes whatever the
 // project left on the engine and on this machine.
-func remoteExample(t *testing.T, env string) (*harness, *client.Client) {
+func remoteExample(t *testing.T, host string) (*harness, *client.Client) {
 	t.Helper()
-	host, c := remoteEngine(t, env)
+	c := remoteEngine(t, host)
 	h := newHarness(t)
 	var kept []string
 	for _, kv := range h.env {
@@ -107,36 +101,14 @@ func remoteExample(t *testing.T, env string) (*harness, *client.Client) {
 		}
 	}
 	const project = "sertantai-enforcement"
-	removeRemote(t, c, project)
-	t.Cleanup(func() { removeRemote(t, c, project) })
+	relayLabel := docker.LabelRelayProject + "=" + project
+	removeProject(c, project, relayLabel)
+	t.Cleanup(func() { removeProject(c, project, relayLabel) })
 	t.Cleanup(func() {
 		h.run("down")
 		killForwards(h)
 	})
 	return h, c
-}
-
-// removeRemote removes the project's containers, relay, networks and
-// volumes from the second engine.
-func removeRemote(t *testing.T, c *client.Client, project string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for _, label := range []string{"com.docker.compose.project=" + project, docker.LabelRelayProject + "=" + project} {
-		f := client.Filters{}.Add("label", label)
-		cs, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-		for _, ct := range cs.Items {
-			_, _ = c.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		}
-	}
-	f := client.Filters{}.Add("label", "com.docker.compose.project="+project)
-	ns, _ := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
-	for _, n := range ns.Items {
-		_, _ = c.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
-	}
-	vs, _ := c.VolumeList(ctx, client.VolumeListOptions{Filters: f})
-	for _, v := range vs.Items {
-		_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
-	}
 }
 
 // forwardProcs are the example's forward processes on this machine (of
@@ -200,7 +172,7 @@ func psqlHere(t *testing.T, port int, sql string) string {
 // Electric shape URL, health, the env file's URLs; down frees them here
 // and keeps the volumes there.
 func TestIntegrationRemoteReferenceStack(t *testing.T) {
-	h, c := remoteExample(t, remoteEnv)
+	h, c := remoteExample(t, os.Getenv(remoteEnv))
 	r := h.must("up", "postgres", "electric", "redis")
 	if !strings.Contains(r.stderr, "Forwarded") {
 		t.Errorf("up should report the forward:\n%s", r.stderr)
@@ -311,7 +283,7 @@ func TestIntegrationRemoteReferenceStack(t *testing.T) {
 // held on the engine's host is found before anything is created, exit 3
 // naming the engine, and --reassign moves past it.
 func TestIntegrationRemoteHolders(t *testing.T) {
-	h, c := remoteExample(t, remoteEnv)
+	h, c := remoteExample(t, os.Getenv(remoteEnv))
 	ln, err := net.Listen("tcp", "127.0.0.1:5434")
 	if err != nil {
 		t.Fatal(err)
@@ -379,7 +351,7 @@ func TestIntegrationRemoteHolders(t *testing.T) {
 // up again, ends with the stack running and one forward; so do two ups at
 // once.
 func TestIntegrationRemoteKilledUp(t *testing.T) {
-	h, c := remoteExample(t, remoteEnv)
+	h, c := remoteExample(t, os.Getenv(remoteEnv))
 	cmd, errb := startDevenv(t, h, "Started", "up", "--progress", "plain", "postgres", "electric", "redis")
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
@@ -418,23 +390,7 @@ func TestIntegrationRemoteKilledUp(t *testing.T) {
 	for _, r := range relays.Items {
 		c.ContainerRemove(ctx, r.ID, client.ContainerRemoveOptions{Force: true})
 	}
-	devenv := buildDevenv(t)
-	var wg sync.WaitGroup
-	outs, codes := make([]string, 2), make([]int, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(devenv, "up", "postgres", "electric", "redis")
-			cmd.Dir, cmd.Env = h.dir, append(slices.Clone(h.env), "DEVENV_RELAY_BINARY="+relayBinary(t))
-			out, err := cmd.CombinedOutput()
-			outs[i] = string(out)
-			if ee, ok := err.(*exec.ExitError); ok {
-				codes[i] = ee.ExitCode()
-			}
-		}()
-	}
-	wg.Wait()
+	codes, outs := upAtOnce(t, h, 2, "up", "postgres", "electric", "redis")
 	if codes[0] != 0 || codes[1] != 0 {
 		t.Fatalf("concurrent ups: %v\n%s\n---\n%s", codes, outs[0], outs[1])
 	}
@@ -454,7 +410,7 @@ func TestIntegrationRemoteKilledUp(t *testing.T) {
 // project, ports shows an ENGINE column, and ports release names the
 // engine.
 func TestIntegrationRemoteSSH(t *testing.T) {
-	h, c := remoteExample(t, remoteSSHEnv)
+	h, c := remoteExample(t, os.Getenv(remoteSSHEnv))
 	h.must("up", "postgres", "electric", "redis")
 	if got := psqlHere(t, 5434, "select 'ssh'"); got != "ssh" {
 		t.Fatalf("psql over the ssh forward: %q", got)
@@ -593,10 +549,11 @@ func relayProcesses(t *testing.T, c *client.Client) int {
 // (AllowTcpForwarding no), the forward carries connections through the
 // relay instead.
 func TestIntegrationRemoteSSHWithoutForwarding(t *testing.T) {
-	if os.Getenv(remoteSSHEnv) != "" {
-		t.Setenv(remoteSSHNoFwdEnv, os.Getenv(remoteSSHEnv)+"-nofwd")
+	host := os.Getenv(remoteSSHEnv)
+	if host != "" {
+		host += "-nofwd" // scripts/second-engine-ssh's alias for that user
 	}
-	h, c := remoteExample(t, remoteSSHNoFwdEnv)
+	h, c := remoteExample(t, host)
 	h.must("up", "redis")
 	conn, err := net.Dial("tcp", "127.0.0.1:6380")
 	if err != nil {
@@ -611,5 +568,31 @@ func TestIntegrationRemoteSSHWithoutForwarding(t *testing.T) {
 	}
 	if n := relayProcesses(t, c); n != 2 {
 		t.Errorf("with one connection open the relay runs %d processes, want 2 (serve, dial)", n)
+	}
+}
+
+// TestIntegrationRemoteBadRelayBinary: a relay binary that cannot run in
+// the engine (dynamically linked) is a configuration error naming it:
+// exit 2, nothing created there, nothing reserved here.
+func TestIntegrationRemoteBadRelayBinary(t *testing.T) {
+	h, c := remoteExample(t, os.Getenv(remoteEnv))
+	dynamic, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.env = append(h.env, "DEVENV_RELAY_BINARY="+dynamic)
+	r := h.run("up", "postgres", "electric", "redis")
+	if r.code != 2 || !strings.Contains(r.stderr, "DEVENV_RELAY_BINARY") || !strings.Contains(r.stderr, dynamic) {
+		t.Fatalf("up with a dynamic relay binary: want exit 2 naming it and DEVENV_RELAY_BINARY:\n%s", r)
+	}
+	ctx := context.Background()
+	for _, label := range []string{"com.docker.compose.project=sertantai-enforcement", docker.LabelRelayProject + "=sertantai-enforcement"} {
+		cs, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
+		if len(cs.Items) != 0 {
+			t.Errorf("%d containers labelled %s after the refusal", len(cs.Items), label)
+		}
+	}
+	if _, err := os.Stat(h.registry); err == nil && strings.Contains(mustRead(t, h.registry), "sertantai-enforcement") {
+		t.Errorf("the refused up reserved ports:\n%s", mustRead(t, h.registry))
 	}
 }

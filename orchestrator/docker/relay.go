@@ -19,6 +19,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -52,6 +53,16 @@ func (b RelayBinary) path() (string, error) {
 	}
 	return os.Executable()
 }
+
+// relayBinaryError is a relay binary that cannot be used: a configuration
+// error (exit 2), found before anything is created.
+type relayBinaryError struct{ why string }
+
+func (e relayBinaryError) Error() string {
+	return "the relay that forwards a remote engine's ports runs devenv inside the engine, and its binary cannot: " + e.why
+}
+
+func (e relayBinaryError) Unwrap() error { return compose.ErrConfig }
 
 // relayImage is the tag of the relay image for bin: the same file always
 // gives the same tag, and a new devenv a new one.
@@ -148,8 +159,8 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 		}
 		// A relay another devenv build made and left stopped, or one that
 		// speaks another protocol: replaced.
-		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
-			return "", e.wrap(err)
+		if err := e.Remove(ctx, c.ID, false); err != nil && !errors.Is(err, orchestrator.ErrNotFound) {
+			return "", err
 		}
 	}
 	if !create {
@@ -181,20 +192,16 @@ func (e *Engine) relay(ctx context.Context, project, dir string, create bool) (s
 	return cr.ID, nil
 }
 
-func isNotFound(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "no such")
-}
-
 // relayImage builds the relay image from the relay binary unless the
 // engine has it.
 func (e *Engine) relayImage(ctx context.Context) (string, error) {
 	path, err := e.RelayBinary.path()
 	if err != nil {
-		return "", fmt.Errorf("relay binary: %w", err)
+		return "", relayBinaryError{err.Error()}
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("relay binary: %w", err)
+		return "", relayBinaryError{err.Error()}
 	}
 	tag := relayImage(path, fi)
 	if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
@@ -205,7 +212,7 @@ func (e *Engine) relayImage(ctx context.Context) (string, error) {
 		return "", e.wrap(err)
 	}
 	if err := checkRelayBinary(path, v.Arch); err != nil {
-		return "", fmt.Errorf("the relay that forwards a remote engine's ports runs devenv inside the engine, and %v; set DEVENV_RELAY_BINARY to a static linux/%s devenv", err, v.Arch)
+		return "", relayBinaryError{fmt.Sprintf("%v; set DEVENV_RELAY_BINARY to a static linux/%s devenv (CGO_ENABLED=0 GOARCH=%s go build ./cmd/devenv)", err, v.Arch, v.Arch)}
 	}
 	bin, err := os.ReadFile(path)
 	if err != nil {
@@ -261,8 +268,8 @@ func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
 		if dir != "" && c.Labels[LabelRelayDir] != dir {
 			continue
 		}
-		if _, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
-			return e.wrap(err)
+		if err := e.Remove(ctx, c.ID, false); err != nil && !errors.Is(err, orchestrator.ErrNotFound) {
+			return err
 		}
 	}
 	return nil
@@ -273,11 +280,11 @@ func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
 // else one made now (a process started in the relay).
 func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
 	var got []forward.Listening
-	err := errors.New("a fresh listing")
+	var err error
 	if !fresh {
 		got, _, err = e.keptListing(ctx, relay)
 	}
-	if err != nil {
+	if fresh || err != nil {
 		conn, err := e.DialRelay(ctx, relay, []string{"listening"})
 		if err != nil {
 			return nil, err

@@ -40,7 +40,7 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func freeLocalPort(t *testing.T) int {
+func freeLocalPort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,6 +48,34 @@ func freeLocalPort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// dialTo is a Dialer that connects to far whatever address it is asked
+// for, as a relay would.
+func dialTo(far string) Dialer {
+	return func(ctx context.Context, addr string) (Conn, error) {
+		c, err := net.Dial("tcp", far)
+		if err != nil {
+			return nil, err
+		}
+		return c.(*net.TCPConn), nil
+	}
+}
+
+// connectLocal connects to the forward's local port once it listens.
+func connectLocal(tb testing.TB, port int) net.Conn {
+	tb.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	var err error
+	for range 200 {
+		var c net.Conn
+		if c, err = net.Dial("tcp", addr); err == nil {
+			return c
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatalf("the forward never listened on %s: %v", addr, err)
+	return nil
 }
 
 type syncBuf struct {
@@ -79,11 +107,7 @@ func TestServeRelaysThroughTheDialer(t *testing.T) {
 		mu.Lock()
 		dialed = append(dialed, addr)
 		mu.Unlock()
-		c, err := net.Dial("tcp", far)
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
+		return dialTo(far)(ctx, addr)
 	}
 	spec := Spec{Project: "p", Ports: []Port{{Service: "db", Local: local, Remote: 5432, RemoteIP: "127.0.0.1"}}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,17 +116,7 @@ func TestServeRelaysThroughTheDialer(t *testing.T) {
 	go func() { done <- Serve(ctx, spec, dial, log) }()
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
-	var c net.Conn
-	var err error
-	for range 200 {
-		if c, err = net.Dial("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("the forward never listened: %v", err)
-	}
+	c := connectLocal(t, local)
 	c.Write([]byte("select 1"))
 	c.(*net.TCPConn).CloseWrite()
 	got, _ := io.ReadAll(c)
@@ -166,17 +180,7 @@ func TestServeClosesWhenTheDialFails(t *testing.T) {
 	defer cancel()
 	log := &syncBuf{}
 	go Serve(ctx, Spec{Ports: []Port{{Service: "cache", Local: local, Remote: 6379, RemoteIP: "127.0.0.1"}}}, dial, log)
-	var c net.Conn
-	var err error
-	for range 200 {
-		if c, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(local))); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connectLocal(t, local)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var ne net.Error
 	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil || errors.As(err, &ne) && ne.Timeout() {
@@ -263,27 +267,12 @@ func BenchmarkServe100MiB(b *testing.B) {
 			}()
 		}
 	}()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	local := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dial := func(ctx context.Context, addr string) (Conn, error) {
-		c, err := net.Dial("tcp", sink.Addr().String())
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
-	}
+	local := freeLocalPort(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 1, RemoteIP: "127.0.0.1"}}}, dial, io.Discard)
+	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 1, RemoteIP: "127.0.0.1"}}}, dialTo(sink.Addr().String()), io.Discard)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(local))
-	for range 200 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	connectLocal(b, local).Close()
 	const size = 100 << 20
 	chunk := make([]byte, 1<<20)
 	b.SetBytes(size)
@@ -327,26 +316,10 @@ func TestServeClosesTheFarSideOnAReset(t *testing.T) {
 		close(farClosed)
 	}()
 	local := freeLocalPort(t)
-	dial := func(ctx context.Context, addr string) (Conn, error) {
-		c, err := net.Dial("tcp", srv.Addr().String())
-		if err != nil {
-			return nil, err
-		}
-		return c.(*net.TCPConn), nil
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 5432, RemoteIP: "127.0.0.1"}}}, dial, io.Discard)
-	var c net.Conn
-	for range 200 {
-		if c, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(local))); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	go Serve(ctx, Spec{Ports: []Port{{Service: "db", Local: local, Remote: 5432, RemoteIP: "127.0.0.1"}}}, dialTo(srv.Addr().String()), io.Discard)
+	c := connectLocal(t, local)
 	c.Write([]byte("begin"))
 	time.Sleep(50 * time.Millisecond)
 	c.(*net.TCPConn).SetLinger(0) // close with a reset
