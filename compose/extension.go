@@ -26,7 +26,14 @@ type Extension struct {
 	Publish  string                       `json:"publish,omitempty"`
 	Host     map[string]HostService       `json:"host,omitempty"`
 	EnvFiles map[string]map[string]string `json:"env_files,omitempty"`
+	// WriteEnvFiles false keeps up from writing env_files (people who keep
+	// them by hand); `devenv env` still writes them.
+	WriteEnvFiles *bool `json:"write_env_files,omitempty"`
 }
+
+// UpWritesEnvFiles says whether up writes the declared env files before
+// host services start (x-devenv.write_env_files, default true).
+func (x Extension) UpWritesEnvFiles() bool { return x.WriteEnvFiles == nil || *x.WriteEnvFiles }
 
 // HostService is a process on the host, outside Docker: run by devenv when
 // it has a command, else only watched (health, ports).

@@ -19,8 +19,9 @@ type PortRequest struct {
 	PortEnd  int    // last port of a published range, else 0
 	Protocol string
 	Host     bool // a host service
-	// Managed is a host service devenv runs (it has a command): a stranger
-	// on its port is a conflict, not the developer's own process.
+	// Managed is a host service devenv runs (it has a command): a process
+	// on its port is a stranger, and the request moves past it like a
+	// container's; an unmanaged host service's process is the developer's.
 	Managed bool
 	// AllInterfaces is true when the user opted into binding 0.0.0.0.
 	AllInterfaces bool

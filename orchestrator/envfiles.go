@@ -94,20 +94,45 @@ func (o *Orchestrator) WriteEnvFiles(ctx context.Context, p *compose.Project) ([
 	if err != nil {
 		return nil, err
 	}
+	return files, o.writeEnvFiles(p, files)
+}
+
+// writeEnvFiles writes the managed block of each file that drifted, and
+// says which it wrote.
+func (o *Orchestrator) writeEnvFiles(p *compose.Project, files []EnvFile) error {
 	for _, ef := range files {
 		if len(ef.Drift) == 0 {
 			continue
 		}
 		full, err := safePath(p.Dir(), ef.Path)
 		if err != nil {
-			return nil, unsafeEnv(p, ef.Path, err)
+			return unsafeEnv(p, ef.Path, err)
 		}
 		if err := writeEnvFile(p.Dir(), full, ef.Vars); err != nil {
-			return nil, fmt.Errorf("write env file %s: %w", full, err)
+			return fmt.Errorf("write env file %s: %w", full, err)
 		}
-		o.emit(Event{Name: ef.Path, Status: "Written"})
+		o.emit(Event{Name: ef.Path, Status: "Written", Detail: strings.Join(ef.Drift, "; ")})
 	}
-	return files, nil
+	return nil
+}
+
+// upEnvFiles writes, during up, the env files for the ports up has just
+// reserved, before any host service starts (a dev server reads its .env
+// when it starts). Opted out (up --no-env-files, x-devenv.write_env_files:
+// false), it only warns about drift.
+func (o *Orchestrator) upEnvFiles(p *compose.Project, ports *PortResult, opts UpOptions) error {
+	if len(p.X.EnvFiles) == 0 {
+		return nil
+	}
+	if opts.NoEnvFiles || !p.X.UpWritesEnvFiles() {
+		o.warnEnvDrift(p, ports)
+		return nil
+	}
+	files, err := envFiles(p, ports)
+	if err != nil {
+		return err
+	}
+	return o.writeEnvFiles(p, files)
 }
 
 // unsafeEnv makes a refused env file path a configuration error (exit 2)

@@ -35,6 +35,9 @@ type UpOptions struct {
 	DryRun bool
 	// NoStart is compose's create: create and recreate, start nothing.
 	NoStart bool
+	// NoEnvFiles leaves the declared env files as they are (up
+	// --no-env-files); drift is only reported.
+	NoEnvFiles bool
 	// readyFor are containers host services depend on as service_healthy.
 	readyFor []string
 }
@@ -154,6 +157,9 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	for _, w := range committed.Warnings {
 		o.warn("", w)
 	}
+	if err := o.upEnvFiles(p, committed, opts); err != nil {
+		return res, err
+	}
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
@@ -167,7 +173,6 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
 		return res, err
 	}
-	o.warnEnvDrift(p, committed)
 	return res, nil
 }
 

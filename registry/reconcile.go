@@ -401,12 +401,6 @@ func (r *reconciler) assign(pr PortRequest) error {
 			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
 				Fix: "free the port, or drop --strict-ports to let devenv pick the next free one"}
 		}
-		if pr.Managed && h.Kind != "project" {
-			// Something already serves where devenv is about to start
-			// this host service: most likely it, started by hand.
-			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h,
-				Fix: "stop it (devenv runs this host service itself), or give the service another port"}
-		}
 		next, ok := nextFree(r.reg, pr, func(p int) bool { _, b := r.blocker(p, pr); return b })
 		if !ok {
 			return &ConflictError{Project: r.req.Project, Service: pr.Service, Port: port, Proto: pr.Protocol, Holder: h, Fix: noFreePort(r.reg, pr)}

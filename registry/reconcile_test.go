@@ -297,3 +297,48 @@ func TestCheckOwnsARemoteContainerByEngineID(t *testing.T) {
 		}
 	}
 }
+
+// A host service devenv runs follows the containers' rule: a stranger on
+// its requested port moves it to the first free port of its role's rule;
+// --strict-ports refuses; a sticky assignment taken later is a conflict.
+func TestReconcileManagedHostServiceMovesPastStranger(t *testing.T) {
+	backend := PortRequest{Service: "backend", Role: "phoenix", Target: 4002, Port: 4002, Protocol: "tcp", Host: true, Managed: true}
+	python := Holder{Kind: "process", PID: 77, Command: "python3 -m http.server 4002"}
+	stranger := func(port int, _ string) []Holder {
+		if port == 4002 {
+			return []Holder{python}
+		}
+		return nil
+	}
+	reg := New()
+	strict := req("enforcement", backend)
+	strict.Strict = true
+	if _, err := Reconcile(reg, strict, stranger, nil); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "python3") {
+		t.Fatalf("--strict-ports: %v", err)
+	}
+	if len(reg.Projects) != 0 {
+		t.Fatalf("a refused reconcile changed the registry: %+v", reg.Projects)
+	}
+	res, err := Reconcile(reg, req("enforcement", backend), stranger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ports(res.Project); got != "backend=4000" {
+		t.Fatalf("got %s, want the rule's first free port", got)
+	}
+	if len(res.Remaps) != 1 || res.Remaps[0].String() != "backend 4002 → 4000: 4002 is held by process 77 (python3 -m http.server 4002)" {
+		t.Fatalf("remaps: %v", res.Remaps)
+	}
+	// Sticky: the stranger moves to 4000 later; that is exit 3, not a move.
+	taken := func(port int, _ string) []Holder {
+		if port == 4000 {
+			return []Holder{python}
+		}
+		return nil
+	}
+	_, err = Reconcile(reg, req("enforcement", backend), taken, nil)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !ce.Sticky || ce.Port != 4000 {
+		t.Fatalf("sticky assignment taken later: %v", err)
+	}
+}

@@ -27,6 +27,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 				&cli.StringFlag{Name: "pull", Usage: "pull images: always, missing, never (default: each service's pull_policy, else missing)"},
 				&cli.BoolFlag{Name: "strict-ports", Usage: "fail (exit 3) instead of moving a requested port that is taken"},
 				&cli.BoolFlag{Name: "publish-all", Usage: "publish ports without a host IP on all interfaces instead of 127.0.0.1"},
+				&cli.BoolFlag{Name: "no-env-files", Usage: "leave the declared env files as they are (only report drift); also x-devenv.write_env_files: false"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 				&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them"},
 				&cli.BoolFlag{Name: "no-start", Usage: "create containers without starting them (as devenv create)"},
@@ -114,7 +115,7 @@ func lifecycleCommands(a *app) []*cli.Command {
 					// Attached, as compose's: the output shows readiness, and a
 					// container that exits is the attached half's business.
 					RemoveOrphans: c.Bool("remove-orphans"), NoWait: c.Bool("no-wait") || c.Bool("no-start") || attached, WaitTimeout: waitTimeout,
-					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"),
+					Pull: pull, DryRun: dryRun, NoRecreate: c.Bool("no-recreate"), NoStart: c.Bool("no-start"), NoEnvFiles: c.Bool("no-env-files"),
 					StopTimeout: stopTimeout, QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c), QuietBuild: c.Bool("quiet-build"),
 					Ports: orchestrator.PortOptions{Strict: c.Bool("strict-ports"), PublishAll: c.Bool("publish-all")},
 				})

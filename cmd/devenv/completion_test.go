@@ -113,6 +113,9 @@ func TestIntegrationCompletionScripts(t *testing.T) {
 		}
 	}
 	// An empty current word (TAB after a space) in zsh.
+	if _, err := exec.LookPath("zsh"); err != nil {
+		return // said above
+	}
 	cmd0 := exec.Command("zsh", "-f", "-c", `compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break; }; shift; done; print -l -- "$@"; }; _files() { print __FILES__; }; compdef() { :; }; source "$1"; words=(devenv up ""); CURRENT=3; _devenv`, "zsh", script("zsh"))
 	cmd0.Dir, cmd0.Env = dir, env
 	if out, err := cmd0.CombinedOutput(); err != nil || !strings.Contains(string(out), "db") || strings.Contains(string(out), "up") {

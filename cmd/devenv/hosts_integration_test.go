@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,36 +160,53 @@ func TestIntegrationHostServices(t *testing.T) {
 	}
 }
 
-// TestIntegrationHostServiceFailures: a stranger on a host service's port
-// is exit 3 naming it before anything starts; a command that exits is exit
-// 1 with its last log lines.
+// TestIntegrationHostServiceFailures: a stranger on a host service's
+// requested port moves it, as a container's would, and PORT, templates and
+// env files follow; a command that exits is exit 1 with its last log lines.
 func TestIntegrationHostServiceFailures(t *testing.T) {
-	c, image, h, project := serverProject(t)
+	_, _, h, project := serverProject(t)
+	bin := hostServer(t)
 	bePort := freePort(t)
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", bePort))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ln.Close()
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 x-devenv:
   host:
-    backend: {port: %d, command: "exec sleep 60"}
-services:
-  web:
-    image: %s
-`, project, bePort, image))
-	r := h.run("up") // not moved like a container's port: it is exit 3
-	ln.Close()
-	if r.code != 3 || !strings.Contains(r.stderr, fmt.Sprint(bePort)) || !strings.Contains(r.stderr, "process") {
-		t.Fatalf("stranger on the port: %s", r)
+    api:
+      port: %d
+      command: ["%s"]
+      env: {LISTEN: "{api}"}
+      health: "http://localhost:{api}/healthz"
+  env_files:
+    web/.env: {API_URL: "http://localhost:{api}"}
+`, project, bePort, bin))
+	t.Cleanup(func() { h.run("down") })
+	r := h.run("up")
+	m := regexp.MustCompile(fmt.Sprintf(`api %d → (\d+): %d is held by process`, bePort, bePort)).FindStringSubmatch(r.stderr)
+	if r.code != 0 || m == nil {
+		t.Fatalf("a stranger on a host service's requested port: %s", r)
 	}
-	if ids := containerIDs(t, c, project); len(ids) != 0 {
-		t.Fatalf("containers created before the conflict was found: %v", ids)
+	newPort, _ := strconv.Atoi(m[1])
+	if got := strings.TrimSpace(h.must("port", "api", fmt.Sprint(bePort)).stdout); got != fmt.Sprintf("127.0.0.1:%d", newPort) {
+		t.Fatalf("port api: %q", got)
 	}
+	env, _ := os.ReadFile(filepath.Join(h.dir, "web", ".env"))
+	if !strings.Contains(string(env), fmt.Sprintf("API_URL=http://localhost:%d", newPort)) {
+		t.Fatalf("env file does not follow the moved port:\n%s", env)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", newPort))
+	if err != nil {
+		t.Fatalf("the host service does not serve on its moved port: %v", err)
+	}
+	resp.Body.Close()
+	h.must("down")
 	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
 x-devenv:
   host:
-    backend: {port: %d, command: "echo cannot start: no mix here; exit 7"}
+    api: {port: %d, command: "echo cannot start: no mix here; exit 7"}
 `, project, bePort))
 	r = h.run("up")
 	if r.code != 1 || !strings.Contains(r.stderr, "exit code 7") || !strings.Contains(r.stderr, "cannot start: no mix here") {
