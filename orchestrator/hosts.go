@@ -43,25 +43,29 @@ type HostRunner interface {
 // HostSpec is one host service to run.
 type HostSpec struct {
 	Project, Name string
-	Args          []string
-	Dir           string
-	Env           []string
-	Restart       string
-	Signal        string
-	Grace         time.Duration
-	Hash          string
+	// ProjectDir is the project's directory: a same-named project in
+	// another directory does not touch this one's host services.
+	ProjectDir string
+	Args       []string
+	Dir        string
+	Env        []string
+	Restart    string
+	Signal     string
+	Grace      time.Duration
+	Hash       string
 }
 
 // HostState is a run host service's state.
 type HostState struct {
-	PID       int
-	Hash      string
-	Status    string // running, restarting, exited, failed, stopped
-	StartedAt time.Time
-	Restarts  int
-	ExitCode  int
-	Running   bool
-	Error     string
+	PID        int
+	ProjectDir string
+	Hash       string
+	Status     string // running, restarting, exited, failed, stopped
+	StartedAt  time.Time
+	Restarts   int
+	ExitCode   int
+	Running    bool
+	Error      string
 }
 
 // ErrHostUnsupported is a host service with a command where devenv cannot
@@ -74,7 +78,7 @@ var ErrHostUnsupported = errors.New("devenv cannot run host services here")
 func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bool)) (HostSpec, error) {
 	h := p.X.Host[name]
 	file, key := p.MainFile(), compose.ExtensionKey+".host."+name
-	spec := HostSpec{Project: p.Name(), Name: name, Restart: h.Restart, Signal: h.StopSignal, Grace: 10 * time.Second, Dir: p.Dir()}
+	spec := HostSpec{Project: p.Name(), Name: name, ProjectDir: p.Dir(), Restart: h.Restart, Signal: h.StopSignal, Grace: 10 * time.Second, Dir: p.Dir()}
 	if h.Dir != "" {
 		spec.Dir = filepath.Join(p.Dir(), h.Dir)
 	}

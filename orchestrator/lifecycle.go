@@ -150,24 +150,27 @@ func downVolumes(p *compose.Project, have []Volume) []string {
 	return out
 }
 
-// WrongDirError is a project name whose containers belong to a compose
-// project in another directory; devenv refuses to act on them.
+// WrongDirError is a project name whose containers or host services belong
+// to a project in another directory; devenv refuses to act on them.
 type WrongDirError struct {
-	Project, Dir, Other, Container string
+	Project, Dir, Other string
+	// What is the resource found: "container NAME" or "host service NAME
+	// (pid N)".
+	What string
 }
 
 func (e *WrongDirError) Error() string {
-	return fmt.Sprintf("project %s here (%s) has containers of another directory's project (%s, container %s); devenv leaves them alone: run devenv there, or pick another name here with -p", e.Project, e.Dir, e.Other, e.Container)
+	return fmt.Sprintf("project %s here (%s) is also the name of a project in another directory (%s, its %s); devenv leaves it alone: run devenv there, or pick another name here with -p", e.Project, e.Dir, e.Other, e.What)
 }
 
 func (e *WrongDirError) Unwrap() error { return compose.ErrConfig }
 
-// checkSameDir refuses containers that carry the project's name but another
-// working directory: a same-named project elsewhere. Without a compose file
-// (-p NAME) there is no directory to compare. A directory that is gone from
-// this machine is the project's old place, moved here; on a remote engine
-// it may as well be another machine's project sharing the engine, so it is
-// refused there.
+// checkSameDir refuses containers and host services that carry the
+// project's name but another directory: a same-named project elsewhere.
+// Without a compose file (-p NAME) there is no directory to compare. A
+// directory that is gone from this machine is the project's old place,
+// moved here; on a remote engine it may as well be another machine's
+// project sharing the engine, so it is refused there.
 func (o *Orchestrator) checkSameDir(p *compose.Project, cs []Container) error {
 	if len(p.Files) == 0 {
 		return nil
@@ -178,8 +181,29 @@ func (o *Orchestrator) checkSameDir(p *compose.Project, cs []Container) error {
 			continue // the project moved here from a directory that is gone
 		}
 		if wd != "" && !sameDir(wd, p.Dir()) {
-			return &WrongDirError{Project: p.Name(), Dir: p.Dir(), Other: wd, Container: c.Name}
+			return &WrongDirError{Project: p.Name(), Dir: p.Dir(), Other: wd, What: "container " + c.Name}
 		}
+	}
+	return o.checkHostsSameDir(p)
+}
+
+// checkHostsSameDir is checkSameDir for host services: their state is kept
+// by project name, so a running one started from another directory is that
+// project's. State recorded without a directory (an older devenv) is taken
+// as this project's.
+func (o *Orchestrator) checkHostsSameDir(p *compose.Project) error {
+	if o.Hosts == nil || len(p.Files) == 0 {
+		return nil
+	}
+	for _, name := range o.Hosts.Names(p.Name()) {
+		st, alive := o.Hosts.Status(p.Name(), name)
+		if !alive || st.ProjectDir == "" || sameDir(st.ProjectDir, p.Dir()) {
+			continue
+		}
+		if _, err := os.Stat(st.ProjectDir); err != nil {
+			continue // moved here
+		}
+		return &WrongDirError{Project: p.Name(), Dir: p.Dir(), Other: st.ProjectDir, What: fmt.Sprintf("host service %s (pid %d)", name, st.PID)}
 	}
 	return nil
 }
@@ -327,7 +351,7 @@ func (o *Orchestrator) selectLifecycle(ctx context.Context, p *compose.Project, 
 		hosts = []string{}
 	}
 	if len(services) > 0 && len(named) == 0 {
-		return nil, hosts, nil
+		return nil, hosts, o.checkHostsSameDir(p)
 	}
 	cs, err := o.selectContainers(ctx, p, named)
 	return cs, hosts, err

@@ -130,7 +130,7 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 		logFrom = fi.Size()
 	}
 	_, kept, err := o.Hosts.Start(ctx, HostSpec{
-		Project: p.Name(), Name: o.forwardName(), Args: o.ForwardCommand, Dir: p.Dir(),
+		Project: p.Name(), ProjectDir: p.Dir(), Name: o.forwardName(), Args: o.ForwardCommand, Dir: p.Dir(),
 		Env: []string{forward.Env + "=" + enc}, Restart: "on-failure", Grace: 5 * time.Second,
 		Hash: hex.EncodeToString(sum[:8]),
 	})

@@ -27,12 +27,12 @@ func hostRunnerFor(getenv func(string) string) orchestrator.HostRunner {
 }
 
 func toHostState(st process.State) orchestrator.HostState {
-	return orchestrator.HostState{PID: st.PID, Hash: st.Hash, Status: st.Status, StartedAt: st.StartedAt,
+	return orchestrator.HostState{PID: st.PID, ProjectDir: st.ProjectDir, Hash: st.Hash, Status: st.Status, StartedAt: st.StartedAt,
 		Restarts: st.Restarts, ExitCode: st.ExitCode, Running: st.Running(), Error: st.Error}
 }
 
 func (h hostRunner) Start(ctx context.Context, s orchestrator.HostSpec) (orchestrator.HostState, bool, error) {
-	st, kept, err := h.dir.Start(ctx, process.Spec{Project: s.Project, Name: s.Name, Args: s.Args, Dir: s.Dir, Env: s.Env,
+	st, kept, err := h.dir.Start(ctx, process.Spec{Project: s.Project, ProjectDir: s.ProjectDir, Name: s.Name, Args: s.Args, Dir: s.Dir, Env: s.Env,
 		Restart: s.Restart, Signal: s.Signal, Grace: s.Grace, Hash: s.Hash})
 	return toHostState(st), kept, err
 }

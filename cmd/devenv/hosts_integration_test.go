@@ -293,3 +293,38 @@ func TestIntegrationHostServiceVerbs(t *testing.T) {
 	}
 	h.must("down")
 }
+
+// TestIntegrationHostServiceOtherDirectory: a project of the same name in
+// another directory leaves this one's host services alone (exit 2), as it
+// leaves its containers.
+func TestIntegrationHostServiceOtherDirectory(t *testing.T) {
+	_, _, h, project := serverProject(t)
+	bin := hostServer(t)
+	file := fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    api: {port: %d, command: ["%s"], env: {LISTEN: "{api}"}, health: "http://localhost:{api}/healthz"}
+`, project, freePort(t), bin)
+	h.write("docker-compose.dev.yml", file)
+	t.Cleanup(func() { h.run("down") })
+	h.must("up")
+	before := hostRows(t, h)["api"]
+	other := &harness{t: t, dir: t.TempDir(), registry: h.registry}
+	for _, kv := range h.env {
+		if !strings.HasPrefix(kv, "PWD=") {
+			other.env = append(other.env, kv)
+		}
+	}
+	other.env = append(other.env, "PWD="+other.dir)
+	other.write("docker-compose.dev.yml", file)
+	for _, args := range [][]string{{"down"}, {"stop", "api"}, {"restart", "api"}, {"stop"}, {"start", "api"}, {"kill", "api"}, {"up"}} {
+		r := other.run(args...)
+		named := strings.Contains(r.stderr, "host service api") || args[0] == "up" // up: the registry names the directory
+		if r.code != 2 || !named || !strings.Contains(r.stderr, h.dir) {
+			t.Fatalf("devenv %v in another directory: %s", args, r)
+		}
+	}
+	if after := hostRows(t, h)["api"]; after.State != "running" || after.PID != before.PID {
+		t.Fatalf("the other directory's commands touched this project's host service: %+v → %+v", before, after)
+	}
+}

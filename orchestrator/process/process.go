@@ -20,10 +20,13 @@ var ErrUnsupported = errors.New("running host services is not supported on this 
 
 // Spec is one host service to run.
 type Spec struct {
-	Project string   `json:"project"`
-	Name    string   `json:"name"`
-	Args    []string `json:"args"` // exec'd as is (a shell command is ["/bin/sh","-c",…])
-	Dir     string   `json:"dir"`
+	Project string `json:"project"`
+	// ProjectDir is the project's directory, recorded in the state so that
+	// a same-named project elsewhere is told apart.
+	ProjectDir string   `json:"project_dir,omitempty"`
+	Name       string   `json:"name"`
+	Args       []string `json:"args"` // exec'd as is (a shell command is ["/bin/sh","-c",…])
+	Dir        string   `json:"dir"`
 	// Env is the service's own environment (PORT, its env:), added to the
 	// environment the supervisor inherits; nothing else is written to disk.
 	Env     []string      `json:"env"`
@@ -40,6 +43,7 @@ type State struct {
 	// Grace and Signal are the stop settings the running supervisor uses.
 	Grace           time.Duration `json:"grace"`
 	Signal          string        `json:"signal,omitempty"`
+	ProjectDir      string        `json:"project_dir,omitempty"`
 	SupervisorPID   int           `json:"supervisor_pid"`
 	SupervisorStart string        `json:"supervisor_start"`
 	PID             int           `json:"pid"`

@@ -30,7 +30,7 @@ func Supervise(specPath string) int {
 	if err := readJSON(specPath, &spec); err != nil {
 		return fail(err)
 	}
-	st.Hash, st.Grace, st.Signal = spec.Hash, spec.Grace, spec.Signal
+	st.Hash, st.Grace, st.Signal, st.ProjectDir = spec.Hash, spec.Grace, spec.Signal, spec.ProjectDir
 	logf, err := openAppend(base + ".log")
 	if err != nil {
 		return fail(fmt.Errorf("log file: %w", err))
