@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -33,6 +34,22 @@ type Orchestrator struct {
 	DirExists func(string) bool
 	// Hosts runs host services; nil where they cannot run.
 	Hosts HostRunner
+}
+
+// lockProject takes the project's change lock (registry.Store.LockProject)
+// for a verb that creates, starts, stops or removes: two devenv processes
+// changing one project take turns instead of undoing each other's work.
+func (o *Orchestrator) lockProject(ctx context.Context, project string) (func(), error) {
+	if o.Registry == nil {
+		return func() {}, nil
+	}
+	return o.Registry.LockProject(ctx, project, func(pid int) {
+		who := "another devenv"
+		if pid > 0 {
+			who = fmt.Sprintf("another devenv (pid %d)", pid)
+		}
+		o.emit(Event{Name: project, Status: "Waiting", Detail: who + " is changing this project"})
+	})
 }
 
 func (o *Orchestrator) emit(e Event) {

@@ -106,6 +106,15 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.Engine.Ping(ctx); err != nil {
 		return nil, err
 	}
+	// One devenv at a time changes a project: a second up waits, then
+	// finds the first one's work done.
+	if !opts.DryRun {
+		unlock, err := o.lockProject(ctx, p.Name())
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	// First pass: reconcile without writing, plan, and find every conflict,
 	// bad input and missing image before anything changes.
 	preview := opts.Ports

@@ -28,6 +28,11 @@ type KillOptions struct {
 // (and, to the process groups of host services devenv runs), as compose's
 // kill does.
 func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOptions) error {
+	unlock, err := o.lockProject(ctx, p.Name())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return err
@@ -68,6 +73,11 @@ func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOp
 
 // Pause freezes, and Unpause thaws, the selected services' containers.
 func (o *Orchestrator) Pause(ctx context.Context, p *compose.Project, services []string, pause bool) error {
+	unlock, err := o.lockProject(ctx, p.Name())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	containers, _, err := o.selectLifecycle(ctx, p, services)
 	if err != nil {
 		return err
@@ -110,6 +120,11 @@ type RmOptions struct {
 // Rm removes the selected services' stopped containers, as compose's rm
 // does; named volumes always stay.
 func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOptions) ([]string, error) {
+	unlock, err := o.lockProject(ctx, p.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	containers, _, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,16 @@ func TestMain(m *testing.M) {
 				os.Exit(1)
 			}
 		}
+	case "hold-project":
+		s := &Store{Path: os.Getenv("HELPER_PATH")}
+		unlock, err := s.LockProject(context.Background(), "demo", nil)
+		if err != nil {
+			os.Exit(1)
+		}
+		fmt.Println("locked")
+		bufio.NewReader(os.Stdin).ReadString('\n') // until the test says
+		unlock()
+		os.Exit(0)
 	case "hold":
 		s := &Store{Path: os.Getenv("HELPER_PATH")}
 		unlock, err := s.lock(context.Background())
@@ -290,4 +301,73 @@ func BenchmarkLoadSave1000(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestLockProjectSerialises(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cfg", "registry.yaml")
+	s := &Store{Path: path}
+	// Held by another process: a second lock waits, says so with its pid,
+	// and gets it once the holder lets go.
+	holder := helper(t, "hold-project", path)
+	release, _ := holder.StdinPipe()
+	out, _ := holder.StdoutPipe()
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("helper: %q", line)
+	}
+	got := make(chan error, 1)
+	waited := make(chan int, 1)
+	go func() {
+		u, err := s.LockProject(t.Context(), "demo", func(pid int) { waited <- pid })
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	if pid := <-waited; pid != holder.Process.Pid {
+		t.Fatalf("waiting named pid %d, want the holder's %d", pid, holder.Process.Pid)
+	}
+	select {
+	case err := <-got:
+		t.Fatalf("lock taken while another process holds it: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// Another project is not held up.
+	other, err := s.LockProject(t.Context(), "other", func(int) { t.Error("other project waited") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	release.Write([]byte("\n"))
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	holder.Wait()
+	// Re-entrant within this process; a cancelled wait is ctx's error.
+	unlock, err := s.LockProject(t.Context(), "demo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := s.LockProject(t.Context(), "demo", func(int) { t.Error("nested lock waited") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner()
+	unlock()
+	holder = helper(t, "hold-project", path)
+	release, _ = holder.StdinPipe()
+	out, _ = holder.StdoutPipe()
+	holder.Start()
+	bufio.NewReader(out).ReadString('\n')
+	ctx, cancel := context.WithCancel(t.Context())
+	if _, err := s.LockProject(ctx, "demo", func(int) { cancel() }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	release.Write([]byte("\n"))
+	holder.Wait()
+	if _, err := s.LockProject(t.Context(), "../x", nil); err == nil {
+		t.Fatal("a path as project name was accepted")
+	}
 }

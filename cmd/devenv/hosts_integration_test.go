@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 var hostServerBin built
@@ -327,4 +329,31 @@ x-devenv:
 	if after := hostRows(t, h)["api"]; after.State != "running" || after.PID != before.PID {
 		t.Fatalf("the other directory's commands touched this project's host service: %+v → %+v", before, after)
 	}
+}
+
+// TestIntegrationConcurrentUpFromScratch: two ups at once on a project
+// with nothing created yet both succeed (the second waits for the first):
+// one network, one container per service, none removed half-started.
+func TestIntegrationConcurrentUpFromScratch(t *testing.T) {
+	c, image, h, project := serverProject(t)
+	bin := hostServer(t)
+	dbPort, bePort, wkPort := freePort(t), freePort(t), freePort(t)
+	h.write("docker-compose.dev.yml", hostFile(project, image, bin, dbPort, bePort, wkPort, "v1"))
+	t.Cleanup(func() { h.run("down") })
+	codes, outs := upAtOnce(t, h, 2, "up")
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("concurrent ups: %v\n%s\n---\n%s", codes, outs[0], outs[1])
+	}
+	if !strings.Contains(outs[0]+outs[1], "is changing this project") {
+		t.Fatalf("neither up said it waited:\n%s\n---\n%s", outs[0], outs[1])
+	}
+	nets, err := c.NetworkList(t.Context(), client.NetworkListOptions{Filters: client.Filters{}.Add("label", "com.docker.compose.project="+project)})
+	if err != nil || len(nets.Items) != 1 {
+		t.Fatalf("networks of the project: %+v %v", nets, err)
+	}
+	if ids := containerIDs(t, c, project); len(ids) != 1 {
+		t.Fatalf("containers: %v", ids)
+	}
+	h.must("up") // and no ambiguity afterwards
+	h.must("down")
 }
