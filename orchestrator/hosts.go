@@ -339,3 +339,50 @@ func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names 
 	}
 	return errors.Join(errs...)
 }
+
+type orphanHost struct {
+	name string
+	pid  int
+}
+
+// orphanHosts are host services of the project that devenv runs but the
+// file no longer declares with a command (removed or renamed): running,
+// and invisible to everything that reads the file.
+func (o *Orchestrator) orphanHosts(p *compose.Project) []orphanHost {
+	if o.Hosts == nil {
+		return nil
+	}
+	var out []orphanHost
+	for _, name := range o.Hosts.Names(p.Name()) {
+		if forward.IsName(name) {
+			continue
+		}
+		if h, declared := p.X.Host[name]; declared && h.Managed() {
+			continue
+		}
+		if st, alive := o.Hosts.Status(p.Name(), name); alive {
+			out = append(out, orphanHost{name: name, pid: st.PID})
+		}
+	}
+	return out
+}
+
+// upOrphanHosts warns about orphan host services, or stops them with
+// --remove-orphans, as up treats orphan containers.
+func (o *Orchestrator) upOrphanHosts(ctx context.Context, p *compose.Project, remove bool) error {
+	orphans := o.orphanHosts(p)
+	if !remove {
+		for _, h := range orphans {
+			o.warn(h.name, fmt.Sprintf("orphan host service %s (pid %d) is not in the compose file and still runs; --remove-orphans stops it", h.name, h.pid))
+		}
+		return nil
+	}
+	names := []string{}
+	for _, h := range orphans {
+		names = append(names, h.name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return o.stopHosts(ctx, p, names)
+}

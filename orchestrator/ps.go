@@ -41,6 +41,9 @@ type HostStatus struct {
 	Managed bool
 	State   HostState
 	Known   bool // the state is recorded and its process verified
+	// Orphan is a host service devenv still runs that the file no longer
+	// declares (up --remove-orphans stops it).
+	Orphan bool
 }
 
 // PsResult lists containers and host services.
@@ -115,6 +118,13 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 			hs.State, hs.Known = o.Hosts.Status(p.Name(), name)
 		}
 		res.Host = append(res.Host, hs)
+	}
+	if !opts.NoOrphans && len(sel) == 0 {
+		for _, h := range o.orphanHosts(p) {
+			hs := HostStatus{Service: h.name, Managed: true, Orphan: true}
+			hs.State, hs.Known = o.Hosts.Status(p.Name(), h.name)
+			res.Host = append(res.Host, hs)
+		}
 	}
 	return res, nil
 }

@@ -179,6 +179,9 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 			return res, err
 		}
 	}
+	if err := o.upOrphanHosts(ctx, p, opts.RemoveOrphans); err != nil {
+		return res, err
+	}
 	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
 		return res, err
 	}
@@ -235,6 +238,9 @@ func (o *Orchestrator) planHosts(p *compose.Project, ports *PortResult, hosts []
 		default:
 			steps = append(steps, Step{Action: ActKeepHost, Service: name, Reason: fmt.Sprintf("pid %d, unchanged", st.PID)})
 		}
+	}
+	for _, h := range o.orphanHosts(p) {
+		steps = append(steps, Step{Action: ActWarnOrphan, Service: h.name, Name: "host", Reason: fmt.Sprintf("host service, pid %d, not in the compose file; --remove-orphans stops it", h.pid)})
 	}
 	return steps, nil
 }

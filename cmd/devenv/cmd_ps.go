@@ -182,7 +182,14 @@ func hostRowOf(project string, h orchestrator.HostStatus) psRow {
 	r := psRow{Name: "host:" + h.Service, Names: "host:" + h.Service, Image: "-", Project: project, Service: h.Service,
 		Publishers: []publisher{{URL: "127.0.0.1", TargetPort: h.Port, PublishedPort: h.Port, Protocol: "tcp"}},
 		Ports:      fmt.Sprintf("127.0.0.1:%d->%d/tcp", h.Port, h.Port), PID: h.State.PID, Host: true}
+	if h.Port == 0 { // an orphan: its port is no longer known
+		r.Publishers, r.Ports = nil, ""
+	}
 	r.State, r.Status, r.Health = hostStatus(h)
+	if h.Orphan {
+		r.Status += ", orphan: not in the compose file"
+		r.Health = ""
+	}
 	if h.Known && !h.State.StartedAt.IsZero() {
 		r.CreatedAt, r.RunningFor = h.State.StartedAt.Format("2006-01-02 15:04:05 -0700 MST"), humanSince(h.State.StartedAt)
 	}

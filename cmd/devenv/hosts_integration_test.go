@@ -357,3 +357,76 @@ func TestIntegrationConcurrentUpFromScratch(t *testing.T) {
 	h.must("up") // and no ambiguity afterwards
 	h.must("down")
 }
+
+// TestIntegrationOrphanHostService: a host service removed from the file
+// is an orphan, as compose treats a removed service's container: up warns
+// and ps shows it; up --remove-orphans stops it.
+func TestIntegrationOrphanHostService(t *testing.T) {
+	_, _, h, project := serverProject(t)
+	bin := hostServer(t)
+	api, worker := freePort(t), freePort(t)
+	both := fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    api: {port: %d, command: ["%s"], env: {LISTEN: "{api}"}, health: "http://localhost:{api}/healthz"}
+    worker: {port: %d, command: ["%s"], env: {LISTEN: "{worker}"}, health: "http://localhost:{worker}/healthz"}
+`, project, api, bin, worker, bin)
+	h.write("docker-compose.dev.yml", both)
+	t.Cleanup(func() { h.run("down") })
+	h.must("up")
+	pid := hostRows(t, h)["worker"].PID
+	h.write("docker-compose.dev.yml", strings.Split(both, "    worker:")[0])
+	r := h.must("up")
+	if !strings.Contains(r.stderr, "orphan host service worker") || !strings.Contains(r.stderr, "--remove-orphans") {
+		t.Fatalf("up did not warn about the orphan:\n%s", r.stderr)
+	}
+	if row := hostRows(t, h)["worker"]; row.PID != pid || !strings.Contains(row.Status, "orphan") {
+		t.Fatalf("ps does not show the orphan: %+v", row)
+	}
+	if !strings.Contains(h.must("up", "--dry-run").stdout, "orphan worker") {
+		t.Fatal("the plan does not show the orphan")
+	}
+	h.must("up", "--remove-orphans")
+	if !groupGone(pid) {
+		t.Fatal("up --remove-orphans left the orphan running")
+	}
+	if _, ok := hostRows(t, h)["worker"]; ok {
+		t.Fatal("ps still shows the stopped orphan")
+	}
+}
+
+// TestIntegrationDaemonisedChildStopped: a child that leaves the service's
+// process group and session (setsid, as pg_ctl or redis-server
+// --daemonize) is stopped by down all the same (Linux: the supervisor is
+// its subreaper).
+func TestIntegrationDaemonisedChildStopped(t *testing.T) {
+	_, _, h, project := serverProject(t)
+	bin := hostServer(t)
+	marker := fmt.Sprint(3000 + os.Getpid()%1000 + int(projectSeq.Add(1)))
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+x-devenv:
+  host:
+    api:
+      port: %d
+      command: setsid sleep %s & exec %s
+      env: {LISTEN: "{api}"}
+      health: "http://localhost:{api}/healthz"
+`, project, freePort(t), marker, bin))
+	t.Cleanup(func() { h.run("down"); exec.Command("pkill", "-f", "^sleep "+marker+"$").Run() })
+	h.must("up")
+	daemon := func() string {
+		out, _ := exec.Command("pgrep", "-f", "^sleep "+marker+"$").Output()
+		return strings.TrimSpace(string(out))
+	}
+	if daemon() == "" {
+		t.Fatal("the daemonised child did not start")
+	}
+	h.must("down")
+	for range 100 {
+		if daemon() == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the daemonised child (pid %s) outlived down", daemon())
+}

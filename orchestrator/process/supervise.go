@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -38,6 +39,9 @@ func Supervise(specPath string) int {
 	defer logf.Close()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	if err := becomeSubreaper(); err != nil {
+		fmt.Fprintf(logf, "[devenv] %s cannot adopt daemonised children (%v); one that leaves the process group outlives stop\n", time.Now().Format(time.RFC3339), err)
+	}
 	s := &supervisor{spec: spec, statePath: statePath, log: logf, logPath: base + ".log", sigs: sigs, st: st}
 	s.spec.Env = mergeEnv(os.Environ(), spec.Env)
 	// Recorded before the service starts, so anything it starts is known
@@ -45,6 +49,7 @@ func Supervise(specPath string) int {
 	s.st.Status = "starting"
 	s.save()
 	go s.rotate()
+	go s.reapAdopted()
 	return s.run()
 }
 
@@ -75,6 +80,8 @@ type supervisor struct {
 	logPath string
 	sigs    chan os.Signal
 	st      State
+	// child is the service's own process now (0 between runs).
+	child atomic.Int64
 }
 
 func (s *supervisor) save() { _ = writeJSON(s.statePath, s.st) }
@@ -94,6 +101,7 @@ func (s *supervisor) run() int {
 			s.save()
 			return 1
 		}
+		s.child.Store(int64(pid))
 		s.st.PID, s.st.Start, s.st.StartedAt, s.st.Status, s.st.Error = pid, startTime(pid), started, "running", ""
 		s.save()
 		s.logf("started pid %d: %v", pid, s.spec.Args)
@@ -173,6 +181,7 @@ func (s *supervisor) stopChild(pid int, done <-chan int) {
 // stop signal, a short wait, then SIGKILL.
 func (s *supervisor) endGroup(pid int) {
 	if !groupExists(pid) {
+		s.endStrays()
 		return
 	}
 	sig := s.spec.Signal
@@ -185,6 +194,51 @@ func (s *supervisor) endGroup(pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = signalGroup(pid, "SIGKILL")
+	s.endStrays()
+}
+
+// endStrays stops the descendants that left the service's process group
+// (daemonised) and were adopted by the supervisor: the stop signal, a
+// short wait, then SIGKILL, until none is left.
+func (s *supervisor) endStrays() {
+	sig := s.spec.Signal
+	if sig == "" {
+		sig = "SIGTERM"
+	}
+	deadline := time.Now().Add(min(s.spec.Grace, 2*time.Second))
+	for round := 0; ; round++ {
+		live := 0
+		for pid, zombie := range children(os.Getpid()) {
+			if zombie {
+				reap(pid)
+				continue
+			}
+			live++
+			if round == 0 {
+				s.logf("stopping pid %d, which left the service's process group", pid)
+				_ = signalPID(pid, sig)
+			} else if time.Now().After(deadline) {
+				_ = signalPID(pid, "SIGKILL")
+			}
+		}
+		if live == 0 || round > 500 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// reapAdopted collects adopted descendants that exit while the service
+// runs, so none stays a zombie; the service's own process is left to its
+// Wait.
+func (s *supervisor) reapAdopted() {
+	for range time.Tick(time.Second) {
+		for pid, zombie := range children(os.Getpid()) {
+			if zombie && pid != int(s.child.Load()) {
+				reap(pid)
+			}
+		}
+	}
 }
 
 // maxLog is where the log is rotated: copied to NAME.log.1 and truncated
