@@ -221,23 +221,32 @@ func TestStopHonoursTheRunningGrace(t *testing.T) {
 	}
 }
 
-// The supervisor killed: the service goes on running (it writes to its log
-// file itself), and stop still ends it.
-func TestServiceOutlivesItsSupervisor(t *testing.T) {
+// The supervisor killed: the service's output has no reader left (the
+// supervisor writes the log, so rotation loses nothing), so a chatty
+// service ends at its next line; a quiet one is ended by stop; either way
+// the next start runs it again.
+func TestServiceAfterItsSupervisorIsKilled(t *testing.T) {
 	d := Dir{Root: t.TempDir()}
 	st, _, err := d.Start(t.Context(), sh(t, d, "chatty", "while true; do echo line; sleep 0.05; done"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	syscall.Kill(st.SupervisorPID, syscall.SIGKILL)
-	time.Sleep(500 * time.Millisecond)
-	if !alive(st.PID) {
-		t.Fatal("the service died with its supervisor")
-	}
-	if _, err := d.Stop(t.Context(), "p", "chatty", time.Second, ""); err != nil {
+	waitFor(t, "the chatty service to end", func() bool { return !alive(st.PID) })
+	quiet, _, err := d.Start(t.Context(), sh(t, d, "quiet", "sleep 60"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the service to end", func() bool { return !alive(st.PID) })
+	syscall.Kill(quiet.SupervisorPID, syscall.SIGKILL)
+	if _, err := d.Stop(t.Context(), "p", "quiet", time.Second, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the quiet service to end", func() bool { return !alive(quiet.PID) })
+	again, kept, err := d.Start(t.Context(), sh(t, d, "chatty", "while true; do echo line; sleep 0.05; done"))
+	if err != nil || kept || !alive(again.PID) {
+		t.Fatalf("start after a killed supervisor: kept=%v err=%v", kept, err)
+	}
+	d.Stop(t.Context(), "p", "chatty", time.Second, "")
 }
 
 // A supervisor that cannot start (its log path is a symlink) makes Start

@@ -32,23 +32,28 @@ func Supervise(specPath string) int {
 		return fail(err)
 	}
 	st.Hash, st.Grace, st.Signal, st.ProjectDir = spec.Hash, spec.Grace, spec.Signal, spec.ProjectDir
-	logf, err := openAppend(base + ".log")
+	logf, err := openLog(base+".log", maxLog)
 	if err != nil {
 		return fail(fmt.Errorf("log file: %w", err))
 	}
 	defer logf.Close()
+	// One pipe for the supervisor's life: the service's output, across
+	// restarts, reaches the log through it.
+	out, _, err := logPipe(logf)
+	if err != nil {
+		return fail(fmt.Errorf("log pipe: %w", err))
+	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	if err := becomeSubreaper(); err != nil {
 		fmt.Fprintf(logf, "[devenv] %s cannot adopt daemonised children (%v); one that leaves the process group outlives stop\n", time.Now().Format(time.RFC3339), err)
 	}
-	s := &supervisor{spec: spec, statePath: statePath, log: logf, logPath: base + ".log", sigs: sigs, st: st}
+	s := &supervisor{spec: spec, statePath: statePath, log: logf, out: out, sigs: sigs, st: st}
 	s.spec.Env = mergeEnv(os.Environ(), spec.Env)
 	// Recorded before the service starts, so anything it starts is known
 	// as the project's (its session) from its first moment.
 	s.st.Status = "starting"
 	s.save()
-	go s.rotate()
 	go s.reapAdopted()
 	return s.run()
 }
@@ -74,12 +79,12 @@ func mergeEnv(base, over []string) []string {
 type supervisor struct {
 	spec      Spec
 	statePath string
-	// log is the service's log file, opened for appending; the child writes
-	// to it directly, so it never depends on the supervisor to write.
-	log     *os.File
-	logPath string
-	sigs    chan os.Signal
-	st      State
+	// log is the service's log file; out is the pipe the service writes
+	// its output to (see logFile).
+	log  *logFile
+	out  *os.File
+	sigs chan os.Signal
+	st   State
 	// child is the service's own process now (0 between runs).
 	child atomic.Int64
 }
@@ -94,7 +99,7 @@ func (s *supervisor) run() int {
 	failures := 0
 	for {
 		started := time.Now()
-		done, pid, err := startChild(s.spec, s.log)
+		done, pid, err := startChild(s.spec, s.out)
 		if err != nil {
 			s.logf("cannot start %v: %v", s.spec.Args, err)
 			s.st.Status, s.st.Error = "failed", err.Error()
@@ -237,23 +242,6 @@ func (s *supervisor) reapAdopted() {
 			if zombie && pid != int(s.child.Load()) {
 				reap(pid)
 			}
-		}
-	}
-}
-
-// maxLog is where the log is rotated: copied to NAME.log.1 and truncated
-// (the child appends, so it goes on writing at the new end).
-const maxLog = 10 << 20
-
-func (s *supervisor) rotate() {
-	for range time.Tick(time.Second) {
-		st, err := s.log.Stat()
-		if err != nil || st.Size() <= maxLog {
-			continue
-		}
-		if b, err := os.ReadFile(s.logPath); err == nil {
-			_ = os.WriteFile(s.logPath+".1", b, 0o600)
-			_ = s.log.Truncate(0)
 		}
 	}
 }
