@@ -69,12 +69,12 @@ func remoteEngine(t *testing.T, host string) *client.Client {
 	return c
 }
 
-var relayBin built
-
-// relayBinary is devenv built static, for the relay image: the test
-// binary (race detector, cgo) is not.
+// relayBinary is devenv built exactly as the README's install builds it
+// (go build ./cmd/devenv: cgo on where a C compiler is, so linked
+// dynamically), for the relay image; the test binary itself (race
+// detector) is not what users run.
 func relayBinary(t *testing.T) string {
-	return relayBin.get(t, "devenv", "./cmd/devenv", "CGO_ENABLED=0", "GOOS=linux")
+	return buildDevenv(t)
 }
 
 // remoteExample is the example project, unchanged, pointed at the second
@@ -572,12 +572,12 @@ func TestIntegrationRemoteSSHWithoutForwarding(t *testing.T) {
 }
 
 // TestIntegrationRemoteBadRelayBinary: a relay binary that cannot run in
-// the engine (dynamically linked) is a configuration error naming it:
+// the engine (not a Linux executable) is a configuration error naming it:
 // exit 2, nothing created there, nothing reserved here.
 func TestIntegrationRemoteBadRelayBinary(t *testing.T) {
 	h, c := remoteExample(t, os.Getenv(remoteEnv))
-	dynamic, err := exec.LookPath("sh")
-	if err != nil {
+	dynamic := filepath.Join(t.TempDir(), "devenv")
+	if err := os.WriteFile(dynamic, []byte("#!/bin/sh\nexec devenv \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	h.env = append(h.env, "DEVENV_RELAY_BINARY="+dynamic)

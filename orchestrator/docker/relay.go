@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -42,9 +41,10 @@ const (
 	LabelRelayProtocol = "dev.devenv.relay.protocol"
 )
 
-// RelayBinary is the devenv executable the relay image is built from: it
-// must be a static Linux build for the engine's architecture (devenv's
-// releases and the Dockerfile's build are). Empty means this executable.
+// RelayBinary is the devenv executable the relay image is built from: a
+// Linux build for the engine's architecture, static or (go build with cgo)
+// dynamic, in which case its loader and libraries go into the image too
+// (relayFiles). Empty means this executable.
 type RelayBinary string
 
 func (b RelayBinary) path() (string, error) {
@@ -69,26 +69,6 @@ func (e relayBinaryError) Unwrap() error { return compose.ErrConfig }
 func relayImage(path string, fi os.FileInfo) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano()))
 	return "devenv-relay:" + hex.EncodeToString(sum[:6])
-}
-
-// checkRelayBinary says why path cannot run in a FROM scratch container
-// on an engine of arch (GOARCH names), if it cannot.
-func checkRelayBinary(path, arch string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("%s is not a Linux executable (%v)", path, err)
-	}
-	defer f.Close()
-	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "arm": elf.EM_ARM, "386": elf.EM_386, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390, "riscv64": elf.EM_RISCV}
-	if m, ok := want[arch]; ok && f.Machine != m {
-		return fmt.Errorf("%s is built for %s, the engine runs %s", path, f.Machine, arch)
-	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is linked dynamically (build it with CGO_ENABLED=0)", path)
-		}
-	}
-	return nil
 }
 
 var relayMu sync.Mutex
@@ -211,25 +191,38 @@ func (e *Engine) relayImage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", e.wrap(err)
 	}
-	if err := checkRelayBinary(path, v.Arch); err != nil {
-		return "", relayBinaryError{fmt.Sprintf("%v; set DEVENV_RELAY_BINARY to a static linux/%s devenv (CGO_ENABLED=0 GOARCH=%s go build ./cmd/devenv)", err, v.Arch, v.Arch)}
-	}
-	bin, err := os.ReadFile(path)
+	files, libDirs, err := relayFiles(path, v.Arch)
 	if err != nil {
-		return "", fmt.Errorf("relay binary: %w", err)
+		return "", relayBinaryError{fmt.Sprintf("%v; set DEVENV_RELAY_BINARY to a linux/%s devenv (GOARCH=%s go build ./cmd/devenv)", err, v.Arch, v.Arch)}
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	dockerfile := "FROM scratch\nCOPY devenv /devenv\nENTRYPOINT [\"/devenv\", \"" + forward.RelayArg + "\"]\nCMD [\"serve\"]\n"
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {"devenv", 0o755, bin}} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+	dockerfile := "FROM scratch\nCOPY devenv /devenv\n"
+	if len(files) > 1 {
+		// A dynamically linked devenv: its loader and libraries, where it
+		// and the loader look for them.
+		dockerfile += "COPY root/ /\nENV LD_LIBRARY_PATH=" + strings.Join(libDirs, ":") + "\n"
+	}
+	dockerfile += "ENTRYPOINT [\"/devenv\", \"" + forward.RelayArg + "\"]\nCMD [\"serve\"]\n"
+	if err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile))}); err != nil {
+		return "", err
+	}
+	if _, err := tw.Write([]byte(dockerfile)); err != nil {
+		return "", err
+	}
+	for i, f := range files {
+		data, err := os.ReadFile(f.source)
+		if err != nil {
+			return "", relayBinaryError{err.Error()}
+		}
+		name := f.image
+		if i > 0 {
+			name = "root/" + f.image
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: f.mode, Size: int64(len(data))}); err != nil {
 			return "", err
 		}
-		if _, err := tw.Write(f.data); err != nil {
+		if _, err := tw.Write(data); err != nil {
 			return "", err
 		}
 	}
