@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -501,100 +499,3 @@ func withDependencies(p *compose.Project, names []string) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// Client is a service's own client, as connect runs it inside the
-// container, and the URL a tool on this machine would use.
-type Client struct {
-	Service string
-	Role    string
-	Cmd     []string
-	URL     string
-}
-
-// connectRoles are the roles connect knows a client for.
-var connectRoles = []string{"postgres", "redis"}
-
-// Connect says how to reach a service's database: its client and, with
-// its assigned host port, its URL. Without a service, the project's only
-// one with a role connect knows.
-func (o *Orchestrator) Connect(ctx context.Context, p *compose.Project, service string, withURL bool) (Client, error) {
-	if service == "" {
-		// The project's database: its only PostgreSQL service, else its
-		// only service connect has a client for.
-		byRole := map[string][]string{}
-		var found []string
-		for _, name := range p.Model.ServiceNames() {
-			svc := p.Model.Services[name]
-			if role := compose.Role(p.ServiceX[name].Role, svc.Image, name); slices.Contains(connectRoles, role) {
-				byRole[role] = append(byRole[role], name)
-				found = append(found, name)
-			}
-		}
-		if len(byRole["postgres"]) == 1 {
-			found = byRole["postgres"]
-		}
-		if len(found) != 1 {
-			what := "none"
-			if len(found) > 1 {
-				what = strings.Join(found, ", ")
-			}
-			return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services",
-				Msg: fmt.Sprintf("name the service to connect to: devenv connect SERVICE (PostgreSQL or Redis services: %s)", what)}
-		}
-		service = found[0]
-	}
-	if _, ok := p.X.Host[service]; ok {
-		return Client{}, hostServiceError(p, "connect", service)
-	}
-	if _, err := p.SelectServices([]string{service}); err != nil {
-		return Client{}, err
-	}
-	svc := p.Model.Services[service]
-	role := compose.Role(p.ServiceX[service].Role, svc.Image, service)
-	c := Client{Service: service, Role: role}
-	user, pass, db := envValue(svc.Environment, "POSTGRES_USER"), envValue(svc.Environment, "POSTGRES_PASSWORD"), envValue(svc.Environment, "POSTGRES_DB")
-	switch role {
-	case "postgres":
-		if user == "" {
-			user = "postgres"
-		}
-		if db == "" {
-			db = user
-		}
-		c.Cmd = []string{"psql", "-U", user, "-d", db}
-	case "redis":
-		c.Cmd = []string{"redis-cli"}
-	default:
-		return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + service,
-			Msg: fmt.Sprintf("devenv connect knows PostgreSQL and Redis clients, and %s has role %q; use devenv exec %s sh", service, role, service)}
-	}
-	if !withURL {
-		return c, nil
-	}
-	res, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
-	if err != nil {
-		return Client{}, err
-	}
-	target := map[string]int{"postgres": 5432, "redis": 6379}[role]
-	for _, b := range res.Bindings[service] {
-		if b.Target != target || b.Protocol != "tcp" || b.Port == 0 {
-			continue
-		}
-		host := b.HostIP
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "127.0.0.1"
-		}
-		hp := net.JoinHostPort(host, strconv.Itoa(b.Port))
-		if role == "postgres" {
-			u := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pass), Host: hp, Path: "/" + db}
-			if pass == "" {
-				u.User = url.User(user)
-			}
-			c.URL = u.String()
-		} else {
-			c.URL = "redis://" + hp
-		}
-		return c, nil
-	}
-	return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + service + ".ports",
-		Msg: fmt.Sprintf("%s publishes no host port for %d, so nothing on this machine can reach it; publish one or use devenv connect %s", service, target, service)}
-}

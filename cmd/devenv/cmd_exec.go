@@ -238,7 +238,7 @@ func connectCommand(a *app) *cli.Command {
 			}
 			streams := a.streams(!c.Bool("no-tty"), true)
 			defer a.raw(&streams)()
-			code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{Service: cl.Service, Streams: streams, Spec: orchestrator.ExecSpec{Cmd: cl.Cmd}})
+			code, err := o.Exec(c.Context, p, orchestrator.ExecOptions{Service: cl.Service, Streams: streams, Spec: orchestrator.ExecSpec{Cmd: cl.Cmd, Env: cl.Env}})
 			return exitWith(code, err)
 		},
 	}

@@ -291,3 +291,45 @@ services:
 		t.Fatalf("pull --policy sometimes: %s", r)
 	}
 }
+
+// TestIntegrationConnectWithPasswords: connect works where the database
+// asks for a password on its own socket (PostgreSQL initialised with
+// --auth-local=scram-sha-256, Redis with --requirepass): the service's own
+// password reaches the client through the exec's environment, never its
+// command line.
+func TestIntegrationConnectWithPasswords(t *testing.T) {
+	c := testbed.Engine(t)
+	testbed.RequireImages(t, "postgres:15", "redis:7")
+	h := newHarness(t)
+	project := projectName(t)
+	cleanupProject(t, c, project)
+	h.write("docker-compose.dev.yml", fmt.Sprintf(`name: %s
+services:
+  db:
+    image: postgres:15
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_PASSWORD: s3cret-pg
+      POSTGRES_DB: appdb
+      POSTGRES_INITDB_ARGS: --auth-local=scram-sha-256
+    ports: ["%d:5432"]
+    healthcheck: {test: ["CMD", "pg_isready", "-U", "app"], interval: 1s, retries: 60}
+  cache:
+    image: redis:7
+    command: ["redis-server", "--requirepass", "s3cret-redis", "--protected-mode", "no"]
+    ports: ["%d:6379"]
+`, project, freePort(t), freePort(t)))
+	h.must("up", "-d")
+	// Without the password the socket refuses: the test's premise.
+	if r := h.runStdin("select 1;\n", "exec", "-T", "db", "psql", "-U", "app", "-d", "appdb", "-w"); r.code == 0 {
+		t.Fatalf("psql without a password was let in; the test proves nothing:\n%s", r)
+	}
+	r := h.runStdin("select current_user || '@' || current_database();\n", "connect", "-T", "db")
+	if r.code != 0 || !strings.Contains(r.stdout, "app@appdb") {
+		t.Fatalf("connect to a PostgreSQL that asks for a password: %s", r)
+	}
+	r = h.runStdin("ping\n", "connect", "-T", "cache")
+	if r.code != 0 || !strings.Contains(r.stdout, "PONG") {
+		t.Fatalf("connect to a Redis with requirepass: %s", r)
+	}
+}
