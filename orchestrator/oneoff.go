@@ -498,4 +498,3 @@ func withDependencies(p *compose.Project, names []string) []string {
 	}
 	return slices.Sorted(maps.Keys(seen))
 }
-
