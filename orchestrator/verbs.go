@@ -289,10 +289,12 @@ func (o *Orchestrator) Events(ctx context.Context, p *compose.Project, opts Even
 	}
 }
 
-// WaitResult is a container that stopped.
+// WaitResult is a container or host service that stopped.
 type WaitResult struct {
 	Container, ID string
-	ExitCode      int
+	// Host is a host service's name ("" for a container).
+	Host     string
+	ExitCode int
 }
 
 // Wait blocks until the selected services' containers stop, reporting each
@@ -320,7 +322,7 @@ func (o *Orchestrator) Wait(ctx context.Context, p *compose.Project, services []
 			for {
 				st, alive := o.Hosts.Status(p.Name(), h)
 				if !alive {
-					results <- WaitResult{Container: "host:" + h, ID: "host:" + h, ExitCode: st.ExitCode}
+					results <- WaitResult{Container: "host:" + h, ID: "host:" + h, Host: h, ExitCode: st.ExitCode}
 					return
 				}
 				select {

@@ -341,7 +341,7 @@ func streamCommands(a *app) []*cli.Command {
 		},
 		{
 			Name:      "wait",
-			Usage:     "block until the services' containers stop; exits with the last one's code",
+			Usage:     "block until the services' containers and host services stop; exits with the last one's code",
 			ArgsUsage: "SERVICE...",
 			UsageText: "devenv wait migrate\n   devenv wait --down-project tests",
 			Flags:     []cli.Flag{&cli.BoolFlag{Name: "down-project", Usage: "take the project down when the first container stops"}},
@@ -352,7 +352,11 @@ func streamCommands(a *app) []*cli.Command {
 				last := 0
 				err := a.withOrch(c, func(o *orchestrator.Orchestrator) error {
 					return o.Wait(c.Context, a.proj, c.Args().Slice(), c.Bool("down-project"), func(r orchestrator.WaitResult) {
-						fmt.Fprintf(a.stdout, "container %q exited with status code %d\n", r.ID, r.ExitCode)
+						if r.Host != "" {
+							fmt.Fprintf(a.stdout, "host service %q exited with status code %d\n", r.Host, r.ExitCode)
+						} else {
+							fmt.Fprintf(a.stdout, "container %q exited with status code %d\n", r.ID, r.ExitCode)
+						}
 						last = r.ExitCode
 					})
 				})

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/devenv-dev/devenv/registry"
@@ -247,6 +248,22 @@ func TestIntegrationRun(t *testing.T) {
 	// A -p port another project holds in the registry is refused, exit 3.
 	if r = h.run("run", "--rm", "-T", "--no-deps", "-p", fmt.Sprintf("%d:6379", assigned), "cache", "true"); r.code != 3 || !strings.Contains(r.stderr, "tool") {
 		t.Fatalf("run -p on a reserved port: %s", r)
+	}
+
+	// Interrupted, run --rm stops the one-off and it goes, without a word
+	// about the engine's own removal racing devenv's.
+	ictx, interrupt := context.WithCancel(ctx)
+	time.AfterFunc(2*time.Second, interrupt)
+	before := len(oneoffs())
+	r = h.runCtx(ictx, "run", "--rm", "-T", "--no-deps", "cache", "sh", "-c", "trap exit TERM; sleep 30 & wait")
+	if strings.Contains(r.stderr, "already in progress") || r.code == 0 {
+		t.Fatalf("run --rm interrupted: %s", r)
+	}
+	for i := 0; len(oneoffs()) > before; i++ {
+		if i > 100 {
+			t.Fatalf("an interrupted run --rm left its one-off: %v", oneoffs())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	h.must("down")

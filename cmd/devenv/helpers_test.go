@@ -41,7 +41,12 @@ func TestMain(m *testing.M) {
 		ln.Close()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// Anonymous volumes the tests' containers leave (down keeps them, as
+	// compose's does) are removed at the end; earlier ones are not touched.
+	volumes := testbed.Volumes()
+	code := m.Run()
+	testbed.RemoveNewAnonymousVolumes(volumes)
+	os.Exit(code)
 }
 
 // result is one devenv run.

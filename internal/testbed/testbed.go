@@ -202,3 +202,59 @@ func build(ctx context.Context, c *client.Client, tag, dockerfile string, bin []
 		}
 	}
 }
+
+// Volumes lists the engine's volume names, or nil without an engine.
+func Volumes() map[string]bool {
+	ep, err := docker.Resolve(os.Getenv)
+	if err != nil {
+		return nil
+	}
+	c, err := client.New(client.WithHost(ep.Host))
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.VolumeList(ctx, client.VolumeListOptions{})
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, v := range res.Items {
+		out[v.Name] = true
+	}
+	return out
+}
+
+// RemoveNewAnonymousVolumes removes the anonymous volumes (64 hex digits,
+// no labels) that no container uses and that were not there before: what
+// the tests' containers left (down keeps anonymous volumes, as compose's
+// does). Volumes that existed before the tests are never touched.
+func RemoveNewAnonymousVolumes(before map[string]bool) {
+	if before == nil {
+		return
+	}
+	ep, err := docker.Resolve(os.Getenv)
+	if err != nil {
+		return
+	}
+	c, err := client.New(client.WithHost(ep.Host))
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := c.VolumeList(ctx, client.VolumeListOptions{Filters: client.Filters{}.Add("dangling", "true")})
+	if err != nil {
+		return
+	}
+	for _, v := range res.Items {
+		_, anonymous := v.Labels["com.docker.volume.anonymous"] // current engines say so
+		if before[v.Name] || len(v.Name) != 64 || strings.Trim(v.Name, "0123456789abcdef") != "" || len(v.Labels) > 0 && !anonymous {
+			continue
+		}
+		_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{})
+	}
+}

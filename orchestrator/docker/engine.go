@@ -573,6 +573,11 @@ func isNotRunning(err error) bool {
 // unless withVolumes.
 func (e *Engine) Remove(ctx context.Context, id string, withVolumes bool) error {
 	_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: withVolumes})
+	if cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
+		// The engine is removing it already (run --rm's AutoRemove once
+		// it exits): what was asked is happening.
+		return nil
+	}
 	return e.wrap(err)
 }
 
