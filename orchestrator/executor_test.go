@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/fakeengine"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,7 @@ func (r *recorder) has(status, detail string) bool {
 // bed is one project on a fake engine with its own registry.
 type bed struct {
 	t    *testing.T
-	eng  *fakeEngine
+	eng  *fakeengine.Engine
 	o    *Orchestrator
 	rec  *recorder
 	dir  string
@@ -55,10 +56,10 @@ type bed struct {
 
 func newBed(t *testing.T, content string) *bed {
 	t.Helper()
-	b := &bed{t: t, eng: newFakeEngine(), rec: &recorder{}, dir: t.TempDir()}
+	b := &bed{t: t, eng: fakeengine.New(), rec: &recorder{}, dir: t.TempDir()}
 	b.reg = filepath.Join(t.TempDir(), "registry.yaml")
-	b.eng.addImage("sha256:pg", "postgres:15")
-	b.eng.addImage("sha256:api", "demo/api:dev")
+	b.eng.AddImage("sha256:pg", "postgres:15")
+	b.eng.AddImage("sha256:api", "demo/api:dev")
 	b.o = &Orchestrator{Engine: b.eng, Registry: &registry.Store{Path: b.reg, LockTimeout: 5 * time.Second}, Reporter: b.rec, Version: "test"}
 	b.write(content)
 	return b
@@ -98,11 +99,11 @@ func (b *bed) mustUp(opts UpOptions) *UpResult {
 	return res
 }
 
-func (b *bed) container(name string) *fakeContainer {
+func (b *bed) container(name string) *fakeengine.Container {
 	b.t.Helper()
-	c := b.eng.byName(name)
+	c := b.eng.ByName(name)
 	if c == nil {
-		b.t.Fatalf("no container %s; calls: %v", name, b.eng.calls)
+		b.t.Fatalf("no container %s; calls: %v", name, b.eng.Log)
 	}
 	return c
 }
@@ -134,17 +135,17 @@ func TestUpCreatesStartsAndKeeps(t *testing.T) {
 		t.Fatalf("api must start after db is healthy: %v", starts)
 	}
 	db := b.container("demo-db-1")
-	if db.State != "running" || db.healthcmds == 0 {
+	if db.State != "running" || db.HealthCmds == 0 {
 		t.Fatalf("db: %+v", db)
 	}
-	if db.spec.Ports[0].HostIP != "127.0.0.1" || db.spec.Ports[0].HostPort != "5434" {
-		t.Fatalf("db bindings: %+v", db.spec.Ports)
+	if db.Spec.Ports[0].HostIP != "127.0.0.1" || db.Spec.Ports[0].HostPort != "5434" {
+		t.Fatalf("db bindings: %+v", db.Spec.Ports)
 	}
 	// A second up changes nothing.
 	before := len(b.eng.Calls("create", "start", "stop", "remove"))
 	res = b.mustUp(UpOptions{})
 	if got := len(b.eng.Calls("create", "start", "stop", "remove")); got != before {
-		t.Fatalf("no-change up touched containers: %v\nplan:\n%s", b.eng.calls, res.Plan)
+		t.Fatalf("no-change up touched containers: %v\nplan:\n%s", b.eng.Log, res.Plan)
 	}
 }
 
@@ -154,7 +155,7 @@ func TestUpRecreatesForeignBindings(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
 	db := b.container("demo-db-1")
-	db.spec.Ports = []PortBinding{{HostPort: "5434", Target: 5432, Protocol: "tcp"}}
+	db.Spec.Ports = []PortBinding{{HostPort: "5434", Target: 5432, Protocol: "tcp"}}
 	db.Ports = []PortBinding{{HostIP: "0.0.0.0", HostPort: "5434", Target: 5432, Protocol: "tcp"}, {HostIP: "::", HostPort: "5434", Target: 5432, Protocol: "tcp"}}
 	delete(db.Labels, LabelPorts)
 	res := b.mustUp(UpOptions{})
@@ -162,15 +163,15 @@ func TestUpRecreatesForeignBindings(t *testing.T) {
 		t.Fatalf("plan: %s", res.Plan)
 	}
 	db = b.container("demo-db-1")
-	if db.spec.Ports[0].HostIP != "127.0.0.1" {
-		t.Fatalf("recreated with %+v", db.spec.Ports)
+	if db.Spec.Ports[0].HostIP != "127.0.0.1" {
+		t.Fatalf("recreated with %+v", db.Spec.Ports)
 	}
 	if db.Mounts[0].Source != "demo_pgdata" {
 		t.Fatalf("volume lost: %+v", db.Mounts)
 	}
 	// Stopped, with an old host port: recreated too (the list shows no
 	// ports for a stopped container; devenv asks for its bindings).
-	db.spec.Ports = []PortBinding{{HostIP: "127.0.0.1", HostPort: "5432", Target: 5432, Protocol: "tcp"}}
+	db.Spec.Ports = []PortBinding{{HostIP: "127.0.0.1", HostPort: "5432", Target: 5432, Protocol: "tcp"}}
 	db.State = "exited"
 	res = b.mustUp(UpOptions{})
 	if s, _ := res.Plan.Step("db"); s.Action != ActRecreate {
@@ -184,7 +185,7 @@ func TestUpFollowsAnEditedPort(t *testing.T) {
 	b.mustUp(UpOptions{})
 	b.write(strings.Replace(stackFile, "5434:5432", "5440:5432", 1))
 	res := b.mustUp(UpOptions{})
-	if got := b.container("demo-db-1").spec.Ports[0].HostPort; got != "5440" {
+	if got := b.container("demo-db-1").Spec.Ports[0].HostPort; got != "5440" {
 		t.Fatalf("db still on %s; plan:\n%s", got, res.Plan)
 	}
 	if !b.rec.has("Port", "5434 → 5440") {
@@ -199,7 +200,7 @@ func TestUpOneTargetPublishedTwice(t *testing.T) {
 	b.mustUp(UpOptions{})
 	b.mustUp(UpOptions{})
 	var got []string
-	for _, p := range b.container("demo-web-1").spec.Ports {
+	for _, p := range b.container("demo-web-1").Spec.Ports {
 		got = append(got, p.HostPort)
 	}
 	if strings.Join(got, ",") != "8080,8081" {
@@ -211,7 +212,7 @@ func TestUpOneTargetPublishedTwice(t *testing.T) {
 // container recreated on the next up.
 func TestUpDigestPinnedImage(t *testing.T) {
 	b := newBed(t, "name: demo\nservices:\n  db:\n    image: postgres@sha256:0123\n")
-	b.eng.addImage("sha256:pinned", "postgres@sha256:0123")
+	b.eng.AddImage("sha256:pinned", "postgres@sha256:0123")
 	b.mustUp(UpOptions{})
 	b.mustUp(UpOptions{})
 	if pulls := b.eng.Calls("pull"); len(pulls) != 0 {
@@ -226,17 +227,17 @@ func TestUpDigestPinnedImage(t *testing.T) {
 // honoured, and a pull that brings the same image recreates nothing.
 func TestUpPullPolicy(t *testing.T) {
 	b := newBed(t, "name: demo\nservices:\n  db:\n    image: postgres:15\n    pull_policy: always\n")
-	b.eng.pulled["postgres:15"] = "sha256:pg"
+	b.eng.Pulled["postgres:15"] = "sha256:pg"
 	b.mustUp(UpOptions{})
 	b.mustUp(UpOptions{})
 	if pulls := b.eng.Calls("pull"); len(pulls) != 2 {
 		t.Fatalf("pull_policy: always must pull on each up: %v", pulls)
 	}
 	if creates := b.eng.Calls("create "); len(creates) != 1 {
-		t.Fatalf("the same image pulled again recreated the container: %v", b.eng.calls)
+		t.Fatalf("the same image pulled again recreated the container: %v", b.eng.Log)
 	}
 	// A new image behind the tag recreates.
-	b.eng.pulled["postgres:15"] = "sha256:pg2"
+	b.eng.Pulled["postgres:15"] = "sha256:pg2"
 	res := b.mustUp(UpOptions{})
 	if s, _ := res.Plan.Step("db"); s.Action != ActRecreate || s.Reason != "image changed" {
 		t.Fatalf("plan after a new image: %s", res.Plan)
@@ -261,7 +262,7 @@ services:
     image: demo/api:dev
     depends_on: {b: {condition: service_started}}
 `)
-	b.eng.fail["start demo-a-1"] = errors.New("boom")
+	b.eng.Fail["start demo-a-1"] = errors.New("boom")
 	start := time.Now()
 	_, err := b.up(UpOptions{WaitTimeout: 30 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "boom") {
@@ -274,17 +275,17 @@ services:
 
 func TestUpHealthAndExitFailures(t *testing.T) {
 	b := newBed(t, stackFile)
-	b.eng.healthy = func(string) bool { return false }
+	b.eng.Healthy = func(string) bool { return false }
 	_, err := b.up(UpOptions{WaitTimeout: 300 * time.Millisecond})
 	var se *ServiceError
 	if !errors.As(err, &se) || se.Service != "db" || !strings.Contains(se.Error(), "did not become healthy") || !strings.Contains(se.Logs, "log line") {
 		t.Fatalf("got %v", err)
 	}
-	if b.eng.byName("demo-api-1") != nil && b.eng.byName("demo-api-1").State == "running" {
+	if b.eng.ByName("demo-api-1") != nil && b.eng.ByName("demo-api-1").State == "running" {
 		t.Fatal("api started although db never got healthy")
 	}
 	b2 := newBed(t, "name: demo\nservices:\n  job:\n    image: demo/api:dev\n")
-	b2.eng.exitOnStart["demo-job-1"] = 3
+	b2.eng.ExitOnStart["demo-job-1"] = 3
 	_, err = b2.up(UpOptions{})
 	if !errors.As(err, &se) || !se.Exited || se.ExitCode != 3 {
 		t.Fatalf("crash at start: %v", err)
@@ -300,12 +301,12 @@ services:
     image: demo/api:dev
     depends_on: {migrate: {condition: service_completed_successfully}}
 `)
-	b.eng.exitOnStart["demo-migrate-1"] = 0
+	b.eng.ExitOnStart["demo-migrate-1"] = 0
 	b.mustUp(UpOptions{})
 	if b.container("demo-api-1").State != "running" {
 		t.Fatal("api not started after migrate completed")
 	}
-	b.eng.exitOnStart["demo-migrate-1"] = 2
+	b.eng.ExitOnStart["demo-migrate-1"] = 2
 	_, err := b.up(UpOptions{ForceRecreate: true})
 	if err == nil || !strings.Contains(err.Error(), "did not complete successfully") {
 		t.Fatalf("got %v", err)
@@ -317,12 +318,12 @@ services:
 func TestUpRemovesLeftoverOfInterruptedRecreate(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
-	b.eng.addContainer(Container{Name: "0123456789ab_demo-db-1", State: "exited", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
+	b.eng.AddContainer(Container{Name: "0123456789ab_demo-db-1", State: "exited", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
 	res := b.mustUp(UpOptions{})
 	if !strings.Contains(res.Plan.String(), "remove leftover db (0123456789ab_demo-db-1)") {
 		t.Fatalf("plan: %s", res.Plan)
 	}
-	if b.eng.byName("0123456789ab_demo-db-1") != nil || b.container("demo-db-1").State != "running" {
+	if b.eng.ByName("0123456789ab_demo-db-1") != nil || b.container("demo-db-1").State != "running" {
 		t.Fatal("leftover kept or new container lost")
 	}
 }
@@ -332,7 +333,7 @@ func TestUpRemovesLeftoverOfInterruptedRecreate(t *testing.T) {
 func TestRecreateRemovesOldContainerWhenInterrupted(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
-	b.eng.startBlock["demo-db-1"] = true
+	b.eng.StartBlock["demo-db-1"] = true
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		for len(b.eng.Calls("start demo-db-1")) < 2 {
@@ -367,7 +368,7 @@ func TestUpOwnContainerBeingStartedIsNotAConflict(t *testing.T) {
 	b.o.Probe = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
 		return []hostports.Socket{{Port: 4000, Protocol: "tcp", PID: 77, Command: "python3 -m http.server"}}, nil
 	}
-	b.eng.byName("demo-api-1").State = "exited"
+	b.eng.ByName("demo-api-1").State = "exited"
 	_, err := b.up(UpOptions{})
 	if !errors.Is(err, registry.ErrConflict) || !strings.Contains(err.Error(), "python3") {
 		t.Fatalf("stranger: %v", err)
@@ -377,12 +378,12 @@ func TestUpOwnContainerBeingStartedIsNotAConflict(t *testing.T) {
 // Orphans of the project hold their ports unless they are being removed.
 func TestUpOrphanPortsAreHeld(t *testing.T) {
 	b := newBed(t, "name: demo\nservices:\n  web:\n    image: demo/api:dev\n    ports: [\"8080:80\"]\n")
-	b.eng.addContainer(Container{Name: "demo-old-1", State: "running", Ports: []PortBinding{{HostIP: "127.0.0.1", HostPort: "8080", Target: 80, Protocol: "tcp"}}, Labels: map[string]string{LabelProject: "demo", LabelService: "old"}})
+	b.eng.AddContainer(Container{Name: "demo-old-1", State: "running", Ports: []PortBinding{{HostIP: "127.0.0.1", HostPort: "8080", Target: 80, Protocol: "tcp"}}, Labels: map[string]string{LabelProject: "demo", LabelService: "old"}})
 	if _, err := b.up(UpOptions{Ports: PortOptions{Strict: true}}); !errors.Is(err, registry.ErrConflict) || !strings.Contains(err.Error(), "demo-old-1") {
 		t.Fatalf("orphan's port counted as free: %v", err)
 	}
 	res := b.mustUp(UpOptions{RemoveOrphans: true, Ports: PortOptions{Strict: true}})
-	if !strings.Contains(res.Plan.String(), "remove orphan old") || b.eng.byName("demo-old-1") != nil {
+	if !strings.Contains(res.Plan.String(), "remove orphan old") || b.eng.ByName("demo-old-1") != nil {
 		t.Fatalf("plan: %s", res.Plan)
 	}
 }
@@ -410,10 +411,10 @@ networks:
 	if mail.State != "running" {
 		t.Fatal("mail not started")
 	}
-	if len(mail.Mounts) != 1 || mail.Mounts[0].Source != "demo_maildata" || len(mail.spec.Networks) != 1 || mail.spec.Networks[0].Name != "demo_back" {
-		t.Fatalf("the enabled service lost its project volume or network: %+v %+v", mail.Mounts, mail.spec.Networks)
+	if len(mail.Mounts) != 1 || mail.Mounts[0].Source != "demo_maildata" || len(mail.Spec.Networks) != 1 || mail.Spec.Networks[0].Name != "demo_back" {
+		t.Fatalf("the enabled service lost its project volume or network: %+v %+v", mail.Mounts, mail.Spec.Networks)
 	}
-	if _, ok := b.eng.volumes["demo_maildata"]; !ok {
+	if _, ok := b.eng.VolumesByName["demo_maildata"]; !ok {
 		t.Fatalf("volume not created: %v", b.eng.Calls("create-volume"))
 	}
 	b.mustUp(UpOptions{})
@@ -429,8 +430,8 @@ networks:
 func TestUpDryRunChangesNothing(t *testing.T) {
 	b := newBed(t, stackFile)
 	res := b.mustUp(UpOptions{DryRun: true})
-	if len(b.eng.calls) != 0 || !strings.Contains(res.Plan.String(), "create db") {
-		t.Fatalf("dry run: calls %v plan %s", b.eng.calls, res.Plan)
+	if len(b.eng.Log) != 0 || !strings.Contains(res.Plan.String(), "create db") {
+		t.Fatalf("dry run: calls %v plan %s", b.eng.Log, res.Plan)
 	}
 	if _, err := os.Stat(b.reg); err == nil {
 		t.Fatal("dry run wrote the registry")
@@ -439,11 +440,11 @@ func TestUpDryRunChangesNothing(t *testing.T) {
 
 func TestUpForeignContainerName(t *testing.T) {
 	b := newBed(t, "name: demo\nservices:\n  web:\n    image: demo/api:dev\n    container_name: taken\n")
-	b.eng.addContainer(Container{Name: "taken", Labels: map[string]string{}})
+	b.eng.AddContainer(Container{Name: "taken", Labels: map[string]string{}})
 	_, err := b.up(UpOptions{})
 	var fe *ForeignError
 	if !errors.As(err, &fe) || len(b.eng.Calls("create", "stop", "remove")) != 0 {
-		t.Fatalf("got %v, calls %v", err, b.eng.calls)
+		t.Fatalf("got %v, calls %v", err, b.eng.Log)
 	}
 }
 
@@ -468,7 +469,7 @@ volumes:
 	}
 	b.mustUp(UpOptions{})
 	for _, v := range []string{"demo_maildata", "demo_pgdata"} {
-		b.eng.volumes[v] = Volume{Name: v, Labels: labels(strings.TrimPrefix(v, "demo_"))}
+		b.eng.VolumesByName[v] = Volume{Name: v, Labels: labels(strings.TrimPrefix(v, "demo_"))}
 	}
 	// pgdata is now protected by the file: external, with its full name.
 	b.write(`name: demo
@@ -491,15 +492,15 @@ volumes:
 		t.Fatal(err)
 	}
 	var left []string
-	for v := range b.eng.volumes {
+	for v := range b.eng.VolumesByName {
 		left = append(left, v)
 	}
 	slices.Sort(left)
 	if strings.Join(left, ",") != "demo_maildata,demo_pgdata" {
 		t.Fatalf("volumes left: %v (removed: %v)", left, b.eng.Calls("remove-volume"))
 	}
-	if len(b.eng.containers) != 0 || len(b.eng.networks) != 0 {
-		t.Fatalf("containers or networks left: %v %v", b.eng.containers, b.eng.networks)
+	if len(b.eng.ByID) != 0 || len(b.eng.NetworksByName) != 0 {
+		t.Fatalf("containers or networks left: %v %v", b.eng.ByID, b.eng.NetworksByName)
 	}
 }
 
@@ -531,8 +532,8 @@ func TestDownByNameSweepsLabels(t *testing.T) {
 	if err := b.o.Down(t.Context(), p, DownOptions{Volumes: true}); err != nil {
 		t.Fatal(err)
 	}
-	if len(b.eng.containers) != 0 || len(b.eng.volumes) != 0 {
-		t.Fatalf("left: %v %v", b.eng.containers, b.eng.volumes)
+	if len(b.eng.ByID) != 0 || len(b.eng.VolumesByName) != 0 {
+		t.Fatalf("left: %v %v", b.eng.ByID, b.eng.VolumesByName)
 	}
 }
 
@@ -566,7 +567,7 @@ func TestStopOrderAndCycles(t *testing.T) {
 	}
 	// Cancelled while a container takes long to stop.
 	b.mustUp(UpOptions{})
-	b.eng.stopDelay["demo-api-1"] = time.Minute
+	b.eng.StopDelay["demo-api-1"] = time.Minute
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
@@ -578,7 +579,7 @@ func TestStopOrderAndCycles(t *testing.T) {
 func TestStopReportsKill(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
-	b.eng.stopDelay["demo-api-1"] = time.Second
+	b.eng.StopDelay["demo-api-1"] = time.Second
 	zero := 10 * time.Millisecond
 	if err := b.o.Stop(t.Context(), b.project(), StopOptions{Services: []string{"api"}, Timeout: &zero}); err != nil {
 		t.Fatal(err)
@@ -593,12 +594,12 @@ func TestStopReportsKill(t *testing.T) {
 func TestRestartWithStaleList(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
-	b.eng.staleList = true
+	b.eng.StaleList = true
 	if err := b.o.Restart(t.Context(), b.project(), StopOptions{Services: []string{"api"}}); err != nil {
 		t.Fatal(err)
 	}
 	if b.container("demo-api-1").State != "running" {
-		t.Fatalf("restart left api %s; calls %v", b.container("demo-api-1").State, b.eng.calls)
+		t.Fatalf("restart left api %s; calls %v", b.container("demo-api-1").State, b.eng.Log)
 	}
 }
 
@@ -668,7 +669,7 @@ func TestDownAndStartWithLeftover(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		b := newBed(t, stackFile)
 		b.mustUp(UpOptions{})
-		left := b.eng.addContainer(Container{State: "running", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
+		left := b.eng.AddContainer(Container{State: "running", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
 		left.Name = shortID(left.ID) + "_demo-db-1"
 		if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
 			t.Fatal(err)
@@ -682,8 +683,8 @@ func TestDownAndStartWithLeftover(t *testing.T) {
 		if err := b.o.Down(t.Context(), b.project(), DownOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if len(b.eng.containers) != 0 {
-			t.Fatalf("left: %v", b.eng.containers)
+		if len(b.eng.ByID) != 0 {
+			t.Fatalf("left: %v", b.eng.ByID)
 		}
 	}
 }
@@ -694,11 +695,11 @@ func TestUpRecreatesContainerStartedWithoutPorts(t *testing.T) {
 	b := newBed(t, stackFile)
 	b.mustUp(UpOptions{})
 	b.container("demo-db-1").State = "exited"
-	b.eng.startWithoutPorts["demo-db-1"] = true
+	b.eng.StartWithoutPorts["demo-db-1"] = true
 	b.mustUp(UpOptions{})
 	d, err := b.eng.Inspect(t.Context(), "demo-db-1")
 	if err != nil || len(d.Published) != 1 || d.Published[0].HostPort != "5434" {
-		t.Fatalf("published %+v %v; calls %v", d.Published, err, b.eng.calls)
+		t.Fatalf("published %+v %v; calls %v", d.Published, err, b.eng.Log)
 	}
 }
 
@@ -707,17 +708,17 @@ func TestUpRecreatesContainerStartedWithoutPorts(t *testing.T) {
 // one of another service is left alone.
 func TestUpReplacesHalfMadeContainer(t *testing.T) {
 	b := newBed(t, stackFile)
-	var half *fakeContainer
-	b.eng.beforeCreate = func(name string) {
-		half = b.eng.addContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "demo", LabelService: "db"}})
+	var half *fakeengine.Container
+	b.eng.BeforeCreate = func(name string) {
+		half = b.eng.AddContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "demo", LabelService: "db"}})
 	}
 	b.mustUp(UpOptions{Services: []string{"db"}})
 	if c := b.container("demo-db-1"); c.ID == half.ID || c.State != "running" {
 		t.Fatalf("half-made container kept: %+v", c)
 	}
 	b2 := newBed(t, stackFile)
-	b2.eng.beforeCreate = func(name string) {
-		b2.eng.addContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "other", LabelService: "db"}})
+	b2.eng.BeforeCreate = func(name string) {
+		b2.eng.AddContainer(Container{Name: name, State: "created", Labels: map[string]string{LabelProject: "other", LabelService: "db"}})
 	}
 	if _, err := b2.up(UpOptions{Services: []string{"db"}}); err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("another project's container: %v", err)
@@ -750,14 +751,14 @@ func TestKillPauseRm(t *testing.T) {
 	}
 	// rm removes stopped containers only, unless -s.
 	removed, err := b.o.Rm(t.Context(), b.project(), RmOptions{})
-	if err != nil || !slices.Equal(removed, []string{"demo-api-1"}) || b.eng.byName("demo-db-1") == nil {
+	if err != nil || !slices.Equal(removed, []string{"demo-api-1"}) || b.eng.ByName("demo-db-1") == nil {
 		t.Fatalf("rm: %v %v", removed, err)
 	}
 	removed, err = b.o.Rm(t.Context(), b.project(), RmOptions{Services: []string{"db"}, Stop: true})
-	if err != nil || !slices.Equal(removed, []string{"demo-db-1"}) || len(b.eng.containers) != 0 {
+	if err != nil || !slices.Equal(removed, []string{"demo-db-1"}) || len(b.eng.ByID) != 0 {
 		t.Fatalf("rm -s: %v %v", removed, err)
 	}
-	if _, ok := b.eng.volumes["demo_pgdata"]; !ok {
+	if _, ok := b.eng.VolumesByName["demo_pgdata"]; !ok {
 		t.Fatal("rm removed a named volume")
 	}
 }
@@ -767,17 +768,17 @@ func TestWaitAndDownRmi(t *testing.T) {
 	b.mustUp(UpOptions{})
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		b.eng.mu.Lock()
-		c, _ := b.eng.find("demo-api-1")
+		b.eng.Mu.Lock()
+		c, _ := b.eng.Find("demo-api-1")
 		c.State, c.ExitCode = "exited", 3
-		b.eng.mu.Unlock()
+		b.eng.Mu.Unlock()
 	}()
 	var got []WaitResult
 	if err := b.o.Wait(t.Context(), b.project(), []string{"api"}, true, func(r WaitResult) { got = append(got, r) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ExitCode != 3 || len(b.eng.containers) != 0 {
-		t.Fatalf("wait --down-project: %+v, left %d containers", got, len(b.eng.containers))
+	if len(got) != 1 || got[0].ExitCode != 3 || len(b.eng.ByID) != 0 {
+		t.Fatalf("wait --down-project: %+v, left %d containers", got, len(b.eng.ByID))
 	}
 	b.mustUp(UpOptions{})
 	if err := b.o.Down(t.Context(), b.project(), DownOptions{RemoveImages: "all"}); err != nil {
@@ -794,7 +795,7 @@ func TestCreateStartsNothing(t *testing.T) {
 	b := newBed(t, stackFile)
 	res := b.mustUp(UpOptions{NoStart: true, NoWait: true})
 	if !strings.Contains(res.Plan.String(), "create db (demo-db-1): new; not started") || len(b.eng.Calls("start ")) != 0 {
-		t.Fatalf("plan:\n%s\ncalls %v", res.Plan, b.eng.calls)
+		t.Fatalf("plan:\n%s\ncalls %v", res.Plan, b.eng.Log)
 	}
 	if b.container("demo-db-1").State != "created" || b.container("demo-api-1").State != "created" {
 		t.Fatal("created containers were started")
@@ -828,8 +829,8 @@ func TestRmAsksFirst(t *testing.T) {
 	b.mustUp(UpOptions{})
 	var asked []string
 	removed, err := b.o.Rm(t.Context(), b.project(), RmOptions{Stop: true, Confirm: func(n []string) bool { asked = n; return false }})
-	if err != nil || len(removed) != 0 || len(asked) != 2 || len(b.eng.containers) != 2 || len(b.eng.Calls("stop ")) != 0 {
-		t.Fatalf("declined rm: removed %v asked %v err %v calls %v", removed, asked, err, b.eng.calls)
+	if err != nil || len(removed) != 0 || len(asked) != 2 || len(b.eng.ByID) != 2 || len(b.eng.Calls("stop ")) != 0 {
+		t.Fatalf("declined rm: removed %v asked %v err %v calls %v", removed, asked, err, b.eng.Log)
 	}
 }
 
@@ -864,7 +865,7 @@ services:
     image: demo/api:dev
     depends_on: {migrate: {condition: service_completed_successfully}}
 `)
-	b.eng.exitOnStart["demo-migrate-1"] = 0
+	b.eng.ExitOnStart["demo-migrate-1"] = 0
 	b.mustUp(UpOptions{})
 	if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
 		t.Fatal(err)
@@ -872,7 +873,7 @@ services:
 	if err := b.o.Start(t.Context(), b.project(), StartOptions{Wait: true, WaitTimeout: 5 * time.Second}); err != nil {
 		t.Fatalf("start --wait with a completed one-shot: %v", err)
 	}
-	b.eng.exitOnStart["demo-migrate-1"] = 3
+	b.eng.ExitOnStart["demo-migrate-1"] = 3
 	b.o.Stop(t.Context(), b.project(), StopOptions{})
 	if err := b.o.Start(t.Context(), b.project(), StartOptions{Wait: true, WaitTimeout: 5 * time.Second}); err == nil || !strings.Contains(err.Error(), "did not complete successfully") {
 		t.Fatalf("start --wait with a failed one-shot: %v", err)
@@ -896,7 +897,7 @@ services:
     image: demo/shared:1
 `)
 	os.WriteFile(filepath.Join(b.dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644)
-	b.eng.fail = map[string]error{"build demo-app": errors.New("step failed")}
+	b.eng.Fail = map[string]error{"build demo-app": errors.New("step failed")}
 	if _, err := b.up(UpOptions{NoWait: true}); err == nil {
 		t.Fatal("a failed build went on")
 	}
@@ -906,21 +907,21 @@ services:
 	if data, _ := os.ReadFile(b.reg); strings.Contains(string(data), "5500") {
 		t.Fatalf("a failed build reserved its port:\n%s", data)
 	}
-	b.eng.fail = nil
-	b.eng.calls = nil
+	b.eng.Fail = nil
+	b.eng.Log = nil
 	b.mustUp(UpOptions{NoWait: true})
 	// demo/shared:1 may have been built by the first up, beside the
 	// failing one, or cancelled with it; demo-app is built now, once.
 	got := b.eng.Calls("build ")
-	if !slices.Contains(got, "build demo-app") || len(got) > 2 || b.container("demo-app-1").spec.Image != "demo-app" {
-		t.Fatalf("builds %v, image %s", got, b.container("demo-app-1").spec.Image)
+	if !slices.Contains(got, "build demo-app") || len(got) > 2 || b.container("demo-app-1").Spec.Image != "demo-app" {
+		t.Fatalf("builds %v, image %s", got, b.container("demo-app-1").Spec.Image)
 	}
-	b.eng.calls = nil
+	b.eng.Log = nil
 	b.mustUp(UpOptions{NoWait: true})
 	if got := b.eng.Calls("build "); len(got) != 0 {
 		t.Fatalf("present images built again: %v", got)
 	}
-	b.eng.calls = nil
+	b.eng.Log = nil
 	b.mustUp(UpOptions{NoWait: true, Build: "always"})
 	if got := b.eng.Calls("build "); len(got) != 2 {
 		t.Fatalf("--build: %v", got)
@@ -957,8 +958,8 @@ secrets:
 	if len(b.eng.Calls("pull ")) != 0 {
 		t.Fatalf("an image the project builds was pulled: %v", b.eng.Calls("pull "))
 	}
-	b.eng.addImage("sha256:base", "demo/base:1")
-	b.eng.calls = nil
+	b.eng.AddImage("sha256:base", "demo/base:1")
+	b.eng.Log = nil
 	b.mustUp(UpOptions{NoWait: true})
 	if got := b.eng.Calls("build "); len(got) != 1 || got[0] != "build demo-top" {
 		t.Fatalf("builds with demo/base:1 present: %v", got)
@@ -993,7 +994,7 @@ func TestDownOnARemoteEngineRefusesAnUnknownDirectory(t *testing.T) {
 	for _, remote := range []bool{false, true} {
 		b := newBed(t, stackFile)
 		b.mustUp(UpOptions{})
-		for _, c := range b.eng.containers {
+		for _, c := range b.eng.ByID {
 			c.Labels[LabelWorkingDir] = "/nowhere/on/this/machine"
 		}
 		fr := &fakeRemote{}
@@ -1008,8 +1009,8 @@ func TestDownOnARemoteEngineRefusesAnUnknownDirectory(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(b.eng.containers) != 0 {
-			t.Fatalf("local: a moved project's down: %v, left %d", err, len(b.eng.containers))
+		if err != nil || len(b.eng.ByID) != 0 {
+			t.Fatalf("local: a moved project's down: %v, left %d", err, len(b.eng.ByID))
 		}
 	}
 }

@@ -157,7 +157,7 @@ func TestUpRunsHostServicesAfterTheirDependencies(t *testing.T) {
 	if got := hosts.specs["frontend"].Args; got[len(got)-1] != fmt.Sprint(fe) {
 		t.Fatalf("frontend args %v", got)
 	}
-	if db := b.container("demo-db-1"); db.healthcmds == 0 {
+	if db := b.container("demo-db-1"); db.HealthCmds == 0 {
 		t.Fatal("backend started before db was checked healthy")
 	}
 	_ = res

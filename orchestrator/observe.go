@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -85,24 +84,6 @@ func (o *Observed) stoppedBindings(ctx context.Context, eng Engine) error {
 	return g.Wait()
 }
 
-// NormalizeRef makes "postgres", "postgres:latest" and
-// "docker.io/library/postgres:latest" the same key; a digest reference
-// ("postgres:15@sha256:…") is keyed by repository and digest, as the
-// engine lists it.
-func NormalizeRef(ref string) string {
-	ref = strings.TrimPrefix(ref, "docker.io/")
-	ref = strings.TrimPrefix(ref, "library/")
-	if name, digest, ok := strings.Cut(ref, "@"); ok {
-		if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-			name = name[:i]
-		}
-		return name + "@" + digest
-	}
-	if i := strings.LastIndex(ref, ":"); i < 0 || i < strings.LastIndex(ref, "/") {
-		ref += ":latest"
-	}
-	return ref
-}
 
 // serviceContainer returns the service's container: the one with the name
 // devenv gives it, else the one ServiceContainer picks.
