@@ -105,6 +105,9 @@ type app struct {
 
 	engine   *docker.Engine
 	endpoint docker.Endpoint
+	// local replaces the Docker engine (tests run commands against
+	// internal/fakeengine), as a local engine.
+	local orchestrator.Engine
 	store    *registry.Store
 	proj     *compose.Project
 	secrets  []string
@@ -206,11 +209,15 @@ func (a *app) dockerEngine() (*docker.Engine, error) {
 
 // orch builds the orchestrator with the chosen progress renderer.
 func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error) {
-	e, err := a.dockerEngine()
+	s, err := a.registryStore()
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.registryStore()
+	if a.local != nil {
+		return &orchestrator.Orchestrator{Engine: a.local, Registry: s, Reporter: rep, Version: version(),
+			Hosts: hostRunnerFor(a.env.get), Probe: hostports.Listening}, nil
+	}
+	e, err := a.dockerEngine()
 	if err != nil {
 		return nil, err
 	}
@@ -289,6 +296,12 @@ func run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 
 // runIn is run in directory wd; tests call it.
 func runIn(ctx context.Context, wd string, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runOn(ctx, nil, wd, args, environ, stdin, stdout, stderr)
+}
+
+// runOn is runIn against eng instead of the Docker engine when eng is not
+// nil (tests: internal/fakeengine).
+func runOn(ctx context.Context, eng orchestrator.Engine, wd string, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := env{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
@@ -296,7 +309,7 @@ func runIn(ctx context.Context, wd string, args []string, environ []string, stdi
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
-	a := &app{stdin: stdin, stdout: out, rawStdout: stdout, stderr: stderr, env: e, dir: wd}
+	a := &app{stdin: stdin, stdout: out, rawStdout: stdout, stderr: stderr, env: e, dir: wd, local: eng}
 	defer a.close()
 	logrus.SetOutput(stderr)
 	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})

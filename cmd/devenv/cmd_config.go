@@ -200,6 +200,9 @@ func goVersion() string {
 }
 
 func (a *app) engineInfo(ctx context.Context) (orchestrator.EngineInfo, error) {
+	if a.local != nil {
+		return a.local.Info(ctx)
+	}
 	e, err := a.dockerEngine()
 	if err != nil {
 		return orchestrator.EngineInfo{}, err

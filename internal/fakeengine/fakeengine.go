@@ -7,6 +7,8 @@ package fakeengine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"github.com/devenv-dev/devenv/orchestrator/engine"
 	"io"
@@ -24,6 +26,7 @@ import (
 type Engine struct {
 	Mu             sync.Mutex
 	seq            int
+	named          map[string]int
 	ByID           map[string]*Container
 	NetworksByName map[string]engine.Network
 	VolumesByName  map[string]engine.Volume
@@ -101,7 +104,7 @@ func (f *Engine) Calls(prefixes ...string) []string {
 
 // AddImage puts an image with these tags and digests on the engine.
 func (f *Engine) AddImage(id string, refs ...string) {
-	im := engine.Image{ID: id}
+	im := engine.Image{ID: id, Created: time.Now().Add(-48 * time.Hour)}
 	for _, r := range refs {
 		if strings.Contains(r, "@") {
 			im.Digests = append(im.Digests, r)
@@ -118,7 +121,7 @@ func (f *Engine) AddContainer(c engine.Container) *Container {
 	defer f.Mu.Unlock()
 	f.seq++
 	if c.ID == "" {
-		c.ID = fmt.Sprintf("%064x", f.seq)
+		c.ID = f.containerID(c.Name)
 	}
 	if c.State == "" {
 		c.State = "running"
@@ -126,6 +129,18 @@ func (f *Engine) AddContainer(c engine.Container) *Container {
 	fc := &Container{Container: c, Spec: engine.ContainerSpec{Name: c.Name, Labels: c.Labels, Ports: c.Ports}}
 	f.ByID[c.ID] = fc
 	return fc
+}
+
+// containerID is a new container's ID: 64 hex digits from its name and how
+// many of that name came before (the same whatever order containers are
+// created in), the first 12 (what ps shows) differing between containers.
+func (f *Engine) containerID(name string) string {
+	if f.named == nil {
+		f.named = map[string]int{}
+	}
+	f.named[name]++
+	sum := sha256.Sum256([]byte(fmt.Sprint("container ", name, " ", f.named[name])))
+	return hex.EncodeToString(sum[:])
 }
 
 // ByName is the container of that name, or nil.
@@ -190,6 +205,7 @@ func (f *Engine) Containers(_ context.Context, lf engine.ListFilter) ([]engine.C
 		if c.stale {
 			row.State = "running"
 		}
+		row.Status = status(row)
 		if !running {
 			row.Ports = nil // the engine lists ports of running containers only
 		}
@@ -197,6 +213,23 @@ func (f *Engine) Containers(_ context.Context, lf engine.ListFilter) ([]engine.C
 	}
 	slices.SortFunc(out, func(a, b engine.Container) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// status is the engine's human text for a listed container, as a real
+// engine words it a second after the change.
+func status(c engine.Container) string {
+	switch c.State {
+	case "running":
+		if c.Health != "" {
+			return "Up 1 second (" + c.Health + ")"
+		}
+		return "Up 1 second"
+	case "exited":
+		return fmt.Sprintf("Exited (%d) 1 second ago", c.ExitCode)
+	case "paused":
+		return "Up 1 second (Paused)"
+	}
+	return "Created"
 }
 
 func (f *Engine) Networks(_ context.Context, labels []string) ([]engine.Network, error) {
@@ -350,7 +383,7 @@ func (f *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string,
 		return "", fmt.Errorf("image %s: %w", spec.Image, engine.ErrNotFound)
 	}
 	f.seq++
-	id := fmt.Sprintf("%064x", f.seq)
+	id := f.containerID(spec.Name)
 	c := &Container{Spec: spec, Container: engine.Container{
 		ID: id, Name: spec.Name, Image: spec.Image, ImageID: imageID, Labels: maps.Clone(spec.Labels),
 		State: "created", Created: time.Now(), Ports: slices.Clone(spec.Ports),
