@@ -177,3 +177,72 @@ func TestRenderersGolden(t *testing.T) {
 		golden(t, c.name, fmt.Sprintf("$ devenv %s\nexit %d\n%s", strings.Join(c.args, " "), r.code, f.stable(r.stdout)))
 	}
 }
+
+// TestCommandsAgainstFakeEngine runs the lifecycle and everyday commands
+// through the whole command line against the in-memory engine, with their
+// exit codes and what they say.
+func TestCommandsAgainstFakeEngine(t *testing.T) {
+	f := newFakeCLI(t, goldenFile+`x-devenv:
+  env_files:
+    web/.env: {DB_PORT: "{db}", API_URL: "http://localhost:{api}"}
+`)
+	// The goldenFile's own x-devenv block is replaced by this one.
+	os.WriteFile(filepath.Join(f.dir, "docker-compose.dev.yml"), []byte(strings.Replace(goldenFile, "x-devenv:\n  stack: Golden + Fake\n", "x-devenv:\n  stack: Golden + Fake\n  env_files:\n    web/.env: {DB_PORT: \"{db}\", API_URL: \"http://localhost:{api}\"}\n", 1)), 0o644)
+	steps := []struct {
+		args   []string
+		code   int
+		out    string // in stdout
+		errOut string // in stderr
+	}{
+		{[]string{"up", "--dry-run"}, 0, "create db (gold-db-1)", ""},
+		{[]string{"env", "--check"}, 1, "web/.env: missing", "out of date"},
+		{[]string{"up", "--progress", "plain"}, 0, "", "web/.env Written"},
+		{[]string{"env", "--check"}, 0, "", ""},
+		{[]string{"up", "--progress", "plain"}, 0, "", ""},
+		{[]string{"ps", "--services", "--status", "running"}, 0, "db", ""},
+		{[]string{"stop", "api"}, 0, "", ""},
+		{[]string{"ps", "--status", "exited", "-q"}, 0, "", ""},
+		{[]string{"start", "api"}, 0, "", ""},
+		{[]string{"restart", "cache"}, 0, "", ""},
+		{[]string{"pause", "cache"}, 0, "", ""},
+		{[]string{"unpause", "cache"}, 0, "", ""},
+		{[]string{"kill", "-s", "SIGTERM", "cache"}, 0, "", ""},
+		{[]string{"rm", "-f", "cache"}, 0, "", ""},
+		{[]string{"create", "cache"}, 0, "", ""},
+		{[]string{"start", "cache"}, 0, "", ""},
+		{[]string{"logs", "--no-log-prefix", "db"}, 0, "log line of gold-db-1", ""},
+		{[]string{"logs", "--tail", "5"}, 0, "log line of gold-api-1", ""},
+		{[]string{"exec", "-T", "db", "true"}, 0, "", ""},
+		{[]string{"connect", "--url"}, 0, "postgresql://app:pw@127.0.0.1:45434/appdb", ""},
+		{[]string{"connect", "-T", "db"}, 0, "", ""},
+		{[]string{"run", "--rm", "-T", "--no-deps", "cache", "redis-cli", "ping"}, 0, "", ""},
+		{[]string{"ports", "check"}, 0, "", ""},
+		{[]string{"ports", "why", "45434"}, 0, "gold", ""},
+		{[]string{"ports", "assign", "--reassign", "db"}, 0, "", ""},
+		{[]string{"port", "api", "4000"}, 0, "127.0.0.1:44000", ""},
+		{[]string{"doctor"}, 0, "", ""},
+		{[]string{"version"}, 0, "engine fake", ""},
+		{[]string{"completion", "bash"}, 0, "_devenv", ""},
+		{[]string{"events", "--help"}, 0, "", ""},
+		{[]string{"cp", "db:/nope", "-"}, 1, "", "nope"},
+		{[]string{"exec", "-T", "nosuch", "true"}, 2, "", "nosuch"},
+		{[]string{"up", "nosuch"}, 2, "", "nosuch"},
+		{[]string{"stop", "--bogus"}, 2, "", "bogus"},
+		{[]string{"down", "--progress", "plain"}, 0, "", "Removed"},
+		{[]string{"ps", "-a", "-q"}, 0, "", ""},
+		{[]string{"ports", "release", "gold"}, 0, "", ""},
+		{[]string{"ports", "--format", "json"}, 0, "", ""},
+	}
+	for _, s := range steps {
+		r := f.run(s.args...)
+		if r.code != s.code || !strings.Contains(r.stdout, s.out) || !strings.Contains(r.stderr, s.errOut) {
+			t.Errorf("devenv %s: want exit %d with %q on stdout and %q on stderr, got %s", strings.Join(s.args, " "), s.code, s.out, s.errOut, r)
+		}
+	}
+	if len(f.eng.ByID) != 0 {
+		t.Fatalf("down left containers: %d", len(f.eng.ByID))
+	}
+	if _, ok := f.eng.VolumesByName["gold_pgdata"]; !ok {
+		t.Fatal("down removed the named volume")
+	}
+}
