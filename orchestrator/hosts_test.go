@@ -24,6 +24,8 @@ type fakeHosts struct {
 	exit    map[string]bool
 	logs    string
 	nextPID int
+	// onStart runs as a service starts (before it is recorded).
+	onStart func(HostSpec)
 }
 
 func newFakeHosts(t *testing.T) *fakeHosts {
@@ -37,6 +39,9 @@ func (f *fakeHosts) Start(_ context.Context, s HostSpec) (HostState, bool, error
 		return st, true, nil
 	}
 	f.calls = append(f.calls, "start "+s.Name)
+	if f.onStart != nil {
+		f.onStart(s)
+	}
 	f.nextPID++
 	st := HostState{PID: f.nextPID, Hash: s.Hash, Status: "running", Running: true, StartedAt: time.Now()}
 	if f.exit[s.Name] {
