@@ -84,7 +84,6 @@ func (o *Observed) stoppedBindings(ctx context.Context, eng Engine) error {
 	return g.Wait()
 }
 
-
 // serviceContainer returns the service's container: the one with the name
 // devenv gives it, else the one ServiceContainer picks.
 func (o *Observed) serviceContainer(service, name string) (Container, bool) {

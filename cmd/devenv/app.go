@@ -107,10 +107,10 @@ type app struct {
 	endpoint docker.Endpoint
 	// local replaces the Docker engine (tests run commands against
 	// internal/fakeengine), as a local engine.
-	local orchestrator.Engine
-	store    *registry.Store
-	proj     *compose.Project
-	secrets  []string
+	local   orchestrator.Engine
+	store   *registry.Store
+	proj    *compose.Project
+	secrets []string
 	// fastLoad skips compose's schema validation for read-only commands.
 	fastLoad bool
 	// noColor is --ansi never (NO_COLOR without touching the environment
