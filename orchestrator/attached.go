@@ -139,7 +139,10 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 	// stop stops what up started, then lets the output run out (the last
 	// lines of the container that ended it included).
 	stop := func() {
-		sctx := context.WithoutCancel(ctx)
+		// Not cancelled with the run, but bounded: another devenv holding
+		// the project's lock does not keep this one forever.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
 		stopWaits()
 		o.emit(Event{Status: "Stopping", Detail: "what up started"})
 		if err := o.Stop(sctx, p, StopOptions{Services: append(slices.Clone(started), hosts...), Timeout: opts.Timeout}); err != nil {

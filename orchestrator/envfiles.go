@@ -109,9 +109,36 @@ func (o *Orchestrator) writeEnvFiles(p *compose.Project, files []EnvFile) error 
 			return unsafeEnv(p, ef.Path, err)
 		}
 		if err := writeEnvFile(p.Dir(), full, ef.Vars); err != nil {
+			if errors.Is(err, compose.ErrConfig) {
+				return err // names the file already
+			}
 			return fmt.Errorf("write env file %s: %w", full, err)
 		}
 		o.emit(Event{Name: ef.Path, Status: "Written", Detail: strings.Join(ef.Drift, "; ")})
+	}
+	return nil
+}
+
+// checkEnvFiles finds, before up changes anything, an env file up could
+// not write (a link, a block without its end line).
+func (o *Orchestrator) checkEnvFiles(p *compose.Project, ports *PortResult, opts UpOptions) error {
+	if len(p.X.EnvFiles) == 0 || opts.NoEnvFiles || !p.X.UpWritesEnvFiles() {
+		return nil
+	}
+	files, err := envFiles(p, ports)
+	if err != nil {
+		return err
+	}
+	for _, ef := range files {
+		full, err := safePath(p.Dir(), ef.Path)
+		if err != nil {
+			return unsafeEnv(p, ef.Path, err)
+		}
+		if b, err := os.ReadFile(full); err == nil {
+			if _, err := renderEnv(string(b), ef.Vars); err != nil {
+				return &compose.ConfigError{File: full, Msg: err.Error()}
+			}
+		}
 	}
 	return nil
 }
@@ -225,7 +252,10 @@ func quoteEnv(v string) string {
 
 // renderEnv replaces (or appends) the managed block, keeping every other
 // line as it was.
-func renderEnv(content string, vars [][2]string) string {
+// renderEnv is content with devenv's block replaced by vars (appended
+// where there is none). A block that begins and never ends is refused:
+// whatever follows its first line is the user's, not devenv's to drop.
+func renderEnv(content string, vars [][2]string) (string, error) {
 	var block []string
 	block = append(block, blockBegin)
 	for _, kv := range vars {
@@ -250,6 +280,9 @@ func renderEnv(content string, vars [][2]string) string {
 			out = append(out, line)
 		}
 	}
+	if inBlock {
+		return "", fmt.Errorf("devenv's block begins here but its last line (%s) is missing; put it back after the block, or remove the block's first line, and run devenv again", blockEnd)
+	}
 	text := strings.Join(out, "\n")
 	if !replaced {
 		if text != "" && !strings.HasSuffix(text, "\n") {
@@ -257,7 +290,7 @@ func renderEnv(content string, vars [][2]string) string {
 		}
 		text += strings.Join(block, "\n") + "\n"
 	}
-	return text
+	return text, nil
 }
 
 func writeEnvFile(dir, full string, vars [][2]string) error {
@@ -280,5 +313,9 @@ func writeEnvFile(dir, full string, vars [][2]string) error {
 			return err
 		}
 	}
-	return registry.WriteFileAtomic(full, []byte(renderEnv(current, vars)), perm)
+	text, err := renderEnv(current, vars)
+	if err != nil {
+		return &compose.ConfigError{File: full, Msg: err.Error()}
+	}
+	return registry.WriteFileAtomic(full, []byte(text), perm)
 }

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"errors"
+	"github.com/devenv-dev/devenv/compose"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +116,28 @@ func TestUpWritesEnvFilesBeforeHostServices(t *testing.T) {
 	b.mustUp(UpOptions{})
 	if _, err := os.Stat(envFile); err == nil {
 		t.Fatal("x-devenv.write_env_files: false was not honoured")
+	}
+}
+
+// A block whose end line is gone is refused (exit 2 naming the file), and
+// the lines after its start, which may be the user's, are kept.
+func TestWriteEnvFilesRefusesAnUnterminatedBlock(t *testing.T) {
+	b := newBed(t, strings.Replace(envStack, "%d", "5173", 1))
+	os.MkdirAll(filepath.Join(b.dir, "web"), 0o755)
+	broken := "A=1\n" + blockBegin + "\nAPI_URL=old\nSECRET_KEY=keep-me\n"
+	path := filepath.Join(b.dir, "web", ".env")
+	os.WriteFile(path, []byte(broken), 0o600)
+	_, err := b.o.WriteEnvFiles(t.Context(), b.project())
+	if !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("got %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != broken {
+		t.Fatalf("the file changed:\n%s", got)
+	}
+	if _, err := b.up(UpOptions{}); !errors.Is(err, compose.ErrConfig) || len(b.eng.Log) != 0 {
+		t.Fatalf("up with the broken env file: %v, engine calls %v", err, b.eng.Log)
+	}
+	if _, err := os.Stat(b.reg); err == nil {
+		t.Fatal("up reserved ports before refusing the env file")
 	}
 }

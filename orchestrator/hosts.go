@@ -36,8 +36,8 @@ type HostRunner interface {
 	Processes(project, name string) [][]string
 	// Signal sends a signal to the service's process group.
 	Signal(project, name, signal string) error
-	// Owns says pid belongs to one of project's host services.
-	Owns(project string, pid int) bool
+	// Owns says which of project's host services pid belongs to.
+	Owns(project string, pid int) (name string, ok bool)
 }
 
 // HostSpec is one host service to run.
@@ -360,7 +360,8 @@ func (o *Orchestrator) orphanHosts(p *compose.Project) []orphanHost {
 		if h, declared := p.X.Host[name]; declared && h.Managed() {
 			continue
 		}
-		if st, alive := o.Hosts.Status(p.Name(), name); alive {
+		st, alive := o.Hosts.Status(p.Name(), name)
+		if alive && (st.ProjectDir == "" || sameDir(st.ProjectDir, p.Dir())) {
 			out = append(out, orphanHost{name: name, pid: st.PID})
 		}
 	}

@@ -43,7 +43,7 @@ func (f *fakeHosts) Start(_ context.Context, s HostSpec) (HostState, bool, error
 		f.onStart(s)
 	}
 	f.nextPID++
-	st := HostState{PID: f.nextPID, Hash: s.Hash, Status: "running", Running: true, StartedAt: time.Now()}
+	st := HostState{PID: f.nextPID, ProjectDir: s.ProjectDir, Hash: s.Hash, Status: "running", Running: true, StartedAt: time.Now()}
 	if f.exit[s.Name] {
 		st.Status, st.Running, st.ExitCode = "exited", false, 7
 		os.WriteFile(f.LogPath(s.Project, s.Name), []byte("cannot start\n"), 0o600)
@@ -92,15 +92,15 @@ func (f *fakeHosts) Signal(_, name, signal string) error {
 	return nil
 }
 
-func (f *fakeHosts) Owns(_ string, pid int) bool {
+func (f *fakeHosts) Owns(_ string, pid int) (string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, st := range f.states {
+	for name, st := range f.states {
 		if st.PID == pid {
-			return true
+			return name, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // listen serves TCP on a free loopback port, standing in for a host
@@ -234,5 +234,88 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 func TestPlural(t *testing.T) {
 	if plural(1, "project") != "1 project" || plural(2, "project") != "2 projects" || plural(0, "project") != "0 projects" {
 		t.Fatal(plural(1, "project"), plural(2, "project"))
+	}
+}
+
+// A same-named project in another directory leaves this one's host
+// services alone; only their own directory's commands touch them.
+func TestHostServicesOfAnotherDirectoryAreRefused(t *testing.T) {
+	be, fe := listen(t), listen(t)
+	b := newBed(t, hostStack(be, fe))
+	hosts := newFakeHosts(t)
+	b.o.Hosts = hosts
+	b.mustUp(UpOptions{})
+	other := newBed(t, hostStack(be, fe))
+	other.o.Hosts = hosts // the same machine's supervisors
+	var wd *WrongDirError
+	for name, verb := range map[string]func() error{
+		"down": func() error { return other.o.Down(t.Context(), other.project(), DownOptions{}) },
+		"stop": func() error { return other.o.Stop(t.Context(), other.project(), StopOptions{}) },
+		"stop backend": func() error {
+			return other.o.Stop(t.Context(), other.project(), StopOptions{Services: []string{"backend"}})
+		},
+		"restart": func() error {
+			return other.o.Restart(t.Context(), other.project(), StopOptions{Services: []string{"backend"}})
+		},
+		"kill": func() error {
+			return other.o.Kill(t.Context(), other.project(), KillOptions{Services: []string{"backend"}})
+		},
+	} {
+		if err := verb(); !errors.As(err, &wd) || !strings.Contains(err.Error(), "host service") || !strings.Contains(err.Error(), b.dir) {
+			t.Errorf("%s in another directory: %v", name, err)
+		}
+	}
+	if slices.Contains(hosts.calls, "stop backend") || slices.Contains(hosts.calls, "stop frontend") {
+		t.Fatalf("the other directory's commands stopped this project's host services: %v", hosts.calls)
+	}
+	// Its ps shows none of them as its orphans.
+	res, err := other.o.Ps(t.Context(), other.project(), PsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res.Host {
+		if h.Orphan {
+			t.Fatalf("another directory's host service shown as an orphan: %+v", h)
+		}
+	}
+}
+
+// A host service removed from the file is an orphan: up warns and plans
+// it, ps shows it, its port stays held, and up --remove-orphans stops it
+// before anything starts.
+func TestOrphanHostServices(t *testing.T) {
+	be, fe := listen(t), listen(t)
+	b := newBed(t, hostStack(be, fe))
+	hosts := newFakeHosts(t)
+	b.o.Hosts = hosts
+	b.mustUp(UpOptions{})
+	b.write(strings.Replace(hostStack(be, fe), "    frontend:\n      port: "+itoa(fe)+"\n      command: [\"npm\", \"run\", \"dev\", \"--\", \"--port\", \"{frontend}\"]\n      depends_on: [backend]\n      restart: on-failure\n", "", 1))
+	if _, ok := b.project().X.Host["frontend"]; ok {
+		t.Fatal("the test's file still declares frontend")
+	}
+	res := b.mustUp(UpOptions{DryRun: true})
+	if !strings.Contains(res.Plan.String(), "orphan frontend") {
+		t.Fatalf("plan: %s", res.Plan)
+	}
+	b.mustUp(UpOptions{})
+	if !b.rec.has("Warning", "orphan host service frontend") {
+		t.Fatalf("no warning: %v", b.rec.events)
+	}
+	ps, err := b.o.Ps(t.Context(), b.project(), PsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(ps.Host, func(h HostStatus) bool { return h.Service == "frontend" && h.Orphan }) {
+		t.Fatalf("ps: %+v", ps.Host)
+	}
+	// Its process holds its port as an orphan container's does.
+	pid := hosts.states["frontend"].PID
+	holders := func(opts PortOptions) bool { return b.o.ownProcess(b.project(), opts)(pid) }
+	if holders(PortOptions{}) || !holders(PortOptions{RemoveOrphans: true}) {
+		t.Fatal("an orphan host service's process counted as the project's own")
+	}
+	b.mustUp(UpOptions{RemoveOrphans: true})
+	if !slices.Contains(hosts.calls, "stop frontend") {
+		t.Fatalf("--remove-orphans did not stop it: %v", hosts.calls)
 	}
 }

@@ -40,7 +40,7 @@ type StopOptions struct {
 // label are touched, and never those of a same-named project in another
 // directory.
 func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOptions) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func sameDir(a, b string) bool {
 
 // Stop stops the selected services' containers, keeping them.
 func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOptions) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOp
 // order; it creates nothing (as compose's start). Host services with a
 // command start after them.
 func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts StartOptions) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 // again: a current engine may still list a container as running right
 // after its stop returned.
 func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts StopOptions) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}

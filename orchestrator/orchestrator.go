@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -39,13 +40,17 @@ type Orchestrator struct {
 // lockProject takes the project's change lock (registry.Store.LockProject)
 // for a verb that creates, starts, stops or removes: two devenv processes
 // changing one project take turns instead of undoing each other's work.
-func (o *Orchestrator) lockProject(ctx context.Context, project string) (func(), error) {
+// The context it returns carries the lock, for the verbs the caller runs.
+func (o *Orchestrator) lockProject(ctx context.Context, project string) (context.Context, func(), error) {
 	if o.Registry == nil {
-		return func() {}, nil
+		return ctx, func() {}, nil
 	}
 	return o.Registry.LockProject(ctx, project, func(pid int) {
 		who := "another devenv"
-		if pid > 0 {
+		switch {
+		case pid == os.Getpid():
+			who = "another command of this devenv"
+		case pid > 0:
 			who = fmt.Sprintf("another devenv (pid %d)", pid)
 		}
 		o.emit(Event{Name: project, Status: "Waiting", Detail: who + " is changing this project"})

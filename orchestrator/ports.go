@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -88,7 +89,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 		var occupied registry.Occupied
 		if opts.Probe {
-			if occupied, err = o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p), true); err != nil {
+			if occupied, err = o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p, opts), true); err != nil {
 				return nil, err
 			}
 		}
@@ -102,7 +103,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}
 		}
 	} else {
-		occupied, err := o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p), false)
+		occupied, err := o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p, opts), false)
 		if err != nil {
 			return nil, err
 		}
@@ -145,11 +146,20 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 
 // ownProcess says whether pid belongs to one of the project's host
 // services; asked only for a process that holds a port, at that moment.
-func (o *Orchestrator) ownProcess(p *compose.Project) func(pid int) bool {
+// An orphan host service (no longer in the file) holds its ports, as an
+// orphan container does, unless it is about to be stopped.
+func (o *Orchestrator) ownProcess(p *compose.Project, opts PortOptions) func(pid int) bool {
 	if o.Hosts == nil {
 		return nil
 	}
-	return func(pid int) bool { return o.Hosts.Owns(p.Name(), pid) }
+	return func(pid int) bool {
+		name, ok := o.Hosts.Owns(p.Name(), pid)
+		if !ok {
+			return false
+		}
+		h, declared := p.X.Host[name]
+		return (declared && h.Managed()) || forward.IsName(name) || opts.RemoveOrphans
+	}
 }
 
 // ownServices says which of the project's containers hold ports for it:
@@ -361,7 +371,7 @@ func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, re
 					continue
 				}
 				for _, rp := range reg.Projects {
-					if o.Hosts.Owns(rp.Name, h.PID) {
+					if _, ok := o.Hosts.Owns(rp.Name, h.PID); ok {
 						table[key][i].Project = rp.Name
 						break
 					}

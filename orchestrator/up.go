@@ -109,8 +109,8 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	// One devenv at a time changes a project: a second up waits, then
 	// finds the first one's work done.
 	if !opts.DryRun {
-		unlock, err := o.lockProject(ctx, p.Name())
-		if err != nil {
+		var unlock func()
+		if ctx, unlock, err = o.lockProject(ctx, p.Name()); err != nil {
 			return nil, err
 		}
 		defer unlock()
@@ -130,6 +130,9 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	res := &UpResult{Plan: plan, Ports: ports}
 	hostSteps, err := o.planHosts(p, ports, hosts)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.checkEnvFiles(p, ports, opts); err != nil {
 		return nil, err
 	}
 	if opts.DryRun {
@@ -169,6 +172,11 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.upEnvFiles(p, committed, opts); err != nil {
 		return res, err
 	}
+	// Orphan host services go first, as orphan containers do, so nothing
+	// that starts finds their ports held.
+	if err := o.upOrphanHosts(ctx, p, opts.RemoveOrphans); err != nil {
+		return res, err
+	}
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return res, err
 	}
@@ -178,9 +186,6 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		if err := o.ensureForwards(ctx, p, committed); err != nil {
 			return res, err
 		}
-	}
-	if err := o.upOrphanHosts(ctx, p, opts.RemoveOrphans); err != nil {
-		return res, err
 	}
 	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
 		return res, err

@@ -28,7 +28,7 @@ type KillOptions struct {
 // (and, to the process groups of host services devenv runs), as compose's
 // kill does.
 func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOptions) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOp
 
 // Pause freezes, and Unpause thaws, the selected services' containers.
 func (o *Orchestrator) Pause(ctx context.Context, p *compose.Project, services []string, pause bool) error {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ type RmOptions struct {
 // Rm removes the selected services' stopped containers, as compose's rm
 // does; named volumes always stay.
 func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOptions) ([]string, error) {
-	unlock, err := o.lockProject(ctx, p.Name())
+	ctx, unlock, err := o.lockProject(ctx, p.Name())
 	if err != nil {
 		return nil, err
 	}

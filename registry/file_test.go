@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 		}
 	case "hold-project":
 		s := &Store{Path: os.Getenv("HELPER_PATH")}
-		unlock, err := s.LockProject(context.Background(), "demo", nil)
+		_, unlock, err := s.LockProject(context.Background(), "demo", nil)
 		if err != nil {
 			os.Exit(1)
 		}
@@ -320,7 +320,7 @@ func TestLockProjectSerialises(t *testing.T) {
 	got := make(chan error, 1)
 	waited := make(chan int, 1)
 	go func() {
-		u, err := s.LockProject(t.Context(), "demo", func(pid int) { waited <- pid })
+		_, u, err := s.LockProject(t.Context(), "demo", func(pid int) { waited <- pid })
 		if err == nil {
 			u()
 		}
@@ -335,7 +335,7 @@ func TestLockProjectSerialises(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	// Another project is not held up.
-	other, err := s.LockProject(t.Context(), "other", func(int) { t.Error("other project waited") })
+	_, other, err := s.LockProject(t.Context(), "other", func(int) { t.Error("other project waited") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,29 +345,46 @@ func TestLockProjectSerialises(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder.Wait()
-	// Re-entrant within this process; a cancelled wait is ctx's error.
-	unlock, err := s.LockProject(t.Context(), "demo", nil)
+
+	// The context carries the lock: a call chain passes through, another
+	// goroutine of this process waits for it.
+	ctx, unlock, err := s.LockProject(t.Context(), "demo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner, err := s.LockProject(t.Context(), "demo", func(int) { t.Error("nested lock waited") })
+	_, inner, err := s.LockProject(ctx, "demo", func(int) { t.Error("the holder's own chain waited") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	inner()
+	sibling := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, u, err := s.LockProject(t.Context(), "demo", func(pid int) { sibling <- pid })
+		if err == nil {
+			u()
+		}
+	}()
+	if pid := <-sibling; pid != os.Getpid() {
+		t.Fatalf("another goroutine waited for pid %d, want this process", pid)
+	}
 	unlock()
+	<-done
+
+	// A cancelled wait is ctx's error.
 	holder = helper(t, "hold-project", path)
 	release, _ = holder.StdinPipe()
 	out, _ = holder.StdoutPipe()
 	holder.Start()
 	bufio.NewReader(out).ReadString('\n')
-	ctx, cancel := context.WithCancel(t.Context())
-	if _, err := s.LockProject(ctx, "demo", func(int) { cancel() }); !errors.Is(err, context.Canceled) {
+	cctx, cancel := context.WithCancel(t.Context())
+	if _, _, err := s.LockProject(cctx, "demo", func(int) { cancel() }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled wait: %v", err)
 	}
 	release.Write([]byte("\n"))
 	holder.Wait()
-	if _, err := s.LockProject(t.Context(), "../x", nil); err == nil {
+	if _, _, err := s.LockProject(t.Context(), "../x", nil); err == nil {
 		t.Fatal("a path as project name was accepted")
 	}
 }

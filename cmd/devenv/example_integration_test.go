@@ -57,9 +57,10 @@ func TestIntegrationExampleStack(t *testing.T) {
 	h, c := exampleHarness(t)
 	// The containers only, as the reference document's "Services Only".
 	r := h.must("up", "postgres", "electric", "redis")
-	if !strings.Contains(r.stderr, "frontend/.env is out of date") {
-		t.Errorf("up should warn about the unwritten env file:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "frontend/.env Written") {
+		t.Errorf("up should write the env file and say so:\n%s", r.stderr)
 	}
+	os.Remove(filepath.Join(h.dir, "frontend", ".env")) // env writes it below
 
 	// Published on 127.0.0.1 only.
 	r = h.must("port", "postgres", "5432")

@@ -330,7 +330,7 @@ services:
       POSTGRES_DB: appdb
       POSTGRES_INITDB_ARGS: --auth-local=scram-sha-256
     ports: ["%d:5432"]
-    healthcheck: {test: ["CMD", "pg_isready", "-U", "app"], interval: 1s, retries: 60}
+    healthcheck: {test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "app"], interval: 1s, retries: 60}
   cache:
     image: redis:7
     command: ["redis-server", "--requirepass", "s3cret-redis", "--protected-mode", "no"]

@@ -42,10 +42,10 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	// Anonymous volumes the tests' containers leave (down keeps them, as
-	// compose's does) are removed at the end; earlier ones are not touched.
-	volumes := testbed.Volumes()
+	// compose's does) are removed at the end; no other volume is touched.
+	removeVolumes := testbed.TrackAnonymousVolumes(fmt.Sprintf("dvt-%d-", os.Getpid()%100000))
 	code := m.Run()
-	testbed.RemoveNewAnonymousVolumes(volumes)
+	removeVolumes()
 	os.Exit(code)
 }
 

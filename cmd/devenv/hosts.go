@@ -56,4 +56,4 @@ func (h hostRunner) Signal(project, name, signal string) error {
 	return h.dir.Signal(project, name, signal)
 }
 
-func (h hostRunner) Owns(project string, pid int) bool { return h.dir.Owns(project, pid) }
+func (h hostRunner) Owns(project string, pid int) (string, bool) { return h.dir.Owns(project, pid) }

@@ -290,7 +290,7 @@ func TestIntegrationHostServiceVerbs(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		h.run("kill", "worker")
 	}()
-	if r := h.run("wait", "worker"); r.code != 137 || !strings.Contains(r.stdout, "host:worker") {
+	if r := h.run("wait", "worker"); r.code != 137 || !strings.Contains(r.stdout, `host service "worker" exited with status code 137`) {
 		t.Fatalf("wait worker: %s", r)
 	}
 	h.must("down")

@@ -203,58 +203,69 @@ func build(ctx context.Context, c *client.Client, tag, dockerfile string, bin []
 	}
 }
 
-// Volumes lists the engine's volume names, or nil without an engine.
-func Volumes() map[string]bool {
+// TrackAnonymousVolumes records the anonymous volumes mounted into the
+// containers of compose projects whose name starts with prefix (the
+// tests' own), from the engine's volume mount events; removeDangling
+// removes those no container uses any more (down keeps anonymous volumes,
+// as compose's does). Nothing else on the engine is touched. Without an
+// engine it does nothing.
+func TrackAnonymousVolumes(prefix string) (removeDangling func()) {
 	ep, err := docker.Resolve(os.Getenv)
 	if err != nil {
-		return nil
+		return func() {}
 	}
 	c, err := client.New(client.WithHost(ep.Host))
 	if err != nil {
-		return nil
+		return func() {}
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	res, err := c.VolumeList(ctx, client.VolumeListOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err = c.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
+	pcancel()
 	if err != nil {
-		return nil
+		cancel()
+		c.Close()
+		return func() {}
 	}
-	out := map[string]bool{}
-	for _, v := range res.Items {
-		out[v.Name] = true
-	}
-	return out
-}
-
-// RemoveNewAnonymousVolumes removes the anonymous volumes (64 hex digits,
-// no labels) that no container uses and that were not there before: what
-// the tests' containers left (down keeps anonymous volumes, as compose's
-// does). Volumes that existed before the tests are never touched.
-func RemoveNewAnonymousVolumes(before map[string]bool) {
-	if before == nil {
-		return
-	}
-	ep, err := docker.Resolve(os.Getenv)
-	if err != nil {
-		return
-	}
-	c, err := client.New(client.WithHost(ep.Host))
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := c.VolumeList(ctx, client.VolumeListOptions{Filters: client.Filters{}.Add("dangling", "true")})
-	if err != nil {
-		return
-	}
-	for _, v := range res.Items {
-		_, anonymous := v.Labels["com.docker.volume.anonymous"] // current engines say so
-		if before[v.Name] || len(v.Name) != 64 || strings.Trim(v.Name, "0123456789abcdef") != "" || len(v.Labels) > 0 && !anonymous {
-			continue
+	var mu sync.Mutex
+	tracked := map[string]bool{}
+	res := c.Events(ctx, client.EventsListOptions{Filters: client.Filters{}.Add("type", "volume").Add("event", "mount")})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case m := <-res.Messages:
+				name, container := m.Actor.ID, m.Actor.Attributes["container"]
+				if len(name) != 64 || strings.Trim(name, "0123456789abcdef") != "" || container == "" {
+					continue
+				}
+				ins, err := c.ContainerInspect(ctx, container, client.ContainerInspectOptions{})
+				if err != nil || ins.Container.Config == nil || !strings.HasPrefix(ins.Container.Config.Labels["com.docker.compose.project"], prefix) {
+					continue
+				}
+				mu.Lock()
+				tracked[name] = true
+				mu.Unlock()
+			case <-res.Err:
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
-		_, _ = c.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{})
+	}()
+	return func() {
+		time.Sleep(200 * time.Millisecond) // the last mount events
+		cancel()
+		<-done
+		defer c.Close()
+		rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+		defer rcancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for name := range tracked {
+			// The engine refuses a volume a container still uses.
+			_, _ = c.VolumeRemove(rctx, name, client.VolumeRemoveOptions{})
+		}
 	}
 }

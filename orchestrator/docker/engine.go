@@ -575,7 +575,15 @@ func (e *Engine) Remove(ctx context.Context, id string, withVolumes bool) error 
 	_, err := e.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: withVolumes})
 	if cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
 		// The engine is removing it already (run --rm's AutoRemove once
-		// it exits): what was asked is happening.
+		// it exits): what was asked is happening; wait a little for it to
+		// finish, so that its name is free when this returns.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		res := e.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+		select {
+		case <-res.Result:
+		case <-res.Error: // gone already, or the wait ended: either way not ours to report
+		}
 		return nil
 	}
 	return e.wrap(err)

@@ -45,12 +45,18 @@ func relayFiles(bin, arch string) (files []relayFile, libDirs []string, err erro
 	}
 	files = append(files, relayFile{image: strings.TrimPrefix(interp, "/"), source: interp, mode: 0o755})
 	search := librarySearchPath(f)
-	seen := map[string]bool{}
-	queue := []*elf.File{f}
+	// The loader is loaded already: a library that names it (libc does)
+	// is satisfied by the copy at the interpreter's path.
+	seen := map[string]bool{path.Base(interp): true}
+	type pending struct {
+		lib    *elf.File
+		search []string
+	}
+	queue := []pending{{f, search}}
 	for len(queue) > 0 {
 		cur := queue[0]
 		queue = queue[1:]
-		needed, err := cur.ImportedLibraries()
+		needed, err := cur.lib.ImportedLibraries()
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: the libraries it needs: %v", bin, err)
 		}
@@ -59,16 +65,17 @@ func relayFiles(bin, arch string) (files []relayFile, libDirs []string, err erro
 				continue
 			}
 			seen[name] = true
-			dir, lib, err := findLibrary(name, search, f.Machine, f.Class)
+			dir, lib, err := findLibrary(name, cur.search, f.Machine, f.Class)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s needs %s, which is not on this machine's library path", bin, name)
 			}
+			defer lib.Close()
 			files = append(files, relayFile{image: strings.TrimPrefix(path.Join(dir, name), "/"), source: filepath.Join(dir, name), mode: 0o755})
 			if !slices.Contains(libDirs, dir) {
 				libDirs = append(libDirs, dir)
 			}
-			queue = append(queue, lib)
-			defer lib.Close()
+			// A library's own RUNPATH is searched for what it needs.
+			queue = append(queue, pending{lib, append(runPath(lib), search...)})
 		}
 	}
 	return files, libDirs, nil
@@ -88,24 +95,43 @@ func interpreter(f *elf.File) string {
 }
 
 // librarySearchPath is where the dynamic loader looks, in its order: the
-// binary's RPATH/RUNPATH, LD_LIBRARY_PATH, /etc/ld.so.conf (with its
-// includes), then the default directories.
+// binary's RPATH (only without a RUNPATH), LD_LIBRARY_PATH, its RUNPATH,
+// /etc/ld.so.conf (with its includes), then the default directories.
+// $ORIGIN and other tokens are left out (a devenv build has none).
 func librarySearchPath(f *elf.File) []string {
 	var dirs []string
-	for _, tag := range []elf.DynTag{elf.DT_RPATH, elf.DT_RUNPATH} {
-		if vs, err := f.DynString(tag); err == nil {
+	runpath := runPath(f)
+	if len(runpath) == 0 {
+		if vs, err := f.DynString(elf.DT_RPATH); err == nil {
 			for _, v := range vs {
 				dirs = append(dirs, filepath.SplitList(v)...)
 			}
 		}
 	}
 	dirs = append(dirs, filepath.SplitList(os.Getenv("LD_LIBRARY_PATH"))...)
+	dirs = append(dirs, runpath...)
 	dirs = append(dirs, ldSoConf("/etc/ld.so.conf", 0)...)
 	dirs = append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+	return usableDirs(dirs)
+}
+
+func runPath(f *elf.File) []string {
+	var dirs []string
+	if vs, err := f.DynString(elf.DT_RUNPATH); err == nil {
+		for _, v := range vs {
+			dirs = append(dirs, filepath.SplitList(v)...)
+		}
+	}
+	return usableDirs(dirs)
+}
+
+func usableDirs(dirs []string) []string {
 	return slices.DeleteFunc(dirs, func(d string) bool { return !filepath.IsAbs(d) || strings.Contains(d, "$") })
 }
 
-// ldSoConf reads the directories of an ld.so.conf file and its includes.
+// ldSoConf reads the directories of an ld.so.conf file and its includes:
+// directories separated by blanks, commas or colons; `include` takes one
+// or more glob patterns; hwcap lines are not directories.
 func ldSoConf(file string, depth int) []string {
 	b, err := os.ReadFile(file)
 	if err != nil || depth > 4 {
@@ -114,18 +140,21 @@ func ldSoConf(file string, depth int) []string {
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		line, _, _ = strings.Cut(line, "#")
-		line = strings.TrimSpace(line)
-		if pattern, ok := strings.CutPrefix(line, "include "); ok {
-			pattern = strings.TrimSpace(pattern)
-			if !filepath.IsAbs(pattern) {
-				pattern = filepath.Join(filepath.Dir(file), pattern)
+		fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == ':' })
+		switch {
+		case len(fields) == 0, fields[0] == "hwcap":
+		case fields[0] == "include":
+			for _, pattern := range fields[1:] {
+				if !filepath.IsAbs(pattern) {
+					pattern = filepath.Join(filepath.Dir(file), pattern)
+				}
+				matches, _ := filepath.Glob(pattern)
+				for _, m := range matches {
+					out = append(out, ldSoConf(m, depth+1)...)
+				}
 			}
-			matches, _ := filepath.Glob(pattern)
-			for _, m := range matches {
-				out = append(out, ldSoConf(m, depth+1)...)
-			}
-		} else if line != "" {
-			out = append(out, line)
+		default:
+			out = append(out, fields...)
 		}
 	}
 	return out

@@ -2,7 +2,6 @@ package process
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"sync"
 )
@@ -103,7 +102,8 @@ func (l *logFile) Close() error {
 
 // logPipe is the write end the service's output goes to, and copies what
 // arrives into l until every writer (the service and anything it left
-// behind) has closed it; done closes then.
+// behind) has closed it; done closes then. A write to l that fails (a full
+// disk) loses those bytes, never the service.
 func logPipe(l *logFile) (w *os.File, done <-chan struct{}, err error) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -112,9 +112,19 @@ func logPipe(l *logFile) (w *os.File, done <-chan struct{}, err error) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
+		defer r.Close()
+		// Read on whatever happens to the log (a full disk): a pipe nobody
+		// reads would stop the service at its next write.
 		buf := make([]byte, 32<<10)
-		_, _ = io.CopyBuffer(l, r, buf)
-		r.Close()
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				_, _ = l.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
 	}()
 	return w, finished, nil
 }

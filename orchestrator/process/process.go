@@ -284,10 +284,11 @@ func (d Dir) stop(ctx context.Context, project, name string, st State, grace tim
 	return killed, nil
 }
 
-// Owns says whether pid belongs to one of project's host services: it runs
-// in the session of a live supervisor of the project (which holds it from
-// before the service starts), or in the process group of a live service.
-func (d Dir) Owns(project string, pid int) bool {
+// Owns says which of project's host services pid belongs to, if any: it
+// runs in the session of a live supervisor of the project (which holds it
+// from before the service starts), or in the process group of a live
+// service.
+func (d Dir) Owns(project string, pid int) (string, bool) {
 	sid, pgid := Session(pid), Group(pid)
 	for _, name := range d.Names(project) {
 		st, ok := d.Read(project, name)
@@ -295,13 +296,13 @@ func (d Dir) Owns(project string, pid int) bool {
 			continue
 		}
 		if sid > 0 && sid == st.SupervisorPID && sameProcess(st.SupervisorPID, st.SupervisorStart) {
-			return true
+			return name, true
 		}
 		if pgid > 0 && pgid == st.PID && st.Running() {
-			return true
+			return name, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // Signal sends signal to the service's process group, once its leader is

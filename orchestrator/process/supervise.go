@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -39,7 +40,7 @@ func Supervise(specPath string) int {
 	defer logf.Close()
 	// One pipe for the supervisor's life: the service's output, across
 	// restarts, reaches the log through it.
-	out, _, err := logPipe(logf)
+	out, logged, err := logPipe(logf)
 	if err != nil {
 		return fail(fmt.Errorf("log pipe: %w", err))
 	}
@@ -55,7 +56,14 @@ func Supervise(specPath string) int {
 	s.st.Status = "starting"
 	s.save()
 	go s.reapAdopted()
-	return s.run()
+	code := s.run()
+	// The service's last lines reach the log before the supervisor goes.
+	out.Close()
+	select {
+	case <-logged:
+	case <-time.After(time.Second): // a stray still holds the pipe
+	}
+	return code
 }
 
 // mergeEnv is base with over's keys replacing base's, without the
@@ -85,8 +93,10 @@ type supervisor struct {
 	out  *os.File
 	sigs chan os.Signal
 	st   State
-	// child is the service's own process now (0 between runs).
-	child atomic.Int64
+	// child is the service's own process now; reapMu orders its start
+	// and recording against the reaper.
+	child  atomic.Int64
+	reapMu sync.Mutex
 }
 
 func (s *supervisor) save() { _ = writeJSON(s.statePath, s.st) }
@@ -99,14 +109,20 @@ func (s *supervisor) run() int {
 	failures := 0
 	for {
 		started := time.Now()
+		// Started and recorded under reapMu, so the reaper never takes
+		// the service's own exit status (it may exit at once).
+		s.reapMu.Lock()
 		done, pid, err := startChild(s.spec, s.out)
+		if err == nil {
+			s.child.Store(int64(pid))
+		}
+		s.reapMu.Unlock()
 		if err != nil {
 			s.logf("cannot start %v: %v", s.spec.Args, err)
 			s.st.Status, s.st.Error = "failed", err.Error()
 			s.save()
 			return 1
 		}
-		s.child.Store(int64(pid))
 		s.st.PID, s.st.Start, s.st.StartedAt, s.st.Status, s.st.Error = pid, startTime(pid), started, "running", ""
 		s.save()
 		s.logf("started pid %d: %v", pid, s.spec.Args)
@@ -238,10 +254,12 @@ func (s *supervisor) endStrays() {
 // Wait.
 func (s *supervisor) reapAdopted() {
 	for range time.Tick(time.Second) {
+		s.reapMu.Lock()
 		for pid, zombie := range children(os.Getpid()) {
 			if zombie && pid != int(s.child.Load()) {
 				reap(pid)
 			}
 		}
+		s.reapMu.Unlock()
 	}
 }
