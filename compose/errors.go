@@ -47,10 +47,16 @@ func (e *ConfigError) Unwrap() []error {
 type UnknownServiceError struct {
 	Service string
 	File    string
+	// Suggestion is the declared service it most likely meant, if any.
+	Suggestion string
 }
 
 func (e *UnknownServiceError) Error() string {
-	return fmt.Sprintf("%s: no such service: %s", e.File, e.Service)
+	msg := fmt.Sprintf("%s: no such service: %s", e.File, e.Service)
+	if e.Suggestion != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", e.Suggestion)
+	}
+	return msg
 }
 
 func (e *UnknownServiceError) Unwrap() error { return ErrConfig }

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/suggest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -162,8 +164,20 @@ func resolve(o Options) (files []string, start, workDir string, err error) {
 		if o.ProjectDirectory != "" {
 			searchFrom = absFrom(start, o.ProjectDirectory)
 		}
-		if f := findUp(searchFrom, DefaultFileNames); f != "" {
+		// In each directory going up: devenv's file, then compose's own
+		// names; the first directory with any of them wins (a child's
+		// compose.yaml before a parent's docker-compose.dev.yml). compose's
+		// file brings its override file, as compose loads them.
+		if f := findUp(searchFrom, append(slices.Clone(DefaultFileNames), cli.DefaultFileNames...)); f != "" {
 			files = []string{f}
+			if !slices.Contains(DefaultFileNames, filepath.Base(f)) {
+				for _, n := range cli.DefaultOverrideFileNames {
+					if st, err := os.Stat(filepath.Join(filepath.Dir(f), n)); err == nil && !st.IsDir() {
+						files = append(files, filepath.Join(filepath.Dir(f), n))
+						break
+					}
+				}
+			}
 		}
 	}
 	if len(files) == 0 && env["COMPOSE_FILE"] != "" {
@@ -183,6 +197,21 @@ func resolve(o Options) (files []string, start, workDir string, err error) {
 	}
 	if o.ProjectDirectory != "" {
 		workDir = absFrom(start, o.ProjectDirectory)
+		if st, err := os.Stat(workDir); err != nil || !st.IsDir() {
+			return nil, "", "", &ConfigError{File: workDir, Msg: "--project-directory: no such directory"}
+		}
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			return nil, "", "", &ConfigError{File: f, Msg: fmt.Sprintf("is a directory, not a compose file; give the file (-f %s) or use --project-directory %s", filepath.Join(f, DefaultFileNames[0]), f)}
+		}
+	}
+	for _, f := range absAll(start, o.EnvFiles) {
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			return nil, "", "", &ConfigError{File: f, Msg: "--env-file: is a directory, not an env file"}
+		} else if err != nil {
+			return nil, "", "", &ConfigError{File: f, Msg: "--env-file: cannot read it", Err: err}
+		}
 	}
 	return files, start, workDir, nil
 }
@@ -275,9 +304,52 @@ func (p *Project) SelectServices(names []string) ([]string, error) {
 		if _, ok := p.Model.DisabledServices[n]; ok {
 			return nil, &ConfigError{File: p.MainFile(), Key: "services." + n, Msg: "service is in a profile that is not active (use --profile)"}
 		}
-		return nil, &UnknownServiceError{Service: n, File: p.MainFile()}
+		return nil, &UnknownServiceError{Service: n, File: p.MainFile(), Suggestion: suggest.Closest(n, p.AllServiceNames())}
 	}
 	return names, nil
+}
+
+// Only is the project narrowed to the named services and what they depend
+// on, as compose's config SERVICE... prints it (host services named keep
+// the x-devenv block as it is). An unknown name is an UnknownServiceError.
+func (p *Project) Only(names []string) (*Project, error) {
+	var services []string
+	for _, n := range names {
+		if _, host := p.X.Host[n]; !host {
+			services = append(services, n)
+		}
+	}
+	if len(services) == 0 {
+		return p, nil
+	}
+	if _, err := p.SelectServices(services); err != nil {
+		return nil, err
+	}
+	enabled, err := p.Model.WithServicesEnabled(services...)
+	if err != nil {
+		return nil, err
+	}
+	m, err := enabled.WithSelectedServices(services)
+	if err != nil {
+		return nil, &ConfigError{File: p.MainFile(), Msg: err.Error(), Err: err}
+	}
+	q := *p
+	q.Model = m.WithoutUnnecessaryResources()
+	return &q, nil
+}
+
+// AllServiceNames are the names the project declares: compose services,
+// enabled or not, and host services.
+func (p *Project) AllServiceNames() []string {
+	names := p.Model.ServiceNames()
+	for n := range p.Model.DisabledServices {
+		names = append(names, n)
+	}
+	for n := range p.X.Host {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func withDefaultPathFrom(start string) cli.ProjectOptionsFn {
@@ -342,6 +414,9 @@ func wrapLoadErr(files []string, err error) error {
 		return err
 	}
 	msg := err.Error()
+	if ye := yamlError(files, msg); ye != nil {
+		return ye
+	}
 	file := ""
 	for _, f := range files {
 		if strings.Contains(msg, f) {
@@ -370,7 +445,52 @@ func wrapLoadErr(files []string, err error) error {
 	return &ConfigError{File: file, Key: key, Msg: msg, Err: err}
 }
 
+// yamlError says a YAML syntax error devenv's way, FILE:LINE:COL: what
+// is wrong, instead of the parser's "(while parsing a block mapping) at
+// L2.C3-L4.C4". The position is where the parser gave up (a block that
+// went wrong), or where a [ or { list began that never closed.
+func yamlError(files []string, msg string) error {
+	file := ""
+	for _, f := range files {
+		if strings.Contains(msg, f) {
+			file = f
+		}
+	}
+	if file == "" && len(files) == 1 {
+		file = files[0]
+	}
+	if m := yamlRange.FindStringSubmatch(msg); m != nil {
+		what, line, col, reason := m[1], m[4], m[5], m[6]
+		if line == "" || strings.Contains(what, "flow") {
+			line, col = m[2], m[3]
+		}
+		if strings.Contains(what, "flow") {
+			reason += " (a [ or { opened here is not closed)"
+		}
+		return &ConfigError{File: fmt.Sprintf("%s:%s:%s", file, line, col), Msg: yamlHint(reason), Err: ErrConfig}
+	}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return &ConfigError{File: fmt.Sprintf("%s:%s", file, m[1]), Msg: yamlHint(m[2]), Err: ErrConfig}
+	}
+	return nil
+}
+
+// yamlHint adds what usually causes the parser's complaint.
+func yamlHint(reason string) string {
+	switch {
+	case strings.Contains(reason, "did not find expected key"):
+		return reason + "; a line indented differently from the lines beside it, or a missing ':'"
+	case strings.Contains(reason, "mapping values are not allowed"):
+		return reason + "; a value with ': ' in it needs quotes"
+	case strings.Contains(reason, "found character that cannot start any token"):
+		return reason + "; tabs cannot indent YAML, use spaces"
+	}
+	return reason
+}
+
 var (
+	yamlRange    = regexp.MustCompile(`\(while ([^)]*)\) at L(\d+)\.C(\d+)(?:-L(\d+)\.C(\d+))?: (.*)`)
+	yamlLine     = regexp.MustCompile(`yaml: line (\d+): (.*)`)
 	serviceInMsg = regexp.MustCompile(`service "([^"]+)"`)
 	portErr      = regexp.MustCompile(`(?i)invalid (hostPort|containerPort|proto|port)|port`)
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/suggest"
 	"io"
 	"os"
 	"path"
@@ -230,7 +231,7 @@ func (o *Orchestrator) ProjectVolumes(ctx context.Context, p *compose.Project, s
 	for _, name := range services {
 		svc, ok := p.Model.Services[name]
 		if !ok {
-			return nil, &compose.UnknownServiceError{Service: name, File: p.MainFile()}
+			return nil, &compose.UnknownServiceError{Service: name, File: p.MainFile(), Suggestion: suggest.Closest(name, p.AllServiceNames())}
 		}
 		for _, v := range svc.Volumes {
 			if vol, ok := p.Model.Volumes[v.Source]; ok {

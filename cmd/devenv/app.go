@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/suggest"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/docker"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -312,11 +315,14 @@ func runOn(ctx context.Context, eng orchestrator.Engine, wd string, args []strin
 	a := &app{stdin: stdin, stdout: out, rawStdout: stdout, stderr: stderr, env: e, dir: wd, local: eng}
 	defer a.close()
 	logrus.SetOutput(stderr)
-	logrus.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true, DisableColors: true})
+	logrus.SetFormatter(&libraryLog{seen: map[string]bool{}})
 	cliApp := newApp(a)
 	addComposeParity(cliApp)
 	cliApp.Commands = append(cliApp.Commands, completeCommand(a, cliApp))
-	err := cliApp.RunContext(ctx, normalizeArgs(cliApp, args))
+	line, err := normalizeArgs(cliApp, args)
+	if err == nil {
+		err = cliApp.RunContext(ctx, line)
+	}
 	code := exitCode(ctx, err)
 	if err != nil {
 		var ee *exitError
@@ -329,6 +335,28 @@ func runOn(ctx context.Context, eng orchestrator.Engine, wd string, args []strin
 		}
 	}
 	return code
+}
+
+// libraryLog prints what compose-go logs (through logrus) devenv's way,
+// each message once: "devenv: warning: FILE: the attribute `version` is
+// obsolete…", not "level=warning msg=…".
+type libraryLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (l *libraryLog) Format(e *logrus.Entry) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[e.Message] {
+		return nil, nil
+	}
+	l.seen[e.Message] = true
+	level := e.Level.String()
+	if e.Level == logrus.WarnLevel {
+		level = "warning"
+	}
+	return []byte("devenv: " + level + ": " + e.Message + "\n"), nil
 }
 
 var globalFlags = []cli.Flag{
@@ -394,7 +422,7 @@ func newApp(a *app) *cli.App {
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usagef("%v", err)
+			return flagError("", globalFlags, err)
 		},
 		Before: func(c *cli.Context) error {
 			a.readGlobals(c)
@@ -428,14 +456,56 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, execCommands(a)...)
 	cmds = append(cmds, completionCommand(a), initCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))
-	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a))
+	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a), versionFlagCommand(a))
 	for _, c := range cmds {
-		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%s: %v", c.Name, err) }
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
 		for _, s := range c.Subcommands {
-			s.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usagef("%s %s: %v", c.Name, s.Name, err) }
+			s.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name+" "+s.Name, s.Flags, err) }
 		}
 	}
 	return cmds
+}
+
+// flagError says a flag error of the flag library's in devenv's words:
+// the command, the flag as the user spelled it (--name, -n), and the flag
+// most likely meant.
+func flagError(command string, flags []cli.Flag, err error) error {
+	prefix := ""
+	if command != "" {
+		prefix = command + ": "
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		spelled := "--" + name
+		if len(name) == 1 {
+			spelled = "-" + name
+		}
+		var names []string
+		for _, f := range append(slices.Clone(flags), globalFlags...) {
+			for _, n := range f.Names() {
+				if len(n) > 1 {
+					names = append(names, n)
+				}
+			}
+		}
+		help := "devenv --help"
+		if command != "" {
+			help = "devenv " + command + " --help"
+		}
+		if s := suggest.Closest(name, names); s != "" {
+			return usagef("%sunknown flag %s; did you mean --%s? (see %s)", prefix, spelled, s, help)
+		}
+		return usagef("%sunknown flag %s (see %s)", prefix, spelled, help)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return usagef("%sflag %s needs a value", prefix, strings.TrimSpace(name))
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		// invalid value "x" for flag -t: parse error
+		return usagef("%sinvalid value %s", prefix, strings.SplitN(rest, ": ", 2)[0])
+	}
+	return usagef("%s%s", prefix, msg)
 }
 
 // formatFlag validates --format against the allowed values.

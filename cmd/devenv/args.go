@@ -1,8 +1,10 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
+	"github.com/devenv-dev/devenv/internal/suggest"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,35 +28,64 @@ func flagNames(flags []cli.Flag) map[string]bool {
 // and command flags follow positional arguments (`devenv up db --no-wait`),
 // as docker compose does: it moves global flags in front of the command and
 // a command's flags in front of its arguments. A `--` ends flag handling.
-func normalizeArgs(app *cli.App, args []string) []string {
+//
+// It also makes the command line's plumbing mean what a docker user
+// expects: `devenv help [COMMAND...]` and --help/-h anywhere before a
+// command's own command line ask for that command's help; --version or
+// -v before the command asks for devenv's version (versionRequest); a
+// flag that takes a value and has none is a usage error naming it.
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	globalFlags := flagNames(app.Flags)
-	var globals, rest []string
+	var globals []string
 	i := 1
 	// Leading global flags stay where they are.
 	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
 		name, _, hasValue := strings.Cut(args[i], "=")
+		if name == "--version" || name == "-v" {
+			return []string{args[0], versionRequest}, nil
+		}
 		globals = append(globals, args[i])
-		if globalFlags[name] && !hasValue && i+1 < len(args) {
+		if globalFlags[name] && !hasValue {
+			if i+1 >= len(args) {
+				return nil, missingValue(name, "")
+			}
 			globals = append(globals, args[i+1])
 			i++
 		}
 		i++
 	}
 	if i >= len(args) {
-		return args
+		return args, nil
+	}
+	if args[i] == "help" {
+		// devenv help [COMMAND [SUBCOMMAND]]: that command's --help.
+		topic := slices.DeleteFunc(slices.Clone(args[i+1:]), func(a string) bool { return strings.HasPrefix(a, "-") })
+		return append(append([]string{args[0]}, topic...), "--help"), nil
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || cmd.SkipFlagParsing {
-		return args
+	if cmd == nil {
+		return nil, unknownCommand(args[i], "", app.Commands)
+	}
+	if cmd.SkipFlagParsing {
+		return args, nil
 	}
 	path := []string{args[i]}
 	i++
 	for i < len(args) && !strings.HasPrefix(args[i], "-") {
+		if args[i] == "help" && len(cmd.Subcommands) > 0 {
+			// devenv ports help check: the subcommand's help.
+			topic := slices.DeleteFunc(slices.Clone(args[i+1:]), func(a string) bool { return strings.HasPrefix(a, "-") })
+			return append(append(append([]string{args[0]}, path...), topic...), "--help"), nil
+		}
 		sub := cmd.Command(args[i])
 		if sub == nil {
+			if len(cmd.Subcommands) > 0 && cmd.Args == false {
+				// ports chek: a subcommand mistyped, not an argument.
+				return nil, unknownCommand(args[i], strings.Join(path, " "), cmd.Subcommands)
+			}
 			break
 		}
 		cmd = sub
@@ -87,16 +118,28 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		name, _, hasValue := strings.Cut(a, "=")
 		if takesValue, global := globalFlags[name]; global && !hasOwn(ownFlags, name) {
 			globals = append(globals, a)
-			if takesValue && !hasValue && i+1 < len(args) {
+			if takesValue && !hasValue {
+				if i+1 >= len(args) {
+					return nil, missingValue(name, strings.Join(path, " "))
+				}
 				globals = append(globals, args[i+1])
 				i++
 			}
 			continue
 		}
 		flags = append(flags, a)
-		if ownFlags[name] && !hasValue && i+1 < len(args) {
+		if ownFlags[name] && !hasValue {
+			if i+1 >= len(args) {
+				return nil, missingValue(name, strings.Join(path, " "))
+			}
 			flags = append(flags, args[i+1])
 			i++
+		}
+	}
+	for _, f := range flags {
+		if f == "--help" || (f == "-h" && !hasOwnHelp(cmd)) {
+			// --help anywhere: the command's help, whatever else is there.
+			return append(append([]string{args[0]}, path...), "--help"), nil
 		}
 	}
 	positional = append(positional, tail...)
@@ -107,8 +150,49 @@ func normalizeArgs(app *cli.App, args []string) []string {
 		out = append(out, "--")
 		out = append(out, positional...)
 	}
-	_ = rest
-	return out
+	return out, nil
+}
+
+// unknownCommand is a command (or, under parent, a subcommand) that does
+// not exist, with the one most likely meant.
+func unknownCommand(name, parent string, cmds []*cli.Command) error {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Names()...)
+		}
+	}
+	what, help := "command", "devenv --help"
+	if parent != "" {
+		what, help = parent+" subcommand", "devenv "+parent+" --help"
+	}
+	if s := suggest.Closest(name, names); s != "" {
+		return usagef("unknown %s %q; did you mean %q? (see %s)", what, name, s, help)
+	}
+	return usagef("unknown %s %q (see %s)", what, name, help)
+}
+
+// versionRequest is what --version and -v before the command become: a
+// hidden command that prints devenv's version without asking the engine.
+const versionRequest = "__version"
+
+// missingValue is a flag given last, without the value it takes.
+func missingValue(flag, command string) error {
+	if command != "" {
+		return usagef("%s: flag %s needs a value", command, flag)
+	}
+	return usagef("flag %s needs a value", flag)
+}
+
+// hasOwnHelp says the command has a flag -h of its own (none does today;
+// compose's have none either).
+func hasOwnHelp(cmd *cli.Command) bool {
+	for _, f := range cmd.Flags {
+		if slices.Contains(f.Names(), "h") {
+			return true
+		}
+	}
+	return false
 }
 
 // commandLineCommands take a command line after their first argument

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/suggest"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -19,7 +20,8 @@ func configCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:      "config",
 		Usage:     "print the resolved compose model, with registry port assignments applied",
-		UsageText: "devenv config\n   devenv config --format json",
+		ArgsUsage: "[SERVICE...]",
+		UsageText: "devenv config\n   devenv config --format json\n   devenv config postgres",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "yaml", Usage: "yaml or json"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only validate the configuration, print nothing"},
@@ -52,6 +54,12 @@ func configCommand(a *app) *cli.Command {
 			p, o, err := a.projectOrch(c.Context)
 			if err != nil {
 				return err
+			}
+			if c.NArg() > 0 {
+				// config SERVICE...: those services and their dependencies.
+				if p, err = p.Only(c.Args().Slice()); err != nil {
+					return err
+				}
 			}
 			var out []byte
 			if lines, asked, err := configLines(c, p); asked {
@@ -192,6 +200,19 @@ func versionCommand(a *app) *cli.Command {
 	}
 }
 
+// versionFlagCommand answers --version and -v before the command, as
+// docker --version does: devenv's own version, no engine asked.
+func versionFlagCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:   versionRequest,
+		Hidden: true,
+		Action: func(*cli.Context) error {
+			fmt.Fprintf(a.stdout, "devenv version %s\n", strings.TrimPrefix(strings.Fields(version())[0], "v"))
+			return nil
+		},
+	}
+}
+
 func goVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		return bi.GoVersion
@@ -252,7 +273,7 @@ func configLines(c *cli.Context, p *compose.Project) (string, bool, error) {
 		for _, name := range names {
 			svc, ok := p.Model.Services[name]
 			if !ok {
-				return "", true, &compose.UnknownServiceError{Service: name, File: p.MainFile()}
+				return "", true, &compose.UnknownServiceError{Service: name, File: p.MainFile(), Suggestion: suggest.Closest(name, p.AllServiceNames())}
 			}
 			h, err := compose.ServiceHash(svc)
 			if err != nil {
