@@ -409,6 +409,7 @@ func (a *app) checkGlobals(c *cli.Context) error {
 }
 
 func newApp(a *app) *cli.App {
+	cli.HelpPrinter = printHelp
 	return &cli.App{
 		Name:                   "devenv",
 		Usage:                  "run the Docker side of many local projects at once, without port conflicts",

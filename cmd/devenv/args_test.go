@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"bytes"
 	"context"
 	"os"
@@ -224,5 +225,66 @@ func TestShortFlagClusters(t *testing.T) {
 		if got := strings.Join(line, " "); got != want {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}
+	}
+}
+
+// Every help page fits 80 columns, shows no empty defaults, has its
+// examples under their own heading and says where more help is.
+func TestHelpPages(t *testing.T) {
+	var pages [][]string
+	app := newApp(&app{})
+	pages = append(pages, []string{"--help"})
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		pages = append(pages, []string{c.Name, "--help"})
+		for _, s := range c.Subcommands {
+			pages = append(pages, []string{c.Name, s.Name, "--help"})
+		}
+	}
+	for _, args := range pages {
+		h := &harness{t: t, dir: t.TempDir()}
+		r := h.run(args...)
+		name := strings.Join(args, " ")
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%s: %s", name, r)
+			continue
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if len(line) > 80 {
+				t.Errorf("%s: a line of %d columns: %q", name, len(line), line)
+			}
+		}
+		if doubled := regexp.MustCompile(`\(default:[^)]*\)\s+\(default:`); doubled.MatchString(strings.Join(strings.Fields(r.stdout), " ")) {
+			t.Errorf("%s: a default said twice", name)
+		}
+		for _, bad := range []string{"(default: false)", "(default: -1)", "\nNAME:\n", "GLOBAL OPTIONS:"} {
+			if strings.Contains(r.stdout, bad) {
+				t.Errorf("%s: %q in\n%s", name, bad, r.stdout)
+			}
+		}
+		want := []string{"Usage:  devenv", "Run 'devenv"}
+		if len(args) > 1 {
+			want = []string{"Usage:  devenv " + strings.Join(args[:len(args)-1], " "), "Examples:\n  ", "--help' for more"}
+			if !strings.Contains(r.stdout, "\nCommands:\n") {
+				want[2] = "see 'devenv --help'"
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%s: %q missing from\n%s", name, w, r.stdout)
+			}
+		}
+	}
+	// The groups, in order.
+	r := (&harness{t: t, dir: t.TempDir()}).run("help")
+	last := -1
+	for _, g := range []string{"Lifecycle:", "Inspect:", "Ports and env:", "Everyday:", "Setup:"} {
+		i := strings.Index(r.stdout, g)
+		if i < last {
+			t.Fatalf("group %s missing or out of order:\n%s", g, r.stdout)
+		}
+		last = i
 	}
 }

@@ -15,7 +15,7 @@ func initCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:      "init",
 		Usage:     "propose the x-devenv block for this project (host services, env-file templates); --write inserts it",
-		UsageText: "devenv init            # print the proposal\n   devenv init --write    # insert it into the compose file, changing nothing else",
+		UsageText: "devenv init            # print the proposal\n   devenv init --write    # insert it, changing nothing else in the file",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "write", Usage: "insert the block into the compose file (every other byte stays as it is)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --write, replace an existing x-devenv block"},

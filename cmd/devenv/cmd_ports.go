@@ -136,7 +136,7 @@ func portsAssignCommand(a *app) *cli.Command {
 		Name:      "assign",
 		Usage:     "reserve this project's ports by the allocation rules",
 		ArgsUsage: "[SERVICE...]",
-		UsageText: "devenv ports assign\n   devenv ports assign --reassign postgres   # move postgres to the next free port of its rule",
+		UsageText: "devenv ports assign\n   devenv ports assign --reassign postgres   # next free port of its rule",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "reassign", Usage: "move the named services (all without names) by the rules again"},
 			&cli.BoolFlag{Name: "strict-ports", Usage: "fail instead of moving a taken requested port"},

@@ -140,7 +140,7 @@ func cpCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:      "cp",
 		Usage:     "copy files between a service's container and this machine",
-		ArgsUsage: "SERVICE:SRC_PATH DEST_PATH | SRC_PATH SERVICE:DEST_PATH",
+		ArgsUsage: "SERVICE:SRC DEST | SRC SERVICE:DEST",
 		UsageText: "devenv cp postgres:/var/log/postgresql ./pglogs\n   devenv cp ./seed.sql postgres:/tmp/\n   devenv cp postgres:/etc/postgresql - | tar t   # a tar stream",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "keep files' user and group IDs"},
