@@ -1,10 +1,10 @@
 package main
 
 import (
-	"regexp"
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
