@@ -2,9 +2,12 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,9 +45,14 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 		return nil, nil, err
 	}
 	var table map[string][]registry.Holder
+	var notAsked error
 	if probe {
 		if _, table, err = o.OccupiedAll(ctx, o.registryPorts(reg), reg); err != nil {
-			return nil, nil, err
+			var na *EngineNotAskedError
+			if !errors.As(err, &na) {
+				return nil, nil, err
+			}
+			notAsked = err
 		}
 	}
 	var rows []PortRow
@@ -80,7 +88,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 			rows = append(rows, row)
 		}
 	}
-	return rows, reg, nil
+	return rows, reg, notAsked
 }
 
 func ownHolder(h registry.Holder) string {
@@ -103,10 +111,11 @@ func (o *Orchestrator) CheckPorts(ctx context.Context) ([]registry.Conflict, err
 		return nil, err
 	}
 	occ, _, err := o.OccupiedAll(ctx, o.registryPorts(reg), reg)
-	if err != nil {
+	var na *EngineNotAskedError
+	if err != nil && !errors.As(err, &na) {
 		return nil, err
 	}
-	return registry.Check(reg, occ), nil
+	return registry.Check(reg, occ), err
 }
 
 // ReleasePorts drops a project's reservations on engine ("local", an
@@ -153,13 +162,14 @@ func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, er
 		}
 	}
 	_, table, err := o.OccupiedAll(ctx, map[int]bool{port: true}, reg)
-	if err != nil {
+	var na *EngineNotAskedError
+	if err != nil && !errors.As(err, &na) {
 		return nil, err
 	}
 	for _, proto := range []string{"tcp", "udp", "sctp"} {
 		out = append(out, table[fmt.Sprintf("%d/%s", port, proto)]...)
 	}
-	return out, nil
+	return out, err
 }
 
 // Port answers `port SERVICE PRIVATE_PORT`: the running container's binding,
@@ -178,7 +188,12 @@ func (o *Orchestrator) Port(ctx context.Context, p *compose.Project, service str
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port)), nil
 	}
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name(), LabelService + "=" + service}})
-	if err != nil {
+	var notAsked error
+	switch {
+	case err != nil && errors.Is(err, ErrEngineUnreachable):
+		// The registry's assignment answers, as before up.
+		notAsked = &EngineNotAskedError{Err: err}
+	case err != nil:
 		return "", err
 	}
 	for _, c := range cs {
@@ -202,30 +217,62 @@ func (o *Orchestrator) Port(ctx context.Context, p *compose.Project, service str
 			if ip == "" {
 				ip = "0.0.0.0"
 			}
-			return net.JoinHostPort(ip, strconv.Itoa(b.Port)), nil
+			return net.JoinHostPort(ip, strconv.Itoa(b.Port)), notAsked
 		}
 	}
 	return "", &compose.ConfigError{File: p.MainFile(), Key: "services." + service + ".ports", Msg: fmt.Sprintf("no published port for %d/%s", target, proto)}
 }
 
-// markdownColumns are the reference document's port map columns, by role.
+// markdownColumns are the reference document's port map columns, by role,
+// in its order; Redis and other roles follow when a project reserves them.
 var markdownColumns = []struct{ title, role string }{
-	{"Backend", "phoenix"}, {"Frontend", "vite"}, {"DB", "postgres"}, {"Electric", "electric"},
+	{"Backend", "phoenix"}, {"Frontend", "vite"}, {"DB", "postgres"}, {"Electric", "electric"}, {"Redis", "redis"},
 }
 
-// WriteMarkdown prints the reference document's "Cross-Project Port Map".
+// markdownTitles are the columns of the port map for reg: the reference
+// document's four always, then every other role a project reserves.
+func markdownTitles(reg *registry.Registry) (titles, roles []string) {
+	present := map[string]bool{}
+	for _, p := range reg.Projects {
+		for _, r := range p.Reservations {
+			present[r.Role] = true
+		}
+	}
+	for i, col := range markdownColumns {
+		if i < 4 || present[col.role] {
+			titles, roles = append(titles, col.title), append(roles, col.role)
+		}
+		delete(present, col.role)
+	}
+	for _, role := range slices.Sorted(maps.Keys(present)) {
+		if role == "" {
+			continue
+		}
+		titles, roles = append(titles, strings.ToUpper(role[:1])+role[1:]), append(roles, role)
+	}
+	return titles, roles
+}
+
+// WriteMarkdown prints the reference document's "Cross-Project Port Map"
+// table for every project in the registry.
 func WriteMarkdown(w io.Writer, reg *registry.Registry) error {
+	titles, roles := markdownTitles(reg)
 	var b strings.Builder
-	b.WriteString("| Project | Backend | Frontend | DB | Electric | Stack |\n")
-	b.WriteString("|---------|---------|----------|-----|----------|-------|\n")
+	head := append(append([]string{"Project"}, titles...), "Stack")
+	b.WriteString("| " + strings.Join(head, " | ") + " |\n")
+	var rule []string
+	for _, h := range head {
+		rule = append(rule, strings.Repeat("-", max(len(h), 3)+2))
+	}
+	b.WriteString("|" + strings.Join(rule, "|") + "|\n")
 	projects := append([]*registry.Project(nil), reg.Projects...)
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Name < projects[j].Name })
 	for _, p := range projects {
 		cells := []string{"**" + p.Name + "**"}
-		for _, col := range markdownColumns {
+		for _, role := range roles {
 			var ports []string
 			for _, r := range p.Reservations {
-				if r.Role == col.role {
+				if r.Role == role {
 					ports = append(ports, strconv.Itoa(r.Port))
 				}
 			}

@@ -290,9 +290,33 @@ func (o *Orchestrator) resolveProcess(ctx context.Context, port int, proto strin
 // containers are on the engine's host, and so are the sockets the relay
 // lists; the socket scan is this machine's, where the forwards listen.
 func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf relayFor) (map[string][]registry.Holder, []Container, error) {
+	table, cs, err := o.holdersMaybe(ctx, resolve, rf, false)
+	return table, cs, err
+}
+
+// EngineNotAskedError comes with an answer given without the engine, which
+// could not be reached: what the registry and this machine's sockets say;
+// containers (and a remote engine's host) were not looked at. It unwraps
+// to the engine's error (exit 4 where the question needs the engine).
+type EngineNotAskedError struct{ Err error }
+
+func (e *EngineNotAskedError) Error() string {
+	return "containers were not checked, only the registry and this machine's sockets: " + e.Err.Error()
+}
+
+func (e *EngineNotAskedError) Unwrap() error { return e.Err }
+
+// holdersMaybe is holders; withoutEngine answers from this machine's
+// sockets alone when the engine cannot be reached, with an
+// EngineNotAskedError beside the table.
+func (o *Orchestrator) holdersMaybe(ctx context.Context, resolve map[int]bool, rf relayFor, withoutEngine bool) (map[string][]registry.Holder, []Container, error) {
 	table := map[string][]registry.Holder{}
+	var notAsked error
 	cs, err := o.Engine.Containers(ctx, ListFilter{All: true})
-	if err != nil {
+	switch {
+	case err != nil && withoutEngine && errors.Is(err, ErrEngineUnreachable):
+		notAsked = &EngineNotAskedError{Err: err}
+	case err != nil:
 		return nil, nil, err
 	}
 	published := map[string]bool{}
@@ -318,7 +342,7 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf rel
 			table[key] = append(table[key], h)
 		}
 	}
-	if o.Remote != nil {
+	if o.Remote != nil && notAsked == nil {
 		remote, err := o.remoteHolders(ctx, rf, published)
 		if err != nil {
 			return nil, nil, fmt.Errorf("list the ports held on the host of engine %s: %w", o.Remote.Label(), err)
@@ -328,11 +352,11 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf rel
 		}
 	}
 	if o.Probe == nil {
-		return table, cs, nil
+		return table, cs, notAsked
 	}
 	socks, err := o.Probe(ctx, resolve)
 	if err != nil {
-		return table, cs, nil
+		return table, cs, notAsked
 	}
 	seen := map[string]bool{}
 	for _, s := range socks {
@@ -349,7 +373,7 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf rel
 		seen[id] = true
 		table[key] = append(table[key], registry.Holder{Kind: "process", PID: s.PID, Command: s.Command})
 	}
-	return table, cs, nil
+	return table, cs, notAsked
 }
 
 // OccupiedAll is the holder lookup for `ports`, `ports check` and `why`:
@@ -359,10 +383,14 @@ func (o *Orchestrator) holders(ctx context.Context, resolve map[int]bool, rf rel
 // host's sockets hold ports for the projects on the engine devenv talks
 // to now. Other engines' hosts are not probed from here. A process that is
 // a project's forward or host service is named as that project's.
+//
+// Without an engine, the answer is this machine's sockets alone, with an
+// EngineNotAskedError.
 func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, reg *registry.Registry) (func(engine string) registry.Occupied, map[string][]registry.Holder, error) {
-	table, _, err := o.holders(ctx, resolve, relayFor{})
-	if err != nil {
-		return nil, nil, err
+	table, _, notAsked := o.holdersMaybe(ctx, resolve, relayFor{}, true)
+	var na *EngineNotAskedError
+	if notAsked != nil && !errors.As(notAsked, &na) {
+		return nil, nil, notAsked
 	}
 	if o.Hosts != nil && reg != nil {
 		for key, hs := range table {
@@ -389,7 +417,7 @@ func (o *Orchestrator) OccupiedAll(ctx context.Context, resolve map[int]bool, re
 			}
 			return out
 		}
-	}, table, nil
+	}, table, notAsked
 }
 
 // registryPorts is the set of ports the registry reserves, on every

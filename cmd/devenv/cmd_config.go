@@ -125,7 +125,7 @@ func portCommand(a *app) *cli.Command {
 				return err
 			}
 			addr, err := o.Port(c.Context, p, svc, target, proto)
-			if err != nil {
+			if err != nil && !a.noteNotAsked(err) {
 				return err
 			}
 			fmt.Fprintln(a.stdout, addr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ func portsCommand(a *app) *cli.Command {
 				return err
 			}
 			rows, reg, err := o.PortMap(c.Context, format != "markdown")
-			if err != nil {
+			if err != nil && !a.noteNotAsked(err) {
 				return err
 			}
 			switch format {
@@ -59,6 +60,17 @@ func (a *app) portsOrch() (*orchestrator.Orchestrator, error) {
 	return a.orch(orchestrator.Discard{})
 }
 
+// noteNotAsked says on stderr what an answer given without the engine
+// could not check, and whether err is such an answer.
+func (a *app) noteNotAsked(err error) bool {
+	var na *orchestrator.EngineNotAskedError
+	if !errors.As(err, &na) {
+		return false
+	}
+	fmt.Fprintf(a.stderr, "devenv: note: %v\n", na)
+	return true
+}
+
 func filterHost[V any](host map[string]V, names []string) []string {
 	var out []string
 	for _, n := range names {
@@ -86,7 +98,8 @@ func portsCheckCommand(a *app) *cli.Command {
 				return err
 			}
 			conflicts, err := o.CheckPorts(c.Context)
-			if err != nil {
+			notAsked := err
+			if err != nil && !a.noteNotAsked(err) {
 				return err
 			}
 			if format == "json" {
@@ -119,11 +132,17 @@ func portsCheckCommand(a *app) *cli.Command {
 					fmt.Fprintf(tw, "%d/%s\t%s\t%s\n", cf.Port, cf.Protocol, claims, holders)
 				}
 				tw.Flush()
+			} else if notAsked != nil {
+				fmt.Fprintln(a.stdout, "no port conflicts in the registry and on this machine's sockets (containers not checked)")
 			} else {
 				fmt.Fprintln(a.stdout, "no port conflicts")
 			}
 			if len(conflicts) > 0 {
 				return &exitError{code: exitConflict, msg: fmt.Sprintf("%d port conflict(s)", len(conflicts))}
+			}
+			if notAsked != nil {
+				// What it could check is fine; the rest needs the engine.
+				return &exitError{code: exitEngine}
 			}
 			return nil
 		},
@@ -232,11 +251,16 @@ func portsWhyCommand(a *app) *cli.Command {
 				return err
 			}
 			holders, err := o.Why(c.Context, port)
-			if err != nil {
+			notAsked := err
+			if err != nil && !a.noteNotAsked(err) {
 				return err
 			}
 			if format == "json" {
 				return writeJSONLines(a.stdout, holders)
+			}
+			if len(holders) == 0 && notAsked != nil {
+				fmt.Fprintf(a.stdout, "%d: no reservation, no listening process here (containers not checked)\n", port)
+				return nil
 			}
 			if len(holders) == 0 {
 				fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)

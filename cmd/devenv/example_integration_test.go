@@ -151,7 +151,7 @@ func TestIntegrationExampleStack(t *testing.T) {
 
 	// ports markdown shows the project's row.
 	r = h.must("ports", "--format", "markdown")
-	if !strings.Contains(r.stdout, "| **sertantai-enforcement** | 4002 | 5173 | 5434 | 3001 | Ash + ElectricSQL + SvelteKit |") {
+	if !strings.Contains(r.stdout, "| **sertantai-enforcement** | 4002 | 5173 | 5434 | 3001 | 6380 | Ash + ElectricSQL + SvelteKit |") {
 		t.Fatalf("markdown:\n%s", r.stdout)
 	}
 	h.must("down")

@@ -18,11 +18,13 @@ import (
 )
 
 // referenceTable is the reference document's "Cross-Project Port Map".
-const referenceTable = `| Project | Backend | Frontend | DB | Electric | Stack |
-|---------|---------|----------|-----|----------|-------|
-| **sertantai-auth** | 4000 | N/A | 5432 | N/A | Phoenix (no Ash) |
-| **sertantai-controls** | 4001 | 5174 | 5435 | 3000 | Ash + ElectricSQL + SvelteKit |
-| **sertantai-enforcement** | 4002 | 5173 | 5434 | 3001 | Ash + ElectricSQL + SvelteKit |
+// referenceTable is the reference document's port map, with the Redis
+// column a reserved Redis brings (the document's table has none).
+const referenceTable = `| Project | Backend | Frontend | DB | Electric | Redis | Stack |
+|---------|---------|----------|-----|----------|-------|-------|
+| **sertantai-auth** | 4000 | N/A | 5432 | N/A | N/A | Phoenix (no Ash) |
+| **sertantai-controls** | 4001 | 5174 | 5435 | 3000 | N/A | Ash + ElectricSQL + SvelteKit |
+| **sertantai-enforcement** | 4002 | 5173 | 5434 | 3001 | 6380 | Ash + ElectricSQL + SvelteKit |
 `
 
 // referenceProjects copies the reference projects into one temporary tree
