@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/registry"
 	"path"
 	"slices"
 	"strings"
@@ -42,30 +43,44 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 	} else {
 		add("ok", "registry", fmt.Sprintf("%s (%s): %s", o.Registry.Path, o.Registry.How, plural(len(reg.Projects), "project")), "")
 	}
-	if engineErr == nil && regErr == nil {
+	const needsEngine = "needs the engine, which is not reachable"
+	if regErr != nil {
+		add("skipped", "ports", "port conflicts not checked: the registry does not load", "")
+	} else {
+		// Without the engine, what the registry and this machine's
+		// sockets say.
 		conflicts, err := o.CheckPorts(ctx)
-		if err != nil {
+		var notAsked *EngineNotAskedError
+		switch {
+		case errors.As(err, &notAsked):
+			add("skipped", "ports", "containers holding ports not checked: "+needsEngine, "")
+		case err != nil:
 			add("error", "ports", err.Error(), "")
 		}
 		for _, c := range conflicts {
 			add("error", "ports", "port conflict "+c.String(), "run `devenv ports why "+fmt.Sprint(c.Port)+"`, then stop the holder or `devenv ports assign --reassign` in the project")
 		}
-		if err == nil && len(conflicts) == 0 {
-			add("ok", "ports", "no port conflicts", "")
+		if (err == nil || notAsked != nil) && len(conflicts) == 0 {
+			add("ok", "ports", "no port conflicts in what could be checked", "")
 		}
 	}
 	if engineErr == nil {
 		out = append(out, o.exposed(ctx, p)...)
 		out = append(out, o.remoteFindings(ctx, p)...)
+	} else {
+		add("skipped", "exposure", "databases published on all interfaces not checked: "+needsEngine, "")
 	}
 	if p == nil {
+		add("skipped", "project", "project checks (volumes, env files) skipped: no compose file here", "")
 		return out
 	}
 	if engineErr == nil {
 		out = append(out, o.uncoveredVolumes(ctx, p)...)
+	} else {
+		add("skipped", "volumes", "image VOLUME paths not checked: "+needsEngine, "")
 	}
 	if files, err := o.EnvFiles(ctx, p); err != nil {
-		add("error", "env", err.Error(), "fix x-devenv.env_files")
+		add("error", "env", "env files not checked: "+err.Error(), envFix(err))
 	} else {
 		for _, f := range files {
 			for _, d := range f.Drift {
@@ -74,6 +89,24 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 		}
 	}
 	return out
+}
+
+// envFix points at what keeps the env files from being computed: a port
+// conflict, the registry, or the x-devenv block itself.
+func envFix(err error) string {
+	var ce *registry.ConflictError
+	var de *registry.DirError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("run `devenv ports why %d`, then stop the holder or `devenv ports assign --reassign %s`", ce.Port, ce.Service)
+	case errors.As(err, &de):
+		return "see the message: the project's name is registered for another directory"
+	case errors.Is(err, ErrEngineUnreachable):
+		return "start Docker, or point DOCKER_HOST / docker context at a running engine"
+	case errors.Is(err, compose.ErrConfig):
+		return "fix the file and key the message names"
+	}
+	return ""
 }
 
 // exposed finds database containers published on all interfaces, on the

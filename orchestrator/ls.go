@@ -13,20 +13,22 @@ import (
 
 // ProjectRow is one project for `ls`.
 type ProjectRow struct {
-	Name        string `json:"name"`
-	Status      string `json:"status"`
-	Running     int    `json:"running"`
-	Containers  int    `json:"containers"`
-	Directory   string `json:"directory"`
-	ConfigFiles string `json:"config_files"`
-	Ports       string `json:"ports"`
-	Registered  bool   `json:"registered"`
+	// Name, Status and ConfigFiles are docker compose ls's keys; the
+	// others are devenv's, cased as compose's.
+	Name        string `json:"Name"`
+	Status      string `json:"Status"`
+	ConfigFiles string `json:"ConfigFiles"`
+	Running     int    `json:"Running"`
+	Containers  int    `json:"Containers"`
+	Directory   string `json:"Directory"`
+	Ports       string `json:"Ports"`
+	Registered  bool   `json:"Registered"`
 	// HostServices counts the host services devenv runs for the project.
-	HostServices int `json:"host_services"`
+	HostServices int `json:"HostServices"`
 	// Engine is where a remote engine is reached ("" for this machine's);
 	// Forwarded says its ports are forwarded here now.
-	Engine    string `json:"engine,omitempty"`
-	Forwarded bool   `json:"forwarded,omitempty"`
+	Engine    string `json:"Engine,omitempty"`
+	Forwarded bool   `json:"Forwarded,omitempty"`
 	// elsewhere: registered on an engine devenv is not talking to now.
 	elsewhere bool
 }

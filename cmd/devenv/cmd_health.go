@@ -189,7 +189,7 @@ func lsCommand(a *app) *cli.Command {
 		Usage:     "list every project known to the registry or running on the engine",
 		UsageText: "devenv ls\n   devenv ls --format json",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json (one array, with docker compose ls's keys Name, Status, ConfigFiles and devenv's)"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "accepted: devenv ls always lists stopped projects too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print project names only"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "name=NAME: projects whose name matches NAME (a regular expression, as docker's filters)"},
@@ -233,7 +233,11 @@ func lsCommand(a *app) *cli.Command {
 				return nil
 			}
 			if format == "json" {
-				return writeJSONLines(a.stdout, rows)
+				// One array, as docker compose ls --format json prints it.
+				if rows == nil {
+					rows = []orchestrator.ProjectRow{}
+				}
+				return json.NewEncoder(a.stdout).Encode(rows)
 			}
 			// An ENGINE column once projects are on more than one engine.
 			engines := map[string]bool{}

@@ -88,6 +88,21 @@ func TestIntegrationComposeOutputs(t *testing.T) {
 	if want, got := jsonRows(t, compose("images", "--format", "json"), "ContainerName"), jsonRows(t, h.must("images", "--format", "json").stdout, "ContainerName"); !reflect.DeepEqual(got, want) {
 		t.Errorf("images --format json:\n compose %v\n devenv  %v", want, got)
 	}
+	// ls --format json: one array; compose's keys with compose's values
+	// (devenv adds its own beside them).
+	var composeLs, devenvLs []map[string]any
+	filter := []string{"ls", "--format", "json", "--filter", "name=^" + project + "$"}
+	if err := json.Unmarshal([]byte(compose(filter...)), &composeLs); err != nil || len(composeLs) != 1 {
+		t.Fatalf("compose ls: %v %v", composeLs, err)
+	}
+	if err := json.Unmarshal([]byte(h.must(filter...).stdout), &devenvLs); err != nil || len(devenvLs) != 1 {
+		t.Fatalf("devenv ls is not one JSON array of one project: %v %v", devenvLs, err)
+	}
+	for k, v := range composeLs[0] {
+		if devenvLs[0][k] != v {
+			t.Errorf("ls --format json: %s = %v, compose says %v", k, devenvLs[0][k], v)
+		}
+	}
 	// ps --format json: the same objects (times aside, they move), also
 	// with --no-trunc.
 	for _, args := range [][]string{{"ps", "--format", "json"}, {"ps", "-a", "--no-trunc", "--format", "json"}} {

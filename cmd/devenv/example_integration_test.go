@@ -145,7 +145,7 @@ func TestIntegrationExampleStack(t *testing.T) {
 	}
 	c.ContainerStart(context.Background(), ct.ID, client.ContainerStartOptions{})
 	r = h.must("ls", "--format", "json")
-	if !strings.Contains(r.stdout, `"name":"sertantai-enforcement","status":"running(3)"`) || !strings.Contains(r.stdout, `"name":"`+other+`","status":"running(1)"`) || !strings.Contains(r.stdout, "/somewhere/"+other) {
+	if !strings.Contains(r.stdout, `"Name":"sertantai-enforcement","Status":"running(3)"`) || !strings.Contains(r.stdout, `"Name":"`+other+`","Status":"running(1)"`) || !strings.Contains(r.stdout, "/somewhere/"+other) {
 		t.Fatalf("ls:\n%s", r.stdout)
 	}
 
