@@ -28,7 +28,8 @@ type host struct {
 	dependsOn                string // YAML flow text
 }
 
-// Propose returns the x-devenv block devenv would add to the project: its
+// Propose returns the x-devenv block devenv would add to the project ("" when
+// there is nothing to propose, or the project's block has it all): its
 // stack, a Phoenix host service from mix.exs (the port from config/dev.exs
 // when it reads PORT with a default, else the rule's first port), a Vite
 // one from a package.json with vite (here or in a frontend-like
@@ -95,7 +96,25 @@ func Propose(p *compose.Project) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return render(stack(mix, p, pkg), hosts, envFiles), nil
+	// Where the project has a block already, only what it lacks.
+	st := stack(mix, p, pkg)
+	if p.X.Stack != "" {
+		st = ""
+	}
+	hosts = slices.DeleteFunc(hosts, func(h host) bool {
+		for name, have := range p.X.Host {
+			if name == h.name || (have.Role == h.role && h.role != "") {
+				return true
+			}
+		}
+		return false
+	})
+	for path := range envFiles {
+		if _, ok := p.X.EnvFiles[path]; ok {
+			delete(envFiles, path)
+		}
+	}
+	return render(st, hosts, envFiles), nil
 }
 
 var (
@@ -301,6 +320,9 @@ func readExample(path string, ports map[int]string) ([][2]string, bool, error) {
 
 // render writes the block as YAML, in a fixed order.
 func render(stack string, hosts []host, envFiles map[string][][2]string) string {
+	if stack == "" && len(hosts) == 0 && len(envFiles) == 0 {
+		return "" // never an empty x-devenv:
+	}
 	var b strings.Builder
 	b.WriteString("x-devenv:\n")
 	if stack != "" {

@@ -33,12 +33,36 @@ func initCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if !c.Bool("write") {
+			file := p.MainFile()
+			_, declared := p.Model.Extensions[compose.ExtensionKey]
+			switch {
+			case block == "" && declared:
+				fmt.Fprintf(a.stderr, "init: the x-devenv block of %s already has everything init would propose\n", file)
+				return nil
+			case block == "":
+				fmt.Fprintf(a.stderr, "init: nothing to propose for %s: no mix.exs with Phoenix, no package.json with vite, no *.env.example pointing at a published port\n", p.Dir())
+				return nil
+			case declared && (!c.Bool("force") || !inFile(file)):
+				// Only what the existing block lacks, to add by hand.
+				where := file + " has an x-devenv block already"
+				if !inFile(file) {
+					where = "x-devenv is declared in another compose file of the project (an override or include)"
+				}
+				fmt.Fprintf(a.stderr, "init: %s; what it lacks, to add there:\n", where)
+				if _, err := fmt.Fprint(a.stdout, block); err != nil {
+					return err
+				}
+				switch {
+				case c.Bool("write") && !inFile(file):
+					return usagef("init: %s; edit it there", where)
+				case c.Bool("write"):
+					return usagef("init: %s: an x-devenv block is there already; --force replaces it", file)
+				}
+				return nil
+			case !c.Bool("write"):
 				_, err := fmt.Fprint(a.stdout, block)
 				return err
 			}
-			file := p.MainFile()
-			_, declared := p.Model.Extensions[compose.ExtensionKey]
 			if err := rewriteFile(file, func(src []byte) ([]byte, error) {
 				if declared && !scaffold.Has(src) {
 					return nil, usagef("init: x-devenv is declared in another compose file of the project (an override or include); edit it there")
@@ -54,6 +78,12 @@ func initCommand(a *app) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// inFile says the compose file itself has a top-level x-devenv block.
+func inFile(path string) bool {
+	src, err := os.ReadFile(path)
+	return err == nil && scaffold.Has(src)
 }
 
 // rewriteFile replaces path with change(its bytes): a new file in the same

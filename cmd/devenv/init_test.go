@@ -26,9 +26,20 @@ func TestInitCommand(t *testing.T) {
 		t.Fatalf("written:\n%s", got)
 	}
 	h.must("config", "-q")
-	if r = h.run("init", "--write"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+	// The block has it all now: said, nothing written.
+	if r = h.run("init", "--write"); r.code != 0 || !strings.Contains(r.stderr, "already has everything") || mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != got {
 		t.Fatalf("second init --write: %s", r)
 	}
+	// A block that lacks something: only that is proposed; --write is
+	// refused without --force.
+	h.write("frontend/package.json", `{"scripts": {"dev": "vite"}, "devDependencies": {"vite": "^5"}}`)
+	if r = h.run("init"); r.code != 0 || !strings.Contains(r.stdout, "role: vite") || strings.Contains(r.stdout, "role: phoenix") || !strings.Contains(r.stderr, "has an x-devenv block already") {
+		t.Fatalf("init with a block lacking the frontend: %s", r)
+	}
+	if r = h.run("init", "--write"); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("init --write with a block lacking something: %s", r)
+	}
+	os.RemoveAll(filepath.Join(h.dir, "frontend"))
 	if r = h.run("init", "--force"); r.code != 2 {
 		t.Fatalf("init --force without --write: %s", r)
 	}
@@ -77,5 +88,16 @@ func TestNewUsageErrors(t *testing.T) {
 	r := h.run("-f", "docker-compose.dev.yml", "-f", "docker-compose.override.yml", "init", "--write")
 	if r.code != 2 || !strings.Contains(r.stderr, "another compose file") || mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != main {
 		t.Fatalf("init --write with the block in an override: %s", r)
+	}
+}
+
+// Nothing to propose: init says so and never writes an empty x-devenv.
+func TestInitNothingToPropose(t *testing.T) {
+	h := newHarness(t)
+	src := "services:\n  web:\n    image: nginx\n"
+	h.write("docker-compose.dev.yml", src)
+	r := h.run("init", "--write")
+	if r.code != 0 || !strings.Contains(r.stderr, "nothing to propose") || r.stdout != "" || mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != src {
+		t.Fatalf("init --write with nothing to propose: %s", r)
 	}
 }
