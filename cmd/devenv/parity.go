@@ -232,11 +232,25 @@ func parityTable(app *cli.App) string {
 			// lists its global --dry-run under every command).
 			if isHidden(c.Flags, e.Long) || (!hasFlag(c.Flags, e.Long) && isHidden(app.Flags, e.Long)) {
 				status = "refused: " + flagRefusal(e.Command, e.Long)
+			} else if why, refused := refusedWhenRun(e.Command, e.Long); refused {
+				status = "refused: " + why
 			}
 		}
 		fmt.Fprintf(&b, "| `%s` | %s |\n", name, status)
 	}
 	return b.String()
+}
+
+// refusedWhenRun are the flags devenv knows but refuses when they are used
+// (a value only, or only with some commands): the table says so.
+func refusedWhenRun(command, flag string) (string, bool) {
+	switch {
+	case flag == "dry-run" && command != "up" && command != "create":
+		return refusals["* --dry-run"], true
+	case command == "up" && flag == "menu":
+		return "devenv has no navigation menu (--menu=false is accepted); devenv logs -f, ps and stop do what it offers", true
+	}
+	return "", false
 }
 
 func hasFlag(flags []cli.Flag, name string) bool {

@@ -13,6 +13,16 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// parityRow is the table's line for "COMMAND --FLAG".
+func parityRow(name string) string {
+	for _, line := range strings.Split(parityTable(parityApp()), "\n") {
+		if strings.HasPrefix(line, "| `"+name+"` |") {
+			return line
+		}
+	}
+	return ""
+}
+
 func parityApp() *cli.App {
 	app := newApp(&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, env: env{}})
 	addComposeParity(app)
@@ -75,6 +85,23 @@ func TestIntegrationComposeParity(t *testing.T) {
 				args = append(args, "--help")
 			}
 			try(args)
+		}
+		// A row the table marks refused is refused when used, not only in
+		// the table: exit 2 naming the flag, before any project or engine.
+		if e.Long == "" || e.Command == "*" {
+			continue
+		}
+		if !strings.Contains(parityRow(e.Command+" --"+e.Long), "refused") {
+			continue
+		}
+		args := []string{"devenv", e.Command, "--" + e.Long}
+		if e.Type != "bool" {
+			args = append(args, "1")
+		}
+		var out, errb bytes.Buffer
+		code := runIn(context.Background(), dir, args, []string{"HOME=" + dir, "DOCKER_HOST=unix:///nonexistent"}, nil, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), "--"+e.Long) {
+			t.Errorf("%v: the table says refused; devenv exits %d: %s", args, code, errb.String())
 		}
 	}
 	// Commands compose keeps out of its --help, and its hidden globals.
