@@ -82,7 +82,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		}
 		sub := cmd.Command(args[i])
 		if sub == nil {
-			if len(cmd.Subcommands) > 0 && cmd.Args == false {
+			if len(cmd.Subcommands) > 0 && !cmd.Args {
 				// ports chek: a subcommand mistyped, not an argument.
 				return nil, unknownCommand(args[i], strings.Join(path, " "), cmd.Subcommands)
 			}
