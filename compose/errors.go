@@ -42,6 +42,9 @@ func (e *ConfigError) Unwrap() []error {
 	return []error{ErrConfig}
 }
 
+// ErrNoFile is no compose file found where devenv looks for one.
+var ErrNoFile = errors.New("no compose file found")
+
 // UnknownServiceError reports a service named on the command line that the
 // project does not define.
 type UnknownServiceError struct {

@@ -88,7 +88,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 			ServiceX: map[string]ServiceExtension{}}, nil
 	}
 	if len(opts.ConfigPaths) == 0 {
-		return nil, &ConfigError{File: start, Msg: fmt.Sprintf("no %s or compose file found here or in any parent directory (use -f)", DefaultFileNames[0])}
+		return nil, &ConfigError{File: start, Msg: fmt.Sprintf("no %s or compose file found here or in any parent directory (use -f)", DefaultFileNames[0]), Err: ErrNoFile}
 	}
 	for _, f := range opts.ConfigPaths {
 		if _, err := os.Stat(f); err != nil && f != "-" {
@@ -203,7 +203,11 @@ func resolve(o Options) (files []string, start, workDir string, err error) {
 	}
 	for _, f := range files {
 		if st, err := os.Stat(f); err == nil && st.IsDir() {
-			return nil, "", "", &ConfigError{File: f, Msg: fmt.Sprintf("is a directory, not a compose file; give the file (-f %s) or use --project-directory %s", filepath.Join(f, DefaultFileNames[0]), f)}
+			name := DefaultFileNames[0]
+			if found := findUp(f, append(slices.Clone(DefaultFileNames), cli.DefaultFileNames...)); filepath.Dir(found) == f {
+				name = filepath.Base(found)
+			}
+			return nil, "", "", &ConfigError{File: f, Msg: fmt.Sprintf("is a directory, not a compose file; give the file (-f %s) or use --project-directory %s", filepath.Join(f, name), f)}
 		}
 	}
 	for _, f := range absAll(start, o.EnvFiles) {
@@ -319,12 +323,21 @@ func (p *Project) Only(names []string) (*Project, error) {
 			services = append(services, n)
 		}
 	}
+	for _, n := range services {
+		if !p.Declares(n) {
+			return nil, &UnknownServiceError{Service: n, File: p.MainFile(), Suggestion: suggest.Closest(n, p.AllServiceNames())}
+		}
+	}
 	if len(services) == 0 {
-		return p, nil
+		// Host services only: no compose service of the model.
+		q := *p
+		m := *p.Model
+		m.Services = types.Services{}
+		m.DisabledServices = types.Services{}
+		q.Model = m.WithoutUnnecessaryResources()
+		return &q, nil
 	}
-	if _, err := p.SelectServices(services); err != nil {
-		return nil, err
-	}
+	// Naming a service behind a profile enables it, as compose does.
 	enabled, err := p.Model.WithServicesEnabled(services...)
 	if err != nil {
 		return nil, err
@@ -447,32 +460,52 @@ func wrapLoadErr(files []string, err error) error {
 
 // yamlError says a YAML syntax error devenv's way, FILE:LINE:COL: what
 // is wrong, instead of the parser's "(while parsing a block mapping) at
-// L2.C3-L4.C4". The position is where the parser gave up (a block that
-// went wrong), or where a [ or { list began that never closed.
+// L2.C3-L4.C4". The file is the one that fails to parse alone (compose-go's
+// message may not name it); the position is where the parser gave up, or
+// where a [ or { list that never closes began. nil when msg is no YAML
+// error.
 func yamlError(files []string, msg string) error {
-	file := ""
+	if !strings.Contains(msg, "yaml") {
+		return nil
+	}
+	file, alone := "", ""
 	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			var n yaml.Node
+			if perr := yaml.Unmarshal(data, &n); perr != nil {
+				file, alone = f, strings.TrimPrefix(perr.Error(), "yaml: ")
+				break
+			}
+		}
 		if strings.Contains(msg, f) {
 			file = f
 		}
 	}
-	if file == "" && len(files) == 1 {
-		file = files[0]
+	if file == "" {
+		file = strings.Join(files, ", ")
 	}
+	pos, reason := "", ""
 	if m := yamlRange.FindStringSubmatch(msg); m != nil {
-		what, line, col, reason := m[1], m[4], m[5], m[6]
-		if line == "" || strings.Contains(what, "flow") {
-			line, col = m[2], m[3]
+		line, col := m[2], m[3]
+		if m[4] != "" && !strings.Contains(m[1], "flow") {
+			line, col = m[4], m[5]
 		}
-		if strings.Contains(what, "flow") {
-			reason += " (a [ or { opened here is not closed)"
+		pos, reason = ":"+line+":"+col, m[6]
+		if strings.Contains(m[1], "flow") {
+			reason += " (the list opened here is not closed)"
 		}
-		return &ConfigError{File: fmt.Sprintf("%s:%s:%s", file, line, col), Msg: yamlHint(reason), Err: ErrConfig}
+	} else if all := yamlLine.FindAllStringSubmatchIndex(msg, -1); all != nil {
+		last := all[len(all)-1]
+		pos, reason = ":"+msg[last[2]:last[3]], msg[last[1]:]
+	} else if alone != "" {
+		reason = alone
+		if m := regexp.MustCompile(`^line (\d+): (.*)`).FindStringSubmatch(alone); m != nil {
+			pos, reason = ":"+m[1], m[2]
+		}
+	} else {
+		return nil
 	}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		return &ConfigError{File: fmt.Sprintf("%s:%s", file, m[1]), Msg: yamlHint(m[2]), Err: ErrConfig}
-	}
-	return nil
+	return &ConfigError{File: file + pos, Msg: yamlHint(strings.TrimSpace(reason)), Err: ErrConfig}
 }
 
 // yamlHint adds what usually causes the parser's complaint.
@@ -484,13 +517,15 @@ func yamlHint(reason string) string {
 		return reason + "; a value with ': ' in it needs quotes"
 	case strings.Contains(reason, "found character that cannot start any token"):
 		return reason + "; tabs cannot indent YAML, use spaces"
+	case strings.Contains(reason, "already defined"):
+		return reason + "; a key may appear once in a mapping"
 	}
 	return reason
 }
 
 var (
-	yamlRange    = regexp.MustCompile(`\(while ([^)]*)\) at L(\d+)\.C(\d+)(?:-L(\d+)\.C(\d+))?: (.*)`)
-	yamlLine     = regexp.MustCompile(`yaml: line (\d+): (.*)`)
+	yamlRange    = regexp.MustCompile(`(?:\(while ([^)]*)\) )?at L(\d+)\.C(\d+)(?:-L(\d+)\.C(\d+))?: (.*)`)
+	yamlLine     = regexp.MustCompile(`line (\d+): `)
 	serviceInMsg = regexp.MustCompile(`service "([^"]+)"`)
 	portErr      = regexp.MustCompile(`(?i)invalid (hostPort|containerPort|proto|port)|port`)
 )

@@ -71,7 +71,7 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 		add("skipped", "exposure", "databases published on all interfaces not checked: "+needsEngine, "")
 	}
 	if p == nil {
-		add("skipped", "project", "project checks (volumes, env files) skipped: no compose file here", "")
+		add("skipped", "project", "project checks (volumes, env files) skipped: no compose file loaded", "")
 		return out
 	}
 	if engineErr == nil {

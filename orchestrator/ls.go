@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -71,7 +72,12 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		}
 	}
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject}, All: true})
-	if err != nil {
+	var notAsked error
+	switch {
+	case err != nil && errors.Is(err, ErrEngineUnreachable):
+		// The registry's projects, their containers unknown.
+		notAsked = &EngineNotAskedError{Err: err}
+	case err != nil:
 		return nil, err
 	}
 	for _, c := range cs {
@@ -108,6 +114,8 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		switch {
 		case r.elsewhere:
 			r.Status = "not asked (another engine)"
+		case notAsked != nil:
+			r.Status = "unknown (engine not reachable)"
 		case r.Containers == 0:
 			r.Status = "no containers"
 		case r.Running == r.Containers:
@@ -131,5 +139,5 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		}
 		return out[i].Engine < out[j].Engine
 	})
-	return out, nil
+	return out, notAsked
 }

@@ -81,7 +81,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 				}
 				if len(parts) > 0 {
 					row.Holder = strings.Join(parts, "; ")
-				} else if p.Engine != o.EngineKey && !r.Host {
+				} else if (p.Engine != o.EngineKey || notAsked != nil) && !r.Host {
 					row.Holder = "free here (engine not probed)"
 				}
 			}

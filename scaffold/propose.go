@@ -35,7 +35,13 @@ type host struct {
 // one from a package.json with vite (here or in a frontend-like
 // directory), and env-file templates from *.env.example values that point
 // at a published or host port.
-func Propose(p *compose.Project) (string, error) {
+func Propose(p *compose.Project) (string, error) { return propose(p, true) }
+
+// ProposeAll is Propose as if the project had no x-devenv block: the whole
+// block init --write --force puts in place of the existing one.
+func ProposeAll(p *compose.Project) (string, error) { return propose(p, false) }
+
+func propose(p *compose.Project, missingOnly bool) (string, error) {
 	dir := p.Dir()
 	published := publishedPorts(p)
 	var hosts []host
@@ -96,8 +102,11 @@ func Propose(p *compose.Project) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Where the project has a block already, only what it lacks.
 	st := stack(mix, p, pkg)
+	if !missingOnly {
+		return render(st, hosts, envFiles), nil
+	}
+	// Where the project has a block already, only what it lacks.
 	if p.X.Stack != "" {
 		st = ""
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -47,6 +48,11 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		if name == "--version" || name == "-v" {
 			return []string{args[0], versionRequest}, nil
 		}
+		if _, known := globalFlags[name]; !known && name != "--help" && name != "-h" {
+			// docker's --context or -H, say: named, not its value taken
+			// for a command.
+			return nil, flagError("", nil, fmt.Errorf("flag provided but not defined: %s", name))
+		}
 		globals = append(globals, args[i])
 		if globalFlags[name] && !hasValue {
 			if i+1 >= len(args) {
@@ -62,8 +68,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	if args[i] == "help" {
 		// devenv help [COMMAND [SUBCOMMAND]]: that command's --help.
-		topic := slices.DeleteFunc(slices.Clone(args[i+1:]), func(a string) bool { return strings.HasPrefix(a, "-") })
-		return append(append([]string{args[0]}, topic...), "--help"), nil
+		return helpFor(app, args[0], nil, args[i+1:])
 	}
 	cmd := app.Command(args[i])
 	if cmd == nil {
@@ -77,8 +82,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	for i < len(args) && !strings.HasPrefix(args[i], "-") {
 		if args[i] == "help" && len(cmd.Subcommands) > 0 {
 			// devenv ports help check: the subcommand's help.
-			topic := slices.DeleteFunc(slices.Clone(args[i+1:]), func(a string) bool { return strings.HasPrefix(a, "-") })
-			return append(append(append([]string{args[0]}, path...), topic...), "--help"), nil
+			return helpFor(app, args[0], path, args[i+1:])
 		}
 		sub := cmd.Command(args[i])
 		if sub == nil {
@@ -96,7 +100,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if _, taken := ownFlags["-h"]; !taken {
 		ownFlags["-h"] = false // help, as in compose: -dh is -d -h
 	}
-	var flags, positional, tail []string
+	var flags, positional, tail, flagNamesUsed []string
 	if commandLineCommands[cmd.Name] {
 		// exec SERVICE CMD...: the command's own flags are the command's.
 		var flags []string
@@ -128,6 +132,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			continue
 		}
 		flags = append(flags, a)
+		flagNamesUsed = append(flagNamesUsed, name)
 		if ownFlags[name] && !hasValue {
 			if i+1 >= len(args) {
 				return nil, missingValue(name, strings.Join(path, " "))
@@ -136,7 +141,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			i++
 		}
 	}
-	for _, f := range flags {
+	for _, f := range flagNamesUsed {
 		if f == "--help" || (f == "-h" && !hasOwnHelp(cmd)) {
 			// --help anywhere: the command's help, whatever else is there.
 			return append(append([]string{args[0]}, path...), "--help"), nil
@@ -151,6 +156,41 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		out = append(out, positional...)
 	}
 	return out, nil
+}
+
+// helpFor is the line that shows the help of the command path names
+// (after parent): the leading words that name a command, then its
+// subcommands; the rest is ignored, so help never runs anything. An
+// unknown topic is an unknown command.
+func helpFor(app *cli.App, argv0 string, parent, words []string) ([]string, error) {
+	path := slices.Clone(parent)
+	var cmd *cli.Command
+	if len(parent) > 0 {
+		cmd = app.Command(parent[0])
+		for _, p := range parent[1:] {
+			cmd = cmd.Command(p)
+		}
+	}
+	for _, w := range words {
+		if strings.HasPrefix(w, "-") {
+			break
+		}
+		var next *cli.Command
+		var among []*cli.Command
+		if cmd == nil {
+			next, among = app.Command(w), app.Commands
+		} else {
+			next, among = cmd.Command(w), cmd.Subcommands
+		}
+		if next == nil || next.Hidden {
+			if cmd == nil || len(cmd.Subcommands) > 0 {
+				return nil, unknownCommand(w, strings.Join(path, " "), among)
+			}
+			break // a command's argument: its help all the same
+		}
+		cmd, path = next, append(path, w)
+	}
+	return append(append([]string{argv0}, path...), "--help"), nil
 }
 
 // unknownCommand is a command (or, under parent, a subcommand) that does

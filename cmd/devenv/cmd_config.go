@@ -40,6 +40,9 @@ func configCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.Bool("no-interpolate") && c.NArg() > 0 {
+				return usagef("config --no-interpolate prints the files as written, all of them; leave out %s", strings.Join(c.Args().Slice(), " "))
+			}
 			if c.Bool("no-interpolate") {
 				out, err := compose.RenderRaw(c.Context, a.loadOptions(), format)
 				if err != nil || c.Bool("quiet") {
@@ -205,6 +208,7 @@ func versionCommand(a *app) *cli.Command {
 func versionFlagCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:   versionRequest,
+		Usage:  "print devenv's version (devenv --version)",
 		Hidden: true,
 		Action: func(*cli.Context) error {
 			fmt.Fprintf(a.stdout, "devenv version %s\n", strings.TrimPrefix(strings.Fields(version())[0], "v"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -145,10 +146,13 @@ func doctorCommand(a *app) *cli.Command {
 			}
 			p, perr := a.project(c.Context)
 			if perr != nil {
-				if _, ok := perr.(*compose.ConfigError); !ok || len(a.files) > 0 {
-					return perr
+				if !errors.Is(perr, compose.ErrNoFile) || len(a.files) > 0 {
+					// A broken compose file is a finding, not a skip.
+					if _, ok := perr.(*compose.ConfigError); !ok {
+						return perr
+					}
 				}
-				p = nil // outside a project: machine-wide checks only
+				p = nil // machine-wide checks only
 			}
 			o, err := a.orch(orchestrator.Discard{})
 			if err != nil {
@@ -156,6 +160,9 @@ func doctorCommand(a *app) *cli.Command {
 			}
 			info, engErr := o.Engine.Info(c.Context)
 			findings := o.Doctor(c.Context, p, info, engErr)
+			if perr != nil && !errors.Is(perr, compose.ErrNoFile) {
+				findings = append(findings, orchestrator.Finding{Level: "error", Check: "project", Message: perr.Error(), Fix: "fix the file at the place the message names"})
+			}
 			errs := 0
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			enc := json.NewEncoder(a.stdout)
@@ -217,7 +224,7 @@ func lsCommand(a *app) *cli.Command {
 				return err
 			}
 			all, err := o.Ls(c.Context)
-			if err != nil {
+			if err != nil && !a.noteNotAsked(err) {
 				return err
 			}
 			var rows []orchestrator.ProjectRow

@@ -62,6 +62,12 @@ func initCommand(a *app) *cli.Command {
 			case !c.Bool("write"):
 				_, err := fmt.Fprint(a.stdout, block)
 				return err
+			case declared:
+				// --force: the whole proposal replaces the block, not only
+				// what the block lacked.
+				if block, err = scaffold.ProposeAll(p); err != nil {
+					return err
+				}
 			}
 			if err := rewriteFile(file, func(src []byte) ([]byte, error) {
 				if declared && !scaffold.Has(src) {

@@ -256,11 +256,18 @@ func portsWhyCommand(a *app) *cli.Command {
 				return err
 			}
 			if format == "json" {
-				return writeJSONLines(a.stdout, holders)
+				if err := writeJSONLines(a.stdout, holders); err != nil {
+					return err
+				}
+				if len(holders) == 0 && notAsked != nil {
+					return &exitError{code: exitEngine}
+				}
+				return nil
 			}
 			if len(holders) == 0 && notAsked != nil {
+				// Free as far as it could tell: the containers decide.
 				fmt.Fprintf(a.stdout, "%d: no reservation, no listening process here (containers not checked)\n", port)
-				return nil
+				return &exitError{code: exitEngine}
 			}
 			if len(holders) == 0 {
 				fmt.Fprintf(a.stdout, "%d is free: no reservation, no container, no listening process\n", port)

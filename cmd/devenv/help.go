@@ -50,7 +50,7 @@ func printHelp(w io.Writer, _ string, data any) {
 
 func appHelp(b *strings.Builder, app *cli.App) {
 	fmt.Fprintf(b, "Usage:  %s\n\n", app.UsageText)
-	wrap(b, "", strings.ToUpper(app.Usage[:1])+app.Usage[1:]+".")
+	wrap(b, "", sentence(app.Usage))
 	b.WriteString("\n")
 	listed := map[string]bool{}
 	byName := map[string]*cli.Command{}
@@ -116,7 +116,7 @@ func commandHelp(b *strings.Builder, c *cli.Command, _ *cli.Context) {
 		usage += " " + c.ArgsUsage
 	}
 	fmt.Fprintf(b, "Usage:  %s\n\n", usage)
-	wrap(b, "", strings.ToUpper(c.Usage[:1])+c.Usage[1:]+".")
+	wrap(b, "", sentence(c.Usage))
 	if c.Description != "" {
 		b.WriteString("\n")
 		wrap(b, "", c.Description)
@@ -146,6 +146,14 @@ func commandHelp(b *strings.Builder, c *cli.Command, _ *cli.Context) {
 	} else {
 		b.WriteString("\nGlobal flags (-f, -p, --profile, --env-file, --project-directory, --registry,\n--progress) work here too; see 'devenv --help'.\n")
 	}
+}
+
+// sentence is a usage line as a sentence: capitalised, a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
 }
 
 // examples are a command's UsageText lines, trimmed: urfave indents all but

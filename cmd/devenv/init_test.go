@@ -101,3 +101,20 @@ func TestInitNothingToPropose(t *testing.T) {
 		t.Fatalf("init --write with nothing to propose: %s", r)
 	}
 }
+
+// init --write --force puts the whole proposal in place of the block, not
+// only what the block lacked.
+func TestInitForceReplacesWithTheWholeProposal(t *testing.T) {
+	h := newHarness(t)
+	h.write("mix.exs", `[{:phoenix, "~> 1.7"}]`)
+	h.write("frontend/package.json", `{"scripts": {"dev": "vite"}, "devDependencies": {"vite": "^5"}}`)
+	h.write("docker-compose.dev.yml", "x-devenv:\n  stack: custom\n  host:\n    api: {role: phoenix, port: 4000}\nservices:\n  db:\n    image: postgres:15\n    ports: [\"5434:5432\"]\n")
+	h.must("init", "--write", "--force")
+	got := mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml"))
+	for _, want := range []string{"backend:\n      role: phoenix", "role: vite", "services:\n  db:\n"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("%q missing after init --write --force:\n%s", want, got)
+		}
+	}
+	h.must("config", "-q")
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,5 +126,103 @@ func TestFileDiscoveryNearestDirectoryWins(t *testing.T) {
 	env := append(append([]string{}, h.env...), "PWD="+filepath.Join(h.dir, "child"))
 	if r := (&harness{t: t, dir: filepath.Join(h.dir, "child"), env: env}).run("config", "--services"); r.stdout != "d\n" {
 		t.Errorf("devenv's file first: %s", r)
+	}
+}
+
+// help never runs what it is asked about; a mistyped topic gets did you
+// mean; flags and values where a topic is are ignored.
+func TestHelpNeverRunsTheCommand(t *testing.T) {
+	h := noEngine(t)
+	os.MkdirAll(filepath.Dir(h.registry), 0o700)
+	os.WriteFile(h.registry, []byte(`{"version":2,"projects":[{"name":"old","directory":"/gone/old","reservations":[{"service":"db","role":"postgres","target":5432,"port":45914,"protocol":"tcp"}]}]}`), 0o600)
+	before, _ := os.ReadFile(h.registry)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"help", "ports", "release", "old"}, 0, "Usage:  devenv ports release"},
+		{[]string{"help", "down", "postgres"}, 0, "Usage:  devenv down"},
+		{[]string{"help", "exec", "postgres", "rm", "-rf", "/"}, 0, "Usage:  devenv exec"},
+		{[]string{"help", "up", "postgres"}, 0, "Usage:  devenv up"},
+		{[]string{"ports", "help", "why", "5432"}, 0, "Usage:  devenv ports why"},
+		{[]string{"help", "ports", "chek"}, 2, `did you mean "check"`},
+		{[]string{"help", "upp"}, 2, `did you mean "up"`},
+		{[]string{"help", "__version"}, 2, "unknown command"},
+		{[]string{"__version", "--help"}, 0, "Usage:  devenv __version"},
+		{[]string{"exec", "-w", "-h", "postgres", "ls"}, 4, ""}, // -h is -w's value, not help
+		{[]string{"--context", "foo", "ps"}, 2, "unknown flag --context"},
+		{[]string{"-H", "tcp://x", "ps"}, 2, "unknown flag -H"},
+	} {
+		r := h.run(c.args...)
+		if r.code != c.code || !strings.Contains(r.stdout+r.stderr, c.want) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("devenv %s: want exit %d with %q: %s", strings.Join(c.args, " "), c.code, c.want, r)
+		}
+	}
+	if after, _ := os.ReadFile(h.registry); string(after) != string(before) {
+		t.Fatal("help changed the registry")
+	}
+}
+
+// A YAML error in one of several files names that file.
+func TestYAMLErrorNamesTheFileOfSeveral(t *testing.T) {
+	h := noEngine(t)
+	h.write("ok.yml", "services:\n  db: {image: x}\n")
+	bad := h.write("bad.yml", "services:\n  db:\n    image: x\n   oops: [\n")
+	r := h.run("-f", "ok.yml", "-f", "bad.yml", "config")
+	if r.code != 2 || !strings.Contains(r.stderr, bad+":4:4: did not find expected key") {
+		t.Errorf("two files: %s", r)
+	}
+	h.write("dup.yml", "services:\n  db:\n    image: x\n    image: y\n")
+	if r := h.run("-f", "dup.yml", "config"); r.code != 2 || !strings.Contains(r.stderr, "dup.yml:4: mapping key \"image\" already defined at line 3") || strings.Contains(r.stderr, "construct errors") {
+		t.Errorf("a duplicate key: %s", r)
+	}
+	h.write("colon.yml", "services:\n  db:\n    image: x\n    command: echo a: b\n")
+	if r := h.run("-f", "colon.yml", "config"); r.code != 2 || !strings.Contains(r.stderr, "colon.yml:4:") || !strings.Contains(r.stderr, "needs quotes") {
+		t.Errorf("a colon in a value: %s", r)
+	}
+}
+
+// config SERVICE as compose's: a profiled service named is enabled; a host
+// service gives no compose services; --no-interpolate takes no names.
+func TestConfigServicesAsCompose(t *testing.T) {
+	h := noEngine(t)
+	h.write("docker-compose.dev.yml", "name: m\nx-devenv:\n  host:\n    web: {port: 45990}\nservices:\n  db: {image: postgres:15}\n  debug: {image: busybox, profiles: [tools], depends_on: [db]}\n")
+	if r := h.run("config", "--services", "debug"); r.code != 0 || r.stdout != "db\ndebug\n" {
+		t.Errorf("config debug (behind a profile): %s", r)
+	}
+	if r := h.run("config", "--services", "web"); r.code != 0 || r.stdout != "" {
+		t.Errorf("config of a host service: %s", r)
+	}
+	if r := h.run("config", "--no-interpolate", "dbb"); r.code != 2 {
+		t.Errorf("config --no-interpolate SERVICE: %s", r)
+	}
+}
+
+// doctor: a broken compose file is an error finding, not a skipped project;
+// without an engine ports why answers what it can and exits 4, ls lists
+// the registry's projects with their state unknown.
+func TestDoctorAndListingsWithoutAnEngine(t *testing.T) {
+	h := noEngine(t)
+	h.write("docker-compose.dev.yml", "services:\n  db:\n    image: x\n   bad: [\n")
+	r := h.run("doctor")
+	if r.code != 1 || !strings.Contains(r.stdout, "ERROR    project") || !strings.Contains(r.stdout, "did not find expected key") {
+		t.Errorf("doctor with a broken file: %s", r)
+	}
+	h.write("docker-compose.dev.yml", "name: listed\nservices:\n  db: {image: postgres:15, ports: [\"45912:5432\"]}\n")
+	// A registry entry written as ports assign would (no engine here).
+	os.MkdirAll(filepath.Dir(h.registry), 0o700)
+	os.WriteFile(h.registry, []byte(`{"version":2,"projects":[{"name":"listed","directory":"`+h.dir+`","reservations":[{"service":"db","role":"postgres","target":5432,"port":45912,"protocol":"tcp"}]}]}`), 0o600)
+	if r := h.run("ls", "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"Name":"listed","Status":"unknown (engine not reachable)"`) || !strings.Contains(r.stderr, "not checked") {
+		t.Errorf("ls without an engine: %s", r)
+	}
+	if r := h.run("ports", "why", "45913"); r.code != 4 || !strings.Contains(r.stdout, "containers not checked") {
+		t.Errorf("ports why of a free port without an engine: %s", r)
+	}
+	if r := h.run("ports", "why", "45912"); r.code != 0 || !strings.Contains(r.stdout, "reserved by listed") {
+		t.Errorf("ports why of a reserved port without an engine: %s", r)
+	}
+	if r := h.run("ports"); r.code != 0 || !strings.Contains(r.stdout, "free here (engine not probed)") {
+		t.Errorf("ports without an engine: %s", r)
 	}
 }

@@ -222,6 +222,8 @@ func parityTable(app *cli.App) string {
 		case e.Command == "*":
 			if isHidden(app.Flags, e.Long) {
 				status = "refused: " + flagRefusal("*", e.Long)
+			} else if e.Long == "dry-run" {
+				status = "supported with up and create (they print the plan); refused with the other commands"
 			}
 		default:
 			c := app.Command(e.Command)
