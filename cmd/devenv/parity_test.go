@@ -33,7 +33,8 @@ func parityApp() *cli.App {
 // for every command: the commands and flags devenv knows must be exactly
 // those (a compose release that adds one fails here), each is accepted or
 // refused in one line with exit 2 (never "flag provided but not defined"),
-// and the README's parity table is the one devenv would print.
+// and the parity table in docs/compose-parity.md is the one devenv would
+// print.
 func TestIntegrationComposeParity(t *testing.T) {
 	composeV2(t)
 	fresh := filepath.Join(t.TempDir(), "compose-cli.txt")
@@ -109,12 +110,12 @@ func TestIntegrationComposeParity(t *testing.T) {
 	for _, g := range []string{"--no-ansi", "--verbose", "--workdir=."} {
 		try([]string{"devenv", g, "version", "--help"})
 	}
-	readme := filepath.Join(testbed.Root(), "README.md")
+	readme := filepath.Join(testbed.Root(), "docs", "compose-parity.md")
 	text := mustRead(t, readme)
 	start, end := "<!-- parity:start -->\n", "<!-- parity:end -->"
 	i, j := strings.Index(text, start), strings.Index(text, end)
 	if i < 0 || j < i {
-		t.Fatal("README has no parity table markers")
+		t.Fatal("docs/compose-parity.md has no parity table markers")
 	}
 	want := parityTable(parityApp())
 	if text[i+len(start):j] != want {
@@ -122,6 +123,6 @@ func TestIntegrationComposeParity(t *testing.T) {
 			os.WriteFile(readme, []byte(text[:i+len(start)]+want+text[j:]), 0o644)
 			return
 		}
-		t.Fatalf("the README's parity table is not what devenv does (UPDATE_README=1 rewrites it):\n%s", want)
+		t.Fatalf("the parity table in docs/compose-parity.md is not what devenv does (UPDATE_README=1 rewrites it):\n%s", want)
 	}
 }
