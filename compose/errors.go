@@ -3,11 +3,12 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 )
 
 // ErrConfig marks every error that comes from bad compose input; the CLI maps
 // it to exit code 2.
-var ErrConfig = errors.New("invalid configuration")
+var ErrConfig = errdefs.New("invalid configuration", errdefs.ErrInvalid)
 
 // ConfigError names the file and the key that made loading fail.
 type ConfigError struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"github.com/devenv-dev/devenv/registry"
 	"path"
 	"slices"
@@ -103,7 +104,7 @@ func envFix(err error) string {
 		return "see the message: the project's name is registered for another directory"
 	case errors.Is(err, ErrEngineUnreachable):
 		return "start Docker, or point DOCKER_HOST / docker context at a running engine"
-	case errors.Is(err, compose.ErrConfig):
+	case errors.Is(err, errdefs.ErrInvalid):
 		return "fix the file and key the message names"
 	}
 	return ""

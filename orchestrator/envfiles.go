@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -109,7 +110,7 @@ func (o *Orchestrator) writeEnvFiles(p *compose.Project, files []EnvFile) error 
 			return unsafeEnv(p, ef.Path, err)
 		}
 		if err := writeEnvFile(p.Dir(), full, ef.Vars); err != nil {
-			if errors.Is(err, compose.ErrConfig) {
+			if errors.Is(err, errdefs.ErrInvalid) {
 				return err // names the file already
 			}
 			return fmt.Errorf("write env file %s: %w", full, err)

@@ -2,7 +2,7 @@ package orchestrator
 
 import (
 	"errors"
-	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,13 +128,13 @@ func TestWriteEnvFilesRefusesAnUnterminatedBlock(t *testing.T) {
 	path := filepath.Join(b.dir, "web", ".env")
 	os.WriteFile(path, []byte(broken), 0o600)
 	_, err := b.o.WriteEnvFiles(t.Context(), b.project())
-	if !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("got %v", err)
 	}
 	if got, _ := os.ReadFile(path); string(got) != broken {
 		t.Fatalf("the file changed:\n%s", got)
 	}
-	if _, err := b.up(UpOptions{}); !errors.Is(err, compose.ErrConfig) || len(b.eng.Log) != 0 {
+	if _, err := b.up(UpOptions{}); !errors.Is(err, errdefs.ErrInvalid) || len(b.eng.Log) != 0 {
 		t.Fatalf("up with the broken env file: %v, engine calls %v", err, b.eng.Log)
 	}
 	if _, err := os.Stat(b.reg); err == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"github.com/devenv-dev/devenv/internal/fakeengine"
 	"os"
 	"path/filepath"
@@ -244,7 +245,7 @@ func TestUpPullPolicy(t *testing.T) {
 	}
 	// --pull never wins over the policy.
 	b.write("name: demo\nservices:\n  db:\n    image: demo/none:1\n    pull_policy: always\n")
-	if _, err := b.up(UpOptions{Pull: "never"}); err == nil || !errors.Is(err, compose.ErrConfig) {
+	if _, err := b.up(UpOptions{Pull: "never"}); err == nil || !errors.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("--pull never with a missing image: %v", err)
 	}
 }
@@ -512,7 +513,7 @@ func TestDownRefusesAnotherDirectorysProject(t *testing.T) {
 	other.eng, other.o.Engine = b.eng, b.eng
 	err := other.o.Down(t.Context(), other.project(), DownOptions{Volumes: true})
 	var wd *WrongDirError
-	if !errors.As(err, &wd) || !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), b.dir) {
+	if !errors.As(err, &wd) || !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), b.dir) {
 		t.Fatalf("got %v", err)
 	}
 	if len(b.eng.Calls("stop", "remove")) != 0 {

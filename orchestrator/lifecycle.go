@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -168,7 +169,7 @@ func (e *WrongDirError) Error() string {
 	return fmt.Sprintf("project %s here (%s) is also the name of a project in another directory (%s, its %s); devenv leaves it alone: run devenv there, or pick another name here with -p", e.Project, e.Dir, e.Other, e.What)
 }
 
-func (e *WrongDirError) Unwrap() error { return compose.ErrConfig }
+func (e *WrongDirError) Unwrap() error { return errdefs.ErrInvalid }
 
 // checkSameDir refuses containers and host services that carry the
 // project's name but another directory: a same-named project elsewhere.

@@ -3,12 +3,12 @@ package orchestrator
 import (
 	"bufio"
 	"errors"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"net"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -41,7 +41,7 @@ func TestRunOneOff(t *testing.T) {
 		t.Fatalf("run -p on a reserved port: %v", err)
 	}
 	// An unknown service, a host service: configuration errors.
-	if _, err := b.o.Run(t.Context(), b.project(), RunOptions{Service: "nosuch"}); !errors.Is(err, compose.ErrConfig) {
+	if _, err := b.o.Run(t.Context(), b.project(), RunOptions{Service: "nosuch"}); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("unknown service: %v", err)
 	}
 }
@@ -61,7 +61,7 @@ func TestExecInRunningContainer(t *testing.T) {
 	if _, err := b.o.Exec(t.Context(), b.project(), ExecOptions{Service: "api", Spec: ExecSpec{Cmd: []string{"true"}}}); err == nil || !strings.Contains(err.Error(), "not running") {
 		t.Fatalf("exec in a stopped service: %v", err)
 	}
-	if _, err := b.o.Exec(t.Context(), b.project(), ExecOptions{Service: "nosuch", Spec: ExecSpec{Cmd: []string{"true"}}}); !errors.Is(err, compose.ErrConfig) {
+	if _, err := b.o.Exec(t.Context(), b.project(), ExecOptions{Service: "nosuch", Spec: ExecSpec{Cmd: []string{"true"}}}); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Fatalf("exec in an unknown service: %v", err)
 	}
 }

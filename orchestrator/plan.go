@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"slices"
 	"strconv"
 	"strings"
@@ -450,4 +451,4 @@ func (e *ForeignError) Error() string {
 	return fmt.Sprintf("service %s: container name %q is taken by a container that %s; devenv leaves it alone: remove or rename it, or change container_name", e.Service, e.Name, owner)
 }
 
-func (e *ForeignError) Unwrap() error { return compose.ErrConfig }
+func (e *ForeignError) Unwrap() error { return errdefs.ErrInvalid }

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,7 +208,7 @@ remove orphan old (demo-old-1)`, ""},
 			opts.Services = all
 			plan, err := PlanUp(d, c.observe(), opts)
 			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, compose.ErrConfig) {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, errdefs.ErrInvalid) {
 					t.Fatalf("got %v, want %q", err, c.err)
 				}
 				return
@@ -308,7 +309,7 @@ func TestNormalizeRefDigests(t *testing.T) {
 func TestDuplicateContainerNameIsAConfigError(t *testing.T) {
 	p := loadPlanProject(t, "name: demo\nservices:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n")
 	_, err := BuildDesired(p, Bindings{}, "test")
-	if err == nil || !errors.Is(err, compose.ErrConfig) || !strings.Contains(err.Error(), `"same"`) {
+	if err == nil || !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), `"same"`) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -69,7 +70,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("registry %s: %v (fix or move the file; devenv will not overwrite it)", e.File, e.Err)
 }
 
-func (e *ParseError) Unwrap() error { return e.Err }
+func (e *ParseError) Unwrap() []error { return []error{e.Err, errdefs.ErrInvalid} }
 
 // UnsafeError is a registry file devenv refuses to write: a symlink, another
 // user's file, or one others can write.
@@ -78,6 +79,8 @@ type UnsafeError struct {
 }
 
 func (e *UnsafeError) Error() string { return fmt.Sprintf("registry %s %s", e.File, e.Reason) }
+
+func (e *UnsafeError) Unwrap() error { return errdefs.ErrInvalid }
 
 // LockError is a lock that stayed held past the timeout.
 type LockError struct {

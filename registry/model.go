@@ -1,8 +1,8 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"sort"
 )
 
@@ -236,4 +236,4 @@ func (e *NewerVersionError) Error() string {
 }
 
 // ErrConflict marks every port conflict; the CLI maps it to exit code 3.
-var ErrConflict = errors.New("port conflict")
+var ErrConflict = errdefs.New("port conflict", errdefs.ErrConflict)

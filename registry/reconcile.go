@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"slices"
 	"sort"
 	"strings"
@@ -187,6 +188,8 @@ type DirError struct {
 	Name, Registered, Dir string
 	Moved                 bool
 }
+
+func (e *DirError) Unwrap() error { return errdefs.ErrInvalid }
 
 func (e *DirError) Error() string {
 	if e.Moved {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io"
 	"os"
 	"slices"
@@ -39,6 +40,8 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+func (e *usageError) Unwrap() error { return errdefs.ErrInvalid }
+
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // exitError carries an exit code for an error that has already been
@@ -50,14 +53,10 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-// exitCode maps an error to the contract's exit codes; the one place that
-// does so.
+// exitCode maps an error to the contract's exit codes, by its kind
+// (internal/errdefs) alone; the one place that does so.
 func exitCode(ctx context.Context, err error) int {
 	var ee *exitError
-	var ue *usageError
-	var pe *registry.ParseError
-	var de *registry.DirError
-	var ue2 *registry.UnsafeError
 	switch {
 	case err == nil:
 		return exitOK
@@ -65,11 +64,11 @@ func exitCode(ctx context.Context, err error) int {
 		return ee.code
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, orchestrator.ErrEngineUnreachable):
+	case errors.Is(err, errdefs.ErrUnreachable):
 		return exitEngine
-	case errors.Is(err, registry.ErrConflict):
+	case errors.Is(err, errdefs.ErrConflict):
 		return exitConflict
-	case errors.As(err, &ue), errors.Is(err, compose.ErrConfig), errors.As(err, &pe), errors.As(err, &de), errors.As(err, &ue2):
+	case errors.Is(err, errdefs.ErrInvalid):
 		return exitUsage
 	}
 	return exitFailed

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io"
 	"os"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -62,7 +62,7 @@ func (e relayBinaryError) Error() string {
 	return "the relay that forwards a remote engine's ports runs devenv inside the engine, and its binary cannot: " + e.why
 }
 
-func (e relayBinaryError) Unwrap() error { return compose.ErrConfig }
+func (e relayBinaryError) Unwrap() error { return errdefs.ErrInvalid }
 
 // relayImage is the tag of the relay image for bin: the same file always
 // gives the same tag, and a new devenv a new one.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrEngineUnreachable wraps every failure to reach the engine; exit code 4.
-var ErrEngineUnreachable = errors.New("docker engine unreachable")
+var ErrEngineUnreachable = errdefs.New("docker engine unreachable", errdefs.ErrUnreachable)
 
 // ErrPortInUse is an engine refusing to start a container because one of
 // its host ports is taken (something bound it after devenv checked); it
