@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devenv-dev/devenv/orchestrator/probe"
+
 	"github.com/devenv-dev/devenv/compose"
 )
 
@@ -32,6 +34,14 @@ type healthJob struct {
 	row HealthRow
 	fn  func(context.Context) (string, string)
 }
+
+// The statuses health reports (those of package probe).
+const (
+	StatusHealthy   = probe.Healthy
+	StatusUnhealthy = probe.Unhealthy
+	StatusDown      = probe.Down
+	StatusStarting  = probe.Starting
+)
 
 // Health checks containers and host services concurrently with short
 // timeouts.
@@ -135,12 +145,12 @@ func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, l
 		return nil
 	case role == "postgres":
 		user, db := envValue(svc.Environment, "POSTGRES_USER"), envValue(svc.Environment, "POSTGRES_DB")
-		return &healthJob{row: HealthRow{Check: "postgres"}, fn: func(ctx context.Context) (string, string) { return CheckPostgres(ctx, a, user, db) }}
+		return &healthJob{row: HealthRow{Check: "postgres"}, fn: func(ctx context.Context) (string, string) { return probe.Postgres(ctx, a, user, db) }}
 	case role == "redis":
-		return &healthJob{row: HealthRow{Check: "redis"}, fn: func(ctx context.Context) (string, string) { return CheckRedis(ctx, a) }}
+		return &healthJob{row: HealthRow{Check: "redis"}, fn: func(ctx context.Context) (string, string) { return probe.Redis(ctx, a) }}
 	case defaultHealthPaths[role] != "":
 		url := "http://" + a + defaultHealthPaths[role]
-		return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
+		return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return probe.HTTP(ctx, url) }}
 	}
 	return nil
 }
@@ -151,7 +161,7 @@ func httpJob(template string, lookup func(string, int) (int, bool)) *healthJob {
 	if err != nil {
 		return &healthJob{row: HealthRow{Check: "http", Status: StatusUnhealthy, Detail: err.Error()}}
 	}
-	return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
+	return &healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return probe.HTTP(ctx, url) }}
 }
 
 // hostCheck is a host service's check: its health URL, else its role's
@@ -165,10 +175,10 @@ func hostCheck(p *compose.Project, name string, lookup func(string, int) (int, b
 		j = *httpJob(h.Health, lookup)
 	case defaultHealthPaths[h.Role] != "":
 		url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + defaultHealthPaths[h.Role]
-		j = healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return CheckHTTP(ctx, url) }}
+		j = healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return probe.HTTP(ctx, url) }}
 	default:
 		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		j = healthJob{row: HealthRow{Check: "tcp"}, fn: func(ctx context.Context) (string, string) { return CheckTCP(ctx, a) }}
+		j = healthJob{row: HealthRow{Check: "tcp"}, fn: func(ctx context.Context) (string, string) { return probe.TCP(ctx, a) }}
 	}
 	j.row.Project, j.row.Service, j.row.Kind = p.Name(), name, "host"
 	return j
@@ -219,7 +229,7 @@ func (o *Orchestrator) probeNow(ctx context.Context, id string) (string, string)
 	res, err := o.probe(ctx, id, d.Healthcheck)
 	switch {
 	case err != nil:
-		return StatusStarting, "healthcheck: " + shortErr(err)
+		return StatusStarting, "healthcheck: " + probe.Brief(err)
 	case res.ExitCode == 0:
 		return StatusHealthy, "healthcheck passed (run by devenv; the engine has not probed yet)"
 	}

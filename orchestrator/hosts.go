@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/devenv-dev/devenv/orchestrator/probe"
+
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 )
@@ -232,14 +234,14 @@ func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, n
 	h := p.X.Host[name]
 	port, _ := lookup(name, 0)
 	check := func(c context.Context) (string, string) {
-		return CheckTCP(c, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		return probe.TCP(c, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
 	if h.Health != "" {
 		url, err := compose.Expand(h.Health, lookup)
 		if err != nil {
 			return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + name + ".health", Msg: err.Error()}
 		}
-		check = func(c context.Context) (string, string) { return CheckHTTP(c, url) }
+		check = func(c context.Context) (string, string) { return probe.HTTP(c, url) }
 	}
 	o.emit(Event{Service: name, Name: "host", Status: "Waiting", Detail: "for health"})
 	delay := 25 * time.Millisecond

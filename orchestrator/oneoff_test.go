@@ -1,13 +1,12 @@
 package orchestrator
 
 import (
-	"bufio"
 	"errors"
-	"github.com/devenv-dev/devenv/internal/errdefs"
-	"net"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 
 	"github.com/devenv-dev/devenv/registry"
 )
@@ -108,37 +107,6 @@ func TestDoctorFindings(t *testing.T) {
 	down := b.o.Doctor(t.Context(), b.project(), EngineInfo{}, errors.New("no engine"))
 	if down[0].Level != "error" || down[0].Check != "engine" {
 		t.Fatalf("doctor without an engine: %+v", down[0])
-	}
-}
-
-// The protocol checks health uses: Redis PING, and what is not Redis.
-func TestCheckRedis(t *testing.T) {
-	serve := func(reply string) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				bufio.NewReader(c).ReadString('\n')
-				c.Write([]byte(reply))
-				c.Close()
-			}
-		}()
-		return ln.Addr().String()
-	}
-	for _, c := range []struct{ reply, status string }{
-		{"+PONG\r\n", StatusHealthy}, {"-NOAUTH Authentication required.\r\n", StatusHealthy},
-		{"-LOADING Redis is loading\r\n", StatusStarting}, {"HTTP/1.1 400 Bad Request\r\n", StatusUnhealthy},
-	} {
-		if st, detail := CheckRedis(t.Context(), serve(c.reply)); st != c.status {
-			t.Errorf("reply %q: %s (%s), want %s", c.reply, st, detail, c.status)
-		}
 	}
 }
 

@@ -35,7 +35,7 @@ func portsCommand(a *app) *cli.Command {
 			}
 			switch format {
 			case "markdown":
-				return orchestrator.WriteMarkdown(a.stdout, reg)
+				return writeMarkdown(a.stdout, reg)
 			case "json":
 				return writeJSONLines(a.stdout, rows)
 			}

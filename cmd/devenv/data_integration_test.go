@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devenv-dev/devenv/orchestrator/probe"
+
 	"github.com/devenv-dev/devenv/internal/testbed"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/docker"
@@ -134,11 +136,11 @@ func TestIntegrationPostgresProtocolCheck(t *testing.T) {
 	h.write("docker-compose.dev.yml", pgProject(project, port, ""))
 	h.must("up")
 	ctx := context.Background()
-	if st, detail := orchestrator.CheckPostgres(ctx, fmt.Sprintf("127.0.0.1:%d", port), "postgres", "app"); st != "healthy" {
+	if st, detail := probe.Postgres(ctx, fmt.Sprintf("127.0.0.1:%d", port), "postgres", "app"); st != "healthy" {
 		t.Fatalf("real PostgreSQL: %s %s", st, detail)
 	}
 	closed := freePort(t)
-	if st, _ := orchestrator.CheckPostgres(ctx, fmt.Sprintf("127.0.0.1:%d", closed), "postgres", ""); st != "down" {
+	if st, _ := probe.Postgres(ctx, fmt.Sprintf("127.0.0.1:%d", closed), "postgres", ""); st != "down" {
 		t.Fatalf("closed port: %s", st)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -156,7 +158,7 @@ func TestIntegrationPostgresProtocolCheck(t *testing.T) {
 			conn.Close()
 		}
 	}()
-	if st, detail := orchestrator.CheckPostgres(ctx, ln.Addr().String(), "postgres", ""); st != "unhealthy" || !strings.Contains(detail, "not PostgreSQL") {
+	if st, detail := probe.Postgres(ctx, ln.Addr().String(), "postgres", ""); st != "unhealthy" || !strings.Contains(detail, "not PostgreSQL") {
 		t.Fatalf("plain TCP listener: %s %s", st, detail)
 	}
 	silent, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -172,7 +174,7 @@ func TestIntegrationPostgresProtocolCheck(t *testing.T) {
 	}()
 	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	if st, _ := orchestrator.CheckPostgres(cctx, silent.Addr().String(), "postgres", ""); st != "unhealthy" {
+	if st, _ := probe.Postgres(cctx, silent.Addr().String(), "postgres", ""); st != "unhealthy" {
 		t.Fatalf("silent listener: %s", st)
 	}
 	// health uses the protocol check for the postgres role.

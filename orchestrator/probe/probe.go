@@ -1,4 +1,8 @@
-package orchestrator
+// Package probe checks that a service answers as what it is: HTTP, the
+// PostgreSQL wire protocol, Redis PING, or a TCP connection. Each check
+// returns a status of health's (healthy, unhealthy, down, starting) and a
+// short detail.
+package probe
 
 import (
 	"bufio"
@@ -13,40 +17,40 @@ import (
 	"time"
 )
 
-// Probe results use the health command's statuses.
+// The statuses a check returns; the health command's.
 const (
-	StatusHealthy   = "healthy"
-	StatusUnhealthy = "unhealthy"
-	StatusDown      = "down"
-	StatusStarting  = "starting"
+	Healthy   = "healthy"
+	Unhealthy = "unhealthy"
+	Down      = "down"
+	Starting  = "starting"
 )
 
-// CheckHTTP GETs url; 2xx is healthy.
-func CheckHTTP(ctx context.Context, url string) (string, string) {
+// HTTP GETs url; 2xx is healthy.
+func HTTP(ctx context.Context, url string) (string, string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return StatusUnhealthy, err.Error()
+		return Unhealthy, err.Error()
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		if isRefused(err) {
-			return StatusDown, "connection refused on " + req.URL.Host
+			return Down, "connection refused on " + req.URL.Host
 		}
-		return StatusUnhealthy, shortErr(err)
+		return Unhealthy, Brief(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return StatusHealthy, fmt.Sprintf("HTTP %d", resp.StatusCode)
+		return Healthy, fmt.Sprintf("HTTP %d", resp.StatusCode)
 	}
-	return StatusUnhealthy, fmt.Sprintf("HTTP %d from %s", resp.StatusCode, url)
+	return Unhealthy, fmt.Sprintf("HTTP %d from %s", resp.StatusCode, url)
 }
 
-// CheckPostgres speaks the PostgreSQL wire protocol like pg_isready: a
+// Postgres speaks the PostgreSQL wire protocol like pg_isready: a
 // startup message answered by an authentication request, or by any error
 // other than "starting up", means the server accepts connections.
-func CheckPostgres(ctx context.Context, addr, user, database string) (string, string) {
+func Postgres(ctx context.Context, addr, user, database string) (string, string) {
 	conn, status, detail := dialCheck(ctx, addr)
 	if conn == nil {
 		return status, detail
@@ -67,32 +71,32 @@ func CheckPostgres(ctx context.Context, addr, user, database string) (string, st
 	msg := binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))
 	msg = append(msg, body...)
 	if _, err := conn.Write(msg); err != nil {
-		return StatusUnhealthy, "not PostgreSQL: " + shortErr(err)
+		return Unhealthy, "not PostgreSQL: " + Brief(err)
 	}
 	r := bufio.NewReader(conn)
 	kind, err := r.ReadByte()
 	if err != nil {
-		return StatusUnhealthy, "not PostgreSQL: no reply to a startup message"
+		return Unhealthy, "not PostgreSQL: no reply to a startup message"
 	}
 	var length uint32
 	if err := binary.Read(r, binary.BigEndian, &length); err != nil || length < 4 || length > 1<<20 {
-		return StatusUnhealthy, "not PostgreSQL: malformed reply"
+		return Unhealthy, "not PostgreSQL: malformed reply"
 	}
 	payload := make([]byte, length-4)
 	if _, err := io.ReadFull(r, payload); err != nil {
-		return StatusUnhealthy, "not PostgreSQL: short reply"
+		return Unhealthy, "not PostgreSQL: short reply"
 	}
 	switch kind {
 	case 'R':
-		return StatusHealthy, "accepting connections"
+		return Healthy, "accepting connections"
 	case 'E':
 		code, text := pgError(payload)
 		if code == "57P03" {
-			return StatusStarting, "starting up: " + text
+			return Starting, "starting up: " + text
 		}
-		return StatusHealthy, "accepting connections (" + text + ")"
+		return Healthy, "accepting connections (" + text + ")"
 	}
-	return StatusUnhealthy, fmt.Sprintf("not PostgreSQL: unexpected reply %q", kind)
+	return Unhealthy, fmt.Sprintf("not PostgreSQL: unexpected reply %q", kind)
 }
 
 func pgError(payload []byte) (code, text string) {
@@ -110,40 +114,40 @@ func pgError(payload []byte) (code, text string) {
 	return code, text
 }
 
-// CheckRedis sends PING; PONG (or a demand for AUTH) is healthy.
-func CheckRedis(ctx context.Context, addr string) (string, string) {
+// Redis sends PING; PONG (or a demand for AUTH) is healthy.
+func Redis(ctx context.Context, addr string) (string, string) {
 	conn, status, detail := dialCheck(ctx, addr)
 	if conn == nil {
 		return status, detail
 	}
 	defer conn.Close()
 	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
-		return StatusUnhealthy, shortErr(err)
+		return Unhealthy, Brief(err)
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
-		return StatusUnhealthy, "not Redis: no reply to PING"
+		return Unhealthy, "not Redis: no reply to PING"
 	}
 	line = strings.TrimSpace(line)
 	switch {
 	case line == "+PONG":
-		return StatusHealthy, "PONG"
+		return Healthy, "PONG"
 	case strings.HasPrefix(line, "-NOAUTH"):
-		return StatusHealthy, "PONG needs AUTH"
+		return Healthy, "PONG needs AUTH"
 	case strings.HasPrefix(line, "-LOADING"):
-		return StatusStarting, line[1:]
+		return Starting, line[1:]
 	}
-	return StatusUnhealthy, fmt.Sprintf("not Redis: replied %q", line)
+	return Unhealthy, fmt.Sprintf("not Redis: replied %q", line)
 }
 
-// CheckTCP connects to addr.
-func CheckTCP(ctx context.Context, addr string) (string, string) {
+// TCP connects to addr.
+func TCP(ctx context.Context, addr string) (string, string) {
 	conn, status, detail := dialCheck(ctx, addr)
 	if conn == nil {
 		return status, detail
 	}
 	conn.Close()
-	return StatusHealthy, "listening"
+	return Healthy, "listening"
 }
 
 // dialCheck connects for a check; on failure conn is nil and status and
@@ -154,9 +158,9 @@ func dialCheck(ctx context.Context, addr string) (conn net.Conn, status, detail 
 		return conn, "", ""
 	}
 	if isRefused(err) {
-		return nil, StatusDown, "connection refused on " + addr
+		return nil, Down, "connection refused on " + addr
 	}
-	return nil, StatusDown, shortErr(err)
+	return nil, Down, Brief(err)
 }
 
 func dial(ctx context.Context, addr string) (net.Conn, error) {
@@ -178,7 +182,8 @@ func isRefused(err error) bool {
 	return errors.As(err, &op) && strings.Contains(err.Error(), "refused")
 }
 
-func shortErr(err error) string {
+// Brief is err in a few words, for a health row.
+func Brief(err error) string {
 	s := err.Error()
 	if i := strings.LastIndex(s, ": "); i >= 0 && len(s)-i < 80 {
 		return s[i+2:]
