@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/internal/suggest"
@@ -113,15 +114,11 @@ type app struct {
 	store   *registry.Store
 	proj    *compose.Project
 	secrets []string
-	// fastLoad skips compose's schema validation for read-only commands.
-	fastLoad bool
 	// noColor is --ansi never (NO_COLOR without touching the environment
 	// the project is interpolated with).
 	noColor bool
 	// dryRun is the global --dry-run (up and create only).
 	dryRun bool
-	// nameOnly lets down, stop, ps and logs work with -p and no file.
-	nameOnly bool
 }
 
 func (a *app) readGlobals(c *cli.Context) {
@@ -134,12 +131,22 @@ func (a *app) readGlobals(c *cli.Context) {
 	a.progress = c.String("progress")
 }
 
-// project loads the compose project once.
+// loading says how a command loads the project: Fast skips compose's
+// schema validation (commands that only read), ByName allows -p NAME
+// without a compose file (down, stop, ps, logs…).
+type loading struct{ Fast, ByName bool }
+
+// project loads the compose project once, validated, a file required.
 func (a *app) project(ctx context.Context) (*compose.Project, error) {
+	return a.projectWith(ctx, loading{})
+}
+
+// projectWith loads the compose project once, as l says.
+func (a *app) projectWith(ctx context.Context, l loading) (*compose.Project, error) {
 	if a.proj != nil {
 		return a.proj, nil
 	}
-	p, err := compose.Load(ctx, a.loadOptions())
+	p, err := compose.Load(ctx, a.loadOptions(l))
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +162,11 @@ func (a *app) stdoutIsTerminal() bool {
 }
 
 // loadOptions are the global flags as compose loading options.
-func (a *app) loadOptions() compose.Options {
+func (a *app) loadOptions(l loading) compose.Options {
 	return compose.Options{
 		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
 		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
-		SkipSchema: a.fastLoad, AllowMissing: a.nameOnly,
+		SkipSchema: l.Fast, AllowMissing: l.ByName,
 	}
 }
 
@@ -259,6 +266,25 @@ func (a *app) engineID(s *registry.Store) string {
 	return a.endpoint.Host
 }
 
+// project is a loaded compose project, as commands receive it.
+type project = compose.Project
+
+// withOrch loads the project as l says and builds the orchestrator with
+// progress, for a command that changes things.
+func (a *app) withOrch(ctx context.Context, l loading, fn func(*orchestrator.Orchestrator, *project) error) error {
+	p, err := a.projectWith(ctx, l)
+	if err != nil {
+		return err
+	}
+	rep := a.reporter()
+	defer rep.Close()
+	o, err := a.orch(rep)
+	if err != nil {
+		return err
+	}
+	return fn(o, p)
+}
+
 // projectOrch loads the project and builds an orchestrator without progress,
 // for the commands that print data only.
 func (a *app) projectOrch(ctx context.Context) (*compose.Project, *orchestrator.Orchestrator, error) {
@@ -273,8 +299,12 @@ func (a *app) projectOrch(ctx context.Context) (*compose.Project, *orchestrator.
 // readOnlyProject is projectOrch for commands that only read: schema
 // validation skipped, and -p NAME without a compose file allowed.
 func (a *app) readOnlyProject(ctx context.Context) (*compose.Project, *orchestrator.Orchestrator, error) {
-	a.fastLoad, a.nameOnly = true, true
-	return a.projectOrch(ctx)
+	p, err := a.projectWith(ctx, loading{Fast: true, ByName: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := a.orch(orchestrator.Discard{})
+	return p, o, err
 }
 
 func (a *app) close() {
@@ -448,11 +478,12 @@ func newApp(a *app) *cli.App {
 
 func commands(a *app) []*cli.Command {
 	cmds := []*cli.Command{}
-	cmds = append(cmds, lifecycleCommands(a)...)
-	cmds = append(cmds, verbCommands(a)...)
+	cmds = append(cmds, newUpCmd(a), newDownCmd(a), newStopCmd(a), newStartCmd(a), newRestartCmd(a))
+	cmds = append(cmds, newKillCmd(a), newPauseCmd(a, "pause", "pause services' running containers", true),
+		newPauseCmd(a, "unpause", "unpause services' paused containers", false), newRmCmd(a))
 	cmds = append(cmds, inspectCommands(a)...)
 	cmds = append(cmds, streamCommands(a)...)
-	cmds = append(cmds, createCommand(a), statsCommand(a), cpCommand(a))
+	cmds = append(cmds, newCreateCmd(a), statsCommand(a), cpCommand(a))
 	cmds = append(cmds, execCommands(a)...)
 	cmds = append(cmds, completionCommand(a), initCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/suggest"
 	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/devenv-dev/devenv/internal/suggest"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -44,7 +45,7 @@ func configCommand(a *app) *cli.Command {
 				return usagef("config --no-interpolate prints the files as written, all of them; leave out %s", strings.Join(c.Args().Slice(), " "))
 			}
 			if c.Bool("no-interpolate") {
-				out, err := compose.RenderRaw(c.Context, a.loadOptions(), format)
+				out, err := compose.RenderRaw(c.Context, a.loadOptions(loading{}), format)
 				if err != nil || c.Bool("quiet") {
 					return err
 				}

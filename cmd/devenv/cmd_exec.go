@@ -82,8 +82,8 @@ func execCommands(a *app) []*cli.Command {
 				if c.Bool("quiet") {
 					a.progress = "quiet"
 				}
-				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Pull(c.Context, a.proj, orchestrator.PullOptions{Services: c.Args().Slice(), Policy: c.String("policy"),
+				return a.withOrch(c.Context, loading{}, func(o *orchestrator.Orchestrator, p *project) error {
+					return o.Pull(c.Context, p, orchestrator.PullOptions{Services: c.Args().Slice(), Policy: c.String("policy"),
 						IgnoreFailures: c.Bool("ignore-pull-failures"), IncludeDeps: c.Bool("include-deps")})
 				})
 			},
@@ -128,7 +128,7 @@ func runCommand(a *app) *cli.Command {
 			if c.Args().Len() < 1 {
 				return usagef("run: give a service: devenv run SERVICE [COMMAND...]")
 			}
-			pull, err := pullFlag(c)
+			pull, err := pullPolicy(c.String("pull"))
 			if err != nil {
 				return err
 			}
@@ -145,7 +145,7 @@ func runCommand(a *app) *cli.Command {
 				CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"),
 				Rm: c.Bool("rm"), Detach: c.Bool("detach"), NoDeps: c.Bool("no-deps"),
 				ServicePorts: c.Bool("service-ports"), Publish: c.StringSlice("publish"), UseAliases: c.Bool("use-aliases"),
-				Pull: pull, RemoveOrphans: c.Bool("remove-orphans"), Build: buildFlag(c),
+				Pull: pull, RemoveOrphans: c.Bool("remove-orphans"), Build: buildPolicy(c.Bool("build"), c.Bool("no-build")),
 			}
 			if c.Args().Len() > 1 {
 				opts.Cmd = c.Args().Tail()
@@ -159,7 +159,8 @@ func runCommand(a *app) *cli.Command {
 					opts.Entrypoint = []string{}
 				}
 			}
-			if _, err := a.project(c.Context); err != nil {
+			p, err := a.project(c.Context)
+			if err != nil {
 				return err
 			}
 			rep := a.reporter()
@@ -181,7 +182,7 @@ func runCommand(a *app) *cli.Command {
 				closeRep()
 				restore = a.raw(s)
 			}
-			res, err := o.Run(c.Context, a.proj, opts)
+			res, err := o.Run(c.Context, p, opts)
 			if err == nil && opts.Detach {
 				fmt.Fprintln(a.stdout, res.Name)
 			}
@@ -321,8 +322,8 @@ func buildCommand(a *app) *cli.Command {
 					args[k] = nil // K alone: the core takes it from the environment
 				}
 			}
-			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-				return o.Build(c.Context, a.proj, orchestrator.BuildOptions{Services: c.Args().Slice(), NoCache: c.Bool("no-cache"),
+			return a.withOrch(c.Context, loading{}, func(o *orchestrator.Orchestrator, p *project) error {
+				return o.Build(c.Context, p, orchestrator.BuildOptions{Services: c.Args().Slice(), NoCache: c.Bool("no-cache"),
 					Pull: c.Bool("pull"), Quiet: c.Bool("quiet"), Args: args, WithDeps: c.Bool("with-dependencies")})
 			})
 		},

@@ -24,8 +24,7 @@ func initCommand(a *app) *cli.Command {
 			if c.Bool("force") && !c.Bool("write") {
 				return usagef("init: --force replaces a block --write would insert; give both")
 			}
-			a.fastLoad = true
-			p, err := a.project(c.Context)
+			p, err := a.projectWith(c.Context, loading{Fast: true})
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,123 +16,6 @@ import (
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
-
-// verbCommands are compose's kill, pause, unpause and rm.
-func verbCommands(a *app) []*cli.Command {
-	return []*cli.Command{
-		{
-			Name:      "kill",
-			Usage:     "send a signal (default SIGKILL) to services' running containers and host services",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv kill electric\n   devenv kill -s SIGHUP backend",
-			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "SIGKILL", Usage: "signal to send: a name (SIGHUP, HUP) or number"},
-				&cli.BoolFlag{Name: "remove-orphans", Usage: "also signal containers of services not in the file"},
-			},
-			Action: func(c *cli.Context) error {
-				sig, err := signalName(c.String("signal"))
-				if err != nil {
-					return err
-				}
-				a.nameOnly = true
-				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Kill(c.Context, a.proj, orchestrator.KillOptions{Services: c.Args().Slice(), Signal: sig, RemoveOrphans: c.Bool("remove-orphans")})
-				})
-			},
-		},
-		pauseCommand(a, "pause", "pause services' running containers", true),
-		pauseCommand(a, "unpause", "unpause services' paused containers", false),
-		{
-			Name:      "rm",
-			Usage:     "remove services' stopped containers (named volumes always stay)",
-			ArgsUsage: "[SERVICE...]",
-			UsageText: "devenv rm -f electric\n   devenv rm -s -f redis   # stop it first",
-			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "accepted: devenv does not ask (it lists what it removed)"},
-				&cli.BoolFlag{Name: "stop", Aliases: []string{"s"}, Usage: "stop the containers first"},
-				&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the containers' anonymous volumes too"},
-			},
-			Action: func(c *cli.Context) error {
-				a.nameOnly = true
-				return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					removed, err := o.Rm(c.Context, a.proj, orchestrator.RmOptions{Services: c.Args().Slice(), Stop: c.Bool("stop"), Volumes: c.Bool("volumes")})
-					if err == nil && len(removed) == 0 {
-						fmt.Fprintln(a.stderr, "No stopped containers")
-					}
-					return err
-				})
-			},
-		},
-	}
-}
-
-// pauseCommand is compose's pause (pause) or unpause.
-func pauseCommand(a *app, name, usage string, pause bool) *cli.Command {
-	return &cli.Command{
-		Name: name, Usage: usage, ArgsUsage: "[SERVICE...]", UsageText: "devenv " + name + " electric",
-		Action: func(c *cli.Context) error {
-			return a.withOrch(c, func(o *orchestrator.Orchestrator) error { return o.Pause(c.Context, a.proj, c.Args().Slice(), pause) })
-		},
-	}
-}
-
-var signalPattern = regexp.MustCompile(`^SIG[A-Z0-9]+([+-][0-9]+)?$`)
-
-// signalName takes SIGHUP, HUP or a number, as docker does; the engine
-// (or, for host services, the system) says whether it knows the signal.
-func signalName(s string) (string, error) {
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return s, nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if !signalPattern.MatchString(name) {
-		return "", usagef("--signal %q: use a signal name such as SIGHUP or a number", s)
-	}
-	return name, nil
-}
-
-// createCommand is compose's create: up without starting anything.
-func createCommand(a *app) *cli.Command {
-	return &cli.Command{
-		Name:      "create",
-		Usage:     "reconcile ports and create (or recreate) services' containers without starting them",
-		ArgsUsage: "[SERVICE...]",
-		UsageText: "devenv create\n   devenv create --force-recreate postgres",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force-recreate", Usage: "recreate containers even if unchanged"},
-			&cli.BoolFlag{Name: "remove-orphans", Usage: "remove containers of services not in the file"},
-			&cli.StringFlag{Name: "pull", Usage: "pull images: always, missing, never (default: each service's pull_policy, else missing)"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accepted: devenv asks no questions"},
-			&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them"},
-			&cli.BoolFlag{Name: "quiet-pull", Usage: "pull without reporting progress"},
-			&cli.BoolFlag{Name: "build", Usage: "build images before creating (default: only those that are missing)"},
-			&cli.BoolFlag{Name: "no-build", Usage: "do not build images, even missing ones"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
-		},
-		Action: func(c *cli.Context) error {
-			pull, err := pullFlag(c)
-			if err != nil {
-				return err
-			}
-			if c.Bool("force-recreate") && c.Bool("no-recreate") {
-				return usagef("create: --force-recreate and --no-recreate contradict each other")
-			}
-			dryRun := c.Bool("dry-run") || a.dryRun
-			return a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-				res, err := o.Up(c.Context, a.proj, orchestrator.UpOptions{Services: c.Args().Slice(), ForceRecreate: c.Bool("force-recreate"),
-					NoRecreate: c.Bool("no-recreate"), QuietPull: c.Bool("quiet-pull"), Build: buildFlag(c),
-					RemoveOrphans: c.Bool("remove-orphans"), Pull: pull, NoStart: true, NoWait: true, DryRun: dryRun})
-				if err == nil && dryRun {
-					_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
-				}
-				return err
-			})
-		},
-	}
-}
 
 // cpCommand is compose's cp, through the Engine API's archives.
 func cpCommand(a *app) *cli.Command {
@@ -350,8 +232,8 @@ func streamCommands(a *app) []*cli.Command {
 					return usagef("wait: name at least one service")
 				}
 				last := 0
-				err := a.withOrch(c, func(o *orchestrator.Orchestrator) error {
-					return o.Wait(c.Context, a.proj, c.Args().Slice(), c.Bool("down-project"), func(r orchestrator.WaitResult) {
+				err := a.withOrch(c.Context, loading{}, func(o *orchestrator.Orchestrator, p *project) error {
+					return o.Wait(c.Context, p, c.Args().Slice(), c.Bool("down-project"), func(r orchestrator.WaitResult) {
 						if r.Host != "" {
 							fmt.Fprintf(a.stdout, "host service %q exited with status code %d\n", r.Host, r.ExitCode)
 						} else {

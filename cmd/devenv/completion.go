@@ -188,8 +188,7 @@ func (a *app) flagValues(flag string) []string {
 // serviceNames are the compose services of the project here (those of
 // inactive profiles too) and its host services; none when it cannot load.
 func (a *app) serviceNames() []string {
-	a.fastLoad, a.nameOnly = true, false
-	p, err := a.project(context.Background())
+	p, err := a.projectWith(context.Background(), loading{Fast: true})
 	if err != nil {
 		return nil
 	}
@@ -200,8 +199,7 @@ func (a *app) serviceNames() []string {
 }
 
 func (a *app) profileNames() []string {
-	a.fastLoad = true
-	p, err := a.project(context.Background())
+	p, err := a.projectWith(context.Background(), loading{Fast: true})
 	if err != nil {
 		return nil
 	}
