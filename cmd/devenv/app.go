@@ -483,10 +483,10 @@ func commands(a *app) []*cli.Command {
 		newPauseCmd(a, "unpause", "unpause services' paused containers", false), newRmCmd(a))
 	cmds = append(cmds, inspectCommands(a)...)
 	cmds = append(cmds, streamCommands(a)...)
-	cmds = append(cmds, newCreateCmd(a), statsCommand(a), cpCommand(a))
-	cmds = append(cmds, execCommands(a)...)
+	cmds = append(cmds, newCreateCmd(a), statsCommand(a), newCpCmd(a))
+	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
-	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), portCommand(a), portsCommand(a))
+	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), portsCommand(a))
 	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
@@ -571,14 +571,14 @@ func writeJSONLines[T any](w io.Writer, rows []T) error {
 }
 
 // indexFlag is compose's --index: which of a service's containers.
-func indexFlag() cli.Flag {
-	return &cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)"}
+func indexFlag(dst *int) cli.Flag {
+	return &cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)", Destination: dst}
 }
 
 // checkIndex accepts --index 1, the one container devenv runs per service.
-func checkIndex(c *cli.Context) error {
-	if n := c.Int("index"); n != 1 {
-		return usagef("%s: --index %d: devenv runs one container per service, number 1", c.Command.Name, n)
+func checkIndex(command string, n int) error {
+	if n != 1 {
+		return usagef("%s: --index %d: devenv runs one container per service, number 1", command, n)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/devenv-dev/devenv/internal/suggest"
@@ -91,49 +90,6 @@ func configCommand(a *app) *cli.Command {
 			}
 			_, err = a.stdout.Write(out)
 			return err
-		},
-	}
-}
-
-func portCommand(a *app) *cli.Command {
-	return &cli.Command{
-		Name:      "port",
-		Usage:     "print the host address of a service's published port (its registry assignment when not running)",
-		ArgsUsage: "SERVICE PRIVATE_PORT",
-		UsageText: "devenv port postgres 5432     # 127.0.0.1:5434",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "protocol", Value: "tcp", Usage: "tcp, udp or sctp"}, indexFlag()},
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 2 {
-				return usagef("port: need SERVICE and PRIVATE_PORT")
-			}
-			if err := checkIndex(c); err != nil {
-				return err
-			}
-			svc := c.Args().Get(0)
-			target, err := strconv.Atoi(strings.Split(c.Args().Get(1), "/")[0])
-			if err != nil || target < 1 || target > 65535 {
-				return usagef("port: %q is not a port number", c.Args().Get(1))
-			}
-			proto := c.String("protocol")
-			p, err := a.project(c.Context)
-			if err != nil {
-				return err
-			}
-			if _, err := p.SelectServices([]string{svc}); err != nil {
-				if _, host := p.X.Host[svc]; !host {
-					return err
-				}
-			}
-			o, err := a.orch(orchestrator.Discard{})
-			if err != nil {
-				return err
-			}
-			addr, err := o.Port(c.Context, p, svc, target, proto)
-			if err != nil && !a.noteNotAsked(err) {
-				return err
-			}
-			fmt.Fprintln(a.stdout, addr)
-			return nil
 		},
 	}
 }

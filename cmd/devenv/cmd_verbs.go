@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,54 +15,6 @@ import (
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 )
-
-// cpCommand is compose's cp, through the Engine API's archives.
-func cpCommand(a *app) *cli.Command {
-	return &cli.Command{
-		Name:      "cp",
-		Usage:     "copy files between a service's container and this machine",
-		ArgsUsage: "SERVICE:SRC DEST | SRC SERVICE:DEST",
-		UsageText: "devenv cp postgres:/var/log/postgresql ./pglogs\n   devenv cp ./seed.sql postgres:/tmp/\n   devenv cp postgres:/etc/postgresql - | tar t   # a tar stream",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "keep files' user and group IDs"},
-			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "copy what a symlink source points to"},
-			indexFlag(),
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 2 {
-				return usagef("cp: need a source and a destination, one of them SERVICE:PATH")
-			}
-			if err := checkIndex(c); err != nil {
-				return err
-			}
-			src, dst := c.Args().Get(0), c.Args().Get(1)
-			opts := orchestrator.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
-			if svc, p, ok := strings.Cut(src, ":"); ok && !strings.Contains(svc, "/") {
-				opts.Service, opts.ContainerPath, opts.HostPath = svc, p, dst
-			} else if svc, p, ok := strings.Cut(dst, ":"); ok && !strings.Contains(svc, "/") {
-				opts.Service, opts.ContainerPath, opts.HostPath, opts.ToContainer = svc, p, src, true
-			} else {
-				return usagef("cp: one of %q and %q must be SERVICE:PATH", src, dst)
-			}
-			if !strings.HasPrefix(opts.ContainerPath, "/") {
-				opts.ContainerPath = "/" + opts.ContainerPath
-			}
-			switch {
-			case opts.HostPath == "-" && opts.ToContainer:
-				opts.In = a.stdin
-			case opts.HostPath == "-":
-				opts.Out = a.rawStdout
-			case !filepath.IsAbs(opts.HostPath):
-				opts.HostPath = filepath.Join(a.dir, opts.HostPath)
-			}
-			p, o, err := a.readOnlyProject(c.Context)
-			if err != nil {
-				return err
-			}
-			return o.Copy(c.Context, p, opts)
-		},
-	}
-}
 
 // inspectCommands are compose's top, images and volumes.
 func inspectCommands(a *app) []*cli.Command {
