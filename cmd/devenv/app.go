@@ -481,9 +481,8 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newUpCmd(a), newDownCmd(a), newStopCmd(a), newStartCmd(a), newRestartCmd(a))
 	cmds = append(cmds, newKillCmd(a), newPauseCmd(a, "pause", "pause services' running containers", true),
 		newPauseCmd(a, "unpause", "unpause services' paused containers", false), newRmCmd(a))
-	cmds = append(cmds, inspectCommands(a)...)
-	cmds = append(cmds, streamCommands(a)...)
-	cmds = append(cmds, newCreateCmd(a), statsCommand(a), newCpCmd(a))
+	cmds = append(cmds, newTopCmd(a), newImagesCmd(a), newVolumesCmd(a), newEventsCmd(a), newWaitCmd(a))
+	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), portsCommand(a))
@@ -541,22 +540,28 @@ func flagError(command string, flags []cli.Flag, err error) error {
 
 // formatFlag validates --format against the allowed values.
 func formatFlag(c *cli.Context, allowed ...string) (string, error) {
-	f := c.String("format")
-	for _, v := range allowed {
-		if f == v {
-			return f, nil
-		}
-	}
-	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
+	return checkFormat(c.String("format"), allowed...)
 }
 
 // composeFormat is --format of a command where compose takes table, json
 // or a Go template.
-func composeFormat(c *cli.Context) (string, error) {
-	if f := c.String("format"); isTemplate(f) {
+func composeFormat(c *cli.Context) (string, error) { return composeFormatOf(c.String("format")) }
+
+// composeFormatOf checks a --format where compose takes table, json or a Go
+// template.
+func composeFormatOf(f string) (string, error) {
+	if isTemplate(f) {
 		return f, nil
 	}
-	return formatFlag(c, "table", "json")
+	return checkFormat(f, "table", "json")
+}
+
+// checkFormat checks a --format against the allowed values.
+func checkFormat(f string, allowed ...string) (string, error) {
+	if slices.Contains(allowed, f) {
+		return f, nil
+	}
+	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
 }
 
 // writeJSONLines prints one JSON object per line.
