@@ -485,7 +485,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
-	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), portsCommand(a))
+	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), newPortsCmd(a))
 	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
