@@ -486,7 +486,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
 	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), newPortsCmd(a))
-	cmds = append(cmds, healthCommand(a), envCommand(a), doctorCommand(a), lsCommand(a), versionCommand(a), versionFlagCommand(a))
+	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), versionCommand(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
 		for _, s := range c.Subcommands {
@@ -586,4 +586,12 @@ func checkIndex(command string, n int) error {
 		return usagef("%s: --index %d: devenv runs one container per service, number 1", command, n)
 	}
 	return nil
+}
+
+// first is the first of args, or "".
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
