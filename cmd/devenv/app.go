@@ -485,7 +485,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
-	cmds = append(cmds, psCommand(a), logsCommand(a), configCommand(a), newPortCmd(a), newPortsCmd(a))
+	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), configCommand(a), newPortCmd(a), newPortsCmd(a))
 	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), versionCommand(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
@@ -543,10 +543,6 @@ func formatFlag(c *cli.Context, allowed ...string) (string, error) {
 	return checkFormat(c.String("format"), allowed...)
 }
 
-// composeFormat is --format of a command where compose takes table, json
-// or a Go template.
-func composeFormat(c *cli.Context) (string, error) { return composeFormatOf(c.String("format")) }
-
 // composeFormatOf checks a --format where compose takes table, json or a Go
 // template.
 func composeFormatOf(f string) (string, error) {
@@ -586,12 +582,4 @@ func checkIndex(command string, n int) error {
 		return usagef("%s: --index %d: devenv runs one container per service, number 1", command, n)
 	}
 	return nil
-}
-
-// first is the first of args, or "".
-func first(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/docker/go-units"
-	"github.com/urfave/cli/v2"
 )
 
 // psRow is compose's `ps --format json` object.
@@ -50,81 +49,6 @@ type publisher struct {
 	TargetPort    int    `json:"TargetPort"`
 	PublishedPort int    `json:"PublishedPort"`
 	Protocol      string `json:"Protocol"`
-}
-
-func psCommand(a *app) *cli.Command {
-	return &cli.Command{
-		Name:      "ps",
-		Usage:     "list the project's containers (and its host services)",
-		ArgsUsage: "[SERVICE...]",
-		UsageText: "devenv ps\n   devenv ps -a --format json\n   devenv ps -q postgres",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "include stopped containers"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only container IDs"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json (one compose-style object per line), or a Go template ('table {{.Name}}\t{{.Status}}')"},
-			&cli.BoolFlag{Name: "services", Usage: "only the services' names"},
-			&cli.StringSliceFlag{Name: "status", Usage: "only containers in this state: created, restarting, running, removing, paused, exited, dead (repeatable)"},
-			&cli.StringFlag{Name: "filter", Usage: "status=STATE, as --status"},
-			&cli.BoolFlag{Name: "orphans", Value: true, Usage: "include containers of services the file does not declare (--orphans=false leaves them out)"},
-			&cli.BoolFlag{Name: "no-trunc", Usage: "full IDs, commands and mount names in --format json and templates"},
-		},
-		Action: func(c *cli.Context) error {
-			format, err := composeFormat(c)
-			if err != nil {
-				return err
-			}
-			p, o, err := a.readOnlyProject(c.Context)
-			if err != nil {
-				return err
-			}
-			status, err := psStatus(c)
-			if err != nil {
-				return err
-			}
-			res, err := o.Ps(c.Context, p, orchestrator.PsOptions{Services: c.Args().Slice(), All: c.Bool("all"), Status: status, NoOrphans: !c.Bool("orphans")})
-			if err != nil {
-				return err
-			}
-			res.Host = hostsInState(res.Host, status)
-			if c.Bool("services") {
-				seen := map[string]bool{}
-				for _, ct := range res.Containers {
-					if svc := ct.Labels[orchestrator.LabelService]; !seen[svc] {
-						seen[svc] = true
-						fmt.Fprintln(a.stdout, svc)
-					}
-				}
-				for _, h := range res.Host {
-					if state, _, _ := hostStatus(h); c.Bool("all") || len(status) > 0 || state == "running" {
-						fmt.Fprintln(a.stdout, h.Service)
-					}
-				}
-				return nil
-			}
-			if c.Bool("quiet") {
-				for _, ct := range res.Containers {
-					fmt.Fprintln(a.stdout, ct.ID) // IDs only: docker rm $(devenv ps -q) works
-				}
-				return nil
-			}
-			if isTemplate(format) {
-				var rows []psRow
-				for _, ct := range res.Containers {
-					row := rowOf(ct, c.Bool("no-trunc"))
-					row.Engine = res.Engine
-					rows = append(rows, row)
-				}
-				for _, h := range res.Host {
-					rows = append(rows, hostRowOf(p.Name(), h))
-				}
-				return writeTemplate(a.stdout, format, rows)
-			}
-			if format == "json" {
-				return writePsJSON(a.stdout, res, p.Name(), c.Bool("no-trunc"))
-			}
-			return writePsTable(a.stdout, res)
-		},
-	}
 }
 
 // rowOf is a container as compose's ps prints it: the ID, command and
@@ -307,60 +231,12 @@ func humanSince(t time.Time) string {
 	return units.HumanDuration(time.Since(t)) + " ago" // docker's words
 }
 
-func logsCommand(a *app) *cli.Command {
-	return &cli.Command{
-		Name:      "logs",
-		Usage:     "show container logs, prefixed with the container name",
-		ArgsUsage: "[SERVICE...]",
-		UsageText: "devenv logs --tail 50 postgres\n   devenv logs -f",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "follow log output"},
-			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "number of lines from the end, or all"},
-			&cli.BoolFlag{Name: "no-log-prefix", Usage: "do not prefix lines with the container name"},
-			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show the engine's timestamps (containers)"},
-			&cli.StringFlag{Name: "since", Usage: "lines since a time (2013-01-02T13:23:37Z) or a duration before now (42m)"},
-			&cli.StringFlag{Name: "until", Usage: "lines before a time or a duration before now"},
-			&cli.BoolFlag{Name: "no-color", Usage: "accepted: devenv prints logs without colour"},
-			&cli.IntFlag{Name: "index", Value: 1, Usage: "container index; devenv runs one container per service"},
-		},
-		Action: func(c *cli.Context) error {
-			tail := c.String("tail")
-			if tail != "all" {
-				if n, err := strconv.Atoi(tail); err != nil || n < 0 {
-					return usagef("--tail %q: use a number or all", tail)
-				}
-			}
-			if c.Int("index") != 1 {
-				return usagef("logs --index %d: devenv runs one container per service (index 1)", c.Int("index"))
-			}
-			for _, name := range []string{"since", "until"} {
-				if v := c.String(name); v != "" && !validLogTime(v) {
-					return usagef("logs --%s %q: use a time (2013-01-02T13:23:37Z), a Unix timestamp, or a duration such as 42m", name, v)
-				}
-			}
-			p, o, err := a.readOnlyProject(c.Context)
-			if err != nil {
-				return err
-			}
-			if f, ok := a.stdout.(interface{ Flush() error }); ok {
-				_ = f.Flush()
-			}
-			err = o.Logs(c.Context, p, orchestrator.LogsOptions{Services: c.Args().Slice(), Follow: c.Bool("follow"), Tail: tail, NoPrefix: c.Bool("no-log-prefix"),
-				Timestamps: c.Bool("timestamps"), Since: c.String("since"), Until: c.String("until")}, a.rawStdout)
-			if c.Bool("follow") && c.Context.Err() != nil {
-				return nil
-			}
-			return err
-		},
-	}
-}
-
 var containerStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 
 // psStatus is --status and --filter status=X, validated.
-func psStatus(c *cli.Context) ([]string, error) {
-	status := c.StringSlice("status")
-	if f := c.String("filter"); f != "" {
+func psStatus(status []string, filter string) ([]string, error) {
+	status = slices.Clone(status)
+	if f := filter; f != "" {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok || k != "status" {
 			return nil, usagef("ps --filter %q: the filter devenv (like compose) supports is status=STATE", f)
