@@ -485,8 +485,8 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), initCommand(a))
-	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), configCommand(a), newPortCmd(a), newPortsCmd(a))
-	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), versionCommand(a), versionFlagCommand(a))
+	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a))
+	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), newVersionCmd(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }
 		for _, s := range c.Subcommands {
@@ -536,11 +536,6 @@ func flagError(command string, flags []cli.Flag, err error) error {
 		return usagef("%sinvalid value %s", prefix, strings.SplitN(rest, ": ", 2)[0])
 	}
 	return usagef("%s%s", prefix, msg)
-}
-
-// formatFlag validates --format against the allowed values.
-func formatFlag(c *cli.Context, allowed ...string) (string, error) {
-	return checkFormat(c.String("format"), allowed...)
 }
 
 // composeFormatOf checks a --format where compose takes table, json or a Go
