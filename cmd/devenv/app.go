@@ -484,7 +484,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newTopCmd(a), newImagesCmd(a), newVolumesCmd(a), newEventsCmd(a), newWaitCmd(a))
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
-	cmds = append(cmds, completionCommand(a), initCommand(a))
+	cmds = append(cmds, completionCommand(a), newInitCmd(a))
 	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a))
 	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), newVersionCmd(a), versionFlagCommand(a))
 	for _, c := range cmds {
