@@ -3,6 +3,7 @@ package compose
 import (
 	"errors"
 	"fmt"
+
 	"github.com/devenv-dev/devenv/internal/errdefs"
 )
 

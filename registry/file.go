@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 
 	"github.com/gofrs/flock"
 	"go.yaml.in/yaml/v3"

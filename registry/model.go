@@ -2,8 +2,9 @@ package registry
 
 import (
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"sort"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 )
 
 // Version is the newest file format this devenv reads and writes. Version
