@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
-	"github.com/devenv-dev/devenv/registry"
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
+	"github.com/devenv-dev/devenv/registry"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devenv-dev/devenv/compose"

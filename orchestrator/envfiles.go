@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"

@@ -2,11 +2,12 @@ package orchestrator
 
 import (
 	"errors"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 )
 
 const envStack = `name: demo

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/devenv-dev/devenv/internal/errdefs"
-	"github.com/devenv-dev/devenv/internal/fakeengine"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
+	"github.com/devenv-dev/devenv/internal/fakeengine"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"

@@ -3,11 +3,12 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/devenv-dev/devenv/internal/errdefs"
 
 	"github.com/devenv-dev/devenv/compose"
 )

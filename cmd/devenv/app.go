@@ -3,20 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/devenv-dev/devenv/internal/errdefs"
-
 	"github.com/devenv-dev/devenv/compose"
-	"github.com/devenv-dev/devenv/internal/suggest"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/docker"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -35,45 +29,6 @@ const (
 	exitEngine      = 4
 	exitInterrupted = 130
 )
-
-// usageError is a bad flag or argument.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func (e *usageError) Unwrap() error { return errdefs.ErrInvalid }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
-
-// exitError carries an exit code for an error that has already been
-// reported (e.g. a failing health or check command).
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e *exitError) Error() string { return e.msg }
-
-// exitCode maps an error to the contract's exit codes, by its kind
-// (internal/errdefs) alone; the one place that does so.
-func exitCode(ctx context.Context, err error) int {
-	var ee *exitError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.Is(err, errdefs.ErrUnreachable):
-		return exitEngine
-	case errors.Is(err, errdefs.ErrConflict):
-		return exitConflict
-	case errors.Is(err, errdefs.ErrInvalid):
-		return exitUsage
-	}
-	return exitFailed
-}
 
 // env is the process environment, injected so tests can set it.
 type env map[string]string
@@ -366,77 +321,6 @@ func runOn(ctx context.Context, eng orchestrator.Engine, wd string, args []strin
 	return code
 }
 
-// libraryLog prints what compose-go logs (through logrus) devenv's way,
-// each message once: "devenv: warning: FILE: the attribute `version` is
-// obsolete…", not "level=warning msg=…".
-type libraryLog struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (l *libraryLog) Format(e *logrus.Entry) ([]byte, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen[e.Message] {
-		return nil, nil
-	}
-	l.seen[e.Message] = true
-	level := e.Level.String()
-	if e.Level == logrus.WarnLevel {
-		level = "warning"
-	}
-	return []byte("devenv: " + level + ": " + e.Message + "\n"), nil
-}
-
-var globalFlags = []cli.Flag{
-	&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose file (repeatable, merged in order; default docker-compose.dev.yml here or in a parent)"},
-	&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory)"},
-	&cli.StringSliceFlag{Name: "profile", Usage: "enable a profile (repeatable; default COMPOSE_PROFILES)"},
-	&cli.StringSliceFlag{Name: "env-file", Usage: "environment file for interpolation (default .env in the project directory)"},
-	&cli.StringFlag{Name: "project-directory", Usage: "project directory (default: the first compose file's directory)"},
-	&cli.StringFlag{Name: "registry", Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
-	&cli.StringFlag{Name: "progress", Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
-	&cli.StringFlag{Name: "ansi", Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
-	&cli.IntFlag{Name: "parallel", Value: -1, Usage: "accepted as -1 (compose's default): devenv works in parallel where dependencies allow"},
-	&cli.BoolFlag{Name: "dry-run", Usage: "with up or create: print the plan and change nothing"},
-	// compose's hidden and deprecated globals.
-	&cli.StringFlag{Name: "workdir", Hidden: true},
-	&cli.BoolFlag{Name: "no-ansi", Hidden: true},
-	&cli.BoolFlag{Name: "verbose", Hidden: true},
-}
-
-// checkGlobals applies the globals compose has for output and parallelism,
-// and refuses what devenv cannot do, before any command runs.
-func (a *app) checkGlobals(c *cli.Context) error {
-	switch ansi := c.String("ansi"); {
-	case ansi == "never" || c.Bool("no-ansi"):
-		a.noColor = true
-		if a.progress == "auto" {
-			a.progress = "plain"
-		}
-	case ansi == "auto":
-	case ansi == "always":
-		return usagef("--ansi always: devenv uses control characters only on a terminal; use auto or never")
-	default:
-		return usagef("--ansi %q: use never or auto", ansi)
-	}
-	if n := c.Int("parallel"); n != -1 {
-		return usagef("--parallel %d: devenv starts and stops in parallel where dependencies allow, without a limit; leave --parallel out", n)
-	}
-	if c.Bool("verbose") {
-		return usagef("--verbose: devenv has no debug output; --progress plain prints each step")
-	}
-	if a.dryRun = c.Bool("dry-run"); a.dryRun {
-		if cmd := c.Args().First(); cmd != "up" && cmd != "create" {
-			return usagef("--dry-run: only devenv up and devenv create have a dry run (they print the plan)")
-		}
-	}
-	if a.projectDir == "" {
-		a.projectDir = c.String("workdir")
-	}
-	return nil
-}
-
 func newApp(a *app) *cli.App {
 	cli.HelpPrinter = printHelp
 	return &cli.App{
@@ -494,87 +378,4 @@ func commands(a *app) []*cli.Command {
 		}
 	}
 	return cmds
-}
-
-// flagError says a flag error of the flag library's in devenv's words:
-// the command, the flag as the user spelled it (--name, -n), and the flag
-// most likely meant.
-func flagError(command string, flags []cli.Flag, err error) error {
-	prefix := ""
-	if command != "" {
-		prefix = command + ": "
-	}
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		name = strings.TrimLeft(name, "-")
-		spelled := "--" + name
-		if len(name) == 1 {
-			spelled = "-" + name
-		}
-		var names []string
-		for _, f := range append(slices.Clone(flags), globalFlags...) {
-			for _, n := range f.Names() {
-				if len(n) > 1 {
-					names = append(names, n)
-				}
-			}
-		}
-		help := "devenv --help"
-		if command != "" {
-			help = "devenv " + command + " --help"
-		}
-		if s := suggest.Closest(name, names); s != "" {
-			return usagef("%sunknown flag %s; did you mean --%s? (see %s)", prefix, spelled, s, help)
-		}
-		return usagef("%sunknown flag %s (see %s)", prefix, spelled, help)
-	}
-	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return usagef("%sflag %s needs a value", prefix, strings.TrimSpace(name))
-	}
-	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
-		// invalid value "x" for flag -t: parse error
-		return usagef("%sinvalid value %s", prefix, strings.SplitN(rest, ": ", 2)[0])
-	}
-	return usagef("%s%s", prefix, msg)
-}
-
-// composeFormatOf checks a --format where compose takes table, json or a Go
-// template.
-func composeFormatOf(f string) (string, error) {
-	if isTemplate(f) {
-		return f, nil
-	}
-	return checkFormat(f, "table", "json")
-}
-
-// checkFormat checks a --format against the allowed values.
-func checkFormat(f string, allowed ...string) (string, error) {
-	if slices.Contains(allowed, f) {
-		return f, nil
-	}
-	return "", usagef("--format %q: use %s", f, strings.Join(allowed, ", "))
-}
-
-// writeJSONLines prints one JSON object per line.
-func writeJSONLines[T any](w io.Writer, rows []T) error {
-	enc := json.NewEncoder(w)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// indexFlag is compose's --index: which of a service's containers.
-func indexFlag(dst *int) cli.Flag {
-	return &cli.IntFlag{Name: "index", Value: 1, Usage: "index of the container (devenv runs one per service)", Destination: dst}
-}
-
-// checkIndex accepts --index 1, the one container devenv runs per service.
-func checkIndex(command string, n int) error {
-	if n != 1 {
-		return usagef("%s: --index %d: devenv runs one container per service, number 1", command, n)
-	}
-	return nil
 }
