@@ -34,29 +34,10 @@ var connectRoles = []string{"postgres", "redis"}
 // one with a role connect knows.
 func (o *Orchestrator) Connect(ctx context.Context, p *compose.Project, service string, withURL bool) (Client, error) {
 	if service == "" {
-		// The project's database: its only PostgreSQL service, else its
-		// only service connect has a client for.
-		byRole := map[string][]string{}
-		var found []string
-		for _, name := range p.Model.ServiceNames() {
-			svc := p.Model.Services[name]
-			if role := compose.Role(p.ServiceX[name].Role, svc.Image, name); slices.Contains(connectRoles, role) {
-				byRole[role] = append(byRole[role], name)
-				found = append(found, name)
-			}
+		var err error
+		if service, err = defaultDatabase(p); err != nil {
+			return Client{}, err
 		}
-		if len(byRole["postgres"]) == 1 {
-			found = byRole["postgres"]
-		}
-		if len(found) != 1 {
-			what := "none"
-			if len(found) > 1 {
-				what = strings.Join(found, ", ")
-			}
-			return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services",
-				Msg: fmt.Sprintf("name the service to connect to: devenv connect SERVICE (PostgreSQL or Redis services: %s)", what)}
-		}
-		service = found[0]
 	}
 	if _, ok := p.X.Host[service]; ok {
 		return Client{}, hostServiceError(p, "connect", service)
@@ -118,6 +99,35 @@ func (o *Orchestrator) Connect(ctx context.Context, p *compose.Project, service 
 	}
 	return Client{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + service + ".ports",
 		Msg: fmt.Sprintf("%s publishes no host port for %d, so nothing on this machine can reach it; publish one or use devenv connect %s", service, target, service)}
+}
+
+// defaultDatabase is the service connect uses when none is named: the
+// project's only PostgreSQL service, else its only service connect has a
+// client for.
+func defaultDatabase(p *compose.Project) (string, error) {
+	// The project's database: its only PostgreSQL service, else its
+	// only service connect has a client for.
+	byRole := map[string][]string{}
+	var found []string
+	for _, name := range p.Model.ServiceNames() {
+		svc := p.Model.Services[name]
+		if role := compose.Role(p.ServiceX[name].Role, svc.Image, name); slices.Contains(connectRoles, role) {
+			byRole[role] = append(byRole[role], name)
+			found = append(found, name)
+		}
+	}
+	if len(byRole["postgres"]) == 1 {
+		found = byRole["postgres"]
+	}
+	if len(found) != 1 {
+		what := "none"
+		if len(found) > 1 {
+			what = strings.Join(found, ", ")
+		}
+		return "", &compose.ConfigError{File: p.MainFile(), Key: "services",
+			Msg: fmt.Sprintf("name the service to connect to: devenv connect SERVICE (PostgreSQL or Redis services: %s)", what)}
+	}
+	return found[0], nil
 }
 
 // credentials are a database service's own user, password and database.

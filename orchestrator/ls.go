@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/devenv-dev/devenv/orchestrator/forward"
+	"github.com/devenv-dev/devenv/registry"
 )
 
 // ProjectRow is one project for `ls`.
@@ -37,39 +38,9 @@ type ProjectRow struct {
 // Ls lists every project known to the registry or found on the engine by
 // compose labels (also those docker compose created).
 func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
-	rows := map[[2]string]*ProjectRow{}
-	get := func(name, engine string) *ProjectRow {
-		r, ok := rows[[2]string{name, engine}]
-		if !ok {
-			r = &ProjectRow{Name: name, elsewhere: engine != o.EngineKey}
-			if engine != "" {
-				r.Engine = engine
-				if engine == o.EngineKey && o.Remote != nil {
-					r.Engine = o.Remote.Label()
-				}
-			}
-			rows[[2]string{name, engine}] = r
-		}
-		return r
-	}
+	rows := lsRows{o: o, rows: map[[2]string]*ProjectRow{}}
 	if reg, err := o.Registry.Load(); err == nil {
-		for _, p := range reg.Projects {
-			r := get(p.Name, p.Engine)
-			if p.Engine != o.EngineKey {
-				r.Engine = p.EngineLabel()
-			}
-			r.Registered, r.Directory = true, p.Dir
-			var nums []int
-			for _, res := range p.Reservations {
-				nums = append(nums, res.Port)
-			}
-			slices.Sort(nums)
-			ports := make([]string, 0, len(nums))
-			for _, n := range slices.Compact(nums) {
-				ports = append(ports, strconv.Itoa(n))
-			}
-			r.Ports = strings.Join(ports, ",")
-		}
+		rows.registered(reg)
 	}
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject}, All: true})
 	var notAsked error
@@ -80,11 +51,71 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 	case err != nil:
 		return nil, err
 	}
+	rows.containers(cs)
+	out := make([]ProjectRow, 0, len(rows.rows))
+	for key, r := range rows.rows {
+		o.lsHostServices(r, key[1])
+		r.Status = lsStatus(r, notAsked != nil)
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Engine < out[j].Engine
+	})
+	return out, notAsked
+}
+
+// lsRows are ls's rows by project name and engine key.
+type lsRows struct {
+	o    *Orchestrator
+	rows map[[2]string]*ProjectRow
+}
+
+func (l lsRows) get(name, engine string) *ProjectRow {
+	r, ok := l.rows[[2]string{name, engine}]
+	if !ok {
+		r = &ProjectRow{Name: name, elsewhere: engine != l.o.EngineKey}
+		if engine != "" {
+			r.Engine = engine
+			if engine == l.o.EngineKey && l.o.Remote != nil {
+				r.Engine = l.o.Remote.Label()
+			}
+		}
+		l.rows[[2]string{name, engine}] = r
+	}
+	return r
+}
+
+// registered adds the registry's projects with their reserved ports.
+func (l lsRows) registered(reg *registry.Registry) {
+	for _, p := range reg.Projects {
+		r := l.get(p.Name, p.Engine)
+		if p.Engine != l.o.EngineKey {
+			r.Engine = p.EngineLabel()
+		}
+		r.Registered, r.Directory = true, p.Dir
+		var nums []int
+		for _, res := range p.Reservations {
+			nums = append(nums, res.Port)
+		}
+		slices.Sort(nums)
+		ports := make([]string, 0, len(nums))
+		for _, n := range slices.Compact(nums) {
+			ports = append(ports, strconv.Itoa(n))
+		}
+		r.Ports = strings.Join(ports, ",")
+	}
+}
+
+// containers counts the engine's containers (one-offs aside) per project.
+func (l lsRows) containers(cs []Container) {
 	for _, c := range cs {
 		if c.Labels[LabelOneoff] == "True" {
 			continue
 		}
-		r := get(c.Labels[LabelProject], o.EngineKey)
+		r := l.get(c.Labels[LabelProject], l.o.EngineKey)
 		r.Containers++
 		if c.State == "running" {
 			r.Running++
@@ -96,48 +127,49 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 			r.ConfigFiles = c.Labels[LabelConfigFiles]
 		}
 	}
-	out := make([]ProjectRow, 0, len(rows))
-	for key, r := range rows {
-		if o.Hosts != nil {
-			for _, h := range o.Hosts.Names(r.Name) {
-				st, ok := o.Hosts.Status(r.Name, h)
-				switch {
-				case !ok || !st.Running:
-				case forward.IsName(h):
-					// Its forward runs here, whichever engine is in use now.
-					r.Forwarded = r.Forwarded || key[1] != "" && h == forward.NameFor(key[1])
-				default:
-					r.HostServices++
-				}
-			}
-		}
-		switch {
-		case r.elsewhere:
-			r.Status = "not asked (another engine)"
-		case notAsked != nil:
-			r.Status = "unknown (engine not reachable)"
-		case r.Containers == 0:
-			r.Status = "no containers"
-		case r.Running == r.Containers:
-			r.Status = fmt.Sprintf("running(%d)", r.Running)
-		case r.Running == 0:
-			r.Status = fmt.Sprintf("exited(%d)", r.Containers)
-		default:
-			r.Status = fmt.Sprintf("running(%d/%d)", r.Running, r.Containers)
-		}
-		if r.HostServices > 0 {
-			r.Status += fmt.Sprintf(", host services running(%d)", r.HostServices)
-		}
-		if r.Forwarded {
-			r.Status += ", ports forwarded"
-		}
-		out = append(out, *r)
+}
+
+// lsHostServices counts a project's running host services and notes its
+// forward (of the engine keyed engine) running here.
+func (o *Orchestrator) lsHostServices(r *ProjectRow, engine string) {
+	if o.Hosts == nil {
+		return
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
+	for _, h := range o.Hosts.Names(r.Name) {
+		st, ok := o.Hosts.Status(r.Name, h)
+		switch {
+		case !ok || !st.Running:
+		case forward.IsName(h):
+			// Its forward runs here, whichever engine is in use now.
+			r.Forwarded = r.Forwarded || engine != "" && h == forward.NameFor(engine)
+		default:
+			r.HostServices++
 		}
-		return out[i].Engine < out[j].Engine
-	})
-	return out, notAsked
+	}
+}
+
+// lsStatus is compose's status text, with devenv's additions.
+func lsStatus(r *ProjectRow, notAsked bool) string {
+	var status string
+	switch {
+	case r.elsewhere:
+		status = "not asked (another engine)"
+	case notAsked:
+		status = "unknown (engine not reachable)"
+	case r.Containers == 0:
+		status = "no containers"
+	case r.Running == r.Containers:
+		status = fmt.Sprintf("running(%d)", r.Running)
+	case r.Running == 0:
+		status = fmt.Sprintf("exited(%d)", r.Containers)
+	default:
+		status = fmt.Sprintf("running(%d/%d)", r.Running, r.Containers)
+	}
+	if r.HostServices > 0 {
+		status += fmt.Sprintf(", host services running(%d)", r.HostServices)
+	}
+	if r.Forwarded {
+		status += ", ports forwarded"
+	}
+	return status
 }

@@ -115,6 +115,14 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 			return nil, err
 		}
 	}
+	return bindingsOf(reqs, regReqs, result, opts.PublishAll || publishAll), nil
+}
+
+// bindingsOf are the containers' port bindings for the reconciled
+// requests: the assigned host ports, bound to 127.0.0.1 unless publishAll
+// or the request says all interfaces; a database on all interfaces is
+// warned about.
+func bindingsOf(reqs []compose.PortRequest, regReqs []registry.PortRequest, result registry.Result, publishAll bool) *PortResult {
 	res := &PortResult{Bindings: Bindings{}, Remaps: result.Remaps, Project: result.Project}
 	assigned := map[registry.PortKey]int{}
 	for _, r := range result.Project.Reservations {
@@ -130,8 +138,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 				b.Port = port
 			}
 		}
-		all := r.AllInterfaces || opts.PublishAll || publishAll
-		if b.HostIP == "" && !all {
+		if b.HostIP == "" && !r.AllInterfaces && !publishAll {
 			b.HostIP = "127.0.0.1"
 		}
 		if (b.HostIP == "" || b.HostIP == "0.0.0.0" || b.HostIP == "::") && IsDatabaseRole(r.Role) {
@@ -139,7 +146,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		}
 		res.Bindings[r.Service] = append(res.Bindings[r.Service], b)
 	}
-	return res, nil
+	return res
 }
 
 // ownProcess says whether pid belongs to one of the project's host
