@@ -94,13 +94,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		hosts = nil // host services have nothing to create
 	}
 	opts.Ports.RemoveOrphans, opts.Ports.RunHosts = opts.RemoveOrphans, hosts
-	for _, h := range hosts {
-		for dep, cond := range p.X.Host[h].DependsOn {
-			if _, isHost := p.X.Host[dep]; !isHost && cond == "service_healthy" {
-				opts.readyFor = append(opts.readyFor, dep)
-			}
-		}
-	}
+	opts.readyFor = healthyFor(p, hosts)
 	// Everything that can be found wrong is found before the first change.
 	if err := o.Engine.Ping(ctx); err != nil {
 		return nil, err
@@ -162,6 +156,27 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		}
 	}
 	res.Ports, res.Plan = committed, plan
+	return res, o.upApply(ctx, p, d, plan, services, committed, hosts, opts)
+}
+
+// healthyFor are the containers host services wait for as
+// service_healthy.
+func healthyFor(p *compose.Project, hosts []string) []string {
+	var out []string
+	for _, h := range hosts {
+		for dep, cond := range p.X.Host[h].DependsOn {
+			if _, isHost := p.X.Host[dep]; !isHost && cond == "service_healthy" {
+				out = append(out, dep)
+			}
+		}
+	}
+	return out
+}
+
+// upApply is up's second half, once ports are reserved: say what moved,
+// write the env files, stop orphan host services, apply the plan, forward
+// a remote engine's ports, start the host services.
+func (o *Orchestrator) upApply(ctx context.Context, p *compose.Project, d *Desired, plan *Plan, services []string, committed *PortResult, hosts []string, opts UpOptions) error {
 	for _, m := range committed.Remaps {
 		o.emit(Event{Service: m.Service, Status: "Port", Detail: m.String(), Level: Warn})
 	}
@@ -169,27 +184,24 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 		o.warn("", w)
 	}
 	if err := o.upEnvFiles(p, committed, opts); err != nil {
-		return res, err
+		return err
 	}
 	// Orphan host services go first, as orphan containers do, so nothing
 	// that starts finds their ports held.
 	if err := o.upOrphanHosts(ctx, p, opts.RemoveOrphans); err != nil {
-		return res, err
+		return err
 	}
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
-		return res, err
+		return err
 	}
 	// A remote engine's ports reach this machine before the host services
 	// that use them start.
 	if !opts.NoStart {
 		if err := o.ensureForwards(ctx, p, committed); err != nil {
-			return res, err
+			return err
 		}
 	}
-	if err := o.upHosts(ctx, p, committed, hosts, opts); err != nil {
-		return res, err
-	}
-	return res, nil
+	return o.upHosts(ctx, p, committed, hosts, opts)
 }
 
 // selectUp splits the named services into compose services and host
