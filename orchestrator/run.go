@@ -116,6 +116,12 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 	if err := o.prepareOneOff(ctx, p, ds, opts.Pull, opts.Build); err != nil {
 		return RunResult{}, err
 	}
+	return o.runOneOff(ctx, p, ds, opts)
+}
+
+// oneOffSpec is the one-off container of ds: named and labelled as
+// compose's one-offs, attached as opts says.
+func oneOffSpec(p *compose.Project, ds *DesiredService, opts RunOptions) ContainerSpec {
 	slug := randomID()
 	spec := ds.Spec
 	spec.Name = opts.Name
@@ -131,6 +137,13 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 			spec.Networks[i].Aliases = nil
 		}
 	}
+	return spec
+}
+
+// runOneOff creates the one-off and starts it, detached or attached; an
+// interrupted or --rm one is removed.
+func (o *Orchestrator) runOneOff(ctx context.Context, p *compose.Project, ds *DesiredService, opts RunOptions) (RunResult, error) {
+	spec := oneOffSpec(p, ds, opts)
 	o.emit(Event{Service: opts.Service, Name: spec.Name, Status: "Creating"})
 	id, err := o.Engine.Create(ctx, spec)
 	if err != nil {
