@@ -49,28 +49,7 @@ func propose(p *compose.Project, missingOnly bool) (string, error) {
 	db := databaseService(p)
 	taken := func(port int) bool { _, ok := published[port]; return ok }
 	if phoenix {
-		h := host{name: freeName(p, "backend", "phoenix"), role: "phoenix", command: "mix phx.server", port: rulePort("phoenix")}
-		if m := phoenixPort.FindStringSubmatch(readFile(filepath.Join(dir, "config", "dev.exs"))); m != nil {
-			h.port, _ = strconv.Atoi(m[1])
-		}
-		if db != "" {
-			env := p.Model.Services[db].Environment
-			user, pass, name := value(env, "POSTGRES_USER", "postgres"), value(env, "POSTGRES_PASSWORD", ""), value(env, "POSTGRES_DB", "")
-			if name == "" {
-				name = user
-			}
-			u := url.URL{Scheme: "ecto", User: url.User(user), Host: "localhost:{" + db + "}", Path: "/" + name}
-			if pass != "" {
-				u.User = url.UserPassword(user, pass)
-			}
-			// The braces are devenv's placeholder, not part of the URL.
-			h.env = map[string]string{"DATABASE_URL": dollars(strings.Replace(u.String(), "%7B"+db+"%7D", "{"+db+"}", 1))}
-			cond := "service_started"
-			if p.Model.Services[db].HealthCheck != nil {
-				cond = "service_healthy"
-			}
-			h.dependsOn = fmt.Sprintf("{%s: {condition: %s}}", db, cond)
-		}
+		h := phoenixHost(p, db)
 		h.port = freePort(h.port, taken)
 		hosts = append(hosts, h)
 	}
@@ -123,6 +102,37 @@ func propose(p *compose.Project, missingOnly bool) (string, error) {
 		}
 	}
 	return render(st, hosts, envFiles), nil
+}
+
+// phoenixHost is the Phoenix host service of a project with mix.exs: its
+// port from config/dev.exs when it reads PORT with a default, its database
+// URL and dependency from the project's PostgreSQL service db ("" for
+// none).
+func phoenixHost(p *compose.Project, db string) host {
+	h := host{name: freeName(p, "backend", "phoenix"), role: "phoenix", command: "mix phx.server", port: rulePort("phoenix")}
+	if m := phoenixPort.FindStringSubmatch(readFile(filepath.Join(p.Dir(), "config", "dev.exs"))); m != nil {
+		h.port, _ = strconv.Atoi(m[1])
+	}
+	if db == "" {
+		return h
+	}
+	env := p.Model.Services[db].Environment
+	user, pass, name := value(env, "POSTGRES_USER", "postgres"), value(env, "POSTGRES_PASSWORD", ""), value(env, "POSTGRES_DB", "")
+	if name == "" {
+		name = user
+	}
+	u := url.URL{Scheme: "ecto", User: url.User(user), Host: "localhost:{" + db + "}", Path: "/" + name}
+	if pass != "" {
+		u.User = url.UserPassword(user, pass)
+	}
+	// The braces are devenv's placeholder, not part of the URL.
+	h.env = map[string]string{"DATABASE_URL": dollars(strings.Replace(u.String(), "%7B"+db+"%7D", "{"+db+"}", 1))}
+	cond := "service_started"
+	if p.Model.Services[db].HealthCheck != nil {
+		cond = "service_healthy"
+	}
+	h.dependsOn = fmt.Sprintf("{%s: {condition: %s}}", db, cond)
+	return h
 }
 
 var (
