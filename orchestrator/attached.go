@@ -44,175 +44,232 @@ type exited struct {
 // exited by itself. A container its restart policy restarts is followed
 // again.
 func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpResult, opts AttachOptions, out io.Writer) (int, error) {
-	var started, fresh, hosts []string
-	for _, s := range res.Plan.Steps {
-		switch s.Action {
-		case ActCreate, ActRecreate, ActStart, ActRestart:
-			fresh = append(fresh, s.Service)
-			started = append(started, s.Service)
-		case ActKeep:
-			started = append(started, s.Service)
-		case ActStartHost, ActRestartHost, ActKeepHost:
-			hosts = append(hosts, s.Service)
-		}
+	t, err := attachTargetsOf(p, res, &opts)
+	if err != nil {
+		return 0, err
 	}
-	watched := slices.Clone(opts.Services)
-	if len(watched) == 0 {
-		for _, s := range started {
-			if a := p.Model.Services[s].Attach; a == nil || *a {
-				watched = append(watched, s)
-			}
-		}
-		watched = append(watched, hosts...)
-	}
-	watched = slices.DeleteFunc(watched, func(s string) bool { return slices.Contains(opts.NoAttach, s) })
-	followNone := len(watched) == 0 // every one was --no-attach'ed
-	if opts.ExitCodeFrom != "" {
-		if !slices.Contains(started, opts.ExitCodeFrom) {
-			return 0, &compose.ConfigError{File: p.MainFile(), Key: "up --exit-code-from",
-				Msg: fmt.Sprintf("service %s is not among the services up started (%v)", opts.ExitCodeFrom, started)}
-		}
-		if !slices.Contains(watched, opts.ExitCodeFrom) {
-			watched = append(watched, opts.ExitCodeFrom)
-		}
-		opts.AbortOnExit = opts.AbortOnExit || !opts.AbortOnFailure
-	}
-	cs, err := o.selectContainers(ctx, p, started)
+	cs, err := o.selectContainers(ctx, p, t.started)
 	if err != nil {
 		return 0, err
 	}
 	lctx, stopLogs := context.WithCancel(ctx)
 	defer stopLogs()
-	var logs sync.WaitGroup
-	follow := func(services []string, since string) {
-		if len(services) == 0 || followNone {
-			return
-		}
-		logs.Add(1)
-		go func() {
-			defer logs.Done()
-			err := o.Logs(lctx, p, LogsOptions{Services: services, Follow: true, Tail: "all", Since: since, Timestamps: opts.Timestamps, NoPrefix: opts.NoPrefix}, out)
-			if err != nil && lctx.Err() == nil {
-				o.warn("", err.Error())
-			}
-		}()
-	}
+	a := &attachment{o: o, p: p, opts: opts, out: out, targets: t, lctx: lctx, stopLogs: stopLogs}
 	// New containers from their first line, kept ones from now (as
 	// compose, which attaches without their history).
 	var keptFollow, freshFollow []string
-	for _, s := range watched {
-		if slices.Contains(fresh, s) || !slices.Contains(started, s) {
+	for _, s := range t.watched {
+		if slices.Contains(t.fresh, s) || !slices.Contains(t.started, s) {
 			freshFollow = append(freshFollow, s)
 		} else {
 			keptFollow = append(keptFollow, s)
 		}
 	}
-	follow(freshFollow, "")
-	follow(keptFollow, time.Now().Format(time.RFC3339Nano))
+	a.follow(freshFollow, "")
+	a.follow(keptFollow, time.Now().Format(time.RFC3339Nano))
 
 	wctx, stopWaits := context.WithCancel(ctx)
 	defer stopWaits()
-	exits := make(chan exited, len(cs))
-	wait := func(c Container) {
-		code, err := o.Engine.Wait(wctx, c.ID)
-		exits <- exited{c: c, code: code, err: err}
-	}
+	a.wctx, a.stopWaits, a.exits = wctx, stopWaits, make(chan exited, len(cs))
 	waiting := 0
 	for _, c := range cs {
-		if !isLeftover(c) && slices.Contains(watched, c.Labels[LabelService]) {
+		if !isLeftover(c) && slices.Contains(t.watched, c.Labels[LabelService]) {
 			waiting++
-			go wait(c)
+			go a.wait(c)
 		}
-	}
-	// drain lets the output run out, for a moment at most (host services'
-	// log files never end by themselves).
-	drain := func() {
-		drained := make(chan struct{})
-		go func() { logs.Wait(); close(drained) }()
-		select {
-		case <-drained:
-		case <-time.After(2 * time.Second):
-		}
-		stopLogs()
-		logs.Wait()
-	}
-	// stop stops what up started, then lets the output run out (the last
-	// lines of the container that ended it included).
-	stop := func() {
-		// Not cancelled with the run, but bounded: another devenv holding
-		// the project's lock does not keep this one forever.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		stopWaits()
-		o.emit(Event{Status: "Stopping", Detail: "what up started"})
-		if err := o.Stop(sctx, p, StopOptions{Services: append(slices.Clone(started), hosts...), Timeout: opts.Timeout}); err != nil {
-			o.warn("", err.Error())
-		}
-		drain()
 	}
 	watchedContainers := waiting
 	for waiting > 0 {
 		select {
 		case <-ctx.Done():
-			stop()
+			a.stop(ctx)
 			return 0, ctx.Err()
-		case e := <-exits:
+		case e := <-a.exits:
 			if ctx.Err() != nil {
 				continue // the Ctrl-C case stops
 			}
 			if e.err != nil {
-				stop()
+				a.stop(ctx)
 				return 0, e.err
 			}
-			svc := e.c.Labels[LabelService]
-			if d, err := o.Engine.Inspect(wctx, e.c.ID); err == nil && (d.Restarting || d.Running) {
-				// Its restart policy brings it back: follow it again once it
-				// runs (a restarting container has no output to follow yet).
-				go func() {
-					since := time.Now().Format(time.RFC3339Nano)
-					for i := 0; i < 600 && wctx.Err() == nil; i++ {
-						if d, err := o.Engine.Inspect(wctx, e.c.ID); err != nil || d.Running || !d.Restarting {
-							break
-						}
-						time.Sleep(100 * time.Millisecond)
-					}
-					if wctx.Err() == nil {
-						follow([]string{svc}, since)
-					}
-					wait(e.c)
-				}()
+			if a.restarting(e) {
 				continue
 			}
 			waiting--
-			fmt.Fprintf(out, "%s exited with code %d\n", logLabel(p, e.c), e.code)
-			if opts.AbortOnExit || (opts.AbortOnFailure && e.code != 0) {
-				o.emit(Event{Service: svc, Status: "Aborting", Detail: fmt.Sprintf("on container exit (code %d)", e.code), Level: Warn})
-				stop()
-				code := e.code
-				if opts.ExitCodeFrom != "" && opts.ExitCodeFrom != svc {
-					code = o.exitCodeOf(context.WithoutCancel(ctx), cs, opts.ExitCodeFrom)
-				}
+			if code, done := a.exited(ctx, cs, e); done {
 				return code, nil
 			}
 		}
 	}
-	if watchedContainers == 0 || slices.ContainsFunc(hosts, func(h string) bool { return slices.Contains(watched, h) }) {
+	if watchedContainers == 0 || slices.ContainsFunc(t.hosts, func(h string) bool { return slices.Contains(t.watched, h) }) {
 		// What is watched does not end by itself (host services, or no
 		// container at all): until Ctrl-C.
 		<-ctx.Done()
 	}
 	if err := ctx.Err(); err != nil {
-		stop()
+		a.stop(ctx)
 		return 0, err
 	}
 	// Every watched container has exited by itself: its output ends with
 	// it (host services' files do not, so not waited for long).
-	drain()
+	a.drain()
 	code := 0
 	if opts.ExitCodeFrom != "" {
 		code = o.exitCodeOf(ctx, cs, opts.ExitCodeFrom)
 	}
 	return code, nil
+}
+
+// attachTargets are what up started (fresh: created or restarted now) and
+// which of it attached mode follows; --exit-code-from must be among what
+// was started, and implies --abort-on-container-exit.
+type attachTargets struct {
+	started, fresh, hosts, watched []string
+	followNone                     bool // every one was --no-attach'ed
+}
+
+func attachTargetsOf(p *compose.Project, res *UpResult, opts *AttachOptions) (attachTargets, error) {
+	var t attachTargets
+	for _, s := range res.Plan.Steps {
+		switch s.Action {
+		case ActCreate, ActRecreate, ActStart, ActRestart:
+			t.fresh = append(t.fresh, s.Service)
+			t.started = append(t.started, s.Service)
+		case ActKeep:
+			t.started = append(t.started, s.Service)
+		case ActStartHost, ActRestartHost, ActKeepHost:
+			t.hosts = append(t.hosts, s.Service)
+		}
+	}
+	t.watched = slices.Clone(opts.Services)
+	if len(t.watched) == 0 {
+		for _, s := range t.started {
+			if a := p.Model.Services[s].Attach; a == nil || *a {
+				t.watched = append(t.watched, s)
+			}
+		}
+		t.watched = append(t.watched, t.hosts...)
+	}
+	t.watched = slices.DeleteFunc(t.watched, func(s string) bool { return slices.Contains(opts.NoAttach, s) })
+	t.followNone = len(t.watched) == 0
+	if opts.ExitCodeFrom != "" {
+		if !slices.Contains(t.started, opts.ExitCodeFrom) {
+			return t, &compose.ConfigError{File: p.MainFile(), Key: "up --exit-code-from",
+				Msg: fmt.Sprintf("service %s is not among the services up started (%v)", opts.ExitCodeFrom, t.started)}
+		}
+		if !slices.Contains(t.watched, opts.ExitCodeFrom) {
+			t.watched = append(t.watched, opts.ExitCodeFrom)
+		}
+		opts.AbortOnExit = opts.AbortOnExit || !opts.AbortOnFailure
+	}
+	return t, nil
+}
+
+// attachment is one attached up: the logs it follows and the containers it
+// waits for.
+type attachment struct {
+	o        *Orchestrator
+	p        *compose.Project
+	opts     AttachOptions
+	out      io.Writer
+	targets  attachTargets
+	lctx     context.Context
+	stopLogs context.CancelFunc
+	logs     sync.WaitGroup
+
+	wctx      context.Context
+	stopWaits context.CancelFunc
+	exits     chan exited
+}
+
+// follow streams services' logs since a time ("" from their first line).
+func (a *attachment) follow(services []string, since string) {
+	if len(services) == 0 || a.targets.followNone {
+		return
+	}
+	a.logs.Add(1)
+	go func() {
+		defer a.logs.Done()
+		err := a.o.Logs(a.lctx, a.p, LogsOptions{Services: services, Follow: true, Tail: "all", Since: since, Timestamps: a.opts.Timestamps, NoPrefix: a.opts.NoPrefix}, a.out)
+		if err != nil && a.lctx.Err() == nil {
+			a.o.warn("", err.Error())
+		}
+	}()
+}
+
+func (a *attachment) wait(c Container) {
+	code, err := a.o.Engine.Wait(a.wctx, c.ID)
+	a.exits <- exited{c: c, code: code, err: err}
+}
+
+// drain lets the output run out, for a moment at most (host services' log
+// files never end by themselves).
+func (a *attachment) drain() {
+	drained := make(chan struct{})
+	go func() { a.logs.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+	}
+	a.stopLogs()
+	a.logs.Wait()
+}
+
+// stop stops what up started, then lets the output run out (the last lines
+// of the container that ended it included).
+func (a *attachment) stop(ctx context.Context) {
+	// Not cancelled with the run, but bounded: another devenv holding the
+	// project's lock does not keep this one forever.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	a.stopWaits()
+	a.o.emit(Event{Status: "Stopping", Detail: "what up started"})
+	if err := a.o.Stop(sctx, a.p, StopOptions{Services: append(slices.Clone(a.targets.started), a.targets.hosts...), Timeout: a.opts.Timeout}); err != nil {
+		a.o.warn("", err.Error())
+	}
+	a.drain()
+}
+
+// restarting says the container its restart policy brings back, and
+// follows it again once it runs (a restarting container has no output to
+// follow yet).
+func (a *attachment) restarting(e exited) bool {
+	d, err := a.o.Engine.Inspect(a.wctx, e.c.ID)
+	if err != nil || !(d.Restarting || d.Running) {
+		return false
+	}
+	svc := e.c.Labels[LabelService]
+	go func() {
+		since := time.Now().Format(time.RFC3339Nano)
+		for i := 0; i < 600 && a.wctx.Err() == nil; i++ {
+			if d, err := a.o.Engine.Inspect(a.wctx, e.c.ID); err != nil || d.Running || !d.Restarting {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if a.wctx.Err() == nil {
+			a.follow([]string{svc}, since)
+		}
+		a.wait(e.c)
+	}()
+	return true
+}
+
+// exited says a watched container ended; with an abort flag that applies,
+// it stops everything and gives the exit code (done).
+func (a *attachment) exited(ctx context.Context, cs []Container, e exited) (int, bool) {
+	svc := e.c.Labels[LabelService]
+	fmt.Fprintf(a.out, "%s exited with code %d\n", logLabel(a.p, e.c), e.code)
+	if !a.opts.AbortOnExit && !(a.opts.AbortOnFailure && e.code != 0) {
+		return 0, false
+	}
+	a.o.emit(Event{Service: svc, Status: "Aborting", Detail: fmt.Sprintf("on container exit (code %d)", e.code), Level: Warn})
+	a.stop(ctx)
+	code := e.code
+	if a.opts.ExitCodeFrom != "" && a.opts.ExitCodeFrom != svc {
+		code = a.o.exitCodeOf(context.WithoutCancel(ctx), cs, a.opts.ExitCodeFrom)
+	}
+	return code, true
 }
 
 // exitCodeOf is the exit code of the service's stopped container.
