@@ -51,38 +51,9 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, "", fmt.Errorf("build context %s is not a directory", bc.Dir)
 	}
-	var extra []byte      // a Dockerfile sent beside the context
-	var dockerfile string // its name in the tar
-	switch {
-	case bc.Inline != "":
-		extra, dockerfile = []byte(bc.Inline), ""
-	default:
-		abs := bc.Dockerfile
-		if abs == "" {
-			abs = "Dockerfile"
-		}
-		if !filepath.IsAbs(abs) {
-			abs = filepath.Join(dir, abs)
-		}
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real // a link to a Dockerfile elsewhere is sent beside
-		}
-		rel, err := filepath.Rel(dir, abs)
-		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			if extra, err = os.ReadFile(abs); err != nil {
-				return nil, "", fmt.Errorf("dockerfile: %w", err)
-			}
-			dockerfile = ""
-		} else {
-			dockerfile = filepath.ToSlash(rel)
-		}
-	}
-	if extra != nil {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		dockerfile = ".dockerfile." + hex.EncodeToString(b)
-	} else if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(dockerfile))); err != nil {
-		return nil, "", fmt.Errorf("dockerfile %s: %w", dockerfile, err)
+	extra, dockerfile, err := locateDockerfile(bc, dir)
+	if err != nil {
+		return nil, "", err
 	}
 	patterns, err := readIgnore(dir)
 	if err != nil {
@@ -101,72 +72,9 @@ func PackContext(bc BuildContext, stats *ContextStats) (io.ReadCloser, string, e
 	if extra != nil {
 		ignoreText = append(ignoreText, []byte("\n"+dockerfile+"\n")...)
 	}
-	wroteIgnore := false
 	pr, pw := io.Pipe()
-	go func() {
-		tw := tar.NewWriter(pw)
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(dir, p)
-			if err != nil || rel == "." {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			// The Dockerfile and .dockerignore go whatever the patterns say.
-			always := rel == ".dockerignore" || (extra == nil && rel == dockerfile)
-			if len(patterns) > 0 && !always {
-				skip, err := pm.MatchesOrParentMatches(rel)
-				if err != nil {
-					return err
-				}
-				if skip {
-					if d.IsDir() && !reincluded(pm, rel) && !strings.HasPrefix(dockerfile, rel+"/") {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-			}
-			if d.Type()&(fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice) != 0 {
-				return nil // docker's archiver leaves sockets and devices out
-			}
-			if rel == ".dockerignore" && extra != nil {
-				wroteIgnore = true
-				if err := tw.WriteHeader(&tar.Header{Name: rel, Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
-					return err
-				}
-				_, err := tw.Write(ignoreText)
-				return err
-			}
-			if err := addContextEntry(tw, p, rel); err != nil {
-				return err
-			}
-			if stats != nil && d.Type().IsRegular() {
-				stats.Files++
-				if fi, err := d.Info(); err == nil {
-					stats.Bytes += fi.Size()
-				}
-			}
-			return nil
-		})
-		if err == nil && extra != nil {
-			err = tw.WriteHeader(&tar.Header{Name: dockerfile, Mode: 0o600, Size: int64(len(extra)), Typeflag: tar.TypeReg, ModTime: time.Now()})
-			if err == nil {
-				_, err = tw.Write(extra)
-			}
-			if err == nil && !wroteIgnore {
-				err = tw.WriteHeader(&tar.Header{Name: ".dockerignore", Mode: 0o644, Size: int64(len(ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()})
-				if err == nil {
-					_, err = tw.Write(ignoreText)
-				}
-			}
-		}
-		if err == nil {
-			err = tw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
+	cw := contextWriter{dir: dir, patterns: patterns, pm: pm, extra: extra, dockerfile: dockerfile, ignoreText: ignoreText, stats: stats}
+	go func() { pw.CloseWithError(cw.write(pw)) }()
 	return pr, dockerfile, nil
 }
 
@@ -206,4 +114,121 @@ func readIgnore(dir string) ([]string, error) {
 		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
 	return patterns, nil
+}
+
+// contextWriter writes a build context's tar: the files .dockerignore lets
+// through, the Dockerfile and .dockerignore always, and a Dockerfile from
+// outside the context (extra) beside it under a name of its own.
+type contextWriter struct {
+	dir         string
+	patterns    []string
+	pm          *patternmatcher.PatternMatcher
+	extra       []byte
+	dockerfile  string
+	ignoreText  []byte
+	stats       *ContextStats
+	wroteIgnore bool
+}
+
+func (c *contextWriter) write(w io.Writer) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(c.dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		// The Dockerfile and .dockerignore go whatever the patterns say.
+		always := rel == ".dockerignore" || (c.extra == nil && rel == c.dockerfile)
+		if len(c.patterns) > 0 && !always {
+			skip, err := c.pm.MatchesOrParentMatches(rel)
+			if err != nil {
+				return err
+			}
+			if skip {
+				if d.IsDir() && !reincluded(c.pm, rel) && !strings.HasPrefix(c.dockerfile, rel+"/") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+		}
+		if d.Type()&(fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice) != 0 {
+			return nil // docker's archiver leaves sockets and devices out
+		}
+		if rel == ".dockerignore" && c.extra != nil {
+			c.wroteIgnore = true
+			if err := tw.WriteHeader(&tar.Header{Name: rel, Mode: 0o644, Size: int64(len(c.ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+				return err
+			}
+			_, err := tw.Write(c.ignoreText)
+			return err
+		}
+		if err := addContextEntry(tw, p, rel); err != nil {
+			return err
+		}
+		if c.stats != nil && d.Type().IsRegular() {
+			c.stats.Files++
+			if fi, err := d.Info(); err == nil {
+				c.stats.Bytes += fi.Size()
+			}
+		}
+		return nil
+	})
+	if err == nil && c.extra != nil {
+		err = tw.WriteHeader(&tar.Header{Name: c.dockerfile, Mode: 0o600, Size: int64(len(c.extra)), Typeflag: tar.TypeReg, ModTime: time.Now()})
+		if err == nil {
+			_, err = tw.Write(c.extra)
+		}
+		if err == nil && !c.wroteIgnore {
+			err = tw.WriteHeader(&tar.Header{Name: ".dockerignore", Mode: 0o644, Size: int64(len(c.ignoreText)), Typeflag: tar.TypeReg, ModTime: time.Now()})
+			if err == nil {
+				_, err = tw.Write(c.ignoreText)
+			}
+		}
+	}
+	if err == nil {
+		err = tw.Close()
+	}
+	return err
+}
+
+// locateDockerfile says which Dockerfile the build uses: its path in the
+// context, or (inline, or outside the context) its content to send beside
+// it under a random name.
+func locateDockerfile(bc BuildContext, dir string) (extra []byte, dockerfile string, err error) {
+	switch {
+	case bc.Inline != "":
+		extra, dockerfile = []byte(bc.Inline), ""
+	default:
+		abs := bc.Dockerfile
+		if abs == "" {
+			abs = "Dockerfile"
+		}
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(dir, abs)
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real // a link to a Dockerfile elsewhere is sent beside
+		}
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			if extra, err = os.ReadFile(abs); err != nil {
+				return nil, "", fmt.Errorf("dockerfile: %w", err)
+			}
+			dockerfile = ""
+		} else {
+			dockerfile = filepath.ToSlash(rel)
+		}
+	}
+	if extra != nil {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		dockerfile = ".dockerfile." + hex.EncodeToString(b)
+	} else if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(dockerfile))); err != nil {
+		return nil, "", fmt.Errorf("dockerfile %s: %w", dockerfile, err)
+	}
+	return extra, dockerfile, nil
 }
