@@ -40,67 +40,22 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		return args, nil
 	}
 	globalFlags := flagNames(app.Flags)
-	var globals []string
-	i := 1
-	// Leading global flags stay where they are.
-	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
-		name, _, hasValue := strings.Cut(args[i], "=")
-		if name == "--version" || name == "-v" {
-			return []string{args[0], versionRequest}, nil
-		}
-		if _, known := globalFlags[name]; !known && name != "--help" && name != "-h" {
-			// docker's --context or -H, say: named, not its value taken
-			// for a command.
-			return nil, flagError("", nil, fmt.Errorf("flag provided but not defined: %s", name))
-		}
-		globals = append(globals, args[i])
-		if globalFlags[name] && !hasValue {
-			if i+1 >= len(args) {
-				return nil, missingValue(name, "")
-			}
-			globals = append(globals, args[i+1])
-			i++
-		}
-		i++
+	globals, i, err := leadingGlobals(args, globalFlags)
+	if err != nil || i < 0 {
+		return []string{args[0], versionRequest}, err
 	}
 	if i >= len(args) {
 		return args, nil
 	}
-	if args[i] == "help" {
-		// devenv help [COMMAND [SUBCOMMAND]]: that command's --help.
-		return helpFor(app, args[0], nil, args[i+1:])
-	}
-	cmd := app.Command(args[i])
-	if cmd == nil {
-		return nil, unknownCommand(args[i], "", app.Commands)
-	}
-	if cmd.SkipFlagParsing {
-		return args, nil
-	}
-	path := []string{args[i]}
-	i++
-	for i < len(args) && !strings.HasPrefix(args[i], "-") {
-		if args[i] == "help" && len(cmd.Subcommands) > 0 {
-			// devenv ports help check: the subcommand's help.
-			return helpFor(app, args[0], path, args[i+1:])
-		}
-		sub := cmd.Command(args[i])
-		if sub == nil {
-			if len(cmd.Subcommands) > 0 && !cmd.Args {
-				// ports chek: a subcommand mistyped, not an argument.
-				return nil, unknownCommand(args[i], strings.Join(path, " "), cmd.Subcommands)
-			}
-			break
-		}
-		cmd = sub
-		path = append(path, args[i])
-		i++
+	cmd, path, i, help, err := commandPath(app, args, i)
+	if err != nil || help != nil || cmd == nil {
+		return help, err
 	}
 	ownFlags := flagNames(cmd.Flags)
 	if _, taken := ownFlags["-h"]; !taken {
 		ownFlags["-h"] = false // help, as in compose: -dh is -d -h
 	}
-	var flags, positional, tail, flagNamesUsed []string
+	var tail []string
 	if commandLineCommands[cmd.Name] {
 		// exec SERVICE CMD...: the command's own flags are the command's.
 		var flags []string
@@ -109,53 +64,134 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	} else {
 		args = append(args[:i:i], splitShort(args[i:], ownFlags)...)
 	}
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			positional = append(positional, a)
-			continue
-		}
-		name, _, hasValue := strings.Cut(a, "=")
-		if takesValue, global := globalFlags[name]; global && !hasOwn(ownFlags, name) {
-			globals = append(globals, a)
-			if takesValue && !hasValue {
-				if i+1 >= len(args) {
-					return nil, missingValue(name, strings.Join(path, " "))
-				}
-				globals = append(globals, args[i+1])
-				i++
-			}
-			continue
-		}
-		flags = append(flags, a)
-		flagNamesUsed = append(flagNamesUsed, name)
-		if ownFlags[name] && !hasValue {
-			if i+1 >= len(args) {
-				return nil, missingValue(name, strings.Join(path, " "))
-			}
-			flags = append(flags, args[i+1])
-			i++
-		}
+	sorted, err := sortFlags(args[i:], globalFlags, ownFlags, strings.Join(path, " "))
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range flagNamesUsed {
+	for _, f := range sorted.used {
 		if f == "--help" || (f == "-h" && !hasOwnHelp(cmd)) {
 			// --help anywhere: the command's help, whatever else is there.
 			return append(append([]string{args[0]}, path...), "--help"), nil
 		}
 	}
-	positional = append(positional, tail...)
-	out := append([]string{args[0]}, globals...)
+	positional := append(sorted.positional, tail...)
+	out := append([]string{args[0]}, append(globals, sorted.globals...)...)
 	out = append(out, path...)
-	out = append(out, flags...)
+	out = append(out, sorted.flags...)
 	if len(positional) > 0 {
 		out = append(out, "--")
 		out = append(out, positional...)
 	}
 	return out, nil
+}
+
+// leadingGlobals are the global flags before the command (they stay where
+// they are) and the index of the command; i is -1 for --version or -v.
+func leadingGlobals(args []string, globalFlags map[string]bool) (globals []string, i int, err error) {
+	i = 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		if name == "--version" || name == "-v" {
+			return nil, -1, nil
+		}
+		if _, known := globalFlags[name]; !known && name != "--help" && name != "-h" {
+			// docker's --context or -H, say: named, not its value taken
+			// for a command.
+			return nil, 0, flagError("", nil, fmt.Errorf("flag provided but not defined: %s", name))
+		}
+		globals = append(globals, args[i])
+		if globalFlags[name] && !hasValue {
+			if i+1 >= len(args) {
+				return nil, 0, missingValue(name, "")
+			}
+			globals = append(globals, args[i+1])
+			i++
+		}
+		i++
+	}
+	return globals, i, nil
+}
+
+// commandPath walks the command and its subcommands from args[i]: the
+// command, its path, and the index after it. help is the whole line to run
+// instead (devenv help …, COMMAND help SUB, or args as they are for a
+// command that parses its own flags, with cmd nil).
+func commandPath(app *cli.App, args []string, i int) (cmd *cli.Command, path []string, next int, help []string, err error) {
+	if args[i] == "help" {
+		// devenv help [COMMAND [SUBCOMMAND]]: that command's --help.
+		help, err = helpFor(app, args[0], nil, args[i+1:])
+		return nil, nil, 0, help, err
+	}
+	cmd = app.Command(args[i])
+	if cmd == nil {
+		return nil, nil, 0, nil, unknownCommand(args[i], "", app.Commands)
+	}
+	if cmd.SkipFlagParsing {
+		return nil, nil, 0, args, nil
+	}
+	path = []string{args[i]}
+	i++
+	for i < len(args) && !strings.HasPrefix(args[i], "-") {
+		if args[i] == "help" && len(cmd.Subcommands) > 0 {
+			// devenv ports help check: the subcommand's help.
+			help, err = helpFor(app, args[0], path, args[i+1:])
+			return nil, nil, 0, help, err
+		}
+		sub := cmd.Command(args[i])
+		if sub == nil {
+			if len(cmd.Subcommands) > 0 && !cmd.Args {
+				// ports chek: a subcommand mistyped, not an argument.
+				return nil, nil, 0, nil, unknownCommand(args[i], strings.Join(path, " "), cmd.Subcommands)
+			}
+			break
+		}
+		cmd = sub
+		path = append(path, args[i])
+		i++
+	}
+	return cmd, path, i, nil, nil
+}
+
+// sortedFlags are a command's arguments sorted: global flags (to go before
+// the command), its own flags with their values, positional arguments,
+// and the names of its flags used.
+type sortedFlags struct{ globals, flags, positional, used []string }
+
+func sortFlags(args []string, globalFlags, ownFlags map[string]bool, command string) (sortedFlags, error) {
+	var s sortedFlags
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			s.positional = append(s.positional, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			s.positional = append(s.positional, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		if takesValue, global := globalFlags[name]; global && !hasOwn(ownFlags, name) {
+			s.globals = append(s.globals, a)
+			if takesValue && !hasValue {
+				if i+1 >= len(args) {
+					return s, missingValue(name, command)
+				}
+				s.globals = append(s.globals, args[i+1])
+				i++
+			}
+			continue
+		}
+		s.flags = append(s.flags, a)
+		s.used = append(s.used, name)
+		if ownFlags[name] && !hasValue {
+			if i+1 >= len(args) {
+				return s, missingValue(name, command)
+			}
+			s.flags = append(s.flags, args[i+1])
+			i++
+		}
+	}
+	return s, nil
 }
 
 // helpFor is the line that shows the help of the command path names
