@@ -57,36 +57,7 @@ func (a *app) complete(app *cli.App, words []string) []string {
 		words = []string{""}
 	}
 	cur, before := words[len(words)-1], words[:len(words)-1]
-	globals := flagNames(app.Flags)
-	var cmd *cli.Command
-	var args []string
-	for i := 0; i < len(before); i++ {
-		w := before[i]
-		if strings.HasPrefix(w, "-") {
-			name, value, hasValue := strings.Cut(w, "=")
-			own := map[string]bool{}
-			if cmd != nil {
-				own = flagNames(cmd.Flags)
-			}
-			takes, ok := own[name]
-			if !ok {
-				takes = globals[name]
-			}
-			if takes && !hasValue && i+1 < len(before) {
-				i++
-				value = before[i]
-			}
-			if !ok {
-				a.completionGlobal(name, value) // a global that picks the project
-			}
-			continue
-		}
-		if cmd == nil {
-			cmd = app.Command(w)
-			continue
-		}
-		args = append(args, w)
-	}
+	cmd, args := a.completionWords(app, before)
 	// The value of the flag just before.
 	if len(before) > 0 && !strings.Contains(before[len(before)-1], "=") {
 		prev := before[len(before)-1]
@@ -108,42 +79,7 @@ func (a *app) complete(app *cli.App, words []string) []string {
 		}
 		return out
 	}
-	switch {
-	case strings.HasPrefix(cur, "-"):
-		flags := app.Flags
-		if cmd != nil {
-			flags = cmd.Flags
-		}
-		return filter(visibleFlagNames(flags), cur)
-	case cmd == nil:
-		var names []string
-		for _, c := range app.Commands {
-			if !c.Hidden {
-				names = append(names, c.Name)
-			}
-		}
-		return filter(names, cur)
-	}
-	if n, ok := serviceCommands[cmd.Name]; ok && (n == 0 || len(args) < n) {
-		return filter(a.serviceNames(), cur)
-	}
-	if cmd.Name == "completion" && len(args) == 0 {
-		return filter([]string{"bash", "fish", "zsh"}, cur)
-	}
-	if cmd.Name == "ports" && len(args) > 0 && args[0] == "assign" {
-		return filter(a.serviceNames(), cur)
-	}
-	if cmd.Name == "ports" && len(args) == 0 {
-		var subs []string
-		for _, s := range cmd.Subcommands {
-			subs = append(subs, s.Name)
-		}
-		return filter(subs, cur)
-	}
-	if cmd.Name == "cp" {
-		return append(filter(suffixed(a.serviceNames(), ":"), cur), "__files")
-	}
-	return nil
+	return a.completeWord(app, cmd, args, cur)
 }
 
 // completionGlobal keeps the globals that choose the project.
@@ -333,4 +269,81 @@ function __devenv_complete
 end
 complete -c devenv -f -a '(__devenv_complete)'
 `,
+}
+
+// completionWords reads the words before the one being completed: the
+// command, its arguments, and the globals that pick the project.
+func (a *app) completionWords(app *cli.App, before []string) (*cli.Command, []string) {
+	globals := flagNames(app.Flags)
+	var cmd *cli.Command
+	var args []string
+	for i := 0; i < len(before); i++ {
+		w := before[i]
+		if strings.HasPrefix(w, "-") {
+			name, value, hasValue := strings.Cut(w, "=")
+			own := map[string]bool{}
+			if cmd != nil {
+				own = flagNames(cmd.Flags)
+			}
+			takes, ok := own[name]
+			if !ok {
+				takes = globals[name]
+			}
+			if takes && !hasValue && i+1 < len(before) {
+				i++
+				value = before[i]
+			}
+			if !ok {
+				a.completionGlobal(name, value) // a global that picks the project
+			}
+			continue
+		}
+		if cmd == nil {
+			cmd = app.Command(w)
+			continue
+		}
+		args = append(args, w)
+	}
+	return cmd, args
+}
+
+// completeWord is the candidates for cur, a flag, a command, a service, a
+// subcommand or a shell, by the command.
+func (a *app) completeWord(app *cli.App, cmd *cli.Command, args []string, cur string) []string {
+	switch {
+	case strings.HasPrefix(cur, "-"):
+		flags := app.Flags
+		if cmd != nil {
+			flags = cmd.Flags
+		}
+		return filter(visibleFlagNames(flags), cur)
+	case cmd == nil:
+		var names []string
+		for _, c := range app.Commands {
+			if !c.Hidden {
+				names = append(names, c.Name)
+			}
+		}
+		return filter(names, cur)
+	}
+	if n, ok := serviceCommands[cmd.Name]; ok && (n == 0 || len(args) < n) {
+		return filter(a.serviceNames(), cur)
+	}
+	if cmd.Name == "completion" && len(args) == 0 {
+		return filter([]string{"bash", "fish", "zsh"}, cur)
+	}
+	if cmd.Name == "ports" && len(args) > 0 && args[0] == "assign" {
+		return filter(a.serviceNames(), cur)
+	}
+	if cmd.Name == "ports" && len(args) == 0 {
+		var subs []string
+		for _, s := range cmd.Subcommands {
+			subs = append(subs, s.Name)
+		}
+		return filter(subs, cur)
+	}
+	if cmd.Name == "cp" {
+		return append(filter(suffixed(a.serviceNames(), ":"), cur), "__files")
+	}
+	return nil
 }
