@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devenv-dev/devenv/orchestrator/envfile"
+
 	"github.com/devenv-dev/devenv/internal/errdefs"
 )
 
@@ -36,7 +38,7 @@ func TestWriteEnvFilesKeepsOtherLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(filepath.Join(b.dir, "web", ".env"))
-	for _, want := range []string{"MINE=kept", "API_URL=http://localhost:4000", `NAME='two words'`, "PORT_OF_WEB=5173", blockBegin, blockEnd} {
+	for _, want := range []string{"MINE=kept", "API_URL=http://localhost:4000", `NAME='two words'`, "PORT_OF_WEB=5173", envfile.BlockBegin, envfile.BlockEnd} {
 		if !strings.Contains(string(got), want) {
 			t.Fatalf("%q missing from:\n%s", want, got)
 		}
@@ -125,7 +127,7 @@ func TestUpWritesEnvFilesBeforeHostServices(t *testing.T) {
 func TestWriteEnvFilesRefusesAnUnterminatedBlock(t *testing.T) {
 	b := newBed(t, strings.Replace(envStack, "%d", "5173", 1))
 	os.MkdirAll(filepath.Join(b.dir, "web"), 0o755)
-	broken := "A=1\n" + blockBegin + "\nAPI_URL=old\nSECRET_KEY=keep-me\n"
+	broken := "A=1\n" + envfile.BlockBegin + "\nAPI_URL=old\nSECRET_KEY=keep-me\n"
 	path := filepath.Join(b.dir, "web", ".env")
 	os.WriteFile(path, []byte(broken), 0o600)
 	_, err := b.o.WriteEnvFiles(t.Context(), b.project())
