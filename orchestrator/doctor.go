@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/devenv-dev/devenv/internal/errdefs"
 	"github.com/devenv-dev/devenv/registry"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -105,7 +104,9 @@ func envFix(err error) string {
 		return "see the message: the project's name is registered for another directory"
 	case errors.Is(err, ErrEngineUnreachable):
 		return "start Docker, or point DOCKER_HOST / docker context at a running engine"
-	case errors.Is(err, errdefs.ErrInvalid):
+	case errors.As(err, new(*registry.ParseError)), errors.As(err, new(*registry.UnsafeError)):
+		return "fix or move the registry file the message names; devenv never overwrites it"
+	case errors.As(err, new(*compose.ConfigError)):
 		return "fix the file and key the message names"
 	}
 	return ""

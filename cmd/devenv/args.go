@@ -41,8 +41,11 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	globalFlags := flagNames(app.Flags)
 	globals, i, err := leadingGlobals(args, globalFlags)
-	if err != nil || i < 0 {
-		return []string{args[0], versionRequest}, err
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 {
+		return []string{args[0], versionRequest}, nil
 	}
 	if i >= len(args) {
 		return args, nil

@@ -13,7 +13,7 @@ import (
 
 // configOptions are config's flags and services.
 type configOptions struct {
-	isSet         func(string) bool
+	givenFlags
 	Args          []string
 	Format        string
 	Quiet         bool
@@ -112,7 +112,9 @@ func runConfig(ctx context.Context, a *app, o *configOptions) error {
 	return err
 }
 
-// when none was given.
+// lines answers config's listing flags (--services, --volumes, --images,
+// --profiles, --networks, --environment, --hash) as compose prints them;
+// asked is false when none was given.
 func (o *configOptions) lines(p *compose.Project) (string, bool, error) {
 	var lines []string
 	switch {
@@ -144,7 +146,7 @@ func (o *configOptions) lines(p *compose.Project) (string, bool, error) {
 			}
 		}
 		slices.Sort(lines)
-	case o.isSet("hash"):
+	case o.given("hash"):
 		names := strings.Split(o.Hash, ",")
 		if o.Hash == "*" {
 			names = p.Model.ServiceNames()

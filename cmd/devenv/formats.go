@@ -49,3 +49,10 @@ func checkIndex(command string, n int) error {
 	}
 	return nil
 }
+
+// givenFlags says which flags the command line gave, for the few options
+// where given at all means something (compose's attached mode, --hash,
+// --entrypoint ""); options built without a command line give none.
+type givenFlags struct{ isSet func(name string) bool }
+
+func (g givenFlags) given(name string) bool { return g.isSet != nil && g.isSet(name) }

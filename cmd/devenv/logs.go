@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/urfave/cli/v2"
@@ -73,4 +74,20 @@ func runLogs(ctx context.Context, a *app, o *logsOptions) error {
 		return nil
 	}
 	return err
+}
+
+// validLogTime accepts what the engine takes for --since/--until.
+func validLogTime(v string) bool {
+	if _, err := time.ParseDuration(v); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if _, err := time.Parse(layout, v); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -200,7 +200,7 @@ func refusedFlag(have []cli.Flag, e composeEntry) cli.Flag {
 	return &cli.StringFlag{Name: e.Long, Aliases: aliases, Hidden: true}
 }
 
-// parityTable is the README's table of compose commands and flags and what
+// parityTable is the parity table (docs/compose-parity.md) of compose commands and flags and what
 // devenv does with each.
 func parityTable(app *cli.App) string {
 	var b strings.Builder

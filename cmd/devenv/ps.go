@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/urfave/cli/v2"
@@ -100,4 +102,22 @@ func runPs(ctx context.Context, a *app, o *psOptions) error {
 		return writePsJSON(a.stdout, res, p.Name(), o.NoTrunc)
 	}
 	return writePsTable(a.stdout, res)
+}
+
+// psStatus is --status and --filter status=X, validated.
+func psStatus(status []string, filter string) ([]string, error) {
+	status = slices.Clone(status)
+	if f := filter; f != "" {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != "status" {
+			return nil, usagef("ps --filter %q: the filter devenv (like compose) supports is status=STATE", f)
+		}
+		status = append(status, v)
+	}
+	for _, s := range status {
+		if !slices.Contains(containerStates, s) {
+			return nil, usagef("ps: status %q: use one of %s", s, strings.Join(containerStates, ", "))
+		}
+	}
+	return status, nil
 }

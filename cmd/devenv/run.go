@@ -21,7 +21,7 @@ type runOptions struct {
 	RemoveOrphans, Rm, ServicePorts, UseAliases, TTY            bool
 	Build, QuietBuild                                           bool
 	Entrypoint, Name, Pull, User, WorkDir                       string
-	isSet                                                       func(string) bool
+	givenFlags
 }
 
 func newRunCmd(a *app) *cli.Command {
@@ -87,7 +87,7 @@ func (o *runOptions) options() (orchestrator.RunOptions, error) {
 		Rm: o.Rm, Detach: o.Detach, NoDeps: o.NoDeps, ServicePorts: o.ServicePorts, Publish: o.Publish.Value(),
 		UseAliases: o.UseAliases, Pull: pull, RemoveOrphans: o.RemoveOrphans, Build: buildPolicy(o.Build, false),
 	}
-	if o.isSet("entrypoint") {
+	if o.given("entrypoint") {
 		// Split as compose splits it: --entrypoint "sh -c".
 		if opts.Entrypoint, err = shellwords.Parse(o.Entrypoint); err != nil {
 			return opts, usagef("run: --entrypoint %q: %v", o.Entrypoint, err)

@@ -24,8 +24,7 @@ type upOptions struct {
 	AttachDependencies, AbortOnExit, AbortOnFailure bool
 	ExitCodeFrom                                    string
 	Timestamps, NoColor, NoLogPrefix, Menu          bool
-	// isSet says a flag was given (attached mode is any attach flag set).
-	isSet func(name string) bool
+	givenFlags
 }
 
 // attachFlags are the flags that make up follow the output, as compose's
@@ -87,7 +86,7 @@ func (o *upOptions) attached() (bool, error) {
 	}
 	attached := false
 	for _, f := range attachFlags {
-		if o.isSet(f) {
+		if o.given(f) {
 			attached = true
 			if o.Detach {
 				return false, usagef("up: -d and --%s contradict each other (--%s follows the output)", f, f)
@@ -101,7 +100,7 @@ func (o *upOptions) attached() (bool, error) {
 		return false, usagef("up: --wait returns once healthy and the attach flags follow the output; choose one")
 	case o.AbortOnExit && o.AbortOnFailure:
 		return false, usagef("up: --abort-on-container-exit and --abort-on-container-failure contradict each other")
-	case o.isSet("attach") && o.AttachDependencies:
+	case o.given("attach") && o.AttachDependencies:
 		return false, usagef("up: --attach names the services to follow; --attach-dependencies cannot add to it")
 	case o.ForceRecreate && o.NoRecreate:
 		return false, usagef("up: --force-recreate and --no-recreate contradict each other")

@@ -1,6 +1,3 @@
-// Package envfile writes the env files a project declares: devenv's block
-// of KEY=VALUE lines inside a file that keeps every other line, never
-// written through a link or outside the project, 0600 when new.
 package envfile
 
 import (
@@ -92,6 +89,7 @@ func Drift(rel, content string, vars [][2]string) []string {
 	return out
 }
 
+// Quote is v as a dotenv value: quoted when it has blanks, quotes, # or $.
 func Quote(v string) string {
 	if strings.ContainsAny(v, " #\"'$\\`") {
 		return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
@@ -99,8 +97,6 @@ func Quote(v string) string {
 	return v
 }
 
-// Render replaces (or appends) the managed block, keeping every other
-// line as it was.
 // Render is content with devenv's block replaced by vars (appended
 // where there is none). A block that begins and never ends is refused:
 // whatever follows its first line is the user's, not devenv's to drop.
@@ -142,6 +138,9 @@ func Render(content string, vars [][2]string) (string, error) {
 	return text, nil
 }
 
+// Write puts vars in devenv's block of the file at full (0600 when new,
+// in a 0700 directory it makes), keeping every other line, replacing the
+// file atomically and never through a link.
 func Write(dir, full string, vars [][2]string) error {
 	perm := fs.FileMode(0o600)
 	current := ""

@@ -232,37 +232,3 @@ func humanSince(t time.Time) string {
 }
 
 var containerStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
-
-// psStatus is --status and --filter status=X, validated.
-func psStatus(status []string, filter string) ([]string, error) {
-	status = slices.Clone(status)
-	if f := filter; f != "" {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k != "status" {
-			return nil, usagef("ps --filter %q: the filter devenv (like compose) supports is status=STATE", f)
-		}
-		status = append(status, v)
-	}
-	for _, s := range status {
-		if !slices.Contains(containerStates, s) {
-			return nil, usagef("ps: status %q: use one of %s", s, strings.Join(containerStates, ", "))
-		}
-	}
-	return status, nil
-}
-
-// validLogTime accepts what the engine takes for --since/--until.
-func validLogTime(v string) bool {
-	if _, err := time.ParseDuration(v); err == nil {
-		return true
-	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return true
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-		if _, err := time.Parse(layout, v); err == nil {
-			return true
-		}
-	}
-	return false
-}
