@@ -2,10 +2,14 @@ package compose
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 func checkPublish(v string) error {
@@ -133,35 +137,11 @@ var hostName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // hostCycle finds a dependency cycle among host services, as "a → b → a".
 func (p *Project) hostCycle() string {
-	state := map[string]int{}
-	var path []string
-	var visit func(string) string
-	visit = func(n string) string {
-		state[n] = 1
-		path = append(path, n)
-		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
-			if _, host := p.X.Host[dep]; !host {
-				continue
-			}
-			if state[dep] == 1 {
-				return strings.Join(append(path, dep), " → ")
-			}
-			if state[dep] == 0 {
-				if c := visit(dep); c != "" {
-					return c
-				}
-			}
-		}
-		path = path[:len(path)-1]
-		state[n] = 2
-		return ""
-	}
-	for _, n := range sortedKeys(p.X.Host) {
-		if state[n] == 0 {
-			if c := visit(n); c != "" {
-				return c
-			}
-		}
+	g := graph.New(slices.Collect(maps.Keys(p.X.Host)), func(n string) []string {
+		return slices.Collect(maps.Keys(p.X.Host[n].DependsOn))
+	})
+	if c := g.Cycle(); c != nil {
+		return c.String()
 	}
 	return ""
 }

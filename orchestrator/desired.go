@@ -10,6 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 // Desired is what the project should look like on the engine.
@@ -333,26 +334,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // Closure returns the services plus, unless noDeps, everything they depend
 // on (required or not, when the dependency exists), sorted.
 func Closure(d *Desired, services []string, noDeps bool) []string {
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(s string) {
-		if seen[s] {
-			return
-		}
-		seen[s] = true
-		if noDeps {
-			return
-		}
-		if ds, ok := d.Services[s]; ok {
-			for dep := range ds.DependsOn {
-				if _, ok := d.Services[dep]; ok {
-					visit(dep)
-				}
-			}
-		}
+	if noDeps {
+		return slices.Compact(slices.Sorted(slices.Values(services)))
 	}
-	for _, s := range services {
-		visit(s)
-	}
-	return sortedKeys(seen)
+	g := graph.New(slices.Collect(maps.Keys(d.Services)), func(s string) []string {
+		return slices.Collect(maps.Keys(d.Services[s].DependsOn))
+	})
+	return g.Closure(services)
 }

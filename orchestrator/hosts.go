@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/devenv-dev/devenv/internal/graph"
 	"github.com/devenv-dev/devenv/orchestrator/probe"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -121,7 +123,7 @@ func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bo
 
 // hostOrder sorts host services so that host dependencies come first.
 func hostOrder(p *compose.Project, names []string) []string {
-	return dependencyOrder(names, func(n string) []string { return sortedKeys(p.X.Host[n].DependsOn) })
+	return hostGraph(p).Order(names)
 }
 
 // managedHosts are the host services devenv runs, of those named (all
@@ -155,26 +157,26 @@ func splitServices(p *compose.Project, names []string) (containers, hosts []stri
 // hostDeps are the compose services the hosts depend on, through other
 // host services too.
 func hostDeps(p *compose.Project, hosts []string) (containers, moreHosts []string) {
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		for _, dep := range sortedKeys(p.X.Host[n].DependsOn) {
-			if seen[dep] {
-				continue
-			}
-			seen[dep] = true
-			if _, ok := p.X.Host[dep]; ok {
-				moreHosts = append(moreHosts, dep)
-				visit(dep)
-			} else {
-				containers = append(containers, dep)
-			}
+	for _, n := range hostGraph(p).Closure(hosts) {
+		switch _, host := p.X.Host[n]; {
+		case !host:
+			containers = append(containers, n)
+		case !slices.Contains(hosts, n):
+			moreHosts = append(moreHosts, n)
 		}
 	}
-	for _, h := range hosts {
-		visit(h)
-	}
 	return containers, moreHosts
+}
+
+// hostGraph is the host services and their depends_on, which may name
+// compose services too (those are leaves here: their own dependencies
+// are the compose graph's).
+func hostGraph(p *compose.Project) *graph.Graph {
+	nodes := slices.Collect(maps.Keys(p.X.Host))
+	for _, h := range p.X.Host {
+		nodes = append(nodes, slices.Collect(maps.Keys(h.DependsOn))...)
+	}
+	return graph.New(nodes, func(n string) []string { return slices.Collect(maps.Keys(p.X.Host[n].DependsOn)) })
 }
 
 // upHosts starts the host services after their dependencies (the

@@ -2,8 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"maps"
-	"slices"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -86,21 +84,5 @@ func selectNamed(ctx context.Context, p *compose.Project, names []string, deps b
 
 // withDependencies adds the services names depend on, transitively.
 func withDependencies(p *compose.Project, names []string) []string {
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		for dep := range p.Model.Services[n].DependsOn {
-			if _, ok := p.Model.Services[dep]; ok {
-				visit(dep)
-			}
-		}
-	}
-	for _, n := range names {
-		visit(n)
-	}
-	return slices.Sorted(maps.Keys(seen))
+	return serviceGraph(p).Closure(names)
 }

@@ -2,9 +2,11 @@ package orchestrator
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 // selectLifecycle is the containers and the host services (with a command)
@@ -45,34 +47,12 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 
 // startOrder sorts services so that dependencies come first.
 func startOrder(p *compose.Project, services []string) []string {
-	return dependencyOrder(services, func(s string) []string {
-		if svc, ok := p.Model.Services[s]; ok {
-			return sortedKeys(svc.DependsOn)
-		}
-		return nil
-	})
+	return serviceGraph(p).Order(services)
 }
 
-// dependencyOrder sorts names so that each comes after those of its deps
-// that are among names.
-func dependencyOrder(names []string, deps func(string) []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(s string) {
-		if seen[s] {
-			return
-		}
-		seen[s] = true
-		for _, dep := range deps(s) {
-			if slices.Contains(names, dep) {
-				visit(dep)
-			}
-		}
-		out = append(out, s)
-	}
-	for _, s := range names {
-		visit(s)
-	}
-	return out
+// serviceGraph is the compose services and their depends_on.
+func serviceGraph(p *compose.Project) *graph.Graph {
+	return graph.New(slices.Collect(maps.Keys(p.Model.Services)), func(s string) []string {
+		return slices.Collect(maps.Keys(p.Model.Services[s].DependsOn))
+	})
 }

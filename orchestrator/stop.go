@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 // StopOptions are the flags of `stop` and `restart`.
@@ -61,28 +63,7 @@ func dependents(p *compose.Project, cs []Container) map[string][]string {
 			}
 		}
 	}
-	out := map[string][]string{}
-	state := map[string]int{} // 0 new, 1 visiting, 2 done
-	var visit func(string)
-	visit = func(s string) {
-		state[s] = 1
-		for _, dep := range deps[s] {
-			if state[dep] == 1 || dep == s {
-				continue // a cycle: drop this edge
-			}
-			out[dep] = append(out[dep], s)
-			if state[dep] == 0 {
-				visit(dep)
-			}
-		}
-		state[s] = 2
-	}
-	for _, s := range sortedKeys(deps) {
-		if state[s] == 0 {
-			visit(s)
-		}
-	}
-	return out
+	return graph.New(slices.Collect(maps.Keys(deps)), func(s string) []string { return deps[s] }).Dependents()
 }
 
 // stopOrdered stops each container once everything depending on it has
