@@ -67,7 +67,7 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 	}
 	if engineErr == nil {
 		out = append(out, o.exposed(ctx, p)...)
-		out = append(out, o.remoteFindings(ctx, p)...)
+		out = append(out, o.reach().findings(ctx, p)...)
 	} else {
 		add("skipped", "exposure", "databases published on all interfaces not checked: "+needsEngine, "")
 	}

@@ -47,7 +47,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err := o.stopHosts(ctx, p, nil); err != nil {
 		return err
 	}
-	if err := o.stopForwards(ctx, p.Name()); err != nil {
+	if err := o.reach().stop(ctx, p.Name()); err != nil {
 		return err
 	}
 	var targets []Container
@@ -68,7 +68,7 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
 		return err
 	}
-	if err := o.removeRelay(ctx, p); err != nil {
+	if err := o.reach().removeRelay(ctx, p); err != nil {
 		return err
 	}
 	for _, n := range obs.Networks {

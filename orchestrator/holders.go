@@ -97,6 +97,7 @@ func (o *Orchestrator) holdersMaybe(ctx context.Context, resolve map[int]bool, r
 	case err != nil:
 		return nil, nil, err
 	}
+	r := o.reach()
 	published := map[string]bool{}
 	for _, c := range cs {
 		if c.State != "running" && c.State != "paused" {
@@ -114,16 +115,16 @@ func (o *Orchestrator) holdersMaybe(ctx context.Context, resolve map[int]bool, r
 			seen[key] = true
 			published[key] = true
 			h := registry.Holder{Kind: "container", Container: c.Name, Project: c.Labels[LabelProject], Service: c.Labels[LabelService]}
-			if o.Remote != nil {
-				h.Engine, h.EngineID = o.Remote.Label(), o.EngineKey
+			if !r.onThisMachine() {
+				h.Engine, h.EngineID = r.label(), o.EngineKey
 			}
 			table[key] = append(table[key], h)
 		}
 	}
-	if o.Remote != nil && notAsked == nil {
-		remote, err := o.remoteHolders(ctx, rf, published)
+	if notAsked == nil {
+		remote, err := r.holders(ctx, rf, published)
 		if err != nil {
-			return nil, nil, fmt.Errorf("list the ports held on the host of engine %s: %w", o.Remote.Label(), err)
+			return nil, nil, fmt.Errorf("list the ports held on the host of engine %s: %w", r.label(), err)
 		}
 		for key, hs := range remote {
 			table[key] = append(table[key], hs...)
@@ -139,7 +140,7 @@ func (o *Orchestrator) holdersMaybe(ctx context.Context, resolve map[int]bool, r
 	seen := map[string]bool{}
 	for _, s := range socks {
 		key := fmt.Sprintf("%d/%s", s.Port, s.Protocol)
-		if published[key] && o.Remote == nil {
+		if published[key] && r.onThisMachine() {
 			// The container holds it, through the engine's proxy (or the
 			// engine binds it itself).
 			continue

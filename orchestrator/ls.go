@@ -79,8 +79,8 @@ func (l lsRows) get(name, engine string) *ProjectRow {
 		r = &ProjectRow{Name: name, elsewhere: engine != l.o.EngineKey}
 		if engine != "" {
 			r.Engine = engine
-			if engine == l.o.EngineKey && l.o.Remote != nil {
-				r.Engine = l.o.Remote.Label()
+			if here := l.o.reach(); engine == l.o.EngineKey && !here.onThisMachine() {
+				r.Engine = here.label()
 			}
 		}
 		l.rows[[2]string{name, engine}] = r

@@ -195,7 +195,7 @@ func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own fun
 	nowDone := false
 	stillListening := func(key string) bool {
 		if !nowDone {
-			now, nowDone = o.listeningNow(ctx, rf), true
+			now, nowDone = o.reach().listeningNow(ctx, rf), true
 		}
 		return now == nil || now[key]
 	}
@@ -214,7 +214,7 @@ func (o *Orchestrator) Occupied(ctx context.Context, p *compose.Project, own fun
 			if h.Kind == "process" && h.PID == 0 && h.Engine == "" {
 				h = o.resolveProcess(ctx, port, proto, h)
 			}
-			if h.Kind == "process" && (o.Remote == nil || h.Engine != "") {
+			if h.Kind == "process" && (o.reach().onThisMachine() || h.Engine != "") {
 				// The engine's listener (docker-proxy, Docker Desktop's
 				// backend, rootlesskit) for a container it is still
 				// starting, which the list does not show running yet; on

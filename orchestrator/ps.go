@@ -72,9 +72,7 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 		return nil, err
 	}
 	res := &PsResult{}
-	if o.Remote != nil {
-		res.Engine, res.Forwarding = o.Remote.Label(), o.Forwarding(p.Name())
-	}
+	res.Engine, res.Forwarding = o.reach().label(), o.Forwarding(p.Name())
 	for _, c := range cs {
 		if c.Labels[LabelOneoff] == "True" {
 			continue

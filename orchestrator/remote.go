@@ -43,15 +43,13 @@ type Remote interface {
 // forwardWait bounds how long up waits for a forward to listen.
 const forwardWait = 15 * time.Second
 
-// remoteHolders lists the engine host's listening sockets as holders, for
+// holders lists the engine host's listening sockets as holders, for
 // the ports no container of the engine publishes (those the container
 // list names). With create, the relay is made if missing; without, a
 // project with no relay yet is not probed (up --dry-run changes nothing).
 // With no project, any of the engine's relays will do (ports check).
-func (o *Orchestrator) remoteHolders(ctx context.Context, rf relayFor, published map[string]bool) (map[string][]registry.Holder, error) {
-	if o.Remote == nil {
-		return nil, nil
-	}
+func (f forwarded) holders(ctx context.Context, rf relayFor, published map[string]bool) (map[string][]registry.Holder, error) {
+	o := f.o
 	relay, err := o.Remote.Relay(ctx, rf.project, rf.dir, rf.create)
 	if err != nil || relay == "" {
 		return nil, err
@@ -104,16 +102,14 @@ func (o *Orchestrator) forwardPorts(ports *PortResult) []forward.Port {
 	return out
 }
 
-// ensureForwards makes the project's forward serve exactly its published
+// ensure makes the project's forward serve exactly its published
 // ports: started when missing, restarted when the ports or the relay
 // changed, kept otherwise; it returns once every port listens here.
-func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, ports *PortResult) error {
-	if o.Remote == nil {
-		return nil
-	}
+func (f forwarded) ensure(ctx context.Context, p *compose.Project, ports *PortResult) error {
+	o := f.o
 	fps := o.forwardPorts(ports)
 	if len(fps) == 0 {
-		return o.stopForwards(ctx, p.Name())
+		return f.stop(ctx, p.Name())
 	}
 	if o.Hosts == nil || len(o.ForwardCommand) == 0 {
 		return fmt.Errorf("the ports of a remote engine cannot be forwarded here: %w", ErrHostUnsupported)
@@ -150,17 +146,14 @@ func (o *Orchestrator) ensureForwards(ctx context.Context, p *compose.Project, p
 	return nil
 }
 
-// restoreForwards starts the forward again after start or restart, with
+// restore starts the forward again after start or restart, with
 // the ports the registry holds.
-func (o *Orchestrator) restoreForwards(ctx context.Context, p *compose.Project) error {
-	if o.Remote == nil {
-		return nil
-	}
-	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
+func (f forwarded) restore(ctx context.Context, p *compose.Project) error {
+	ports, err := f.o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
 	if err != nil {
 		return err
 	}
-	return o.ensureForwards(ctx, p, ports)
+	return f.ensure(ctx, p, ports)
 }
 
 // waitForwards waits until every forwarded port listens on this machine,
@@ -219,15 +212,12 @@ func logSince(path string, offset int64, n int) string {
 // removeRelay removes the project's relay (down). Without a compose file
 // (-p NAME) the relay of any directory is the project's, as its
 // containers are.
-func (o *Orchestrator) removeRelay(ctx context.Context, p *compose.Project) error {
-	if o.Remote == nil {
-		return nil
-	}
+func (f forwarded) removeRelay(ctx context.Context, p *compose.Project) error {
 	dir := p.Dir()
 	if len(p.Files) == 0 {
 		dir = ""
 	}
-	if err := o.Remote.RemoveRelay(ctx, p.Name(), dir); err != nil {
+	if err := f.o.Remote.RemoveRelay(ctx, p.Name(), dir); err != nil {
 		return fmt.Errorf("remove the relay: %w", err)
 	}
 	return nil
@@ -237,11 +227,12 @@ func (o *Orchestrator) removeRelay(ctx context.Context, p *compose.Project) erro
 // engine.
 func (o *Orchestrator) forwardName() string { return forward.NameFor(o.EngineKey) }
 
-// stopForwards ends the project's forward from this engine, if it runs; a
+// stop ends the project's forward from this engine, if it runs; a
 // local engine has none (and a same-named project's forward from a remote
 // engine is not its to end).
-func (o *Orchestrator) stopForwards(ctx context.Context, project string) error {
-	if o.Hosts == nil || o.Remote == nil {
+func (f forwarded) stop(ctx context.Context, project string) error {
+	o := f.o
+	if o.Hosts == nil {
 		return nil
 	}
 	if _, ok := o.Hosts.Status(project, o.forwardName()); !ok {
@@ -253,33 +244,24 @@ func (o *Orchestrator) stopForwards(ctx context.Context, project string) error {
 	if _, err := o.Hosts.Stop(ctx, project, o.forwardName(), 5*time.Second, ""); err != nil {
 		return fmt.Errorf("stop the port forward: %w", err)
 	}
-	o.emit(Event{Name: forward.Name, Status: "Stopped", Detail: "ports no longer forwarded from " + o.engineLabel()})
+	o.emit(Event{Name: forward.Name, Status: "Stopped", Detail: "ports no longer forwarded from " + o.Remote.Label()})
 	return nil
 }
 
-func (o *Orchestrator) engineLabel() string {
-	if o.Remote == nil {
-		return "the local engine"
-	}
-	return o.Remote.Label()
-}
-
-// Forwarding says whether the project's forward runs (ps, doctor).
-func (o *Orchestrator) Forwarding(project string) bool {
-	if o.Hosts == nil || o.Remote == nil {
+func (f forwarded) forwarding(project string) bool {
+	o := f.o
+	if o.Hosts == nil {
 		return false
 	}
 	st, ok := o.Hosts.Status(project, o.forwardName())
 	return ok && st.Running
 }
 
-// remoteFindings is doctor's report on a remote engine: that it is remote,
+// findings is doctor's report on a remote engine: that it is remote,
 // how its ports reach this machine, and, in a project, whether they do
 // now: a running container whose port is not served here is an error.
-func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) []Finding {
-	if o.Remote == nil {
-		return nil
-	}
+func (f forwarded) findings(ctx context.Context, p *compose.Project) []Finding {
+	o := f.o
 	id := o.EngineKey
 	if id == "" {
 		id = "unknown"
@@ -309,7 +291,7 @@ func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) [
 	if err != nil {
 		here = nil // cannot tell: the forward's state alone says
 	}
-	forwarding := o.Forwarding(p.Name())
+	forwarding := f.forwarding(p.Name())
 	var served, missing []string
 	for _, fp := range o.forwardPorts(ports) {
 		if !running[fp.Service] {
@@ -342,7 +324,8 @@ func (o *Orchestrator) remoteFindings(ctx context.Context, p *compose.Project) [
 // listeningNow is the engine host's listening ports as they are now, to
 // confirm a holder seen in the relay's last listing, which may be a
 // moment old (a container stopped just before). nil when it cannot tell.
-func (o *Orchestrator) listeningNow(ctx context.Context, rf relayFor) map[string]bool {
+func (f forwarded) listeningNow(ctx context.Context, rf relayFor) map[string]bool {
+	o := f.o
 	relay, err := o.Remote.Relay(ctx, rf.project, rf.dir, false)
 	if err != nil || relay == "" {
 		return nil

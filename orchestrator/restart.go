@@ -32,7 +32,7 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 	if err := o.startInOrder(ctx, p, containers, func(Container) bool { return true }); err != nil {
 		return err
 	}
-	if err := o.restoreForwards(ctx, p); err != nil {
+	if err := o.reach().restore(ctx, p); err != nil {
 		return err
 	}
 	return o.startHosts(ctx, p, hosts)

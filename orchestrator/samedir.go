@@ -36,7 +36,7 @@ func (o *Orchestrator) checkSameDir(p *compose.Project, cs []Container) error {
 	}
 	for _, c := range cs {
 		wd := c.Labels[LabelWorkingDir]
-		if _, err := os.Stat(wd); err != nil && o.Remote == nil {
+		if _, err := os.Stat(wd); err != nil && o.reach().onThisMachine() {
 			continue // the project moved here from a directory that is gone
 		}
 		if wd != "" && !sameDir(wd, p.Dir()) {

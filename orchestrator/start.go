@@ -29,7 +29,7 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 	if err := o.startInOrder(ctx, p, containers, func(c Container) bool { return c.State != "running" }); err != nil {
 		return err
 	}
-	if err := o.restoreForwards(ctx, p); err != nil {
+	if err := o.reach().restore(ctx, p); err != nil {
 		return err
 	}
 	if err := o.startHosts(ctx, p, hosts); err != nil {

@@ -36,7 +36,7 @@ func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOp
 		return err
 	}
 	if len(opts.Services) == 0 {
-		if err := o.stopForwards(ctx, p.Name()); err != nil {
+		if err := o.reach().stop(ctx, p.Name()); err != nil {
 			return err
 		}
 	}

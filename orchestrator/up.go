@@ -197,7 +197,7 @@ func (o *Orchestrator) upApply(ctx context.Context, p *compose.Project, d *Desir
 	// A remote engine's ports reach this machine before the host services
 	// that use them start.
 	if !opts.NoStart {
-		if err := o.ensureForwards(ctx, p, committed); err != nil {
+		if err := o.reach().ensure(ctx, p, committed); err != nil {
 			return err
 		}
 	}
