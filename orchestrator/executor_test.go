@@ -360,14 +360,14 @@ func TestUpOwnContainerBeingStartedIsNotAConflict(t *testing.T) {
 	b.mustUp(UpOptions{})
 	db := b.container("demo-db-1")
 	db.State = "created" // the engine has not finished starting it
-	b.o.Probe = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
+	b.o.Sockets = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
 		return []hostports.Socket{{Port: 5434, Protocol: "tcp", PID: 4242, Command: "docker-proxy -proto tcp -host-port 5434"}}, nil
 	}
 	if _, err := b.up(UpOptions{}); err != nil {
 		t.Fatalf("own port reported as a conflict: %v", err)
 	}
 	// A stranger on the port is still a conflict, named.
-	b.o.Probe = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
+	b.o.Sockets = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
 		return []hostports.Socket{{Port: 4000, Protocol: "tcp", PID: 77, Command: "python3 -m http.server"}}, nil
 	}
 	b.eng.ByName("demo-api-1").State = "exited"
@@ -983,8 +983,8 @@ func (f *fakeRemote) RemoveRelay(ctx context.Context, project, dir string) error
 func (f *fakeRemote) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
 	return nil, nil
 }
-func (f *fakeRemote) RelayProbe(ctx context.Context, relay string) forward.Probe {
-	return forward.Probe{}
+func (f *fakeRemote) RelayBeacon(ctx context.Context, relay string) forward.Beacon {
+	return forward.Beacon{}
 }
 func (f *fakeRemote) Forward() forward.Engine { return forward.Engine{Host: "tcp://box:2375"} }
 func (f *fakeRemote) Label() string           { return "tcp://box:2375" }
@@ -1024,7 +1024,7 @@ func remoteBed(t *testing.T) (*bed, *fakeRemote, *fakeHosts) {
 	b := newBed(t, stackFile)
 	fr, fh := &fakeRemote{}, newFakeHosts(t)
 	b.o.Remote, b.o.Hosts, b.o.EngineKey, b.o.ForwardCommand = fr, fh, "BOX", []string{"devenv"}
-	b.o.Probe = func(ctx context.Context, _ map[int]bool) ([]hostports.Socket, error) {
+	b.o.Sockets = func(ctx context.Context, _ map[int]bool) ([]hostports.Socket, error) {
 		var out []hostports.Socket
 		if st, ok := fh.Status("demo", b.o.forwardName()); ok && st.Running {
 			fh.mu.Lock()

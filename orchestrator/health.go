@@ -107,7 +107,7 @@ func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Contai
 		if c.Health == "starting" {
 			// The engine has not probed yet: run its test now.
 			id := c.ID
-			j.fn = func(ctx context.Context) (string, string) { return o.probeNow(ctx, id) }
+			j.fn = func(ctx context.Context) (string, string) { return o.healthcheckNow(ctx, id) }
 		}
 		jobs = append(jobs, j)
 	}
@@ -216,9 +216,9 @@ func runHealthJobs(ctx context.Context, jobs []healthJob) ([]HealthRow, error) {
 	return rows, nil
 }
 
-// probeNow runs a container's healthcheck test once, for a container the
+// healthcheckNow runs a container's healthcheck test once, for a container the
 // engine has not probed yet.
-func (o *Orchestrator) probeNow(ctx context.Context, id string) (string, string) {
+func (o *Orchestrator) healthcheckNow(ctx context.Context, id string) (string, string) {
 	d, err := o.Engine.Inspect(ctx, id)
 	if err != nil {
 		return StatusUnhealthy, err.Error()

@@ -47,10 +47,10 @@ func (o *Orchestrator) boundBy(ctx context.Context, cs []Container, project stri
 
 // resolveProcess finds the pid and command of a process holding port.
 func (o *Orchestrator) resolveProcess(ctx context.Context, port int, proto string, h registry.Holder) registry.Holder {
-	if o.Probe == nil {
+	if o.Sockets == nil {
 		return h
 	}
-	socks, err := o.Probe(ctx, map[int]bool{port: true})
+	socks, err := o.Sockets(ctx, map[int]bool{port: true})
 	if err != nil {
 		return h
 	}
@@ -130,10 +130,10 @@ func (o *Orchestrator) holdersMaybe(ctx context.Context, resolve map[int]bool, r
 			table[key] = append(table[key], hs...)
 		}
 	}
-	if o.Probe == nil {
+	if o.Sockets == nil {
 		return table, cs, notAsked
 	}
-	socks, err := o.Probe(ctx, resolve)
+	socks, err := o.Sockets(ctx, resolve)
 	if err != nil {
 		return table, cs, notAsked
 	}

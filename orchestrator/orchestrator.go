@@ -25,9 +25,9 @@ type Orchestrator struct {
 	// a supervised process.
 	Remote         Remote
 	ForwardCommand []string
-	// Probe lists this machine's listening sockets (a remote engine's
+	// Sockets lists this machine's listening sockets (a remote engine's
 	// ports are forwarded here, so they are probed here too).
-	Probe    func(ctx context.Context, ports map[int]bool) ([]hostports.Socket, error)
+	Sockets  func(ctx context.Context, ports map[int]bool) ([]hostports.Socket, error)
 	Reporter Reporter
 	// Version is devenv's version, written into a label.
 	Version string

@@ -22,9 +22,9 @@ type PortOptions struct {
 	// DryRun computes bindings from the registry without locking or
 	// writing (config, port, and up's first pass).
 	DryRun bool
-	// Probe makes a DryRun also look at who holds ports now, so it fails
+	// CheckHolders makes a DryRun also look at who holds ports now, so it fails
 	// exactly as the real reconcile would.
-	Probe bool
+	CheckHolders bool
 	// RemoveOrphans: the ports of the project's orphan containers are free
 	// (up --remove-orphans removes them); otherwise they are held.
 	RemoveOrphans bool
@@ -80,13 +80,13 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		reg, err := o.Registry.Load()
 		if err != nil {
 			var pe *registry.ParseError
-			if opts.Probe || !errors.As(err, &pe) {
+			if opts.CheckHolders || !errors.As(err, &pe) {
 				return nil, err
 			}
 			reg = registry.New() // read-only commands still work
 		}
 		var occupied registry.Occupied
-		if opts.Probe {
+		if opts.CheckHolders {
 			if occupied, err = o.Occupied(ctx, p, ownServices(p, opts), o.ownProcess(p, opts), true); err != nil {
 				return nil, err
 			}
@@ -95,7 +95,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		result, err = registry.Reconcile(reg, req, occupied, dirExists)
 		if err != nil {
 			var de *registry.DirError
-			if opts.Probe || !errors.As(err, &de) {
+			if opts.CheckHolders || !errors.As(err, &de) {
 				return nil, err
 			}
 			result = registry.Result{Project: &registry.Project{Name: p.Name(), Dir: p.Dir()}}

@@ -89,7 +89,7 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 		res.Containers = append(res.Containers, c)
 	}
 	sort.Slice(res.Containers, func(i, j int) bool { return res.Containers[i].Name < res.Containers[j].Name })
-	if o.Probe == nil && o.EngineKey != "" {
+	if o.Sockets == nil && o.EngineKey != "" {
 		return res, nil
 	}
 	var reserved []registry.Reservation

@@ -32,8 +32,8 @@ type Remote interface {
 	// relay logged them last (at most forward.ListingEvery old), or, with
 	// fresh, as they are now (a process started in the relay).
 	Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error)
-	// RelayProbe is the relay's probe port (none until it has logged one).
-	RelayProbe(ctx context.Context, relay string) forward.Probe
+	// RelayBeacon is the relay's probe port (none until it has logged one).
+	RelayBeacon(ctx context.Context, relay string) forward.Beacon
 	// Forward is how a forward process reaches the engine.
 	Forward() forward.Engine
 	// Label is the engine as the user named it (its endpoint).
@@ -118,7 +118,7 @@ func (f forwarded) ensure(ctx context.Context, p *compose.Project, ports *PortRe
 	if err != nil {
 		return err
 	}
-	spec := forward.Spec{Project: p.Name(), Relay: relay, Probe: o.Remote.RelayProbe(ctx, relay), Engine: o.Remote.Forward(), Ports: fps}
+	spec := forward.Spec{Project: p.Name(), Relay: relay, Beacon: o.Remote.RelayBeacon(ctx, relay), Engine: o.Remote.Forward(), Ports: fps}
 	enc := spec.Encode()
 	sum := sha256.Sum256([]byte(enc))
 	var logFrom int64 // the log is appended to: this start's lines follow
@@ -160,7 +160,7 @@ func (f forwarded) restore(ctx context.Context, p *compose.Project) error {
 // or the forward has failed (a port taken here since it was reserved: exit
 // 3, naming the port the forward's log, from logFrom on, names).
 func (o *Orchestrator) waitForwards(ctx context.Context, project string, fps []forward.Port, logFrom int64) error {
-	if o.Probe == nil {
+	if o.Sockets == nil {
 		return nil
 	}
 	deadline := time.Now().Add(forwardWait)
@@ -343,10 +343,10 @@ func (f forwarded) listeningNow(ctx context.Context, rf relayFor) map[string]boo
 
 // tcpHere is the set of TCP ports listening on this machine.
 func (o *Orchestrator) tcpHere(ctx context.Context) (map[int]bool, error) {
-	if o.Probe == nil {
+	if o.Sockets == nil {
 		return nil, errors.New("this machine's ports cannot be listed")
 	}
-	socks, err := o.Probe(ctx, nil)
+	socks, err := o.Sockets(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

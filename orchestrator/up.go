@@ -111,7 +111,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	// First pass: reconcile without writing, plan, and find every conflict,
 	// bad input and missing image before anything changes.
 	preview := opts.Ports
-	preview.DryRun, preview.Probe = true, true
+	preview.DryRun, preview.CheckHolders = true, true
 	ports, err := o.ReconcilePorts(ctx, p, preview)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func forwardMain(specText string, log io.Writer) int {
 		return 1
 	}
 	defer e.Close()
-	e.Probe = spec.Probe
+	e.Beacon = spec.Beacon
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	dial := func(ctx context.Context, addr string) (forward.Conn, error) { return e.Dial(ctx, spec.Relay, addr) }

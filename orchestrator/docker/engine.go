@@ -21,9 +21,9 @@ type Engine struct {
 	ep  Endpoint
 	cli *client.Client
 	ssh *sshTransport
-	// Probe is the relay's probe port, for a forward over ssh (see
+	// Beacon is the relay's beacon port, for a forward over ssh (see
 	// sshTransport.forwards); none: connections go through the relay.
-	Probe forward.Probe
+	Beacon forward.Beacon
 
 	once    sync.Once
 	info    orchestrator.EngineInfo

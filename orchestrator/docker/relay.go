@@ -294,31 +294,31 @@ func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hos
 	return out, nil
 }
 
-func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Listening, forward.Probe, error) {
+func (e *Engine) keptListing(ctx context.Context, relay string) ([]forward.Listening, forward.Beacon, error) {
 	rc, err := e.cli.ContainerLogs(ctx, relay, client.ContainerLogsOptions{ShowStdout: true, Tail: "1"})
 	if err != nil {
-		return nil, forward.Probe{}, err
+		return nil, forward.Beacon{}, err
 	}
 	defer rc.Close()
 	var out bytes.Buffer
 	if _, err := stdcopy.StdCopy(&out, io.Discard, io.LimitReader(rc, 1<<20)); err != nil {
-		return nil, forward.Probe{}, err
+		return nil, forward.Beacon{}, err
 	}
-	got, probe, ok := forward.ParseListingLine(out.String())
+	got, beacon, ok := forward.ParseListingLine(out.String())
 	if !ok {
-		return nil, forward.Probe{}, errors.New("no listing in the relay's log")
+		return nil, forward.Beacon{}, errors.New("no listing in the relay's log")
 	}
-	return got, probe, nil
+	return got, beacon, nil
 }
 
-// RelayProbe is the relay's probe port, from its log (none when it has
+// RelayBeacon is the relay's beacon port, from its log (none when it has
 // not logged one).
-func (e *Engine) RelayProbe(ctx context.Context, relay string) forward.Probe {
-	_, probe, err := e.keptListing(ctx, relay)
+func (e *Engine) RelayBeacon(ctx context.Context, relay string) forward.Beacon {
+	_, beacon, err := e.keptListing(ctx, relay)
 	if err != nil {
-		return forward.Probe{}
+		return forward.Beacon{}
 	}
-	return probe
+	return beacon
 }
 
 // Forward is how a forward process reaches this engine.

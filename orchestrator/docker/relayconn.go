@@ -19,7 +19,7 @@ import (
 // channel of the engine's own SSH connection (ssh -W): no process in the
 // relay, and none of the engine's exec streams to pass through.
 func (e *Engine) Dial(ctx context.Context, relay, addr string) (forward.Conn, error) {
-	if e.ssh != nil && e.Probe.Port > 0 && e.ssh.forwards(e.Probe) {
+	if e.ssh != nil && e.Beacon.Port > 0 && e.ssh.forwards(e.Beacon) {
 		c, err := e.ssh.dialTCP(addr)
 		if err != nil {
 			return nil, err

@@ -262,11 +262,11 @@ func (t *sshTransport) dialTCP(addr string) (*cmdConn, error) {
 
 // forwards says, once, whether the server forwards TCP to the engine's
 // host for us (sshd's AllowTcpForwarding, PermitOpen; an ssh host that is
-// not the engine's): the relay's probe port, asked for with ssh -W, must
+// not the engine's): the relay's beacon port, asked for with ssh -W, must
 // answer with its token. No service of the user's is touched.
-func (t *sshTransport) forwards(probe forward.Probe) bool {
+func (t *sshTransport) forwards(beacon forward.Beacon) bool {
 	t.fwdOnce.Do(func() {
-		c, err := t.run([]string{"-W", net.JoinHostPort("127.0.0.1", strconv.Itoa(probe.Port))}, false)
+		c, err := t.run([]string{"-W", net.JoinHostPort("127.0.0.1", strconv.Itoa(beacon.Port))}, false)
 		if err != nil {
 			return
 		}
@@ -288,7 +288,7 @@ func (t *sshTransport) forwards(probe forward.Probe) bool {
 			a = <-got
 		}
 		c.once.Do(c.done)
-		t.fwdOK = a.err == nil && string(a.b) == forward.ProbeGreeting+probe.Token+"\n"
+		t.fwdOK = a.err == nil && string(a.b) == forward.BeaconGreeting+beacon.Token+"\n"
 	})
 	return t.fwdOK
 }

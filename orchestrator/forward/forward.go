@@ -56,10 +56,10 @@ type Engine struct {
 // Spec is one project's forwards.
 type Spec struct {
 	Project string `json:"project"`
-	// Relay is the relay container's ID on the engine, Probe its probe
+	// Relay is the relay container's ID on the engine, Beacon its beacon
 	// port (none from a relay that has not logged one).
 	Relay  string `json:"relay"`
-	Probe  Probe  `json:"probe,omitzero"`
+	Beacon Beacon `json:"probe,omitzero"`
 	Engine Engine `json:"engine"`
 	Ports  []Port `json:"ports"`
 }

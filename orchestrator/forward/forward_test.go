@@ -212,16 +212,16 @@ func TestSpecRoundTrip(t *testing.T) {
 
 func TestListingLine(t *testing.T) {
 	socks := []Listening{{Port: 6379, Protocol: "tcp"}, {Port: 22, Protocol: "tcp"}, {Port: 22, Protocol: "tcp"}, {Port: 53, Protocol: "udp"}}
-	line := ListingLine(socks, Probe{Port: 40123, Token: "c0ffee"})
+	line := ListingLine(socks, Beacon{Port: 40123, Token: "c0ffee"})
 	if line != "devenv-relay-listening/1 probe=40123/c0ffee tcp:22,6379 udp:53 end" {
 		t.Fatalf("line %q", line)
 	}
 	got, probe, ok := ParseListingLine(line + "\n")
 	want := []Listening{{Port: 22, Protocol: "tcp"}, {Port: 6379, Protocol: "tcp"}, {Port: 53, Protocol: "udp"}}
-	if !ok || !reflect.DeepEqual(got, want) || probe != (Probe{Port: 40123, Token: "c0ffee"}) {
+	if !ok || !reflect.DeepEqual(got, want) || probe != (Beacon{Port: 40123, Token: "c0ffee"}) {
 		t.Fatalf("parse = %v, %v, %v", got, probe, ok)
 	}
-	if got, probe, ok := ParseListingLine(ListingLine(nil, Probe{})); !ok || len(got) != 0 || probe.Port != 0 {
+	if got, probe, ok := ParseListingLine(ListingLine(nil, Beacon{})); !ok || len(got) != 0 || probe.Port != 0 {
 		t.Fatalf("an empty listing: %v, %v, %v", got, probe, ok)
 	}
 }

@@ -48,15 +48,15 @@ func Relay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-		probe, err := serveProbe()
+		beacon, err := serveBeacon()
 		if err != nil {
-			fmt.Fprintln(stderr, "relay: no probe port:", err) // ssh engines use the relay's exec then
+			fmt.Fprintln(stderr, "relay: no beacon port:", err) // ssh engines use the relay's exec then
 		}
 		tick := time.NewTicker(ListingEvery)
 		defer tick.Stop()
 		last := ""
 		for {
-			last = logListing(stdout, last, probe)
+			last = logListing(stdout, last, beacon)
 			select {
 			case <-sigs:
 				return 0
@@ -106,48 +106,48 @@ func listing() ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-// Probe is the relay's probe port on the engine host's loopback: a
-// connection to it is answered with ProbeGreeting and Token and closed.
+// Beacon is the relay's beacon port on the engine host's loopback: a
+// connection to it is answered with BeaconGreeting and Token and closed.
 // Over ssh, the forward asks for it through the SSH connection (ssh -W)
 // to learn whether the server forwards TCP to the engine's host, with no
 // connection to any service of the user's.
-type Probe struct {
+type Beacon struct {
 	Port  int    `json:"port"`
 	Token string `json:"token"`
 }
 
-// ProbeGreeting starts the probe port's answer.
-const ProbeGreeting = "devenv-relay "
+// BeaconGreeting starts the beacon's answer.
+const BeaconGreeting = "devenv-relay "
 
-// serveProbe listens on a port of the host's loopback that the kernel
+// serveBeacon listens on a port of the host's loopback that the kernel
 // picks, answering every connection with the greeting and a token of
 // its own.
-func serveProbe() (Probe, error) {
+func serveBeacon() (Beacon, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return Probe{}, err
+		return Beacon{}, err
 	}
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return Probe{}, err
+		return Beacon{}, err
 	}
-	p := Probe{Port: ln.Addr().(*net.TCPAddr).Port, Token: hex.EncodeToString(b[:])}
+	p := Beacon{Port: ln.Addr().(*net.TCPAddr).Port, Token: hex.EncodeToString(b[:])}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			_, _ = c.Write([]byte(ProbeGreeting + p.Token + "\n"))
+			_, _ = c.Write([]byte(BeaconGreeting + p.Token + "\n"))
 			c.Close()
 		}
 	}()
 	return p, nil
 }
 
-// ListingLine is the log line for socks, with the probe port (a field
-// "probe=PORT/TOKEN") when there is one.
-func ListingLine(socks []Listening, probe Probe) string {
+// ListingLine is the log line for socks, with the beacon port (a field
+// "probe=PORT/TOKEN", a name older relays log too) when there is one.
+func ListingLine(socks []Listening, beacon Beacon) string {
 	byProto := map[string][]int{}
 	for _, s := range socks {
 		if !slices.Contains(byProto[s.Protocol], s.Port) {
@@ -155,8 +155,8 @@ func ListingLine(socks []Listening, probe Probe) string {
 		}
 	}
 	fields := []string{ListingPrefix}
-	if probe.Port > 0 {
-		fields = append(fields, fmt.Sprintf("probe=%d/%s", probe.Port, probe.Token))
+	if beacon.Port > 0 {
+		fields = append(fields, fmt.Sprintf("probe=%d/%s", beacon.Port, beacon.Token))
 	}
 	for _, proto := range slices.Sorted(maps.Keys(byProto)) {
 		ports := byProto[proto]
@@ -172,10 +172,10 @@ func ListingLine(socks []Listening, probe Probe) string {
 
 // ParseListingLine reads a line of ListingLine; ok is false for any other
 // line, or one cut short.
-func ParseListingLine(line string) (socks []Listening, probe Probe, ok bool) {
+func ParseListingLine(line string) (socks []Listening, beacon Beacon, ok bool) {
 	fields := strings.Fields(strings.TrimSpace(line))
 	if len(fields) < 2 || fields[0] != ListingPrefix || fields[len(fields)-1] != ListingEnd {
-		return nil, Probe{}, false
+		return nil, Beacon{}, false
 	}
 	socks = []Listening{}
 	for _, f := range fields[1 : len(fields)-1] {
@@ -183,28 +183,28 @@ func ParseListingLine(line string) (socks []Listening, probe Probe, ok bool) {
 			port, token, _ := strings.Cut(v, "/")
 			n, err := strconv.Atoi(port)
 			if err != nil || token == "" {
-				return nil, Probe{}, false
+				return nil, Beacon{}, false
 			}
-			probe = Probe{Port: n, Token: token}
+			beacon = Beacon{Port: n, Token: token}
 			continue
 		}
 		proto, ports, found := strings.Cut(f, ":")
 		if !found {
-			return nil, Probe{}, false
+			return nil, Beacon{}, false
 		}
 		for _, p := range strings.Split(ports, ",") {
 			n, err := strconv.Atoi(p)
 			if err != nil {
-				return nil, Probe{}, false
+				return nil, Beacon{}, false
 			}
 			socks = append(socks, Listening{Port: n, Protocol: proto})
 		}
 	}
-	return socks, probe, true
+	return socks, beacon, true
 }
 
 // logListing prints the listing when it differs from last.
-func logListing(w io.Writer, last string, probe Probe) string {
+func logListing(w io.Writer, last string, beacon Beacon) string {
 	b, err := listing()
 	if err != nil {
 		return last
@@ -213,7 +213,7 @@ func logListing(w io.Writer, last string, probe Probe) string {
 	if json.Unmarshal(b, &socks) != nil {
 		return last
 	}
-	line := ListingLine(socks, probe)
+	line := ListingLine(socks, beacon)
 	if line != last {
 		fmt.Fprintln(w, line)
 	}
