@@ -45,14 +45,20 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 	return out, nil
 }
 
-// startOrder sorts services so that dependencies come first.
+// startOrder sorts services so that dependencies come first, those
+// outside the model too (an optional dependency behind an inactive
+// profile that has a container).
 func startOrder(p *compose.Project, services []string) []string {
-	return serviceGraph(p).Order(services)
+	nodes := slices.Concat(services, slices.Collect(maps.Keys(p.Model.Services)))
+	return graph.New(nodes, modelDeps(p)).Order(services)
 }
 
-// serviceGraph is the compose services and their depends_on.
+// serviceGraph is the compose services and their depends_on among them.
 func serviceGraph(p *compose.Project) *graph.Graph {
-	return graph.New(slices.Collect(maps.Keys(p.Model.Services)), func(s string) []string {
-		return slices.Collect(maps.Keys(p.Model.Services[s].DependsOn))
-	})
+	return graph.New(slices.Collect(maps.Keys(p.Model.Services)), modelDeps(p))
+}
+
+// modelDeps is a service's depends_on, as the model declares it.
+func modelDeps(p *compose.Project) func(string) []string {
+	return func(s string) []string { return slices.Collect(maps.Keys(p.Model.Services[s].DependsOn)) }
 }

@@ -63,7 +63,13 @@ func dependents(p *compose.Project, cs []Container) map[string][]string {
 			}
 		}
 	}
-	return graph.New(slices.Collect(maps.Keys(deps)), func(s string) []string { return deps[s] }).Dependents()
+	// Every name is a node: a leaf known only from a label (or behind an
+	// inactive profile) still waits for what depends on it.
+	nodes := slices.Collect(maps.Keys(deps))
+	for _, ds := range deps {
+		nodes = append(nodes, ds...)
+	}
+	return graph.New(nodes, func(s string) []string { return deps[s] }).Dependents()
 }
 
 // stopOrdered stops each container once everything depending on it has

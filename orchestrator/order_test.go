@@ -1,0 +1,47 @@
+package orchestrator
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+// Stopping waits on every edge the labels name, a leaf that is known only
+// from a label (-p NAME, no file) too.
+func TestDependentsFromLabels(t *testing.T) {
+	p := &compose.Project{Model: loadPlanProject(t, "services:\n  x:\n    image: scratch\n").Model}
+	p.Model.Services = nil
+	cs := []Container{
+		{Name: "demo-web-1", Labels: map[string]string{LabelService: "web", LabelDependsOn: "db:service_started:false,cache:service_healthy:true"}},
+		{Name: "demo-db-1", Labels: map[string]string{LabelService: "db", LabelDependsOn: ""}},
+		{Name: "demo-cache-1", Labels: map[string]string{LabelService: "cache"}},
+	}
+	want := map[string][]string{"cache": {"web"}, "db": {"web"}}
+	if got := dependents(p, cs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("dependents %v, want %v", got, want)
+	}
+}
+
+// An optional dependency behind an inactive profile that has a container
+// still starts first.
+func TestStartOrderOptionalDependencyOutsideModel(t *testing.T) {
+	p := loadPlanProject(t, `services:
+  app:
+    image: scratch
+    depends_on:
+      zdb:
+        condition: service_started
+        required: false
+  zdb:
+    image: scratch
+    profiles: [later]
+`)
+	if _, inModel := p.Model.Services["zdb"]; inModel {
+		t.Fatal("zdb should be outside the model (inactive profile)")
+	}
+	if got := startOrder(p, []string{"app", "zdb"}); !slices.Equal(got, []string{"zdb", "app"}) {
+		t.Fatalf("start order %v, want [zdb app]", got)
+	}
+}
