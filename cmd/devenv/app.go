@@ -60,6 +60,9 @@ type app struct {
 	projectDir  string
 	registry    string
 	progress    string
+	// globals is where the global flags are bound; readGlobals copies
+	// them into the fields above.
+	globals globalOptions
 
 	engine   *docker.Engine
 	endpoint docker.Endpoint
@@ -76,20 +79,23 @@ type app struct {
 	dryRun bool
 }
 
-func (a *app) readGlobals(c *cli.Context) {
-	a.files = c.StringSlice("file")
-	a.projectName = c.String("project-name")
-	a.profiles = c.StringSlice("profile")
-	a.envFiles = c.StringSlice("env-file")
-	a.projectDir = c.String("project-directory")
-	a.registry = c.String("registry")
-	a.progress = c.String("progress")
+// readGlobals takes the global flags' values from where they are bound.
+func (a *app) readGlobals() {
+	g := &a.globals
+	a.files = g.Files.Value()
+	a.projectName = g.ProjectName
+	a.profiles = g.Profiles.Value()
+	a.envFiles = g.EnvFiles.Value()
+	a.projectDir = g.ProjectDir
+	a.registry = g.Registry
+	a.progress = g.Progress
 }
 
 // loading says how a command loads the project: Fast skips compose's
 // schema validation (commands that only read), ByName allows -p NAME
-// without a compose file (down, stop, ps, logs…).
-type loading struct{ Fast, ByName bool }
+// without a compose file (down, stop, ps, logs…). Quiet, for withOrch,
+// reports no progress (the command's own --quiet).
+type loading struct{ Fast, ByName, Quiet bool }
 
 // project loads the compose project once, validated, a file required.
 func (a *app) project(ctx context.Context) (*compose.Project, error) {
@@ -231,7 +237,7 @@ func (a *app) withOrch(ctx context.Context, l loading, fn func(*orchestrator.Orc
 	if err != nil {
 		return err
 	}
-	rep := a.reporter()
+	rep := a.reporterQuiet(l.Quiet)
 	defer rep.Close()
 	o, err := a.orch(rep)
 	if err != nil {
@@ -330,7 +336,7 @@ func newApp(a *app) *cli.App {
 		Description:            "Global flags may also follow the command: devenv up -f x.yml equals devenv -f x.yml up.\nExit codes: 0 ok, 1 failed, 2 usage/configuration, 3 port conflict, 4 engine unreachable, 130 interrupted.",
 		Writer:                 a.stdout,
 		ErrWriter:              a.stderr,
-		Flags:                  globalFlags,
+		Flags:                  a.globals.flags(),
 		HideHelpCommand:        true,
 		UseShortOptionHandling: false,
 		Suggest:                true,
@@ -339,7 +345,7 @@ func newApp(a *app) *cli.App {
 			return flagError("", globalFlags, err)
 		},
 		Before: func(c *cli.Context) error {
-			a.readGlobals(c)
+			a.readGlobals()
 			if err := a.checkGlobals(c); err != nil {
 				return err
 			}

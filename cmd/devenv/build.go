@@ -37,9 +37,6 @@ func newBuildCmd(a *app) *cli.Command {
 }
 
 func runBuild(ctx context.Context, a *app, o *buildOptions) error {
-	if o.Quiet {
-		a.progress = "quiet"
-	}
 	args := map[string]*string{}
 	for _, kv := range o.BuildArgs.Value() {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -48,7 +45,7 @@ func runBuild(ctx context.Context, a *app, o *buildOptions) error {
 			args[k] = nil // K alone: the core takes it from the environment
 		}
 	}
-	return a.withOrch(ctx, loading{}, func(orch *orchestrator.Orchestrator, p *project) error {
+	return a.withOrch(ctx, loading{Quiet: o.Quiet}, func(orch *orchestrator.Orchestrator, p *project) error {
 		return orch.Build(ctx, p, orchestrator.BuildOptions{Services: o.Services, NoCache: o.NoCache,
 			Pull: o.Pull, Quiet: o.Quiet, Args: args, WithDeps: o.WithDependencies})
 	})

@@ -246,3 +246,42 @@ func TestCommandsAgainstFakeEngine(t *testing.T) {
 		t.Fatal("down removed the named volume")
 	}
 }
+
+// A command's own --quiet silences its progress without touching the
+// global --progress (pull, build and run once changed the app's mode).
+func TestQuietProgressAndBoundGlobals(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	for _, ref := range []string{"postgres:15", "redis:7", "demo/api:dev"} {
+		f.eng.Pulled[ref] = "sha256:" + strings.Repeat("d", 64)
+	}
+	loud := f.run("--progress", "plain", "pull")
+	if loud.code != 0 || loud.stderr == "" {
+		t.Fatalf("pull with plain progress printed no progress: %s", loud)
+	}
+	for _, args := range [][]string{
+		{"--progress", "plain", "pull", "--quiet"},
+		{"--progress", "plain", "pull", "-q"},
+	} {
+		if r := f.run(args...); r.code != 0 || r.stderr != "" {
+			t.Errorf("devenv %s: want no progress, got %s", strings.Join(args, " "), r)
+		}
+	}
+	// The globals read from where they are bound, before or after the command.
+	for _, c := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"--parallel", "2", "ps"}, 2, "--parallel 2"},
+		{[]string{"ps", "--parallel", "3"}, 2, "--parallel 3"},
+		{[]string{"--ansi", "always", "ps"}, 2, "--ansi always"},
+		{[]string{"--verbose", "ps"}, 2, "--verbose"},
+		{[]string{"--dry-run", "ps"}, 2, "--dry-run"},
+		{[]string{"--progress", "loud", "ps"}, 2, `--progress "loud"`},
+		{[]string{"--parallel", "-1", "--ansi", "never", "ps"}, 0, ""},
+	} {
+		if r := f.run(c.args...); r.code != c.code || !strings.Contains(r.stderr, c.err) {
+			t.Errorf("devenv %s: want exit %d naming %q, got %s", strings.Join(c.args, " "), c.code, c.err, r)
+		}
+	}
+}

@@ -29,28 +29,45 @@ func (l *libraryLog) Format(e *logrus.Entry) ([]byte, error) {
 	return []byte("devenv: " + level + ": " + e.Message + "\n"), nil
 }
 
-var globalFlags = []cli.Flag{
-	&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "compose file (repeatable, merged in order; default docker-compose.dev.yml here or in a parent)"},
-	&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Usage: "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory)"},
-	&cli.StringSliceFlag{Name: "profile", Usage: "enable a profile (repeatable; default COMPOSE_PROFILES)"},
-	&cli.StringSliceFlag{Name: "env-file", Usage: "environment file for interpolation (default .env in the project directory)"},
-	&cli.StringFlag{Name: "project-directory", Usage: "project directory (default: the first compose file's directory)"},
-	&cli.StringFlag{Name: "registry", Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
-	&cli.StringFlag{Name: "progress", Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
-	&cli.StringFlag{Name: "ansi", Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
-	&cli.IntFlag{Name: "parallel", Value: -1, Usage: "accepted as -1 (compose's default): devenv works in parallel where dependencies allow"},
-	&cli.BoolFlag{Name: "dry-run", Usage: "with up or create: print the plan and change nothing"},
-	// compose's hidden and deprecated globals.
-	&cli.StringFlag{Name: "workdir", Hidden: true},
-	&cli.BoolFlag{Name: "no-ansi", Hidden: true},
-	&cli.BoolFlag{Name: "verbose", Hidden: true},
+// globalOptions are compose's global flags, bound to one app's values.
+type globalOptions struct {
+	Files, Profiles, EnvFiles                         cli.StringSlice
+	ProjectName, ProjectDir, Registry, Progress, Ansi string
+	Workdir                                           string
+	Parallel                                          int
+	DryRun, NoAnsi, Verbose                           bool
 }
+
+// flags are the global flags, each bound to its field of g.
+func (g *globalOptions) flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Destination: &g.Files, Usage: "compose file (repeatable, merged in order; default docker-compose.dev.yml here or in a parent)"},
+		&cli.StringFlag{Name: "project-name", Aliases: []string{"p"}, Destination: &g.ProjectName, Usage: "project name (default: COMPOSE_PROJECT_NAME, the file's name:, or the directory)"},
+		&cli.StringSliceFlag{Name: "profile", Destination: &g.Profiles, Usage: "enable a profile (repeatable; default COMPOSE_PROFILES)"},
+		&cli.StringSliceFlag{Name: "env-file", Destination: &g.EnvFiles, Usage: "environment file for interpolation (default .env in the project directory)"},
+		&cli.StringFlag{Name: "project-directory", Destination: &g.ProjectDir, Usage: "project directory (default: the first compose file's directory)"},
+		&cli.StringFlag{Name: "registry", Destination: &g.Registry, Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
+		&cli.StringFlag{Name: "progress", Destination: &g.Progress, Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
+		&cli.StringFlag{Name: "ansi", Destination: &g.Ansi, Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
+		&cli.IntFlag{Name: "parallel", Destination: &g.Parallel, Value: -1, Usage: "accepted as -1 (compose's default): devenv works in parallel where dependencies allow"},
+		&cli.BoolFlag{Name: "dry-run", Destination: &g.DryRun, Usage: "with up or create: print the plan and change nothing"},
+		// compose's hidden and deprecated globals.
+		&cli.StringFlag{Name: "workdir", Destination: &g.Workdir, Hidden: true},
+		&cli.BoolFlag{Name: "no-ansi", Destination: &g.NoAnsi, Hidden: true},
+		&cli.BoolFlag{Name: "verbose", Destination: &g.Verbose, Hidden: true},
+	}
+}
+
+// globalFlags are the global flags by name and kind, bound to nothing:
+// for reading a command line before it is parsed, and for suggestions.
+var globalFlags = (&globalOptions{}).flags()
 
 // checkGlobals applies the globals compose has for output and parallelism,
 // and refuses what devenv cannot do, before any command runs.
 func (a *app) checkGlobals(c *cli.Context) error {
-	switch ansi := c.String("ansi"); {
-	case ansi == "never" || c.Bool("no-ansi"):
+	g := &a.globals
+	switch ansi := g.Ansi; {
+	case ansi == "never" || g.NoAnsi:
 		a.noColor = true
 		if a.progress == "auto" {
 			a.progress = "plain"
@@ -61,19 +78,19 @@ func (a *app) checkGlobals(c *cli.Context) error {
 	default:
 		return usagef("--ansi %q: use never or auto", ansi)
 	}
-	if n := c.Int("parallel"); n != -1 {
+	if n := g.Parallel; n != -1 {
 		return usagef("--parallel %d: devenv starts and stops in parallel where dependencies allow, without a limit; leave --parallel out", n)
 	}
-	if c.Bool("verbose") {
+	if g.Verbose {
 		return usagef("--verbose: devenv has no debug output; --progress plain prints each step")
 	}
-	if a.dryRun = c.Bool("dry-run"); a.dryRun {
+	if a.dryRun = g.DryRun; a.dryRun {
 		if cmd := c.Args().First(); cmd != "up" && cmd != "create" {
 			return usagef("--dry-run: only devenv up and devenv create have a dry run (they print the plan)")
 		}
 	}
 	if a.projectDir == "" {
-		a.projectDir = c.String("workdir")
+		a.projectDir = g.Workdir
 	}
 	return nil
 }

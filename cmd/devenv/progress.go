@@ -44,6 +44,15 @@ func (a *app) reporter() progressRenderer {
 	return &plainRenderer{w: a.stderr, color: color, secrets: &a.secrets}
 }
 
+// reporterQuiet is the reporter, or none when the command's own --quiet
+// asks for no progress.
+func (a *app) reporterQuiet(quiet bool) progressRenderer {
+	if quiet {
+		return &quietRenderer{}
+	}
+	return a.reporter()
+}
+
 // reporterAfterLive is the renderer for what follows a live display (up's
 // attached output): line by line where the live one redrew, as chosen
 // otherwise.

@@ -41,10 +41,7 @@ func runPull(ctx context.Context, a *app, o *pullOptions) error {
 	default:
 		return usagef("pull: --policy %q: use missing or always", o.Policy)
 	}
-	if o.Quiet {
-		a.progress = "quiet"
-	}
-	return a.withOrch(ctx, loading{}, func(orch *orchestrator.Orchestrator, p *project) error {
+	return a.withOrch(ctx, loading{Quiet: o.Quiet}, func(orch *orchestrator.Orchestrator, p *project) error {
 		return orch.Pull(ctx, p, orchestrator.PullOptions{Services: o.Services, Policy: o.Policy, IgnoreFailures: o.IgnoreFailures, IncludeDeps: o.IncludeDeps})
 	})
 }

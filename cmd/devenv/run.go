@@ -104,14 +104,11 @@ func runRun(ctx context.Context, a *app, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Quiet || o.QuietPull || o.QuietBuild {
-		a.progress = "quiet"
-	}
 	p, err := a.project(ctx)
 	if err != nil {
 		return err
 	}
-	rep := a.reporter()
+	rep := a.reporterQuiet(o.Quiet || o.QuietPull || o.QuietBuild)
 	var once sync.Once
 	closeRep := func() { once.Do(rep.Close) }
 	defer closeRep()
