@@ -29,11 +29,5 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 	if err := o.stopOrdered(ctx, p, containers, opts.Timeout); err != nil {
 		return err
 	}
-	if err := o.startInOrder(ctx, p, containers, func(Container) bool { return true }); err != nil {
-		return err
-	}
-	if err := o.reach().restore(ctx, p); err != nil {
-		return err
-	}
-	return o.startHosts(ctx, p, hosts)
+	return o.startAgain(ctx, p, containers, hosts, func(Container) bool { return true })
 }

@@ -26,19 +26,26 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 	if len(containers) == 0 && len(hosts) == 0 {
 		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
-	if err := o.startInOrder(ctx, p, containers, func(c Container) bool { return c.State != "running" }); err != nil {
-		return err
-	}
-	if err := o.reach().restore(ctx, p); err != nil {
-		return err
-	}
-	if err := o.startHosts(ctx, p, hosts); err != nil {
+	if err := o.startAgain(ctx, p, containers, hosts, func(c Container) bool { return c.State != "running" }); err != nil {
 		return err
 	}
 	if !opts.Wait {
 		return nil
 	}
 	return o.waitStarted(ctx, p, containers, opts.WaitTimeout)
+}
+
+// startAgain starts the containers want picks in dependency order, the
+// remote engine's forward and then the host services: the second half of
+// both start and restart.
+func (o *Orchestrator) startAgain(ctx context.Context, p *compose.Project, containers []Container, hosts []string, want func(Container) bool) error {
+	if err := o.startInOrder(ctx, p, containers, want); err != nil {
+		return err
+	}
+	if err := o.reach().restore(ctx, p); err != nil {
+		return err
+	}
+	return o.startHosts(ctx, p, hosts)
 }
 
 // StartOptions are the flags of `start`.

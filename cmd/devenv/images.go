@@ -29,6 +29,14 @@ func newImagesCmd(a *app) *cli.Command {
 }
 
 func runImages(ctx context.Context, a *app, o *listingOptions) error {
+	return runListing(ctx, a, o, (*orchestrator.Orchestrator).Images, writeImages)
+}
+
+// runListing is a read-only listing: compose's --format checked first,
+// the project loaded, the core's rows written as o asks.
+func runListing[T any](ctx context.Context, a *app, o *listingOptions,
+	list func(*orchestrator.Orchestrator, context.Context, *project, []string) ([]T, error),
+	write func(io.Writer, []T, string, bool) error) error {
 	format, err := composeFormatOf(o.Format)
 	if err != nil {
 		return err
@@ -37,11 +45,11 @@ func runImages(ctx context.Context, a *app, o *listingOptions) error {
 	if err != nil {
 		return err
 	}
-	rows, err := orch.Images(ctx, p, o.Services)
+	rows, err := list(orch, ctx, p, o.Services)
 	if err != nil {
 		return err
 	}
-	return writeImages(a.stdout, rows, format, o.Quiet)
+	return write(a.stdout, rows, format, o.Quiet)
 }
 
 // listingOptions are the flags of a read-only listing with compose's

@@ -27,19 +27,7 @@ func newVolumesCmd(a *app) *cli.Command {
 }
 
 func runVolumes(ctx context.Context, a *app, o *listingOptions) error {
-	format, err := composeFormatOf(o.Format)
-	if err != nil {
-		return err
-	}
-	p, orch, err := a.readOnlyProject(ctx)
-	if err != nil {
-		return err
-	}
-	vols, err := orch.ProjectVolumes(ctx, p, o.Services)
-	if err != nil {
-		return err
-	}
-	return writeVolumes(a.stdout, vols, format, o.Quiet)
+	return runListing(ctx, a, o, (*orchestrator.Orchestrator).ProjectVolumes, writeVolumes)
 }
 
 // volumeRow is compose's volumes --format json object.
