@@ -53,6 +53,22 @@ func (p *Project) SelectServices(names []string) ([]string, error) {
 	return names, nil
 }
 
+// CheckNames refuses a name that is neither a compose service nor a host
+// service, as SelectServices does (naming the file, with a suggestion).
+func (p *Project) CheckNames(names []string) error {
+	var services []string
+	for _, n := range names {
+		if _, host := p.X.Host[n]; !host {
+			services = append(services, n)
+		}
+	}
+	if len(services) == 0 {
+		return nil
+	}
+	_, err := p.SelectServices(services)
+	return err
+}
+
 // Only is the project narrowed to the named services and what they depend
 // on, as compose's config SERVICE... prints it (host services named keep
 // the x-devenv block as it is). An unknown name is an UnknownServiceError.

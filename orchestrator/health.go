@@ -46,13 +46,8 @@ const (
 // Health checks containers and host services concurrently with short
 // timeouts.
 func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services []string) ([]HealthRow, error) {
-	for _, s := range services {
-		if _, ok := p.X.Host[s]; ok {
-			continue
-		}
-		if _, err := p.SelectServices([]string{s}); err != nil {
-			return nil, err
-		}
+	if err := p.CheckNames(services); err != nil {
+		return nil, err
 	}
 	want := func(s string) bool { return len(services) == 0 || slices.Contains(services, s) }
 	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})

@@ -45,3 +45,22 @@ func TestStartOrderOptionalDependencyOutsideModel(t *testing.T) {
 		t.Fatalf("start order %v, want [zdb app]", got)
 	}
 }
+
+// ps and health take compose services and host services in any order, and
+// refuse an unknown name wherever it stands.
+func TestPsAndHealthTakeMixedNames(t *testing.T) {
+	b := newBed(t, hostStack(45001, 45002))
+	for _, names := range [][]string{{"db", "backend"}, {"backend", "db"}} {
+		if _, err := b.o.Ps(t.Context(), b.project(), PsOptions{Services: names}); err != nil {
+			t.Errorf("ps %v: %v", names, err)
+		}
+	}
+	for _, names := range [][]string{{"backend", "bogus"}, {"db", "bogus"}} {
+		if _, err := b.o.Ps(t.Context(), b.project(), PsOptions{Services: names}); err == nil {
+			t.Errorf("ps %v: unknown name accepted", names)
+		}
+		if _, err := b.o.Health(t.Context(), b.project(), names); err == nil {
+			t.Errorf("health %v: unknown name accepted", names)
+		}
+	}
+}

@@ -60,12 +60,8 @@ type PsResult struct {
 // unless All), plus the host services and whether they listen.
 func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOptions) (*PsResult, error) {
 	sel := opts.Services
-	if len(sel) > 0 {
-		if _, err := p.SelectServices(sel); err != nil {
-			if _, ok := p.X.Host[sel[0]]; !ok {
-				return nil, err
-			}
-		}
+	if err := p.CheckNames(sel); err != nil {
+		return nil, err
 	}
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name()}, All: opts.All || len(opts.Status) > 0})
 	if err != nil {

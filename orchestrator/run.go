@@ -187,7 +187,7 @@ func (o *Orchestrator) removeOneOff(id string, stop time.Duration) {
 		_, _ = o.Engine.Stop(ctx, id, "", stop)
 	}
 	if err := o.Engine.Remove(ctx, id, true); err != nil && !errors.Is(err, ErrNotFound) {
-		o.warn("", fmt.Sprintf("remove one-off container %s: %v", id[:min(12, len(id))], err))
+		o.warn("", fmt.Sprintf("remove one-off container %s: %v", shortID(id), err))
 	}
 }
 

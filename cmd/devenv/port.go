@@ -46,10 +46,8 @@ func runPort(ctx context.Context, a *app, o *portOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.SelectServices([]string{o.Service}); err != nil {
-		if _, host := p.X.Host[o.Service]; !host {
-			return err
-		}
+	if err := p.CheckNames([]string{o.Service}); err != nil {
+		return err
 	}
 	orch, err := a.orch(orchestrator.Discard{})
 	if err != nil {

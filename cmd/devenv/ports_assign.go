@@ -39,7 +39,7 @@ func runPortsAssign(ctx context.Context, a *app, o *portsAssignOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.SelectServices(filterHost(p.X.Host, o.Services)); err != nil {
+	if err := p.CheckNames(o.Services); err != nil {
 		return err
 	}
 	orch, err := a.portsOrch()
@@ -59,14 +59,4 @@ func runPortsAssign(ctx context.Context, a *app, o *portsAssignOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%s\n", r.Service, r.Role, r.Target, r.Port, r.Protocol)
 	}
 	return tw.Flush()
-}
-
-func filterHost[V any](host map[string]V, names []string) []string {
-	var out []string
-	for _, n := range names {
-		if _, ok := host[n]; !ok {
-			out = append(out, n)
-		}
-	}
-	return out
 }
