@@ -251,14 +251,7 @@ func assignedPorts(p *compose.Project, res *PortResult) portAssignments {
 		}
 	}
 	for _, name := range sortedKeys(p.X.Host) {
-		port := p.X.Host[name].Port
-		if res.Project != nil {
-			for _, r := range res.Project.Reservations {
-				if r.Service == name && r.Host {
-					port = r.Port
-				}
-			}
-		}
+		port := res.Project.HostPort(name, p.X.Host[name].Port)
 		out[name] = append(out[name], [2]int{p.X.Host[name].Port, port})
 	}
 	return out

@@ -168,20 +168,23 @@ func (o *Orchestrator) Why(ctx context.Context, port int) ([]registry.Holder, er
 	return out, err
 }
 
+// registered is the project's entry in the registry on this engine; nil
+// when it has none or the registry cannot be read (callers fall back to
+// the declared ports).
+func (o *Orchestrator) registered(project string) *registry.Project {
+	reg, err := o.Registry.Load()
+	if err != nil {
+		return nil
+	}
+	return reg.Find(project, o.EngineKey)
+}
+
 // Port answers `port SERVICE PRIVATE_PORT`: the running container's binding,
 // else the registry assignment devenv would publish.
 func (o *Orchestrator) Port(ctx context.Context, p *compose.Project, service string, target int, proto string) (string, error) {
 	if h, ok := p.X.Host[service]; ok && h.Port == target {
-		if reg, err := o.Registry.Load(); err == nil {
-			if rp := reg.Find(p.Name(), o.EngineKey); rp != nil {
-				for _, r := range rp.Reservations {
-					if r.Service == service {
-						return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.Port)), nil
-					}
-				}
-			}
-		}
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(h.Port)), nil
+		port := o.registered(p.Name()).HostPort(service, h.Port)
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
 	}
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name(), LabelService + "=" + service}})
 	var notAsked error

@@ -88,25 +88,16 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 	if o.Sockets == nil && o.EngineKey != "" {
 		return res, nil
 	}
-	var reserved []registry.Reservation
+	var reserved *registry.Project
 	if len(p.X.Host) > 0 {
-		if reg, err := o.Registry.Load(); err == nil {
-			if rp := reg.Find(p.Name(), o.EngineKey); rp != nil {
-				reserved = rp.Reservations
-			}
-		}
+		reserved = o.registered(p.Name())
 	}
 	for _, name := range sortedKeys(p.X.Host) {
 		if len(sel) > 0 && !slices.Contains(sel, name) {
 			continue
 		}
 		h := p.X.Host[name]
-		port := h.Port
-		for _, r := range reserved {
-			if r.Service == name && r.Host {
-				port = r.Port
-			}
-		}
+		port := reserved.HostPort(name, h.Port)
 		hs := HostStatus{Service: name, Role: h.Role, Port: port, Listening: dialable(ctx, port), Managed: h.Managed()}
 		if o.Hosts != nil && h.Managed() {
 			hs.State, hs.Known = o.Hosts.Status(p.Name(), name)

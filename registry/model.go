@@ -156,6 +156,20 @@ func (r *Registry) sort() {
 	}
 }
 
+// HostPort is the port reserved for the host service, or declared when
+// none is (p may be nil: a project not registered yet).
+func (p *Project) HostPort(service string, declared int) int {
+	if p == nil {
+		return declared
+	}
+	for _, r := range p.Reservations {
+		if r.Service == service && r.Host {
+			return r.Port
+		}
+	}
+	return declared
+}
+
 // EngineLabel is how a project's engine is shown: "local", else where the
 // engine was reached, else its ID.
 func (p *Project) EngineLabel() string {
