@@ -2,10 +2,8 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -35,20 +33,30 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		return err
 	}
 	defer unlock()
-	obs, err := Observe(ctx, o.Engine, p.Name(), false)
+	plan, err := o.PlanDown(ctx, p, opts)
 	if err != nil {
 		return err
 	}
+	return o.execute(ctx, p, plan)
+}
+
+// PlanDown is down's plan. Host services depend on the containers: they
+// stop first, all of them, so no process of the project is left; then the
+// remote engine's forward, the containers (dependents first) and their
+// removal, and after every removal the relay, networks, images (--rmi) and
+// volumes (-v).
+func (o *Orchestrator) PlanDown(ctx context.Context, p *compose.Project, opts DownOptions) (*Plan, error) {
+	obs, err := Observe(ctx, o.Engine, p.Name(), false)
+	if err != nil {
+		return nil, err
+	}
 	if err := o.checkSameDir(p, append(slices.Clone(obs.Containers), obs.OneOffs...)); err != nil {
-		return err
+		return nil, err
 	}
-	// Host services depend on the containers: they stop first, all of
-	// them, so no process of the project is left.
-	if err := o.stopHosts(ctx, p, nil); err != nil {
-		return err
-	}
-	if err := o.reach().stop(ctx, p.Name()); err != nil {
-		return err
+	plan := &Plan{Project: p.Name()}
+	after := o.planHostStops(plan, p, o.hostsWithState(p))
+	if !o.reach().onThisMachine() {
+		after = []int{plan.add(Step{Action: ActStopForward, Name: p.Name(), After: after})}
 	}
 	var targets []Container
 	for _, c := range obs.Containers {
@@ -62,62 +70,46 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 	}
 	// One-off containers (run) go with the project, as in compose.
 	targets = append(targets, obs.OneOffs...)
-	if err := o.stopOrdered(ctx, p, targets, opts.Timeout); err != nil {
-		return err
-	}
-	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
-		return err
-	}
-	if err := o.reach().removeRelay(ctx, p); err != nil {
-		return err
+	removed := planRemoves(plan, targets, opts.Volumes, o.planStops(plan, p, targets, opts.Timeout, after))
+	removed = append(after, removed...)
+	if !o.reach().onThisMachine() {
+		plan.add(Step{Action: ActRemoveRelay, Name: p.Name(), After: removed})
 	}
 	for _, n := range obs.Networks {
-		if n.Labels[LabelProject] != p.Name() {
-			continue
+		if n.Labels[LabelProject] == p.Name() {
+			plan.add(Step{Action: ActRemoveNetwork, Name: n.Name, ID: n.ID, After: removed})
 		}
-		o.emit(Event{Name: n.Name, Status: "Removing"})
-		if err := o.Engine.RemoveNetwork(ctx, n.ID); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("remove network %s: %w", n.Name, err)
+	}
+	for _, si := range downImages(p, opts.RemoveImages) {
+		plan.add(Step{Action: ActRemoveImage, Name: si[1], Reason: "the image of " + si[0], After: removed})
+	}
+	if opts.Volumes {
+		for _, v := range downVolumes(p, obs.Volumes) {
+			plan.add(Step{Action: ActRemoveVolume, Name: v, After: removed})
 		}
-		o.emit(Event{Name: n.Name, Status: "Removed"})
 	}
-	o.removeImages(ctx, p, opts.RemoveImages)
-	if !opts.Volumes {
-		return nil
-	}
-	for _, v := range downVolumes(p, obs.Volumes) {
-		o.emit(Event{Name: v, Status: "Removing"})
-		if err := o.Engine.RemoveVolume(ctx, v); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("remove volume %s: %w", v, err)
-		}
-		o.emit(Event{Name: v, Status: "Removed"})
-	}
-	return nil
+	return plan, nil
 }
 
-func (o *Orchestrator) removeContainers(ctx context.Context, targets []Container, withVolumes bool) error {
-	var errs []error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removing"})
-			if err := o.Engine.Remove(ctx, c.ID, withVolumes); err != nil && !errors.Is(err, ErrNotFound) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("remove %s: %w", c.Name, err))
-				mu.Unlock()
-				return
-			}
-			o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Removed"})
-		}()
+// planRemoves adds a remove step for each container, after its own stop
+// among stops; it returns the steps' indices.
+func planRemoves(plan *Plan, cs []Container, volumes bool, stops []int) []int {
+	stopOf := map[string]int{}
+	for _, i := range stops {
+		stopOf[plan.Steps[i].Existing.ID] = i
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	var added []int
+	for _, c := range cs {
+		s := Step{Action: ActRemove, Service: c.Labels[LabelService], Name: c.Name, Existing: &c, Volumes: volumes}
+		if volumes {
+			s.Reason = "with its anonymous volumes"
+		}
+		if i, ok := stopOf[c.ID]; ok {
+			s.After = []int{i}
+		}
+		added = append(added, plan.add(s))
 	}
-	return ctx.Err()
+	return added
 }
 
 // downVolumes are the volumes down -v removes, among those on the engine

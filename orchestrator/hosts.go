@@ -197,28 +197,34 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, name := range hostOrder(p, hosts) {
-		spec, err := hostSpec(p, name, lookup)
-		if err != nil {
-			return err
-		}
-		o.emit(Event{Service: name, Name: "host", Status: "Starting"})
-		st, kept, err := o.Hosts.Start(ctx, spec)
-		if err != nil {
-			return o.hostFailed(ctx, p, name, fmt.Sprintf("did not start: %v", err), st)
-		}
-		if kept {
-			o.emit(Event{Service: name, Name: "host", Status: "Running", Detail: fmt.Sprintf("pid %d, unchanged", st.PID)})
-		} else {
-			o.emit(Event{Service: name, Name: "host", Status: "Started", Detail: fmt.Sprintf("pid %d", st.PID)})
-		}
-		if opts.NoWait && !hostNeededHealthy(p, name, hosts) {
-			continue
-		}
-		if err := o.waitHost(wctx, ctx, p, name, lookup); err != nil {
+		wait := !opts.NoWait || hostNeededHealthy(p, name, hosts)
+		if err := o.startHost(ctx, wctx, p, name, lookup, wait); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// startHost starts one host service and, when asked, waits for its health.
+func (o *Orchestrator) startHost(ctx, wctx context.Context, p *compose.Project, name string, lookup func(string, int) (int, bool), wait bool) error {
+	spec, err := hostSpec(p, name, lookup)
+	if err != nil {
+		return err
+	}
+	o.emit(Event{Service: name, Name: "host", Status: "Starting"})
+	st, kept, err := o.Hosts.Start(ctx, spec)
+	if err != nil {
+		return o.hostFailed(ctx, p, name, fmt.Sprintf("did not start: %v", err), st)
+	}
+	if kept {
+		o.emit(Event{Service: name, Name: "host", Status: "Running", Detail: fmt.Sprintf("pid %d, unchanged", st.PID)})
+	} else {
+		o.emit(Event{Service: name, Name: "host", Status: "Started", Detail: fmt.Sprintf("pid %d", st.PID)})
+	}
+	if !wait {
+		return nil
+	}
+	return o.waitHost(wctx, ctx, p, name, lookup)
 }
 
 func hostNeededHealthy(p *compose.Project, name string, hosts []string) bool {
@@ -302,46 +308,37 @@ func tailFile(path string, n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
-// stopHosts stops the named host services (all with state when names is
-// nil), dependants first, reporting kills.
+// stopHosts stops the named host services, dependants first, reporting
+// kills (up --remove-orphans).
 func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names []string) error {
+	plan := &Plan{Project: p.Name()}
+	o.planHostStops(plan, p, names)
+	return o.execute(ctx, p, plan)
+}
+
+// hostsToStop are the host services named, or, when none are (nil), all
+// those hostsWithState names.
+func (o *Orchestrator) hostsToStop(p *compose.Project, names []string) []string {
+	if names == nil {
+		return o.hostsWithState(p)
+	}
+	return names
+}
+
+// hostsWithState are the host services down stops: every one devenv has
+// state for (the forward aside: it is stopped on its own) and every one
+// the file runs.
+func (o *Orchestrator) hostsWithState(p *compose.Project) []string {
 	if o.Hosts == nil {
 		return nil
 	}
-	if names == nil {
-		// The forward is the project's too, but stopped on its own.
-		names = slices.DeleteFunc(o.Hosts.Names(p.Name()), forward.IsName)
-		for _, n := range managedHosts(p, nil) {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
-			}
+	names := slices.DeleteFunc(o.Hosts.Names(p.Name()), forward.IsName)
+	for _, n := range managedHosts(p, nil) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
 		}
 	}
-	order := hostOrder(p, names)
-	slices.Reverse(order)
-	var errs []error
-	for _, name := range order {
-		if _, ok := o.Hosts.Status(p.Name(), name); !ok {
-			_, _ = o.Hosts.Stop(ctx, p.Name(), name, 0, "") // clears stale state
-			continue
-		}
-		h := p.X.Host[name]
-		grace := 10 * time.Second
-		if h.StopGracePeriod != "" {
-			grace, _ = time.ParseDuration(h.StopGracePeriod)
-		}
-		o.emit(Event{Service: name, Name: "host", Status: "Stopping"})
-		killed, err := o.Hosts.Stop(ctx, p.Name(), name, grace, h.StopSignal)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("stop host service %s: %w", name, err))
-		case killed:
-			o.emit(Event{Service: name, Name: "host", Status: "Killed", Detail: fmt.Sprintf("did not stop within %s; sent SIGKILL", grace), Level: Warn})
-		default:
-			o.emit(Event{Service: name, Name: "host", Status: "Stopped"})
-		}
-	}
-	return errors.Join(errs...)
+	return names
 }
 
 type orphanHost struct {

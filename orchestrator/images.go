@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -36,18 +35,18 @@ func (o *Orchestrator) Images(ctx context.Context, p *compose.Project, services 
 	return rows, nil
 }
 
-// removeImages removes the services' images after down (--rmi all; local
-// means images without an image: name, which devenv never has as it does
-// not build). An image another container uses stays, with a warning.
-func (o *Orchestrator) removeImages(ctx context.Context, p *compose.Project, which string) {
+// downImages are the images down --rmi removes, each with the service
+// that named it first: all, every service's image; local, those built
+// under compose's own name (no image: of their own), as compose's --rmi
+// local.
+func downImages(p *compose.Project, which string) [][2]string {
 	if which != "all" && which != "local" {
-		return
+		return nil
 	}
+	var out [][2]string
 	seen := map[string]bool{}
 	for _, name := range p.Model.ServiceNames() {
 		svc := p.Model.Services[name]
-		// all: every service's image; local: those built under compose's
-		// own name (no image: of their own), as compose's --rmi local.
 		img := svc.Image
 		if which == "local" {
 			img = ""
@@ -61,11 +60,7 @@ func (o *Orchestrator) removeImages(ctx context.Context, p *compose.Project, whi
 			continue
 		}
 		seen[img] = true
-		o.emit(Event{Name: img, Status: "Removing"})
-		if err := o.Engine.RemoveImage(ctx, img); err != nil && !errors.Is(err, ErrNotFound) {
-			o.warn(name, fmt.Sprintf("image %s not removed: %v", img, err))
-			continue
-		}
-		o.emit(Event{Name: img, Status: "Removed"})
+		out = append(out, [2]string{name, img})
 	}
+	return out
 }

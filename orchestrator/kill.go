@@ -2,8 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -24,15 +22,26 @@ func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOp
 		return err
 	}
 	defer unlock()
-	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	plan, err := o.PlanKill(ctx, p, opts)
 	if err != nil {
 		return err
+	}
+	return o.execute(ctx, p, plan)
+}
+
+// PlanKill is kill's plan: one signal to each running container of the
+// selected services (orphans only with --remove-orphans) and to each
+// running host service, all at once.
+func (o *Orchestrator) PlanKill(ctx context.Context, p *compose.Project, opts KillOptions) (*Plan, error) {
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	if err != nil {
+		return nil, err
 	}
 	sig := opts.Signal
 	if sig == "" {
 		sig = "SIGKILL"
 	}
-	var errs []error
+	plan := &Plan{Project: p.Name()}
 	for _, c := range containers {
 		if c.State != "running" {
 			continue
@@ -40,24 +49,14 @@ func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOp
 		if !p.Declares(c.Labels[LabelService]) && len(p.Files) > 0 && !opts.RemoveOrphans {
 			continue
 		}
-		o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Killing", Detail: sig})
-		if err := o.Engine.Kill(ctx, c.ID, sig); err != nil {
-			errs = append(errs, fmt.Errorf("kill %s: %w", c.Name, err))
-			continue
-		}
-		o.emit(Event{Service: c.Labels[LabelService], Name: c.Name, Status: "Killed", Detail: sig})
+		plan.add(Step{Action: ActKill, Service: c.Labels[LabelService], Name: c.Name, Existing: &c, Signal: sig, Reason: sig})
 	}
 	if o.Hosts != nil {
 		for _, h := range hosts {
-			if _, ok := o.Hosts.Status(p.Name(), h); !ok {
-				continue
+			if _, ok := o.Hosts.Status(p.Name(), h); ok {
+				plan.add(Step{Action: ActSignalHost, Service: h, Signal: sig, Reason: sig})
 			}
-			if err := o.Hosts.Signal(p.Name(), h, sig); err != nil {
-				errs = append(errs, fmt.Errorf("kill host service %s: %w", h, err))
-				continue
-			}
-			o.emit(Event{Service: h, Name: "host", Status: "Killed", Detail: sig})
 		}
 	}
-	return errors.Join(errs...)
+	return plan, nil
 }

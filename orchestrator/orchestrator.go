@@ -35,6 +35,9 @@ type Orchestrator struct {
 	DirExists func(string) bool
 	// Hosts runs host services; nil where they cannot run.
 	Hosts HostRunner
+	// Parallel bounds how many steps of a plan run at once (compose's
+	// --parallel); below 1, any number.
+	Parallel int
 }
 
 // lockProject takes the project's change lock (registry.Store.LockProject)

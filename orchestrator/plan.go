@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
 
@@ -44,6 +45,16 @@ type Step struct {
 	Existing *Container
 	// NoStart creates or recreates without starting (compose's create).
 	NoStart bool
+	// After are the steps of a lifecycle plan that finish before this one.
+	After []int
+	// Signal and Timeout are a stop's or a kill's; Volumes has a remove
+	// take the container's anonymous volumes; ID is a network's.
+	Signal  string
+	Timeout time.Duration
+	Volumes bool
+	ID      string
+	// Wait has a host service's start wait for its health.
+	Wait bool
 }
 
 func (s Step) String() string {

@@ -16,18 +16,27 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 		return err
 	}
 	defer unlock()
-	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	plan, err := o.PlanRestart(ctx, p, opts)
 	if err != nil {
 		return err
 	}
+	return o.execute(ctx, p, plan)
+}
+
+// PlanRestart is restart's plan: the host services' and containers' stops,
+// then every selected container's start, dependencies first, the remote
+// engine's forward and the host services.
+func (o *Orchestrator) PlanRestart(ctx context.Context, p *compose.Project, opts StopOptions) (*Plan, error) {
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	if err != nil {
+		return nil, err
+	}
 	if len(containers) == 0 && len(hosts) == 0 {
-		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to restart; run devenv up first"}
+		return nil, &compose.ConfigError{File: p.MainFile(), Msg: "no containers to restart; run devenv up first"}
 	}
-	if err := o.stopHosts(ctx, p, hosts); err != nil {
-		return err
-	}
-	if err := o.stopOrdered(ctx, p, containers, opts.Timeout); err != nil {
-		return err
-	}
-	return o.startAgain(ctx, p, containers, hosts, func(Container) bool { return true })
+	plan := &Plan{Project: p.Name()}
+	stops := o.planHostStops(plan, p, o.hostsToStop(p, hosts))
+	stops = append(stops, o.planStops(plan, p, containers, opts.Timeout, stops)...)
+	o.planStartAgain(plan, p, containers, hosts, func(Container) bool { return true }, stops)
+	return plan, nil
 }

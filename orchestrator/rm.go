@@ -26,28 +26,43 @@ func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOption
 		return nil, err
 	}
 	defer unlock()
+	plan, err := o.PlanRm(ctx, p, opts)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range plan.Steps {
+		if s.Action == ActRemove {
+			names = append(names, s.Name)
+		}
+	}
+	if len(names) == 0 || (opts.Confirm != nil && !opts.Confirm(names)) {
+		return nil, nil
+	}
+	if err := o.execute(ctx, p, plan); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// PlanRm is rm's plan: with -s, the running containers' stops, dependents
+// first; the removal of each container that is (or will be) stopped.
+func (o *Orchestrator) PlanRm(ctx context.Context, p *compose.Project, opts RmOptions) (*Plan, error) {
 	containers, _, err := o.selectLifecycle(ctx, p, opts.Services)
 	if err != nil {
 		return nil, err
 	}
 	var targets []Container
-	var names []string
 	for _, c := range containers {
-		if opts.Stop || (c.State != "running" && c.State != "paused" && c.State != "restarting") {
+		if opts.Stop || !isUp(c) {
 			targets = append(targets, c)
-			names = append(names, c.Name)
 		}
 	}
-	if len(targets) == 0 || (opts.Confirm != nil && !opts.Confirm(names)) {
-		return nil, nil
-	}
+	plan := &Plan{Project: p.Name()}
+	var stops []int
 	if opts.Stop {
-		if err := o.stopOrdered(ctx, p, targets, nil); err != nil {
-			return nil, err
-		}
+		stops = o.planStops(plan, p, targets, nil, nil)
 	}
-	if err := o.removeContainers(ctx, targets, opts.Volumes); err != nil {
-		return nil, err
-	}
-	return names, nil
+	planRemoves(plan, targets, opts.Volumes, stops)
+	return plan, nil
 }

@@ -19,14 +19,11 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 		return err
 	}
 	defer unlock()
-	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	plan, containers, err := o.planStart(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	if len(containers) == 0 && len(hosts) == 0 {
-		return &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
-	}
-	if err := o.startAgain(ctx, p, containers, hosts, func(c Container) bool { return c.State != "running" }); err != nil {
+	if err := o.execute(ctx, p, plan); err != nil {
 		return err
 	}
 	if !opts.Wait {
@@ -35,17 +32,24 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 	return o.waitStarted(ctx, p, containers, opts.WaitTimeout)
 }
 
-// startAgain starts the containers want picks in dependency order, the
-// remote engine's forward and then the host services: the second half of
-// both start and restart.
-func (o *Orchestrator) startAgain(ctx context.Context, p *compose.Project, containers []Container, hosts []string, want func(Container) bool) error {
-	if err := o.startInOrder(ctx, p, containers, want); err != nil {
-		return err
+// PlanStart is start's plan: the stopped containers, dependencies first,
+// the remote engine's forward, then the host services.
+func (o *Orchestrator) PlanStart(ctx context.Context, p *compose.Project, opts StartOptions) (*Plan, error) {
+	plan, _, err := o.planStart(ctx, p, opts)
+	return plan, err
+}
+
+func (o *Orchestrator) planStart(ctx context.Context, p *compose.Project, opts StartOptions) (*Plan, []Container, error) {
+	containers, hosts, err := o.selectLifecycle(ctx, p, opts.Services)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := o.reach().restore(ctx, p); err != nil {
-		return err
+	if len(containers) == 0 && len(hosts) == 0 {
+		return nil, nil, &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
-	return o.startHosts(ctx, p, hosts)
+	plan := &Plan{Project: p.Name()}
+	o.planStartAgain(plan, p, containers, hosts, func(c Container) bool { return c.State != "running" }, nil)
+	return plan, containers, nil
 }
 
 // StartOptions are the flags of `start`.
@@ -101,42 +105,6 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// startHosts starts host services with the ports the registry holds,
-// without waiting for their health (as start does for containers).
-func (o *Orchestrator) startHosts(ctx context.Context, p *compose.Project, hosts []string) error {
-	if len(hosts) == 0 {
-		return nil
-	}
-	ports, err := o.ReconcilePorts(ctx, p, PortOptions{DryRun: true})
-	if err != nil {
-		return err
-	}
-	return o.upHosts(ctx, p, ports, hosts, UpOptions{NoWait: true})
-}
-
-// startInOrder starts every container (for which want holds) of each
-// service, dependencies first; leftovers an interrupted recreate renamed
-// aside stay stopped.
-func (o *Orchestrator) startInOrder(ctx context.Context, p *compose.Project, cs []Container, want func(Container) bool) error {
-	byService := map[string][]Container{}
-	for _, c := range cs {
-		if !isLeftover(c) {
-			byService[c.Labels[LabelService]] = append(byService[c.Labels[LabelService]], c)
-		}
-	}
-	for _, s := range startOrder(p, sortedKeys(byService)) {
-		for _, c := range byService[s] {
-			if !want(c) {
-				continue
-			}
-			if err := o.startContainer(ctx, s, c.Name, c.ID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // isLeftover recognises the name recreate gives the old container while it

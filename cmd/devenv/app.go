@@ -185,14 +185,14 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	}
 	if a.local != nil {
 		return &orchestrator.Orchestrator{Engine: a.local, Registry: s, Reporter: rep, Version: version(),
-			Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening}, nil
+			Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening, Parallel: a.globals.Parallel}, nil
 	}
 	e, err := a.dockerEngine()
 	if err != nil {
 		return nil, err
 	}
 	o := &orchestrator.Orchestrator{Engine: e, Registry: s, Reporter: rep, Version: version(),
-		Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening}
+		Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening, Parallel: a.globals.Parallel}
 	if a.endpoint.Remote {
 		// A remote engine's ports are forwarded here, so this machine's
 		// sockets are probed as for a local engine, and health checks

@@ -10,9 +10,9 @@ import (
 
 // downOptions are down's flags.
 type downOptions struct {
-	Volumes, RemoveOrphans bool
-	RemoveImages           string
-	Timeout                timeoutOption
+	Volumes, RemoveOrphans, DryRun bool
+	RemoveImages                   string
+	Timeout                        timeoutOption
 }
 
 func newDownCmd(a *app) *cli.Command {
@@ -26,6 +26,7 @@ func newDownCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "also remove containers of services not in the file", Destination: &opts.RemoveOrphans},
 			&cli.StringFlag{Name: "rmi", Usage: `remove images: "all" (the services' images) or "local" (those without image:, which devenv never has)`, Destination: &opts.RemoveImages},
 			opts.Timeout.flag(),
+			dryRunFlag(&opts.DryRun),
 		},
 		Action: func(c *cli.Context) error { return runDown(c.Context, a, opts) },
 	}
@@ -40,7 +41,11 @@ func runDown(ctx context.Context, a *app, opts *downOptions) error {
 		return usagef("down --rmi %q: use all or local", r)
 	}
 	return a.withOrch(ctx, loading{ByName: true}, func(o *orchestrator.Orchestrator, p *project) error {
-		return o.Down(ctx, p, orchestrator.DownOptions{Timeout: timeout, Volumes: opts.Volumes, RemoveOrphans: opts.RemoveOrphans, RemoveImages: opts.RemoveImages})
+		do := orchestrator.DownOptions{Timeout: timeout, Volumes: opts.Volumes, RemoveOrphans: opts.RemoveOrphans, RemoveImages: opts.RemoveImages}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanDown(ctx, p, do))
+		}
+		return o.Down(ctx, p, do)
 	})
 }
 

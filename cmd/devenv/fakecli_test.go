@@ -272,8 +272,9 @@ func TestQuietProgressAndBoundGlobals(t *testing.T) {
 		code int
 		err  string
 	}{
-		{[]string{"--parallel", "2", "ps"}, 2, "--parallel 2"},
-		{[]string{"ps", "--parallel", "3"}, 2, "--parallel 3"},
+		{[]string{"--parallel", "0", "ps"}, 2, "--parallel 0"},
+		{[]string{"ps", "--parallel", "-3"}, 2, "--parallel -3"},
+		{[]string{"--parallel", "1", "ps"}, 0, ""},
 		{[]string{"--ansi", "always", "ps"}, 2, "--ansi always"},
 		{[]string{"--verbose", "ps"}, 2, "--verbose"},
 		{[]string{"--dry-run", "ps"}, 2, "--dry-run"},

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"sync"
 
+	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 )
@@ -49,8 +51,8 @@ func (g *globalOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: "registry", Destination: &g.Registry, Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
 		&cli.StringFlag{Name: "progress", Destination: &g.Progress, Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
 		&cli.StringFlag{Name: "ansi", Destination: &g.Ansi, Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
-		&cli.IntFlag{Name: "parallel", Destination: &g.Parallel, Value: -1, Usage: "accepted as -1 (compose's default): devenv works in parallel where dependencies allow"},
-		&cli.BoolFlag{Name: "dry-run", Destination: &g.DryRun, Usage: "with up or create: print the plan and change nothing"},
+		&cli.IntFlag{Name: "parallel", Destination: &g.Parallel, Value: -1, Usage: "at most this many engine calls at once; -1 for no limit"},
+		&cli.BoolFlag{Name: "dry-run", Destination: &g.DryRun, Usage: "with " + dryRunCommands + ": print the plan and change nothing"},
 		// compose's hidden and deprecated globals.
 		&cli.StringFlag{Name: "workdir", Destination: &g.Workdir, Hidden: true},
 		&cli.BoolFlag{Name: "no-ansi", Destination: &g.NoAnsi, Hidden: true},
@@ -78,19 +80,45 @@ func (a *app) checkGlobals(c *cli.Context) error {
 	default:
 		return usagef("--ansi %q: use never or auto", ansi)
 	}
-	if n := g.Parallel; n != -1 {
-		return usagef("--parallel %d: devenv starts and stops in parallel where dependencies allow, without a limit; leave --parallel out", n)
+	if n := g.Parallel; n != -1 && n < 1 {
+		return usagef("--parallel %d: use a number of calls, 1 or more, or -1 for no limit", n)
 	}
 	if g.Verbose {
 		return usagef("--verbose: devenv has no debug output; --progress plain prints each step")
 	}
 	if a.dryRun = g.DryRun; a.dryRun {
-		if cmd := c.Args().First(); cmd != "up" && cmd != "create" {
-			return usagef("--dry-run: only devenv up and devenv create have a dry run (they print the plan)")
+		if cmd := c.Args().First(); !hasDryRun(cmd) {
+			return usagef("--dry-run: %s", refusals["* --dry-run"])
 		}
 	}
 	if a.projectDir == "" {
 		a.projectDir = g.Workdir
 	}
 	return nil
+}
+
+// dryRunCommands are the commands with a dry run: they print their plan,
+// one engine call a line, and change nothing.
+const dryRunCommands = "up, create, down, stop, start, restart, rm and kill"
+
+func hasDryRun(command string) bool {
+	switch command {
+	case "up", "create", "down", "stop", "start", "restart", "rm", "kill":
+		return true
+	}
+	return false
+}
+
+// dryRunFlag is a command's own --dry-run.
+func dryRunFlag(v *bool) cli.Flag {
+	return &cli.BoolFlag{Name: "dry-run", Usage: "print the plan, one engine call a line, and change nothing", Destination: v}
+}
+
+// printPlan writes a dry run's plan to stdout, one step a line.
+func (a *app) printPlan(plan *orchestrator.Plan, err error) error {
+	if err != nil || len(plan.Steps) == 0 {
+		return err
+	}
+	_, err = fmt.Fprintln(a.stdout, plan.String())
+	return err
 }

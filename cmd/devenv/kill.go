@@ -12,9 +12,9 @@ import (
 
 // killOptions are kill's flags and services.
 type killOptions struct {
-	Services      []string
-	Signal        string
-	RemoveOrphans bool
+	Services              []string
+	Signal                string
+	RemoveOrphans, DryRun bool
 }
 
 func newKillCmd(a *app) *cli.Command {
@@ -27,6 +27,7 @@ func newKillCmd(a *app) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "SIGKILL", Usage: "signal to send: a name (SIGHUP, HUP) or number", Destination: &opts.Signal},
 			&cli.BoolFlag{Name: "remove-orphans", Usage: "also signal containers of services not in the file", Destination: &opts.RemoveOrphans},
+			dryRunFlag(&opts.DryRun),
 		},
 		Action: func(c *cli.Context) error {
 			opts.Services = c.Args().Slice()
@@ -41,7 +42,11 @@ func runKill(ctx context.Context, a *app, opts *killOptions) error {
 		return err
 	}
 	return a.withOrch(ctx, loading{ByName: true}, func(o *orchestrator.Orchestrator, p *project) error {
-		return o.Kill(ctx, p, orchestrator.KillOptions{Services: opts.Services, Signal: sig, RemoveOrphans: opts.RemoveOrphans})
+		ko := orchestrator.KillOptions{Services: opts.Services, Signal: sig, RemoveOrphans: opts.RemoveOrphans}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanKill(ctx, p, ko))
+		}
+		return o.Kill(ctx, p, ko)
 	})
 }
 

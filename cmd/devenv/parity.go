@@ -54,7 +54,7 @@ var refusals = map[string]string{
 
 	"* --all-resources":              "devenv creates the networks and volumes the services use",
 	"* --compatibility":              "devenv names containers as compose v2 does",
-	"* --dry-run":                    "only devenv up and devenv create have a dry run (they print the plan)",
+	"* --dry-run":                    "only devenv " + dryRunCommands + " have a dry run (they print the plan)",
 	"config --no-normalize":          "devenv prints the model as it runs it; --no-interpolate prints the file as written",
 	"config --no-path-resolution":    "devenv prints the model as it runs it; --no-interpolate prints the file as written",
 	"config --no-consistency":        "devenv prints the model as it runs it, checked; --no-interpolate prints the file as written",
@@ -223,7 +223,7 @@ func parityTable(app *cli.App) string {
 			if isHidden(app.Flags, e.Long) {
 				status = "refused: " + flagRefusal("*", e.Long)
 			} else if e.Long == "dry-run" {
-				status = "supported with up and create (they print the plan); refused with the other commands"
+				status = "supported with " + dryRunCommands + " (they print the plan); refused with the other commands"
 			}
 		default:
 			c := app.Command(e.Command)
@@ -247,7 +247,7 @@ func parityTable(app *cli.App) string {
 // (a value only, or only with some commands): the table says so.
 func refusedWhenRun(command, flag string) (string, bool) {
 	switch {
-	case flag == "dry-run" && command != "up" && command != "create":
+	case flag == "dry-run" && !hasDryRun(command):
 		return refusals["* --dry-run"], true
 	case command == "up" && flag == "menu":
 		return "devenv has no navigation menu (--menu=false is accepted); devenv logs -f, ps and stop do what it offers", true

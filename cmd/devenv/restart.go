@@ -12,6 +12,7 @@ type restartOptions struct {
 	Services []string
 	Timeout  timeoutOption
 	NoDeps   bool
+	DryRun   bool
 }
 
 func newRestartCmd(a *app) *cli.Command {
@@ -22,7 +23,8 @@ func newRestartCmd(a *app) *cli.Command {
 		ArgsUsage: "[SERVICE...]",
 		UsageText: "devenv restart redis",
 		Flags: []cli.Flag{opts.Timeout.flag(),
-			&cli.BoolFlag{Name: "no-deps", Usage: "accepted: devenv restart restarts only the named services", Destination: &opts.NoDeps}},
+			&cli.BoolFlag{Name: "no-deps", Usage: "accepted: devenv restart restarts only the named services", Destination: &opts.NoDeps},
+			dryRunFlag(&opts.DryRun)},
 		Action: func(c *cli.Context) error {
 			opts.Services = c.Args().Slice()
 			return runRestart(c.Context, a, opts)
@@ -36,6 +38,10 @@ func runRestart(ctx context.Context, a *app, opts *restartOptions) error {
 		return err
 	}
 	return a.withOrch(ctx, loading{}, func(o *orchestrator.Orchestrator, p *project) error {
-		return o.Restart(ctx, p, orchestrator.StopOptions{Services: opts.Services, Timeout: timeout})
+		so := orchestrator.StopOptions{Services: opts.Services, Timeout: timeout}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanRestart(ctx, p, so))
+		}
+		return o.Restart(ctx, p, so)
 	})
 }

@@ -10,8 +10,8 @@ import (
 
 // rmOptions are rm's flags and services.
 type rmOptions struct {
-	Services             []string
-	Force, Stop, Volumes bool
+	Services                     []string
+	Force, Stop, Volumes, DryRun bool
 }
 
 func newRmCmd(a *app) *cli.Command {
@@ -25,6 +25,7 @@ func newRmCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "accepted: devenv does not ask (it lists what it removed)", Destination: &opts.Force},
 			&cli.BoolFlag{Name: "stop", Aliases: []string{"s"}, Usage: "stop the containers first", Destination: &opts.Stop},
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the containers' anonymous volumes too", Destination: &opts.Volumes},
+			dryRunFlag(&opts.DryRun),
 		},
 		Action: func(c *cli.Context) error {
 			opts.Services = c.Args().Slice()
@@ -35,7 +36,11 @@ func newRmCmd(a *app) *cli.Command {
 
 func runRm(ctx context.Context, a *app, opts *rmOptions) error {
 	return a.withOrch(ctx, loading{ByName: true}, func(o *orchestrator.Orchestrator, p *project) error {
-		removed, err := o.Rm(ctx, p, orchestrator.RmOptions{Services: opts.Services, Stop: opts.Stop, Volumes: opts.Volumes})
+		ro := orchestrator.RmOptions{Services: opts.Services, Stop: opts.Stop, Volumes: opts.Volumes}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanRm(ctx, p, ro))
+		}
+		removed, err := o.Rm(ctx, p, ro)
 		if err == nil && len(removed) == 0 {
 			fmt.Fprintln(a.stderr, "No stopped containers")
 		}

@@ -9,9 +9,9 @@ import (
 
 // startOptions are start's flags and services.
 type startOptions struct {
-	Services    []string
-	Wait        bool
-	WaitTimeout string
+	Services     []string
+	Wait, DryRun bool
+	WaitTimeout  string
 }
 
 func newStartCmd(a *app) *cli.Command {
@@ -24,6 +24,7 @@ func newStartCmd(a *app) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "wait", Usage: "return once the containers run and are healthy", Destination: &opts.Wait},
 			&cli.StringFlag{Name: "wait-timeout", Value: "120", Usage: "how long --wait waits: seconds as in compose (120), or a duration (2m)", Destination: &opts.WaitTimeout},
+			dryRunFlag(&opts.DryRun),
 		},
 		Action: func(c *cli.Context) error {
 			opts.Services = c.Args().Slice()
@@ -38,6 +39,10 @@ func runStart(ctx context.Context, a *app, opts *startOptions) error {
 		return err
 	}
 	return a.withOrch(ctx, loading{}, func(o *orchestrator.Orchestrator, p *project) error {
-		return o.Start(ctx, p, orchestrator.StartOptions{Services: opts.Services, Wait: opts.Wait, WaitTimeout: waitTimeout})
+		so := orchestrator.StartOptions{Services: opts.Services, Wait: opts.Wait, WaitTimeout: waitTimeout}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanStart(ctx, p, so))
+		}
+		return o.Start(ctx, p, so)
 	})
 }

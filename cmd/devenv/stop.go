@@ -11,6 +11,7 @@ import (
 type stopOptions struct {
 	Services []string
 	Timeout  timeoutOption
+	DryRun   bool
 }
 
 func newStopCmd(a *app) *cli.Command {
@@ -20,7 +21,7 @@ func newStopCmd(a *app) *cli.Command {
 		Usage:     "stop services, keeping their containers",
 		ArgsUsage: "[SERVICE...]",
 		UsageText: "devenv stop\n   devenv stop electric",
-		Flags:     []cli.Flag{opts.Timeout.flag()},
+		Flags:     []cli.Flag{opts.Timeout.flag(), dryRunFlag(&opts.DryRun)},
 		Action: func(c *cli.Context) error {
 			opts.Services = c.Args().Slice()
 			return runStop(c.Context, a, opts)
@@ -34,6 +35,10 @@ func runStop(ctx context.Context, a *app, opts *stopOptions) error {
 		return err
 	}
 	return a.withOrch(ctx, loading{ByName: true}, func(o *orchestrator.Orchestrator, p *project) error {
-		return o.Stop(ctx, p, orchestrator.StopOptions{Services: opts.Services, Timeout: timeout})
+		so := orchestrator.StopOptions{Services: opts.Services, Timeout: timeout}
+		if opts.DryRun || a.dryRun {
+			return a.printPlan(o.PlanStop(ctx, p, so))
+		}
+		return o.Stop(ctx, p, so)
 	})
 }

@@ -5,6 +5,8 @@
 package graph
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 )
@@ -160,3 +162,97 @@ func (e *CycleError) Error() string { return "dependency cycle: " + e.String() }
 
 // String is the cycle as "a → b → a".
 func (e *CycleError) String() string { return strings.Join(e.Path, " → ") }
+
+// Reverse is the graph with every edge turned: a node's dependencies
+// become its dependents, so a walk visits dependents first (stop order).
+func (g *Graph) Reverse() *Graph {
+	rev := g.Dependents()
+	return New(g.nodes, func(n string) []string { return rev[n] })
+}
+
+// Walk calls fn for every node once fn has returned for each of its
+// dependencies, running at most limit calls at a time (any number when
+// limit < 1). A node whose dependency failed is not called. It returns
+// the calls' errors joined, a cycle's error before calling anything, or
+// the context's error once it ends (nodes not yet called stay uncalled).
+func (g *Graph) Walk(ctx context.Context, limit int, fn func(context.Context, string) error) error {
+	if c := g.Cycle(); c != nil {
+		return c
+	}
+	if limit < 1 {
+		limit = len(g.nodes)
+	}
+	sem := make(chan struct{}, max(limit, 1))
+	type result struct {
+		node string
+		err  error
+	}
+	results := make(chan result)
+	waiting := map[string]int{}
+	dependents := map[string][]string{}
+	for _, n := range g.nodes {
+		waiting[n] = len(g.deps[n])
+		for _, d := range g.deps[n] {
+			dependents[d] = append(dependents[d], n)
+		}
+	}
+	var errs []error
+	failed := map[string]bool{}
+	running, left := 0, len(g.nodes)
+	launch := func(n string) {
+		running++
+		go func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results <- result{n, ctx.Err()}
+				return
+			}
+			err := ctx.Err()
+			if err == nil {
+				err = fn(ctx, n)
+			}
+			<-sem
+			results <- result{n, err}
+		}()
+	}
+	// settle marks n done and releases (or, after a failure, skips) what
+	// waits on it.
+	var settle func(n string, bad bool)
+	settle = func(n string, bad bool) {
+		left--
+		for _, d := range dependents[n] {
+			if bad {
+				failed[d] = true
+			}
+			if waiting[d]--; waiting[d] == 0 {
+				if failed[d] {
+					settle(d, true)
+				} else {
+					launch(d)
+				}
+			}
+		}
+	}
+	for _, n := range g.nodes {
+		if waiting[n] == 0 {
+			launch(n)
+		}
+	}
+	for left > 0 && running > 0 {
+		r := <-results
+		running--
+		if r.err != nil && !errors.Is(r.err, ctx.Err()) {
+			errs = append(errs, r.err)
+		}
+		settle(r.node, r.err != nil)
+	}
+	for running > 0 { // only after a cancellation
+		<-results
+		running--
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
