@@ -6,90 +6,226 @@ import (
 	"fmt"
 )
 
-// converge creates, recreates or starts the service's container as planned.
-func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step Step) (string, error) {
-	name := ds.Name
-	switch step.Action {
-	case ActKeep:
-		o.emit(Event{Service: name, Name: step.Name, Status: "Running"})
-		return step.Existing.ID, nil
-	case ActStart:
-		return o.start(ctx, ds, step.Name, step.Existing.ID, true)
-	case ActCreate:
-		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Creating"})
-		id, err := o.create(ctx, ds, ds.Spec)
-		if err != nil {
-			return "", err
-		}
-		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Created"})
-		if step.NoStart {
-			return id, nil
-		}
-		return o.start(ctx, ds, ds.Spec.Name, id, true)
-	case ActRecreate:
-		return o.recreate(ctx, ds, step)
-	case ActRestart:
-		o.emit(Event{Service: name, Name: step.Name, Status: "Restarting", Detail: step.Reason})
-		if _, err := o.Engine.Stop(ctx, step.Existing.ID, ds.Spec.StopSignal, ds.StopTimeout); err != nil {
-			return "", fmt.Errorf("service %s: stop %s: %w", name, step.Name, err)
-		}
-		return o.start(ctx, ds, step.Name, step.Existing.ID, true)
-	}
-	return "", fmt.Errorf("service %s: nothing planned", name)
+// Call is one engine call of an up step: the planner lists them, the
+// executor makes them in order.
+type Call struct {
+	Op   CallOp
+	Name string // the container's name when the call is made
+	To   string // rename's new name
 }
 
-// create creates the container. A container of this project and service
-// that holds the name and was never started is what an interrupted devenv
-// left half made (the engine finished a create its client had given up
-// on): it is removed and the create tried once more.
-func (o *Orchestrator) create(ctx context.Context, ds *DesiredService, spec ContainerSpec) (string, error) {
-	id, err := o.Engine.Create(ctx, spec)
-	if err != nil && id == "" && ctx.Err() == nil {
-		if c, ok := o.halfMade(ctx, ds, spec.Name); ok {
-			o.warn(ds.Name, fmt.Sprintf("removing %s, created but never started by an interrupted devenv", spec.Name))
-			if rerr := o.Engine.Remove(ctx, c.ID, false); rerr == nil {
-				id, err = o.Engine.Create(ctx, spec)
+// CallOp is what a call asks of the engine.
+type CallOp string
+
+// The calls that bring one service's container to its planned state.
+const (
+	CallStop   CallOp = "stop"
+	CallRename CallOp = "rename"
+	CallCreate CallOp = "create"
+	CallRemove CallOp = "remove"
+	CallStart  CallOp = "start"
+	// CallCheckPorts inspects a started container for the ports it should
+	// publish: Engine 29 starts a container whose earlier start failed on
+	// a taken port without any of them. When they are missing, the
+	// service is planned again from what the inspect saw.
+	CallCheckPorts CallOp = "inspect"
+)
+
+func (c Call) String() string {
+	switch c.Op {
+	case CallRename:
+		return fmt.Sprintf("rename %s to %s", c.Name, c.To)
+	case CallCheckPorts:
+		return fmt.Sprintf("inspect %s (are its ports published?)", c.Name)
+	}
+	return string(c.Op) + " " + c.Name
+}
+
+// containerCalls are the engine calls of one container step of an up plan.
+func containerCalls(ds *DesiredService, s Step) []Call {
+	var calls []Call
+	start := func(name string, check bool) {
+		if s.NoStart {
+			return
+		}
+		calls = append(calls, Call{Op: CallStart, Name: name})
+		if check && len(ds.Spec.Ports) > 0 {
+			calls = append(calls, Call{Op: CallCheckPorts, Name: name})
+		}
+	}
+	switch s.Action {
+	case ActStart:
+		start(s.Name, true)
+	case ActCreate:
+		calls = append(calls, Call{Op: CallCreate, Name: ds.Spec.Name})
+		start(ds.Spec.Name, true)
+	case ActRestart:
+		calls = append(calls, Call{Op: CallStop, Name: s.Name})
+		start(s.Name, true)
+	case ActRecreate:
+		old := s.Existing.Name
+		aside := shortID(s.Existing.ID) + "_" + old
+		calls = append(calls, Call{Op: CallStop, Name: old}, Call{Op: CallRename, Name: old, To: aside},
+			Call{Op: CallCreate, Name: ds.Spec.Name}, Call{Op: CallRemove, Name: aside})
+		start(ds.Spec.Name, false)
+	}
+	return calls
+}
+
+// replanError is a call that found the engine other than the plan
+// expected: the service is planned again from what the engine has now.
+type replanError struct {
+	why  string
+	seen *Container // what the call saw of the container, when it looked
+	err  error
+}
+
+func (e *replanError) Error() string { return e.err.Error() }
+func (e *replanError) Unwrap() error { return e.err }
+
+// converge makes the step's calls. A call that finds the engine other than
+// planned (a container an interrupted devenv created under the name, one
+// started without its ports) has the service planned again, from a fresh
+// look at the engine, and those calls made, once.
+func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step Step) (string, error) {
+	id, err := o.makeCalls(ctx, ds, step)
+	var again *replanError
+	if !errors.As(err, &again) || ctx.Err() != nil {
+		return id, err
+	}
+	obs, oerr := Observe(ctx, o.Engine, ds.Spec.Labels[LabelProject], false)
+	if oerr != nil {
+		return "", errors.Join(err, oerr)
+	}
+	if c := again.seen; c != nil {
+		for i := range obs.Containers {
+			if obs.Containers[i].ID == c.ID {
+				obs.Containers[i] = *c
 			}
 		}
 	}
+	steps, perr := planService(ds, obs, false, false)
+	if perr != nil {
+		return "", perr
+	}
+	for _, s := range steps {
+		if isContainerStep(s.Action) {
+			s = noStart(s, step.NoStart)
+			s.Reason = again.why + "; " + s.Reason
+			s.Calls = containerCalls(ds, s)
+			o.emit(Event{Service: ds.Name, Name: s.Name, Status: "Replanned", Detail: s.String()})
+			return o.makeCalls(ctx, ds, s)
+		}
+	}
+	return "", err
+}
+
+// makeCalls makes one container step's calls in order, with the events
+// the step's action shows. It returns the container's ID.
+func (o *Orchestrator) makeCalls(ctx context.Context, ds *DesiredService, step Step) (string, error) {
+	name := ds.Name
+	id, oldID := "", ""
+	if step.Existing != nil {
+		id, oldID = step.Existing.ID, step.Existing.ID
+	}
+	switch step.Action {
+	case ActKeep:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Running"})
+	case ActRecreate:
+		o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Recreating", Detail: step.Reason})
+	case ActRestart:
+		o.emit(Event{Service: name, Name: step.Name, Status: "Restarting", Detail: step.Reason})
+	}
+	// From the rename on, the swap runs to its end even when interrupted,
+	// so the old container is either back under its name or gone and the
+	// new one holds the name: never both, never neither.
+	swap := ctx
+	for _, c := range step.Calls {
+		var err error
+		switch c.Op {
+		case CallStop:
+			err = o.stopForUp(ctx, ds, c.Name, oldID)
+		case CallRename:
+			if err = o.Engine.Rename(ctx, oldID, c.To); err != nil {
+				err = fmt.Errorf("service %s: rename %s: %w", name, c.Name, err)
+			} else {
+				swap = context.WithoutCancel(ctx)
+			}
+		case CallCreate:
+			id, err = o.createForUp(swap, ds, step)
+			if err != nil && step.Action == ActRecreate {
+				_ = o.Engine.Rename(swap, oldID, step.Existing.Name)
+			}
+		case CallRemove:
+			if err = o.Engine.Remove(swap, oldID, false); err != nil {
+				err = fmt.Errorf("service %s: remove old container %s: %w", name, c.Name, err)
+			} else {
+				o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Recreated"})
+			}
+		case CallStart:
+			err = o.startContainer(ctx, name, c.Name, id)
+		case CallCheckPorts:
+			err = o.checkPorts(ctx, ds, id)
+		}
+		if err != nil {
+			return id, err
+		}
+	}
+	return id, nil
+}
+
+// stopForUp stops a container up recreates or restarts.
+func (o *Orchestrator) stopForUp(ctx context.Context, ds *DesiredService, cname, id string) error {
+	killed, err := o.Engine.Stop(ctx, id, ds.Spec.StopSignal, ds.StopTimeout)
+	if err != nil {
+		return fmt.Errorf("service %s: stop %s: %w", ds.Name, cname, err)
+	}
+	if killed {
+		o.warn(ds.Name, fmt.Sprintf("container %s did not stop within %s and was killed", cname, ds.StopTimeout))
+	}
+	return nil
+}
+
+// createForUp creates the step's container; a recreate's carries the old
+// container's anonymous volumes. A create that fails while the run goes on
+// has the service planned again: an interrupted devenv's create may have
+// finished under the name after its client gave up.
+func (o *Orchestrator) createForUp(ctx context.Context, ds *DesiredService, step Step) (string, error) {
+	spec := ds.Spec
+	if step.Action == ActRecreate {
+		spec.Mounts = carryAnonymous(spec.Mounts, step.Existing.Mounts)
+	} else {
+		o.emit(Event{Service: ds.Name, Name: spec.Name, Status: "Creating"})
+	}
+	id, err := o.Engine.Create(ctx, spec)
 	if err != nil {
 		if id != "" {
 			_ = o.Engine.Remove(context.WithoutCancel(ctx), id, false)
 		}
-		return "", fmt.Errorf("service %s: create container %s: %w", ds.Name, spec.Name, err)
+		err = fmt.Errorf("service %s: create container %s: %w", ds.Name, spec.Name, err)
+		if id == "" && ctx.Err() == nil && step.Action == ActCreate {
+			return "", &replanError{why: "the create failed", err: err}
+		}
+		return "", err
+	}
+	if step.Action != ActRecreate {
+		o.emit(Event{Service: ds.Name, Name: spec.Name, Status: "Created"})
 	}
 	return id, nil
 }
 
-func (o *Orchestrator) halfMade(ctx context.Context, ds *DesiredService, name string) (Container, bool) {
-	cs, err := o.Engine.Containers(ctx, ListFilter{Names: []string{name}, All: true})
-	if err != nil {
-		return Container{}, false
+// checkPorts asks the engine whether the started container publishes its
+// ports; when it does not, the service is planned again from what the
+// engine said.
+func (o *Orchestrator) checkPorts(ctx context.Context, ds *DesiredService, id string) error {
+	d, err := o.Engine.Inspect(ctx, id)
+	if err != nil || !d.Running || sameBindings(ds.Spec.Ports, d.Published) {
+		return nil
 	}
-	for _, c := range cs {
-		if c.Name == name && c.State == "created" && c.Labels[LabelProject] == ds.Spec.Labels[LabelProject] && c.Labels[LabelService] == ds.Name {
-			return c, true
-		}
-	}
-	return Container{}, false
-}
-
-// start starts the container and checks the engine published its ports:
-// Engine 29 starts a container whose previous start failed on a taken port
-// without any of them. Such a container is recreated once (keeping its
-// anonymous volumes), which brings the ports back.
-func (o *Orchestrator) start(ctx context.Context, ds *DesiredService, cname, id string, retry bool) (string, error) {
-	if err := o.startContainer(ctx, ds.Name, cname, id); err != nil {
-		return id, err
-	}
-	if retry && len(ds.Spec.Ports) > 0 {
-		d, err := o.Engine.Inspect(ctx, id)
-		if err == nil && d.Running && !sameBindings(ds.Spec.Ports, d.Published) {
-			c := d.Container
-			return o.recreate(ctx, ds, Step{Action: ActRecreate, Service: ds.Name, Name: cname, Existing: &c, Reason: "the engine started it without its published ports"})
-		}
-	}
-	return id, nil
+	seen := d.Container
+	seen.Ports = d.Published
+	return &replanError{why: "the engine started it without its published ports", seen: &seen,
+		err: fmt.Errorf("service %s: %s started without its published ports", ds.Name, d.Name)}
 }
 
 // startContainer starts one container, with events.
@@ -105,51 +241,6 @@ func (o *Orchestrator) startContainer(ctx context.Context, service, cname, id st
 	}
 	o.emit(Event{Service: service, Name: cname, Status: "Started"})
 	return nil
-}
-
-// recreate replaces a container while keeping its anonymous volumes: the
-// old one is stopped and renamed aside, the new one created with the old
-// anonymous volumes, and only then is the old one removed. If creating
-// fails, the old container gets its name back.
-func (o *Orchestrator) recreate(ctx context.Context, ds *DesiredService, step Step) (string, error) {
-	name, old := ds.Name, step.Existing
-	o.emit(Event{Service: name, Name: ds.Spec.Name, Status: "Recreating", Detail: step.Reason})
-	killed, err := o.Engine.Stop(ctx, old.ID, ds.Spec.StopSignal, ds.StopTimeout)
-	if err != nil {
-		return "", fmt.Errorf("service %s: stop %s: %w", name, old.Name, err)
-	}
-	if killed {
-		o.warn(name, fmt.Sprintf("container %s did not stop within %s and was killed", old.Name, ds.StopTimeout))
-	}
-	details, err := o.Engine.Inspect(ctx, old.ID)
-	if err != nil {
-		return "", fmt.Errorf("service %s: inspect %s: %w", name, old.Name, err)
-	}
-	aside := shortID(old.ID) + "_" + old.Name
-	if err := o.Engine.Rename(ctx, old.ID, aside); err != nil {
-		return "", fmt.Errorf("service %s: rename %s: %w", name, old.Name, err)
-	}
-	spec := ds.Spec
-	spec.Mounts = carryAnonymous(spec.Mounts, details.Mounts)
-	// From the rename on, the swap runs to its end even when interrupted,
-	// so the old container is either back under its name or gone and the
-	// new one holds the name: never both, never neither.
-	bg := context.WithoutCancel(ctx)
-	id, err := o.create(bg, ds, spec)
-	if err != nil {
-		_ = o.Engine.Rename(bg, old.ID, old.Name)
-		return "", err
-	}
-	// The new container exists: the old one goes even if the run is being
-	// interrupted, so no renamed leftover stays behind.
-	if err := o.Engine.Remove(context.WithoutCancel(ctx), old.ID, false); err != nil {
-		return "", fmt.Errorf("service %s: remove old container %s: %w", name, aside, err)
-	}
-	o.emit(Event{Service: name, Name: spec.Name, Status: "Recreated"})
-	if step.NoStart {
-		return id, nil
-	}
-	return o.start(ctx, ds, spec.Name, id, false)
 }
 
 func shortID(id string) string {

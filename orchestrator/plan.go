@@ -2,11 +2,13 @@ package orchestrator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
+	"github.com/devenv-dev/devenv/internal/graph"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -55,6 +57,8 @@ type Step struct {
 	ID      string
 	// Wait has a host service's start wait for its health.
 	Wait bool
+	// Calls are an up container step's engine calls, in order.
+	Calls []Call
 }
 
 func (s Step) String() string {
@@ -90,6 +94,22 @@ func (p *Plan) String() string {
 		lines = append(lines, s.String())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Render is what a dry run prints: one step a line, and under an up
+// container step, each engine call it makes.
+func (p *Plan) Render() string {
+	var b strings.Builder
+	for i, s := range p.Steps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s.String())
+		for _, c := range s.Calls {
+			b.WriteString("\n  " + c.String())
+		}
+	}
+	return b.String()
 }
 
 // isContainerStep tells the steps that bring one service's container up.
@@ -158,25 +178,24 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 		return nil, err
 	}
 	p.Steps = append(p.Steps, pulls...)
-	for _, name := range opts.Services {
+	// Dependencies first, so the plan reads in the order it runs.
+	for _, name := range desiredGraph(d).Order(opts.Services) {
 		steps, err := planService(d.Services[name], o, opts.ForceRecreate, opts.NoRecreate)
 		if err != nil {
 			return nil, err
 		}
 		p.Steps = append(p.Steps, steps...)
 	}
-	if opts.NoStart {
-		for i, s := range p.Steps {
-			switch s.Action {
-			case ActCreate, ActRecreate:
-				p.Steps[i].NoStart = true
-				p.Steps[i].Reason += "; not started"
-			case ActStart:
-				p.Steps[i].Action, p.Steps[i].Reason = ActKeep, "stopped; create does not start it"
-			}
-		}
-	} else {
+	for i, s := range p.Steps {
+		p.Steps[i] = noStart(s, opts.NoStart)
+	}
+	if !opts.NoStart {
 		planRestarts(d, p)
+	}
+	for i, s := range p.Steps {
+		if isContainerStep(s.Action) {
+			p.Steps[i].Calls = containerCalls(d.Services[s.Service], s)
+		}
 	}
 	for _, c := range o.Containers {
 		svc := c.Labels[LabelService]
@@ -314,6 +333,22 @@ func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Ste
 	return steps, nil
 }
 
+// noStart shapes a step for compose's create: containers are created or
+// recreated but not started, and stopped ones stay stopped.
+func noStart(s Step, on bool) Step {
+	if !on {
+		return s
+	}
+	switch s.Action {
+	case ActCreate, ActRecreate:
+		s.NoStart = true
+		s.Reason += "; not started"
+	case ActStart:
+		s.Action, s.Reason = ActKeep, "stopped; create does not start it"
+	}
+	return s
+}
+
 // planRestarts turns a kept service into a restart when a dependency it
 // declares with restart: true is created, recreated or started.
 func planRestarts(d *Desired, p *Plan) {
@@ -350,3 +385,10 @@ func (e *ForeignError) Error() string {
 }
 
 func (e *ForeignError) Unwrap() error { return errdefs.ErrInvalid }
+
+// desiredGraph is the desired services and their depends_on.
+func desiredGraph(d *Desired) *graph.Graph {
+	return graph.New(slices.Collect(maps.Keys(d.Services)), func(s string) []string {
+		return slices.Collect(maps.Keys(d.Services[s].DependsOn))
+	})
+}

@@ -95,22 +95,22 @@ func TestPlanUp(t *testing.T) {
 	}{
 		{"fresh", func() *Observed { return &Observed{Images: images, Foreign: map[string]Container{}} }, PlanOptions{}, `create network demo_default
 create volume demo_pgdata
-create api (demo-api-1): new
 create db (demo-db-1): new
+create api (demo-api-1): new
 create worker (demo_worker): new`, ""},
 		{"missing image is pulled", func() *Observed {
 			return &Observed{Images: map[string]string{"postgres:15": "sha256:pg"}, Foreign: map[string]Container{}}
 		}, PlanOptions{}, `create network demo_default
 create volume demo_pgdata
 pull api demo/api:dev: not present
-create api (demo-api-1): new
 create db (demo-db-1): new
+create api (demo-api-1): new
 create worker (demo_worker): new`, ""},
 		{"missing image with --pull never", func() *Observed {
 			return &Observed{Images: map[string]string{"postgres:15": "sha256:pg"}, Foreign: map[string]Container{}}
 		}, PlanOptions{Pull: "never"}, "", "image demo/api:dev is not present"},
-		{"unchanged", func() *Observed { return observedFrom(d, images) }, PlanOptions{}, `keep api (demo-api-1): up to date
-keep db (demo-db-1): up to date
+		{"unchanged", func() *Observed { return observedFrom(d, images) }, PlanOptions{}, `keep db (demo-db-1): up to date
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"stopped container starts", func() *Observed {
 			o := observedFrom(d, images)
@@ -120,8 +120,8 @@ keep worker (demo_worker): up to date`, ""},
 				}
 			}
 			return o
-		}, PlanOptions{}, `keep api (demo-api-1): up to date
-start db (demo-db-1): exited
+		}, PlanOptions{}, `start db (demo-db-1): exited
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"changed config recreates one", func() *Observed {
 			o := observedFrom(d, images)
@@ -131,22 +131,22 @@ keep worker (demo_worker): up to date`, ""},
 				}
 			}
 			return o
-		}, PlanOptions{}, `recreate api (demo-api-1): configuration changed
-keep db (demo-db-1): up to date
+		}, PlanOptions{}, `keep db (demo-db-1): up to date
+recreate api (demo-api-1): configuration changed
 keep worker (demo_worker): up to date`, ""},
 		{"new image recreates", func() *Observed {
 			o := observedFrom(d, map[string]string{"postgres:15": "sha256:pg", "demo/api:dev": "sha256:old"})
 			o.Images = images
 			return o
-		}, PlanOptions{}, `recreate api (demo-api-1): image changed
-keep db (demo-db-1): up to date
+		}, PlanOptions{}, `keep db (demo-db-1): up to date
+recreate api (demo-api-1): image changed
 recreate worker (demo_worker): image changed`, ""},
 		{"remapped port recreates", func() *Observed {
 			o := observedFrom(d, images)
 			setPorts(o, "db", PortBinding{HostIP: "127.0.0.1", HostPort: "5432", Target: 5432, Protocol: "tcp"})
 			return o
-		}, PlanOptions{}, `keep api (demo-api-1): up to date
-recreate db (demo-db-1): published ports changed
+		}, PlanOptions{}, `recreate db (demo-db-1): published ports changed
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"compose-made container on all interfaces is recreated on 127.0.0.1", func() *Observed {
 			o := observedFrom(d, images)
@@ -155,47 +155,47 @@ keep worker (demo_worker): up to date`, ""},
 			}
 			setPorts(o, "db", PortBinding{HostIP: "0.0.0.0", HostPort: "5434", Target: 5432, Protocol: "tcp"}, PortBinding{HostIP: "::", HostPort: "5434", Target: 5432, Protocol: "tcp"})
 			return o
-		}, PlanOptions{}, `keep api (demo-api-1): up to date
-recreate db (demo-db-1): published ports changed
+		}, PlanOptions{}, `recreate db (demo-db-1): published ports changed
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"stopped compose-made container with its old host port is recreated", func() *Observed {
 			o := observedFrom(d, images)
 			setPorts(o, "api", PortBinding{HostIP: "127.0.0.1", HostPort: "4001", Target: 4000, Protocol: "tcp"})
 			setState(o, "api", "exited")
 			return o
-		}, PlanOptions{}, `recreate api (demo-api-1): published ports changed
-keep db (demo-db-1): up to date
+		}, PlanOptions{}, `keep db (demo-db-1): up to date
+recreate api (demo-api-1): published ports changed
 keep worker (demo_worker): up to date`, ""},
 		{"leftover of an interrupted recreate is removed", func() *Observed {
 			o := observedFrom(d, images)
 			o.Containers = append(o.Containers, Container{ID: "old", Name: "0123456789ab_demo-db-1", State: "exited", Labels: map[string]string{LabelService: "db", LabelProject: "demo", LabelNumber: "1"}})
 			return o
-		}, PlanOptions{}, `keep api (demo-api-1): up to date
-remove leftover db (0123456789ab_demo-db-1): left by an interrupted recreate
+		}, PlanOptions{}, `remove leftover db (0123456789ab_demo-db-1): left by an interrupted recreate
 keep db (demo-db-1): up to date
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
 		{"pull always of an unchanged image recreates nothing", func() *Observed { return observedFrom(d, images) }, PlanOptions{Pull: "always"}, `pull api demo/api:dev: pull policy always
 pull db postgres:15: pull policy always
-keep api (demo-api-1): up to date
 keep db (demo-db-1): up to date
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date`, ""},
-		{"force recreate", func() *Observed { return observedFrom(d, images) }, PlanOptions{ForceRecreate: true}, `recreate api (demo-api-1): --force-recreate
-recreate db (demo-db-1): --force-recreate
+		{"force recreate", func() *Observed { return observedFrom(d, images) }, PlanOptions{ForceRecreate: true}, `recreate db (demo-db-1): --force-recreate
+recreate api (demo-api-1): --force-recreate
 recreate worker (demo_worker): --force-recreate`, ""},
 		{"orphan warned", func() *Observed {
 			o := observedFrom(d, images)
 			o.Containers = append(o.Containers, Container{ID: "x", Name: "demo-old-1", Labels: map[string]string{LabelService: "old", LabelProject: "demo"}})
 			return o
-		}, PlanOptions{}, `keep api (demo-api-1): up to date
-keep db (demo-db-1): up to date
+		}, PlanOptions{}, `keep db (demo-db-1): up to date
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date
 orphan old (demo-old-1): not in the compose file; --remove-orphans removes it`, ""},
 		{"orphan removed", func() *Observed {
 			o := observedFrom(d, images)
 			o.Containers = append(o.Containers, Container{ID: "x", Name: "demo-old-1", Labels: map[string]string{LabelService: "old", LabelProject: "demo"}})
 			return o
-		}, PlanOptions{RemoveOrphans: true}, `keep api (demo-api-1): up to date
-keep db (demo-db-1): up to date
+		}, PlanOptions{RemoveOrphans: true}, `keep db (demo-db-1): up to date
+keep api (demo-api-1): up to date
 keep worker (demo_worker): up to date
 remove orphan old (demo-old-1)`, ""},
 		{"foreign container name", func() *Observed {
@@ -286,7 +286,7 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "restart api (demo-api-1): dependency db will be started\nstart db (demo-db-1): exited"
+	want := "start db (demo-db-1): exited\nrestart api (demo-api-1): dependency db will be started"
 	if plan.String() != want {
 		t.Fatalf("plan:\n%s\nwant:\n%s", plan, want)
 	}

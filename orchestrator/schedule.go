@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 // serviceState is what dependants wait on.
@@ -40,6 +42,11 @@ func (s *serviceState) failed() error {
 	return s.err
 }
 
+// startAll brings the services' containers to the plan, walking the
+// dependency graph: a service's calls run once its dependencies' have, and
+// once the conditions it declares on them (healthy, completed) hold. The
+// waits for readiness run beside the walk, so a dependant that only needs
+// its dependency started does not wait for its health.
 func (o *Orchestrator) startAll(ctx context.Context, d *Desired, plan *Plan, services []string, opts UpOptions) error {
 	states := map[string]*serviceState{}
 	for _, s := range services {
@@ -60,60 +67,75 @@ func (o *Orchestrator) startAll(ctx context.Context, d *Desired, plan *Plan, ser
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, len(services))
-	for i, name := range services {
-		wg.Add(1)
+	var mu sync.Mutex
+	var waits sync.WaitGroup
+	errs := map[string]error{}
+	failed := func(name string, err error) {
+		states[name].fail(err)
+		mu.Lock()
+		errs[name] = err
+		mu.Unlock()
+	}
+	g := graph.New(services, func(s string) []string { return sortedKeys(d.Services[s].DependsOn) })
+	walked := g.Walk(ctx, o.Parallel, func(ctx context.Context, name string) error {
+		st, ds := states[name], d.Services[name]
+		step, _ := plan.Step(name)
+		id, err := o.convergeAfterDeps(ctx, wctx, ds, step, states)
+		if err != nil {
+			failed(name, err)
+			st.release()
+			return nil // its dependants see the failure in its state
+		}
+		st.id = id
+		closeOnce(st.started)
+		waits.Add(1)
 		go func() {
-			defer wg.Done()
+			defer waits.Done()
+			defer st.release()
 			// With --no-wait, a container a host service needs healthy is
 			// still waited for.
 			wait := !opts.NoWait || slices.Contains(opts.readyFor, name)
-			errs[i] = o.runService(ctx, wctx, d, plan, name, states, oneShot[name], wait, opts)
+			if err := o.waitService(ctx, wctx, d, step, name, id, states, oneShot[name], wait, opts); err != nil {
+				failed(name, err)
+			}
 		}()
-	}
-	wg.Wait()
+		return nil
+	})
+	waits.Wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	var out []error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, errDependency) {
+	if walked != nil {
+		return walked
+	}
+	var out, deps []error
+	for _, name := range services {
+		if err := errs[name]; errors.Is(err, errDependency) {
+			deps = append(deps, err)
+		} else if err != nil {
 			out = append(out, err)
 		}
 	}
 	if len(out) == 0 {
-		for _, err := range errs {
-			if err != nil {
-				out = append(out, err)
-			}
-		}
+		out = deps
 	}
 	return errors.Join(out...)
 }
 
 var errDependency = errors.New("dependency failed")
 
-// runService waits for the service's dependencies, brings its container to
-// the planned state and reports readiness to its dependants. Every way out
-// releases the service's waiters, so a failure never leaves a dependant
-// waiting for the timeout.
-func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *Plan, name string, states map[string]*serviceState, oneShot, wait bool, opts UpOptions) error {
-	st := states[name]
-	defer st.release()
-	ds := d.Services[name]
+// convergeAfterDeps waits for the conditions the service declares on its
+// dependencies, then makes its step's calls.
+func (o *Orchestrator) convergeAfterDeps(ctx, wctx context.Context, ds *DesiredService, step Step, states map[string]*serviceState) (string, error) {
 	if err := o.waitDeps(ctx, wctx, ds, states); err != nil {
-		st.fail(err)
-		return err
+		return "", err
 	}
-	step, _ := plan.Step(name)
-	id, err := o.converge(ctx, ds, step)
-	if err != nil {
-		st.fail(err)
-		return err
-	}
-	st.id = id
-	closeOnce(st.started)
+	return o.converge(ctx, ds, step)
+}
+
+// waitService waits, when asked or when a dependant needs it, until the
+// started service is healthy (or, for a one-shot, has exited 0).
+func (o *Orchestrator) waitService(ctx, wctx context.Context, d *Desired, step Step, name, id string, states map[string]*serviceState, oneShot, wait bool, opts UpOptions) error {
 	switch {
 	case opts.NoStart:
 		return nil
@@ -124,14 +146,10 @@ func (o *Orchestrator) runService(ctx, wctx context.Context, d *Desired, plan *P
 		// (or without healthcheck): no need to ask again.
 		return nil
 	case oneShot:
-		err = o.waitCompleted(wctx, ctx, name, id)
+		return o.waitCompleted(wctx, ctx, name, id)
 	default:
-		err = o.waitReady(wctx, ctx, ds, id, step.Action == ActKeep)
+		return o.waitReady(wctx, ctx, d.Services[name], id, step.Action == ActKeep)
 	}
-	if err != nil {
-		st.fail(err)
-	}
-	return err
 }
 
 // waitDeps blocks until each dependency of ds meets its condition; a

@@ -54,7 +54,7 @@ func runCreate(ctx context.Context, a *app, o *createOptions) error {
 			NoRecreate: o.NoRecreate, QuietPull: o.QuietPull, Build: buildPolicy(o.Build, o.NoBuild),
 			RemoveOrphans: o.RemoveOrphans, Pull: pull, NoStart: true, NoWait: true, DryRun: dryRun})
 		if err == nil && dryRun {
-			_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
+			_, err = a.stdout.Write([]byte(res.Plan.Render() + "\n"))
 		}
 		return err
 	})

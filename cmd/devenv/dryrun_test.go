@@ -9,7 +9,20 @@ import (
 
 // planCall is the fake engine's record of the call a dry run's line
 // stands for ("" for a line that calls no engine).
-func planCall(line string) string {
+func planCall(line string, up bool) string {
+	if up {
+		if m := regexp.MustCompile(`^(?:  (stop|start|create|remove) (\S+)|  rename (\S+) to (\S+)|create (network|volume) (\S+))$`).FindStringSubmatch(line); m != nil {
+			switch {
+			case m[1] != "":
+				return m[1] + " " + m[2]
+			case m[3] != "":
+				return "rename " + m[3] + " " + m[4]
+			default:
+				return "create-" + m[5] + " " + m[6]
+			}
+		}
+		return ""
+	}
 	if m := regexp.MustCompile(`^remove (network|volume|image) (\S+?):?(?: |$)`).FindStringSubmatch(line); m != nil {
 		return "remove-" + m[1] + " " + m[2]
 	}
@@ -25,7 +38,8 @@ func planCall(line string) string {
 }
 
 // Every lifecycle verb's --dry-run prints its plan and changes nothing,
-// and the verb then makes exactly the engine calls its plan printed.
+// and the verb then makes exactly the engine calls its plan printed (up's
+// container steps list theirs under them).
 func TestDryRunPrintsTheCallsTheVerbMakes(t *testing.T) {
 	f := newFakeCLI(t, goldenFile)
 	f.must("up")
@@ -37,7 +51,11 @@ func TestDryRunPrintsTheCallsTheVerbMakes(t *testing.T) {
 		{"rm", "-f", "cache"},
 		{"rm", "-s", "-f", "api"},
 		{"up"},
+		{"stop", "db"},
+		{"up"},
+		{"up", "--force-recreate", "cache"},
 		{"down", "-v", "--rmi", "all"},
+		{"up"},
 	} {
 		before := len(f.eng.Log)
 		dry := f.must(append(verb, "--dry-run")...)
@@ -47,13 +65,10 @@ func TestDryRunPrintsTheCallsTheVerbMakes(t *testing.T) {
 		if global := f.must(append([]string{"--dry-run"}, verb...)...); global.stdout != dry.stdout {
 			t.Errorf("devenv --dry-run %s printed\n%s\nnot\n%s", strings.Join(verb, " "), global.stdout, dry.stdout)
 		}
-		if verb[0] == "up" {
-			f.must(verb...)
-			continue
-		}
 		var want []string
-		for _, line := range strings.Split(strings.TrimSpace(dry.stdout), "\n") {
-			if call := planCall(line); call != "" {
+		up := verb[0] == "up"
+		for _, line := range strings.Split(strings.TrimRight(dry.stdout, "\n"), "\n") {
+			if call := planCall(line, up); call != "" {
 				want = append(want, call)
 			}
 		}

@@ -119,6 +119,6 @@ func (a *app) printPlan(plan *orchestrator.Plan, err error) error {
 	if err != nil || len(plan.Steps) == 0 {
 		return err
 	}
-	_, err = fmt.Fprintln(a.stdout, plan.String())
+	_, err = fmt.Fprintln(a.stdout, plan.Render())
 	return err
 }

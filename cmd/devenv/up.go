@@ -158,7 +158,7 @@ func runUp(ctx context.Context, a *app, o *upOptions) error {
 	})
 	rep.Close()
 	if err == nil && dryRun {
-		_, err = a.stdout.Write([]byte(res.Plan.String() + "\n"))
+		_, err = a.stdout.Write([]byte(res.Plan.Render() + "\n"))
 	}
 	if err != nil || dryRun || !attached || o.NoStart {
 		return err
