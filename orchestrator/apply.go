@@ -85,8 +85,12 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 			}
 		case ActRemoveOrphan, ActRemoveLeftover:
 			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Removing", Detail: string(s.Action)})
-			if _, err = o.Engine.Stop(ctx, s.Existing.ID, "", 10*time.Second); err == nil {
-				err = o.Engine.Remove(ctx, s.Existing.ID, false)
+			for _, c := range s.Calls {
+				if err == nil && c.Op == CallStop {
+					_, err = o.Engine.Stop(ctx, s.Existing.ID, "", 10*time.Second)
+				} else if err == nil && c.Op == CallRemove {
+					err = o.Engine.Remove(ctx, s.Existing.ID, false)
+				}
 			}
 			o.emit(Event{Service: s.Service, Name: s.Name, Status: "Removed"})
 		case ActWarnOrphan:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // AttachOptions are compose's attached-up flags.
@@ -73,7 +74,7 @@ func (o *Orchestrator) Attach(ctx context.Context, p *compose.Project, res *UpRe
 	a.wctx, a.stopWaits, a.exits = wctx, stopWaits, make(chan exited, len(cs))
 	waiting := 0
 	for _, c := range cs {
-		if !isLeftover(c) && slices.Contains(t.watched, c.Labels[LabelService]) {
+		if !plan.IsLeftover(c) && slices.Contains(t.watched, c.Labels[LabelService]) {
 			waiting++
 			go a.wait(c)
 		}
@@ -275,7 +276,7 @@ func (a *attachment) exited(ctx context.Context, cs []Container, e exited) (int,
 // exitCodeOf is the exit code of the service's stopped container.
 func (o *Orchestrator) exitCodeOf(ctx context.Context, cs []Container, service string) int {
 	for _, c := range cs {
-		if c.Labels[LabelService] == service && !isLeftover(c) {
+		if c.Labels[LabelService] == service && !plan.IsLeftover(c) {
 			if d, err := o.Engine.Inspect(ctx, c.ID); err == nil {
 				return d.ExitCode
 			}

@@ -12,53 +12,13 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/archive"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"golang.org/x/sync/errgroup"
 )
 
 // LabelImageBuilder is compose's label on images it built, naming the
 // builder.
 const LabelImageBuilder = "com.docker.compose.image.builder"
-
-// imageName is the service's image: image: when set, else compose's
-// PROJECT-SERVICE for a service that is built.
-func imageName(project string, svc types.ServiceConfig) string {
-	if svc.Image != "" {
-		return svc.Image
-	}
-	return project + "-" + svc.Name
-}
-
-// checkBuild refuses what the engine's classic builder, devenv's builder,
-// cannot do, instead of dropping it.
-func checkBuild(file string, svc types.ServiceConfig) error {
-	b := svc.Build
-	key := "services." + svc.Name + ".build"
-	only := func(what string) error {
-		return &compose.ConfigError{File: file, Key: key + "." + what,
-			Msg: fmt.Sprintf("devenv builds with the engine's classic builder, which has no %s (BuildKit's); build this image with docker buildx and set image:", what)}
-	}
-	switch {
-	case len(b.Secrets) > 0:
-		return only("secrets")
-	case len(b.SSH) > 0:
-		return only("ssh")
-	case len(b.CacheTo) > 0:
-		return only("cache_to")
-	case len(b.AdditionalContexts) > 0:
-		return only("additional_contexts")
-	case len(b.Platforms) > 1:
-		return only("platforms")
-	case b.Privileged:
-		return only("privileged")
-	case len(b.Entitlements) > 0:
-		return only("entitlements")
-	case len(b.NoCacheFilter) > 0:
-		return only("no_cache_filter")
-	case strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@"):
-		return &compose.ConfigError{File: file, Key: key + ".context", Msg: "devenv builds from a local directory; clone the repository and point context at it"}
-	}
-	return nil
-}
 
 // BuildOptions are the flags of `build` (and up --build).
 type BuildOptions struct {
@@ -83,7 +43,7 @@ func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts Build
 	if err != nil {
 		return err
 	}
-	plan := &Plan{Project: p.Name()}
+	pl := &Plan{Project: p.Name()}
 	seen := map[string]bool{}
 	for _, name := range sel {
 		ds := d.Services[name]
@@ -91,25 +51,25 @@ func (o *Orchestrator) Build(ctx context.Context, p *compose.Project, opts Build
 			continue
 		}
 		seen[NormalizeRef(ds.Spec.Image)] = true
-		plan.Steps = append(plan.Steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "devenv build"})
+		pl.Steps = append(pl.Steps, Step{Action: ActBuild, Service: name, Name: ds.Spec.Image, Reason: "devenv build"})
 	}
-	if len(plan.Steps) == 0 {
+	if len(pl.Steps) == 0 {
 		o.warn("", "no service to build: none of them has build:")
 		return nil
 	}
-	_, err = o.build(ctx, p, d, plan, opts)
+	_, err = o.build(ctx, p, d, pl, opts)
 	return err
 }
 
 // build runs the plan's build steps, in parallel up to the machine's
 // cores; a failed build names its service and step. It says whether it
 // built anything.
-func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired, plan *Plan, opts BuildOptions) (bool, error) {
+func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired, pl *Plan, opts BuildOptions) (bool, error) {
 	// A build waits for the builds of the services it depends on (a
 	// Dockerfile may start FROM one of the project's images), as compose
 	// builds in dependency order; the rest run in parallel.
 	done := map[string]chan struct{}{}
-	for _, s := range plan.Steps {
+	for _, s := range pl.Steps {
 		if s.Action == ActBuild {
 			done[s.Service] = make(chan struct{})
 		}
@@ -119,7 +79,7 @@ func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired
 	}
 	// What the classic builder cannot do is refused before any build runs.
 	for name := range done {
-		if err := checkBuild(p.MainFile(), types.ServiceConfig{Name: name, Build: d.Services[name].Build}); err != nil {
+		if err := plan.CheckBuild(p.MainFile(), types.ServiceConfig{Name: name, Build: d.Services[name].Build}); err != nil {
 			return false, err
 		}
 	}
@@ -127,7 +87,7 @@ func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired
 	slots := make(chan struct{}, max(1, runtime.NumCPU()))
 	var mu sync.Mutex
 	failed := map[string]bool{}
-	for _, s := range plan.Steps {
+	for _, s := range pl.Steps {
 		if s.Action != ActBuild {
 			continue
 		}
@@ -171,7 +131,7 @@ func (o *Orchestrator) build(ctx context.Context, p *compose.Project, d *Desired
 func (o *Orchestrator) buildOne(ctx context.Context, p *compose.Project, ds *DesiredService, opts BuildOptions) error {
 	b := ds.Build
 	// Only when it builds: an image that is there runs whatever built it.
-	if err := checkBuild(p.MainFile(), types.ServiceConfig{Name: ds.Name, Build: b}); err != nil {
+	if err := plan.CheckBuild(p.MainFile(), types.ServiceConfig{Name: ds.Name, Build: b}); err != nil {
 		return err
 	}
 	tarball, dockerfile, err := archive.PackContext(archive.BuildContext{Dir: b.Context, Dockerfile: b.Dockerfile, Inline: b.DockerfileInline}, nil)
@@ -222,6 +182,6 @@ func (o *Orchestrator) buildOne(ctx context.Context, p *compose.Project, ds *Des
 		}
 		return fmt.Errorf("service %s: build %s: %w", ds.Name, ds.Spec.Image, err)
 	}
-	o.emit(Event{Service: ds.Name, Name: ds.Spec.Image, Status: "Built", Detail: shortID(strings.TrimPrefix(id, "sha256:"))})
+	o.emit(Event{Service: ds.Name, Name: ds.Spec.Image, Status: "Built", Detail: plan.ShortID(strings.TrimPrefix(id, "sha256:"))})
 	return nil
 }

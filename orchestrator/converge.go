@@ -4,73 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
-
-// Call is one engine call of an up step: the planner lists them, the
-// executor makes them in order.
-type Call struct {
-	Op   CallOp
-	Name string // the container's name when the call is made
-	To   string // rename's new name
-}
-
-// CallOp is what a call asks of the engine.
-type CallOp string
-
-// The calls that bring one service's container to its planned state.
-const (
-	CallStop   CallOp = "stop"
-	CallRename CallOp = "rename"
-	CallCreate CallOp = "create"
-	CallRemove CallOp = "remove"
-	CallStart  CallOp = "start"
-	// CallCheckPorts inspects a started container for the ports it should
-	// publish: Engine 29 starts a container whose earlier start failed on
-	// a taken port without any of them. When they are missing, the
-	// service is planned again from what the inspect saw.
-	CallCheckPorts CallOp = "inspect"
-)
-
-func (c Call) String() string {
-	switch c.Op {
-	case CallRename:
-		return fmt.Sprintf("rename %s to %s", c.Name, c.To)
-	case CallCheckPorts:
-		return fmt.Sprintf("inspect %s (are its ports published?)", c.Name)
-	}
-	return string(c.Op) + " " + c.Name
-}
-
-// containerCalls are the engine calls of one container step of an up plan.
-func containerCalls(ds *DesiredService, s Step) []Call {
-	var calls []Call
-	start := func(name string, check bool) {
-		if s.NoStart {
-			return
-		}
-		calls = append(calls, Call{Op: CallStart, Name: name})
-		if check && len(ds.Spec.Ports) > 0 {
-			calls = append(calls, Call{Op: CallCheckPorts, Name: name})
-		}
-	}
-	switch s.Action {
-	case ActStart:
-		start(s.Name, true)
-	case ActCreate:
-		calls = append(calls, Call{Op: CallCreate, Name: ds.Spec.Name})
-		start(ds.Spec.Name, true)
-	case ActRestart:
-		calls = append(calls, Call{Op: CallStop, Name: s.Name})
-		start(s.Name, true)
-	case ActRecreate:
-		old := s.Existing.Name
-		aside := shortID(s.Existing.ID) + "_" + old
-		calls = append(calls, Call{Op: CallStop, Name: old}, Call{Op: CallRename, Name: old, To: aside},
-			Call{Op: CallCreate, Name: ds.Spec.Name}, Call{Op: CallRemove, Name: aside})
-		start(ds.Spec.Name, false)
-	}
-	return calls
-}
 
 // replanError is a call that found the engine other than the plan
 // expected: the service is planned again from what the engine has now.
@@ -104,15 +40,15 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 			}
 		}
 	}
-	steps, perr := planService(ds, obs, false, false)
+	steps, perr := plan.PlanService(ds, obs, false, false)
 	if perr != nil {
 		return "", perr
 	}
 	for _, s := range steps {
-		if isContainerStep(s.Action) {
-			s = noStart(s, step.NoStart)
+		if plan.IsContainerStep(s.Action) {
+			s = plan.NoStartStep(s, step.NoStart)
 			s.Reason = again.why + "; " + s.Reason
-			s.Calls = containerCalls(ds, s)
+			s.Calls = plan.ContainerCalls(ds, s)
 			o.emit(Event{Service: ds.Name, Name: s.Name, Status: "Replanned", Detail: s.String()})
 			return o.makeCalls(ctx, ds, s)
 		}
@@ -193,7 +129,7 @@ func (o *Orchestrator) stopForUp(ctx context.Context, ds *DesiredService, cname,
 func (o *Orchestrator) createForUp(ctx context.Context, ds *DesiredService, step Step) (string, error) {
 	spec := ds.Spec
 	if step.Action == ActRecreate {
-		spec.Mounts = carryAnonymous(spec.Mounts, step.Existing.Mounts)
+		spec.Mounts = plan.CarryAnonymous(spec.Mounts, step.Existing.Mounts)
 	} else {
 		o.emit(Event{Service: ds.Name, Name: spec.Name, Status: "Creating"})
 	}
@@ -219,7 +155,7 @@ func (o *Orchestrator) createForUp(ctx context.Context, ds *DesiredService, step
 // engine said.
 func (o *Orchestrator) checkPorts(ctx context.Context, ds *DesiredService, id string) error {
 	d, err := o.Engine.Inspect(ctx, id)
-	if err != nil || !d.Running || sameBindings(ds.Spec.Ports, d.Published) {
+	if err != nil || !d.Running || plan.SameBindings(ds.Spec.Ports, d.Published) {
 		return nil
 	}
 	seen := d.Container
@@ -241,53 +177,4 @@ func (o *Orchestrator) startContainer(ctx context.Context, service, cname, id st
 	}
 	o.emit(Event{Service: service, Name: cname, Status: "Started"})
 	return nil
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-// carryAnonymous gives the new container the old one's anonymous volumes
-// (those not named in the spec) at the same paths.
-func carryAnonymous(spec []Mount, old []Mount) []Mount {
-	out := make([]Mount, 0, len(spec)+len(old))
-	covered := map[string]bool{}
-	for _, m := range spec {
-		covered[m.Target] = true
-	}
-	oldAt := map[string]Mount{}
-	for _, m := range old {
-		if m.Type == "volume" && isAnonymous(m.Source) {
-			oldAt[m.Target] = m
-		}
-	}
-	for _, m := range spec {
-		if m.Type == "volume" && m.Source == "" {
-			if om, ok := oldAt[m.Target]; ok {
-				m.Source = om.Source
-			}
-		}
-		out = append(out, m)
-	}
-	for _, m := range old {
-		if m.Type == "volume" && isAnonymous(m.Source) && !covered[m.Target] {
-			out = append(out, Mount{Type: "volume", Source: m.Source, Target: m.Target})
-		}
-	}
-	return out
-}
-
-func isAnonymous(name string) bool {
-	if len(name) != 64 {
-		return false
-	}
-	for _, r := range name {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/archive"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // CopyOptions are compose's cp: between a service's container and a host
@@ -41,7 +42,7 @@ func (o *Orchestrator) Copy(ctx context.Context, p *compose.Project, opts CopyOp
 	}
 	var c *Container
 	for i := range containers {
-		if !isLeftover(containers[i]) {
+		if !plan.IsLeftover(containers[i]) {
 			c = &containers[i]
 		}
 	}

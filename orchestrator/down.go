@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // DownOptions are the flags of `down`.
@@ -33,11 +34,11 @@ func (o *Orchestrator) Down(ctx context.Context, p *compose.Project, opts DownOp
 		return err
 	}
 	defer unlock()
-	plan, err := o.PlanDown(ctx, p, opts)
+	pl, err := o.PlanDown(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	return o.execute(ctx, p, plan)
+	return o.execute(ctx, p, pl)
 }
 
 // PlanDown is down's plan. Host services depend on the containers: they
@@ -53,10 +54,10 @@ func (o *Orchestrator) PlanDown(ctx context.Context, p *compose.Project, opts Do
 	if err := o.checkSameDir(p, append(slices.Clone(obs.Containers), obs.OneOffs...)); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Project: p.Name()}
-	after := o.planHostStops(plan, p, o.hostsWithState(p))
+	pl := &Plan{Project: p.Name()}
+	after := o.hostStops(pl, p, o.hostsWithState(p))
 	if !o.reach().onThisMachine() {
-		after = []int{plan.add(Step{Action: ActStopForward, Name: p.Name(), After: after})}
+		after = []int{pl.Add(Step{Action: ActStopForward, Name: p.Name(), After: after})}
 	}
 	var targets []Container
 	for _, c := range obs.Containers {
@@ -70,69 +71,23 @@ func (o *Orchestrator) PlanDown(ctx context.Context, p *compose.Project, opts Do
 	}
 	// One-off containers (run) go with the project, as in compose.
 	targets = append(targets, obs.OneOffs...)
-	removed := planRemoves(plan, targets, opts.Volumes, o.planStops(plan, p, targets, opts.Timeout, after))
+	removed := plan.Removes(pl, targets, opts.Volumes, plan.Stops(pl, p, targets, opts.Timeout, after))
 	removed = append(after, removed...)
 	if !o.reach().onThisMachine() {
-		plan.add(Step{Action: ActRemoveRelay, Name: p.Name(), After: removed})
+		pl.Add(Step{Action: ActRemoveRelay, Name: p.Name(), After: removed})
 	}
 	for _, n := range obs.Networks {
 		if n.Labels[LabelProject] == p.Name() {
-			plan.add(Step{Action: ActRemoveNetwork, Name: n.Name, ID: n.ID, After: removed})
+			pl.Add(Step{Action: ActRemoveNetwork, Name: n.Name, ID: n.ID, After: removed})
 		}
 	}
-	for _, si := range downImages(p, opts.RemoveImages) {
-		plan.add(Step{Action: ActRemoveImage, Name: si[1], Reason: "the image of " + si[0], After: removed})
+	for _, si := range plan.DownImages(p, opts.RemoveImages) {
+		pl.Add(Step{Action: ActRemoveImage, Name: si[1], Reason: "the image of " + si[0], After: removed})
 	}
 	if opts.Volumes {
-		for _, v := range downVolumes(p, obs.Volumes) {
-			plan.add(Step{Action: ActRemoveVolume, Name: v, After: removed})
+		for _, v := range plan.DownVolumes(p, obs.Volumes) {
+			pl.Add(Step{Action: ActRemoveVolume, Name: v, After: removed})
 		}
 	}
-	return plan, nil
-}
-
-// planRemoves adds a remove step for each container, after its own stop
-// among stops; it returns the steps' indices.
-func planRemoves(plan *Plan, cs []Container, volumes bool, stops []int) []int {
-	stopOf := map[string]int{}
-	for _, i := range stops {
-		stopOf[plan.Steps[i].Existing.ID] = i
-	}
-	var added []int
-	for _, c := range cs {
-		s := Step{Action: ActRemove, Service: c.Labels[LabelService], Name: c.Name, Existing: &c, Volumes: volumes}
-		if volumes {
-			s.Reason = "with its anonymous volumes"
-		}
-		if i, ok := stopOf[c.ID]; ok {
-			s.After = []int{i}
-		}
-		added = append(added, plan.add(s))
-	}
-	return added
-}
-
-// downVolumes are the volumes down -v removes, among those on the engine
-// labelled for the project.
-func downVolumes(p *compose.Project, have []Volume) []string {
-	labelled := map[string]bool{}
-	var all []string
-	for _, v := range have {
-		if v.Labels[LabelProject] == p.Name() {
-			labelled[v.Name] = true
-			all = append(all, v.Name)
-		}
-	}
-	if len(p.Files) == 0 {
-		return all
-	}
-	var out []string
-	for _, key := range sortedKeys(p.Model.Volumes) {
-		v := p.Model.Volumes[key]
-		if bool(v.External) || !labelled[v.Name] || !p.VolumeInUse(key) {
-			continue
-		}
-		out = append(out, v.Name)
-	}
-	return out
+	return pl, nil
 }

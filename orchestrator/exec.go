@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // NotRunningError is a service with no running container to exec in.
@@ -76,7 +77,7 @@ func (o *Orchestrator) runningContainer(ctx context.Context, p *compose.Project,
 		return Container{}, err
 	}
 	for _, c := range cs {
-		if c.Labels[LabelNumber] == strconv.Itoa(index) && c.Labels[LabelOneoff] != "True" && !isLeftover(c) && c.State == "running" {
+		if c.Labels[LabelNumber] == strconv.Itoa(index) && c.Labels[LabelOneoff] != "True" && !plan.IsLeftover(c) && c.State == "running" {
 			return c, nil
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -672,7 +673,7 @@ func TestDownAndStartWithLeftover(t *testing.T) {
 		b := newBed(t, stackFile)
 		b.mustUp(UpOptions{})
 		left := b.eng.AddContainer(Container{State: "running", Labels: map[string]string{LabelProject: "demo", LabelService: "db", LabelNumber: "1"}})
-		left.Name = shortID(left.ID) + "_demo-db-1"
+		left.Name = plan.ShortID(left.ID) + "_demo-db-1"
 		if err := b.o.Stop(t.Context(), b.project(), StopOptions{}); err != nil {
 			t.Fatal(err)
 		}

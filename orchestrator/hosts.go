@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,7 +14,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/devenv-dev/devenv/internal/graph"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"github.com/devenv-dev/devenv/orchestrator/probe"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -121,64 +120,6 @@ func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bo
 	return spec, nil
 }
 
-// hostOrder sorts host services so that host dependencies come first.
-func hostOrder(p *compose.Project, names []string) []string {
-	return hostGraph(p).Order(names)
-}
-
-// managedHosts are the host services devenv runs, of those named (all
-// active ones when none are; naming one enables its profiles, as compose
-// does for a service).
-func managedHosts(p *compose.Project, named []string) []string {
-	var out []string
-	for _, n := range sortedKeys(p.X.Host) {
-		if !p.X.Host[n].Managed() {
-			continue
-		}
-		if (len(named) == 0 && p.HostActive(n)) || slices.Contains(named, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// splitServices separates host services from compose services among names.
-func splitServices(p *compose.Project, names []string) (containers, hosts []string) {
-	for _, n := range names {
-		if _, ok := p.X.Host[n]; ok {
-			hosts = append(hosts, n)
-		} else {
-			containers = append(containers, n)
-		}
-	}
-	return containers, hosts
-}
-
-// hostDeps are the compose services the hosts depend on, through other
-// host services too.
-func hostDeps(p *compose.Project, hosts []string) (containers, moreHosts []string) {
-	for _, n := range hostGraph(p).Closure(hosts) {
-		switch _, host := p.X.Host[n]; {
-		case !host:
-			containers = append(containers, n)
-		case !slices.Contains(hosts, n):
-			moreHosts = append(moreHosts, n)
-		}
-	}
-	return containers, moreHosts
-}
-
-// hostGraph is the host services and their depends_on, which may name
-// compose services too (those are leaves here: their own dependencies
-// are the compose graph's).
-func hostGraph(p *compose.Project) *graph.Graph {
-	nodes := slices.Collect(maps.Keys(p.X.Host))
-	for _, h := range p.X.Host {
-		nodes = append(nodes, slices.Collect(maps.Keys(h.DependsOn))...)
-	}
-	return graph.New(nodes, func(n string) []string { return slices.Collect(maps.Keys(p.X.Host[n].DependsOn)) })
-}
-
 // upHosts starts the host services after their dependencies (the
 // containers are up by now), then waits for their health.
 func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *PortResult, hosts []string, opts UpOptions) error {
@@ -196,8 +137,8 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for _, name := range hostOrder(p, hosts) {
-		wait := !opts.NoWait || hostNeededHealthy(p, name, hosts)
+	for _, name := range plan.HostOrder(p, hosts) {
+		wait := !opts.NoWait || plan.HostNeededHealthy(p, name, hosts)
 		if err := o.startHost(ctx, wctx, p, name, lookup, wait); err != nil {
 			return err
 		}
@@ -225,15 +166,6 @@ func (o *Orchestrator) startHost(ctx, wctx context.Context, p *compose.Project, 
 		return nil
 	}
 	return o.waitHost(wctx, ctx, p, name, lookup)
-}
-
-func hostNeededHealthy(p *compose.Project, name string, hosts []string) bool {
-	for _, h := range hosts {
-		if p.X.Host[h].DependsOn[name] == "service_healthy" {
-			return true
-		}
-	}
-	return false
 }
 
 // waitHost polls the host service's health (its URL, else TCP on its port)
@@ -311,9 +243,9 @@ func tailFile(path string, n int) string {
 // stopHosts stops the named host services, dependants first, reporting
 // kills (up --remove-orphans).
 func (o *Orchestrator) stopHosts(ctx context.Context, p *compose.Project, names []string) error {
-	plan := &Plan{Project: p.Name()}
-	o.planHostStops(plan, p, names)
-	return o.execute(ctx, p, plan)
+	pl := &Plan{Project: p.Name()}
+	o.hostStops(pl, p, names)
+	return o.execute(ctx, p, pl)
 }
 
 // hostsToStop are the host services named, or, when none are (nil), all
@@ -333,7 +265,7 @@ func (o *Orchestrator) hostsWithState(p *compose.Project) []string {
 		return nil
 	}
 	names := slices.DeleteFunc(o.Hosts.Names(p.Name()), forward.IsName)
-	for _, n := range managedHosts(p, nil) {
+	for _, n := range plan.ManagedHosts(p, nil) {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}

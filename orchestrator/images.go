@@ -34,33 +34,3 @@ func (o *Orchestrator) Images(ctx context.Context, p *compose.Project, services 
 	}
 	return rows, nil
 }
-
-// downImages are the images down --rmi removes, each with the service
-// that named it first: all, every service's image; local, those built
-// under compose's own name (no image: of their own), as compose's --rmi
-// local.
-func downImages(p *compose.Project, which string) [][2]string {
-	if which != "all" && which != "local" {
-		return nil
-	}
-	var out [][2]string
-	seen := map[string]bool{}
-	for _, name := range p.Model.ServiceNames() {
-		svc := p.Model.Services[name]
-		img := svc.Image
-		if which == "local" {
-			img = ""
-			if svc.Image == "" && svc.Build != nil {
-				img = imageName(p.Name(), svc)
-			}
-		} else if img == "" && svc.Build != nil {
-			img = imageName(p.Name(), svc)
-		}
-		if img == "" || seen[img] {
-			continue
-		}
-		seen[img] = true
-		out = append(out, [2]string{name, img})
-	}
-	return out
-}

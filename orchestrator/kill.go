@@ -22,11 +22,11 @@ func (o *Orchestrator) Kill(ctx context.Context, p *compose.Project, opts KillOp
 		return err
 	}
 	defer unlock()
-	plan, err := o.PlanKill(ctx, p, opts)
+	pl, err := o.PlanKill(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	return o.execute(ctx, p, plan)
+	return o.execute(ctx, p, pl)
 }
 
 // PlanKill is kill's plan: one signal to each running container of the
@@ -41,7 +41,7 @@ func (o *Orchestrator) PlanKill(ctx context.Context, p *compose.Project, opts Ki
 	if sig == "" {
 		sig = "SIGKILL"
 	}
-	plan := &Plan{Project: p.Name()}
+	pl := &Plan{Project: p.Name()}
 	for _, c := range containers {
 		if c.State != "running" {
 			continue
@@ -49,14 +49,14 @@ func (o *Orchestrator) PlanKill(ctx context.Context, p *compose.Project, opts Ki
 		if !p.Declares(c.Labels[LabelService]) && len(p.Files) > 0 && !opts.RemoveOrphans {
 			continue
 		}
-		plan.add(Step{Action: ActKill, Service: c.Labels[LabelService], Name: c.Name, Existing: &c, Signal: sig, Reason: sig})
+		pl.Add(Step{Action: ActKill, Service: c.Labels[LabelService], Name: c.Name, Existing: &c, Signal: sig, Reason: sig})
 	}
 	if o.Hosts != nil {
 		for _, h := range hosts {
 			if _, ok := o.Hosts.Status(p.Name(), h); ok {
-				plan.add(Step{Action: ActSignalHost, Service: h, Signal: sig, Reason: sig})
+				pl.Add(Step{Action: ActSignalHost, Service: h, Signal: sig, Reason: sig})
 			}
 		}
 	}
-	return plan, nil
+	return pl, nil
 }

@@ -3,7 +3,9 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator/hostports"
@@ -72,4 +74,8 @@ func (o *Orchestrator) emit(e Event) {
 
 func (o *Orchestrator) warn(service, detail string) {
 	o.emit(Event{Service: service, Status: "Warning", Detail: detail, Level: Warn})
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -1,11 +1,15 @@
 package orchestrator
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // Stopping waits on every edge the labels name, a leaf that is known only
@@ -19,7 +23,7 @@ func TestDependentsFromLabels(t *testing.T) {
 		{Name: "demo-cache-1", Labels: map[string]string{LabelService: "cache"}},
 	}
 	want := map[string][]string{"cache": {"web"}, "db": {"web"}}
-	if got := dependents(p, cs); !reflect.DeepEqual(got, want) {
+	if got := plan.Dependents(p, cs); !reflect.DeepEqual(got, want) {
 		t.Fatalf("dependents %v, want %v", got, want)
 	}
 }
@@ -41,7 +45,7 @@ func TestStartOrderOptionalDependencyOutsideModel(t *testing.T) {
 	if _, inModel := p.Model.Services["zdb"]; inModel {
 		t.Fatal("zdb should be outside the model (inactive profile)")
 	}
-	if got := startOrder(p, []string{"app", "zdb"}); !slices.Equal(got, []string{"zdb", "app"}) {
+	if got := plan.StartOrder(p, []string{"app", "zdb"}); !slices.Equal(got, []string{"zdb", "app"}) {
 		t.Fatalf("start order %v, want [zdb app]", got)
 	}
 }
@@ -63,4 +67,19 @@ func TestPsAndHealthTakeMixedNames(t *testing.T) {
 			t.Errorf("health %v: unknown name accepted", names)
 		}
 	}
+}
+
+// loadPlanProject loads content as a project's docker-compose.dev.yml.
+func loadPlanProject(t *testing.T, content string) *compose.Project {
+	t.Helper()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "docker-compose.dev.yml")
+	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -139,7 +140,7 @@ type LogsOptions struct {
 // Logs prints the containers' logs, each line prefixed with the container
 // name, like compose.
 func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOptions, out io.Writer) error {
-	named, namedHosts := splitServices(p, opts.Services)
+	named, namedHosts := plan.SplitServices(p, opts.Services)
 	var targets []Container
 	if len(opts.Services) == 0 || len(named) > 0 {
 		var err error

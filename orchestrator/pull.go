@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // PullOptions are the flags of `pull`.
@@ -84,5 +85,5 @@ func selectNamed(ctx context.Context, p *compose.Project, names []string, deps b
 
 // withDependencies adds the services names depend on, transitively.
 func withDependencies(p *compose.Project, names []string) []string {
-	return serviceGraph(p).Closure(names)
+	return plan.ServiceGraph(p).Closure(names)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // Restart stops the selected services, then starts the same containers in
@@ -16,11 +17,11 @@ func (o *Orchestrator) Restart(ctx context.Context, p *compose.Project, opts Sto
 		return err
 	}
 	defer unlock()
-	plan, err := o.PlanRestart(ctx, p, opts)
+	pl, err := o.PlanRestart(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	return o.execute(ctx, p, plan)
+	return o.execute(ctx, p, pl)
 }
 
 // PlanRestart is restart's plan: the host services' and containers' stops,
@@ -34,9 +35,9 @@ func (o *Orchestrator) PlanRestart(ctx context.Context, p *compose.Project, opts
 	if len(containers) == 0 && len(hosts) == 0 {
 		return nil, &compose.ConfigError{File: p.MainFile(), Msg: "no containers to restart; run devenv up first"}
 	}
-	plan := &Plan{Project: p.Name()}
-	stops := o.planHostStops(plan, p, o.hostsToStop(p, hosts))
-	stops = append(stops, o.planStops(plan, p, containers, opts.Timeout, stops)...)
-	o.planStartAgain(plan, p, containers, hosts, func(Container) bool { return true }, stops)
-	return plan, nil
+	pl := &Plan{Project: p.Name()}
+	stops := o.hostStops(pl, p, o.hostsToStop(p, hosts))
+	stops = append(stops, plan.Stops(pl, p, containers, opts.Timeout, stops)...)
+	plan.StartAgain(pl, p, containers, hosts, func(Container) bool { return true }, stops, !o.reach().onThisMachine())
+	return pl, nil
 }

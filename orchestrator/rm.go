@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // RmOptions are the flags of `rm`.
@@ -26,12 +27,12 @@ func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOption
 		return nil, err
 	}
 	defer unlock()
-	plan, err := o.PlanRm(ctx, p, opts)
+	pl, err := o.PlanRm(ctx, p, opts)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, s := range plan.Steps {
+	for _, s := range pl.Steps {
 		if s.Action == ActRemove {
 			names = append(names, s.Name)
 		}
@@ -39,7 +40,7 @@ func (o *Orchestrator) Rm(ctx context.Context, p *compose.Project, opts RmOption
 	if len(names) == 0 || (opts.Confirm != nil && !opts.Confirm(names)) {
 		return nil, nil
 	}
-	if err := o.execute(ctx, p, plan); err != nil {
+	if err := o.execute(ctx, p, pl); err != nil {
 		return nil, err
 	}
 	return names, nil
@@ -54,15 +55,15 @@ func (o *Orchestrator) PlanRm(ctx context.Context, p *compose.Project, opts RmOp
 	}
 	var targets []Container
 	for _, c := range containers {
-		if opts.Stop || !isUp(c) {
+		if opts.Stop || !plan.IsUp(c) {
 			targets = append(targets, c)
 		}
 	}
-	plan := &Plan{Project: p.Name()}
+	pl := &Plan{Project: p.Name()}
 	var stops []int
 	if opts.Stop {
-		stops = o.planStops(plan, p, targets, nil, nil)
+		stops = plan.Stops(pl, p, targets, nil, nil)
 	}
-	planRemoves(plan, targets, opts.Volumes, stops)
-	return plan, nil
+	plan.Removes(pl, targets, opts.Volumes, stops)
+	return pl, nil
 }

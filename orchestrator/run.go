@@ -9,12 +9,11 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/format"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -76,7 +75,8 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 		return RunResult{}, &compose.ConfigError{Key: "run", Msg: "--service-ports and --publish are incompatible"}
 	}
 	// What the command line asks for is checked before anything starts.
-	one, err := oneOffConfig(svc, opts, p.Model.Environment)
+	one, err := plan.OneOffConfig(svc, plan.OneOff{Cmd: opts.Cmd, Entrypoint: opts.Entrypoint, Env: opts.Env, Labels: opts.Labels,
+		Volumes: opts.Volumes, User: opts.User, WorkDir: opts.WorkDir, CapAdd: opts.CapAdd, CapDrop: opts.CapDrop}, p.Model.Environment)
 	if err != nil {
 		return RunResult{}, &compose.ConfigError{File: p.MainFile(), Key: "services." + opts.Service, Msg: err.Error()}
 	}
@@ -109,7 +109,7 @@ func (o *Orchestrator) Run(ctx context.Context, p *compose.Project, opts RunOpti
 		}
 		bindings = res.Bindings[opts.Service]
 	}
-	ds, err := buildService(p, one, bindings, o.Version)
+	ds, err := plan.BuildService(p, one, bindings, o.Version)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -187,7 +187,7 @@ func (o *Orchestrator) removeOneOff(id string, stop time.Duration) {
 		_, _ = o.Engine.Stop(ctx, id, "", stop)
 	}
 	if err := o.Engine.Remove(ctx, id, true); err != nil && !errors.Is(err, ErrNotFound) {
-		o.warn("", fmt.Sprintf("remove one-off container %s: %v", shortID(id), err))
+		o.warn("", fmt.Sprintf("remove one-off container %s: %v", plan.ShortID(id), err))
 	}
 }
 
@@ -237,66 +237,6 @@ func reservedBy(reg *registry.Registry, port int, proto string) *portOwner {
 		}
 	}
 	return nil
-}
-
-// oneOffConfig is the service as compose runs a one-off of it: no restart
-// policy, no ports of its own, the command line's overrides.
-// -e K without a value takes K from env, the project's environment.
-func oneOffConfig(svc types.ServiceConfig, opts RunOptions, env map[string]string) (types.ServiceConfig, error) {
-	// The model's own maps and slices stay as they are.
-	svc.Environment, svc.Labels = maps.Clone(svc.Environment), maps.Clone(svc.Labels)
-	svc.Volumes, svc.CapAdd, svc.CapDrop = slices.Clone(svc.Volumes), slices.Clone(svc.CapAdd), slices.Clone(svc.CapDrop)
-	svc.Restart, svc.Ports, svc.ContainerName = "", nil, ""
-	if svc.Deploy != nil {
-		deploy := *svc.Deploy
-		deploy.RestartPolicy = nil
-		svc.Deploy = &deploy
-	}
-	if opts.Cmd != nil {
-		svc.Command = opts.Cmd
-	}
-	if opts.Entrypoint != nil {
-		svc.Entrypoint = opts.Entrypoint
-		if opts.Cmd == nil {
-			svc.Command = types.ShellCommand{} // as compose: the image's entrypoint's arguments go with it
-		}
-	}
-	if opts.User != "" {
-		svc.User = opts.User
-	}
-	if opts.WorkDir != "" {
-		svc.WorkingDir = opts.WorkDir
-	}
-	svc.CapAdd = append(svc.CapAdd, opts.CapAdd...)
-	svc.CapDrop = append(svc.CapDrop, opts.CapDrop...)
-	if svc.Environment == nil {
-		svc.Environment = types.MappingWithEquals{}
-	}
-	for _, kv := range opts.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			v, ok = env[k]
-		}
-		if !ok {
-			continue // unknown here: the service's own value stays
-		}
-		svc.Environment[k] = &v
-	}
-	if svc.Labels == nil {
-		svc.Labels = types.Labels{}
-	}
-	for _, kv := range opts.Labels {
-		k, v, _ := strings.Cut(kv, "=")
-		svc.Labels[k] = v
-	}
-	for _, v := range opts.Volumes {
-		vc, err := format.ParseVolume(v)
-		if err != nil {
-			return svc, fmt.Errorf("--volume %q: %v", v, err)
-		}
-		svc.Volumes = append(svc.Volumes, vc)
-	}
-	return svc, nil
 }
 
 // prepareOneOff creates the networks and volumes the one-off uses and

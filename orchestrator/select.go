@@ -2,18 +2,17 @@ package orchestrator
 
 import (
 	"context"
-	"maps"
 	"slices"
 
 	"github.com/devenv-dev/devenv/compose"
-	"github.com/devenv-dev/devenv/internal/graph"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // selectLifecycle is the containers and the host services (with a command)
 // a stop, start or restart acts on: all when none are named.
 func (o *Orchestrator) selectLifecycle(ctx context.Context, p *compose.Project, services []string) ([]Container, []string, error) {
-	named, namedHosts := splitServices(p, services)
-	hosts := managedHosts(p, namedHosts)
+	named, namedHosts := plan.SplitServices(p, services)
+	hosts := plan.ManagedHosts(p, namedHosts)
 	if len(services) > 0 && len(namedHosts) == 0 {
 		hosts = []string{}
 	}
@@ -43,22 +42,4 @@ func (o *Orchestrator) selectContainers(ctx context.Context, p *compose.Project,
 		}
 	}
 	return out, nil
-}
-
-// startOrder sorts services so that dependencies come first, those
-// outside the model too (an optional dependency behind an inactive
-// profile that has a container).
-func startOrder(p *compose.Project, services []string) []string {
-	nodes := slices.Concat(services, slices.Collect(maps.Keys(p.Model.Services)))
-	return graph.New(nodes, modelDeps(p)).Order(services)
-}
-
-// serviceGraph is the compose services and their depends_on among them.
-func serviceGraph(p *compose.Project) *graph.Graph {
-	return graph.New(slices.Collect(maps.Keys(p.Model.Services)), modelDeps(p))
-}
-
-// modelDeps is a service's depends_on, as the model declares it.
-func modelDeps(p *compose.Project) func(string) []string {
-	return func(s string) []string { return slices.Collect(maps.Keys(p.Model.Services[s].DependsOn)) }
 }

@@ -3,11 +3,11 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // Start starts existing containers of the selected services in dependency
@@ -19,11 +19,11 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 		return err
 	}
 	defer unlock()
-	plan, containers, err := o.planStart(ctx, p, opts)
+	pl, containers, err := o.planStart(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	if err := o.execute(ctx, p, plan); err != nil {
+	if err := o.execute(ctx, p, pl); err != nil {
 		return err
 	}
 	if !opts.Wait {
@@ -35,8 +35,8 @@ func (o *Orchestrator) Start(ctx context.Context, p *compose.Project, opts Start
 // PlanStart is start's plan: the stopped containers, dependencies first,
 // the remote engine's forward, then the host services.
 func (o *Orchestrator) PlanStart(ctx context.Context, p *compose.Project, opts StartOptions) (*Plan, error) {
-	plan, _, err := o.planStart(ctx, p, opts)
-	return plan, err
+	pl, _, err := o.planStart(ctx, p, opts)
+	return pl, err
 }
 
 func (o *Orchestrator) planStart(ctx context.Context, p *compose.Project, opts StartOptions) (*Plan, []Container, error) {
@@ -47,9 +47,9 @@ func (o *Orchestrator) planStart(ctx context.Context, p *compose.Project, opts S
 	if len(containers) == 0 && len(hosts) == 0 {
 		return nil, nil, &compose.ConfigError{File: p.MainFile(), Msg: "no containers to start; run devenv up first"}
 	}
-	plan := &Plan{Project: p.Name()}
-	o.planStartAgain(plan, p, containers, hosts, func(c Container) bool { return c.State != "running" }, nil)
-	return plan, containers, nil
+	pl := &Plan{Project: p.Name()}
+	plan.StartAgain(pl, p, containers, hosts, func(c Container) bool { return c.State != "running" }, nil, !o.reach().onThisMachine())
+	return pl, containers, nil
 }
 
 // StartOptions are the flags of `start`.
@@ -87,7 +87,7 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 	errs := make([]error, len(cs))
 	for i, c := range cs {
 		ds, ok := d.Services[c.Labels[LabelService]]
-		if !ok || isLeftover(c) {
+		if !ok || plan.IsLeftover(c) {
 			continue
 		}
 		wg.Add(1)
@@ -105,11 +105,4 @@ func (o *Orchestrator) waitStarted(ctx context.Context, p *compose.Project, cs [
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// isLeftover recognises the name recreate gives the old container while it
-// swaps in the new one: 12 hex digits, an underscore, the name.
-func isLeftover(c Container) bool {
-	prefix, _, ok := strings.Cut(c.Name, "_")
-	return ok && len(prefix) == 12 && strings.HasPrefix(c.ID, prefix)
 }

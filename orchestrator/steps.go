@@ -5,58 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/internal/graph"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
-
-// The actions of the plans of stop, start, restart, kill, rm and down:
-// each step is one call to the engine or to the host-service supervisor.
-const (
-	ActStop          Action = "stop"
-	ActKill          Action = "kill"
-	ActRemove        Action = "remove"
-	ActRemoveNetwork Action = "remove network"
-	ActRemoveVolume  Action = "remove volume"
-	ActRemoveImage   Action = "remove image"
-	ActStopHost      Action = "stop host"
-	// ActForgetHost clears the state a host service that no longer runs
-	// left behind.
-	ActForgetHost     Action = "forget host"
-	ActSignalHost     Action = "signal host"
-	ActStopForward    Action = "stop forward"
-	ActRemoveRelay    Action = "remove relay"
-	ActRestoreForward Action = "restore forward"
-)
-
-// add appends s to the plan and returns its index, for later steps' After.
-func (p *Plan) add(s Step) int {
-	p.Steps = append(p.Steps, s)
-	return len(p.Steps) - 1
-}
 
 // execute runs a lifecycle plan: each step once the steps it comes after
 // have finished, independent steps in parallel (at most o.Parallel at a
 // time when set). A step whose predecessor failed does not run. Every
 // decision was made when the plan was; each step is one call.
-func (o *Orchestrator) execute(ctx context.Context, p *compose.Project, plan *Plan) error {
+func (o *Orchestrator) execute(ctx context.Context, p *compose.Project, pl *Plan) error {
 	key := func(i int) string { return fmt.Sprintf("%06d", i) }
-	nodes := make([]string, len(plan.Steps))
-	for i := range plan.Steps {
+	nodes := make([]string, len(pl.Steps))
+	for i := range pl.Steps {
 		nodes[i] = key(i)
 	}
 	g := graph.New(nodes, func(n string) []string {
 		i, _ := strconv.Atoi(n)
 		var deps []string
-		for _, a := range plan.Steps[i].After {
+		for _, a := range pl.Steps[i].After {
 			deps = append(deps, key(a))
 		}
 		return deps
 	})
 	return g.Walk(ctx, o.Parallel, func(ctx context.Context, n string) error {
 		i, _ := strconv.Atoi(n)
-		return o.runStep(ctx, p, plan.Steps[i])
+		return o.runStep(ctx, p, pl.Steps[i])
 	})
 }
 
@@ -164,124 +139,14 @@ func (o *Orchestrator) removeResource(ctx context.Context, s Step) error {
 	return nil
 }
 
-// planStops adds a stop step for each running container of cs: a
-// container stops after every container of the services that depend on
-// it, and after the steps in after. It returns the steps' indices.
-func (o *Orchestrator) planStops(plan *Plan, p *compose.Project, cs []Container, timeout *time.Duration, after []int) []int {
-	deps := dependents(p, cs)
-	byService := map[string][]int{}
-	var added []int
-	// Dependents first, so the plan reads in the order it runs.
-	order := startOrder(p, serviceNames(cs))
-	for i := len(order) - 1; i >= 0; i-- {
-		svc := order[i]
-		for _, c := range cs {
-			if c.Labels[LabelService] != svc || !isUp(c) {
-				continue
-			}
-			wait, signal := o.stopSettings(p, svc, timeout)
-			s := Step{Action: ActStop, Service: svc, Name: c.Name, Existing: &c, Signal: signal, Timeout: wait,
-				Reason: stopReason(signal, wait), After: after}
-			for _, d := range deps[svc] {
-				if d != svc {
-					s.After = append(s.After, byService[d]...)
-				}
-			}
-			i := plan.add(s)
-			byService[svc] = append(byService[svc], i)
-			added = append(added, i)
-		}
-	}
-	return added
-}
-
-func stopReason(signal string, wait time.Duration) string {
-	if signal == "" {
-		signal = "SIGTERM"
-	}
-	return fmt.Sprintf("%s, SIGKILL after %s", signal, wait)
-}
-
-// isUp tells a container that stop has something to stop.
-func isUp(c Container) bool {
-	return c.State == "running" || c.State == "restarting" || c.State == "paused"
-}
-
-// serviceNames are the services of cs, sorted, each once.
-func serviceNames(cs []Container) []string {
-	seen := map[string]bool{}
-	for _, c := range cs {
-		seen[c.Labels[LabelService]] = true
-	}
-	return sortedKeys(seen)
-}
-
-// planHostStops adds the steps that stop host services names, dependents
-// first and one at a time; one that no longer runs has its state cleared.
-// It returns the steps' indices.
-func (o *Orchestrator) planHostStops(plan *Plan, p *compose.Project, names []string) []int {
+// hostStops adds the steps that stop host services names to pl (see
+// plan.HostStops), asking the supervisor which still run.
+func (o *Orchestrator) hostStops(pl *Plan, p *compose.Project, names []string) []int {
 	if o.Hosts == nil {
 		return nil
 	}
-	order := hostOrder(p, names)
-	var added []int
-	for i := len(order) - 1; i >= 0; i-- {
-		name := order[i]
-		s := Step{Action: ActStopHost, Service: name}
-		if len(added) > 0 {
-			s.After = []int{added[len(added)-1]}
-		}
-		if _, ok := o.Hosts.Status(p.Name(), name); !ok {
-			s.Action, s.Reason = ActForgetHost, "not running"
-		} else {
-			h := p.X.Host[name]
-			s.Timeout = 10 * time.Second
-			if h.StopGracePeriod != "" {
-				s.Timeout, _ = time.ParseDuration(h.StopGracePeriod)
-			}
-			s.Signal = h.StopSignal
-			s.Reason = stopReason(s.Signal, s.Timeout)
-		}
-		added = append(added, plan.add(s))
-	}
-	return added
-}
-
-// planStarts adds a start step for each container of cs that want picks,
-// dependencies first, after the steps in after; leftovers an interrupted
-// recreate renamed aside stay stopped.
-func planStarts(plan *Plan, p *compose.Project, cs []Container, want func(Container) bool, after []int) []int {
-	byService := map[string][]int{}
-	var added []int
-	for _, svc := range startOrder(p, serviceNames(cs)) {
-		for _, c := range cs {
-			if c.Labels[LabelService] != svc || isLeftover(c) || !want(c) {
-				continue
-			}
-			s := Step{Action: ActStart, Service: svc, Name: c.Name, Existing: &c, After: slicesClone(after)}
-			for dep := range p.Model.Services[svc].DependsOn {
-				s.After = append(s.After, byService[dep]...)
-			}
-			i := plan.add(s)
-			byService[svc] = append(byService[svc], i)
-			added = append(added, i)
-		}
-	}
-	return added
-}
-
-func slicesClone(s []int) []int { return append([]int(nil), s...) }
-
-// planStartAgain adds the second half of start and restart: the
-// containers want picks, then the remote engine's forward, then the host
-// services, one at a time.
-func (o *Orchestrator) planStartAgain(plan *Plan, p *compose.Project, cs []Container, hosts []string, want func(Container) bool, after []int) {
-	starts := planStarts(plan, p, cs, want, after)
-	last := append(slicesClone(after), starts...)
-	if !o.reach().onThisMachine() {
-		last = []int{plan.add(Step{Action: ActRestoreForward, Name: p.Name(), After: last})}
-	}
-	for _, h := range hostOrder(p, hosts) {
-		last = []int{plan.add(Step{Action: ActStartHost, Service: h, After: last, Wait: hostNeededHealthy(p, h, hosts)})}
-	}
+	return plan.HostStops(pl, p, names, func(name string) bool {
+		_, ok := o.Hosts.Status(p.Name(), name)
+		return ok
+	})
 }

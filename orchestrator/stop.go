@@ -2,13 +2,10 @@ package orchestrator
 
 import (
 	"context"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
-	"github.com/devenv-dev/devenv/internal/graph"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // StopOptions are the flags of `stop` and `restart`.
@@ -24,11 +21,11 @@ func (o *Orchestrator) Stop(ctx context.Context, p *compose.Project, opts StopOp
 		return err
 	}
 	defer unlock()
-	plan, err := o.PlanStop(ctx, p, opts)
+	pl, err := o.PlanStop(ctx, p, opts)
 	if err != nil {
 		return err
 	}
-	return o.execute(ctx, p, plan)
+	return o.execute(ctx, p, pl)
 }
 
 // PlanStop is stop's plan: host services first (dependents first), the
@@ -39,54 +36,11 @@ func (o *Orchestrator) PlanStop(ctx context.Context, p *compose.Project, opts St
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Project: p.Name()}
-	after := o.planHostStops(plan, p, o.hostsToStop(p, hosts))
+	pl := &Plan{Project: p.Name()}
+	after := o.hostStops(pl, p, o.hostsToStop(p, hosts))
 	if len(opts.Services) == 0 && !o.reach().onThisMachine() {
-		after = []int{plan.add(Step{Action: ActStopForward, Name: p.Name(), After: after})}
+		after = []int{pl.Add(Step{Action: ActStopForward, Name: p.Name(), After: after})}
 	}
-	o.planStops(plan, p, containers, opts.Timeout, after)
-	return plan, nil
-}
-
-// dependents maps each service to the services that depend on it: the
-// model's depends_on for the services the file declares, the containers'
-// depends_on labels for the others (compose-made containers, -p NAME).
-// Edges that would close a cycle are dropped, so stopping never deadlocks.
-func dependents(p *compose.Project, cs []Container) map[string][]string {
-	deps := map[string][]string{} // service -> what it depends on
-	for name, svc := range p.Model.Services {
-		deps[name] = sortedKeys(svc.DependsOn)
-	}
-	for _, c := range cs {
-		svc := c.Labels[LabelService]
-		if _, inModel := p.Model.Services[svc]; inModel {
-			continue
-		}
-		for _, part := range strings.Split(c.Labels[LabelDependsOn], ",") {
-			if dep, _, _ := strings.Cut(part, ":"); dep != "" && !slices.Contains(deps[svc], dep) {
-				deps[svc] = append(deps[svc], dep)
-			}
-		}
-	}
-	// Every name is a node: a leaf known only from a label (or behind an
-	// inactive profile) still waits for what depends on it.
-	nodes := slices.Collect(maps.Keys(deps))
-	for _, ds := range deps {
-		nodes = append(nodes, ds...)
-	}
-	return graph.New(nodes, func(s string) []string { return deps[s] }).Dependents()
-}
-
-func (o *Orchestrator) stopSettings(p *compose.Project, svc string, timeout *time.Duration) (time.Duration, string) {
-	wait, signal := 10*time.Second, ""
-	if s, ok := p.Model.Services[svc]; ok {
-		if s.StopGracePeriod != nil {
-			wait = time.Duration(*s.StopGracePeriod)
-		}
-		signal = s.StopSignal
-	}
-	if timeout != nil {
-		wait = *timeout
-	}
-	return wait, signal
+	plan.Stops(pl, p, containers, opts.Timeout, after)
+	return pl, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // UpOptions are the flags of `up`.
@@ -210,16 +211,16 @@ func (o *Orchestrator) upApply(ctx context.Context, p *compose.Project, d *Desir
 // depends on (unless --no-deps). Naming a compose service behind an
 // inactive profile enables it.
 func (o *Orchestrator) selectUp(ctx context.Context, p *compose.Project, opts UpOptions) (containers, hosts []string, err error) {
-	named, namedHosts := splitServices(p, opts.Services)
+	named, namedHosts := plan.SplitServices(p, opts.Services)
 	if len(opts.Services) == 0 {
-		hosts = managedHosts(p, nil)
+		hosts = plan.ManagedHosts(p, nil)
 	} else if len(namedHosts) > 0 {
 		if !opts.NoDeps {
-			deps, more := hostDeps(p, namedHosts)
+			deps, more := plan.HostDeps(p, namedHosts)
 			named = append(named, deps...)
 			namedHosts = append(namedHosts, more...)
 		}
-		hosts = managedHosts(p, namedHosts)
+		hosts = plan.ManagedHosts(p, namedHosts)
 	}
 	if err := p.Enable(ctx, named); err != nil {
 		return nil, nil, err
@@ -240,7 +241,7 @@ func (o *Orchestrator) planHosts(p *compose.Project, ports *PortResult, hosts []
 	assigned := assignedPorts(p, ports)
 	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
 	var steps []Step
-	for _, name := range hostOrder(p, hosts) {
+	for _, name := range plan.HostOrder(p, hosts) {
 		spec, err := hostSpec(p, name, lookup)
 		if err != nil {
 			return nil, err
@@ -296,7 +297,7 @@ func sameBindingMaps(a, b Bindings) bool {
 		return false
 	}
 	for k, v := range a {
-		if portsLabel(v) != portsLabel(b[k]) {
+		if plan.PortsLabel(v) != plan.PortsLabel(b[k]) {
 			return false
 		}
 	}

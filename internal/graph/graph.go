@@ -239,6 +239,7 @@ func (g *Graph) Walk(ctx context.Context, limit int, fn func(context.Context, st
 			launch(n)
 		}
 	}
+	// Every node left is running or waits on one that runs.
 	for left > 0 && running > 0 {
 		r := <-results
 		running--
@@ -246,10 +247,6 @@ func (g *Graph) Walk(ctx context.Context, limit int, fn func(context.Context, st
 			errs = append(errs, r.err)
 		}
 		settle(r.node, r.err != nil)
-	}
-	for running > 0 { // only after a cancellation
-		<-results
-		running--
 	}
 	if err := ctx.Err(); err != nil {
 		return err

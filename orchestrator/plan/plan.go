@@ -1,4 +1,4 @@
-package orchestrator
+package plan
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
 	"github.com/devenv-dev/devenv/internal/graph"
+	"github.com/devenv-dev/devenv/orchestrator/engine"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -112,15 +113,15 @@ func (p *Plan) Render() string {
 	return b.String()
 }
 
-// isContainerStep tells the steps that bring one service's container up.
-func isContainerStep(a Action) bool {
+// IsContainerStep tells the steps that bring one service's container up.
+func IsContainerStep(a Action) bool {
 	return a == ActCreate || a == ActRecreate || a == ActStart || a == ActKeep || a == ActRestart
 }
 
 // Step returns the container step of service.
 func (p *Plan) Step(service string) (Step, bool) {
 	for _, s := range p.Steps {
-		if isContainerStep(s.Action) && s.Service == service {
+		if IsContainerStep(s.Action) && s.Service == service {
 			return s, true
 		}
 	}
@@ -180,22 +181,17 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 	p.Steps = append(p.Steps, pulls...)
 	// Dependencies first, so the plan reads in the order it runs.
 	for _, name := range desiredGraph(d).Order(opts.Services) {
-		steps, err := planService(d.Services[name], o, opts.ForceRecreate, opts.NoRecreate)
+		steps, err := PlanService(d.Services[name], o, opts.ForceRecreate, opts.NoRecreate)
 		if err != nil {
 			return nil, err
 		}
 		p.Steps = append(p.Steps, steps...)
 	}
 	for i, s := range p.Steps {
-		p.Steps[i] = noStart(s, opts.NoStart)
+		p.Steps[i] = NoStartStep(s, opts.NoStart)
 	}
 	if !opts.NoStart {
 		planRestarts(d, p)
-	}
-	for i, s := range p.Steps {
-		if isContainerStep(s.Action) {
-			p.Steps[i].Calls = containerCalls(d.Services[s.Service], s)
-		}
 	}
 	for _, c := range o.Containers {
 		svc := c.Labels[LabelService]
@@ -207,6 +203,14 @@ func PlanUp(d *Desired, o *Observed, opts PlanOptions) (*Plan, error) {
 			p.Steps = append(p.Steps, Step{Action: ActRemoveOrphan, Service: svc, Name: c.Name, Existing: &cc})
 		} else {
 			p.Steps = append(p.Steps, Step{Action: ActWarnOrphan, Service: svc, Name: c.Name, Reason: "not in the compose file; --remove-orphans removes it", Existing: &cc})
+		}
+	}
+	for i, s := range p.Steps {
+		switch {
+		case IsContainerStep(s.Action):
+			p.Steps[i].Calls = ContainerCalls(d.Services[s.Service], s)
+		case s.Action == ActRemoveOrphan || s.Action == ActRemoveLeftover:
+			p.Steps[i].Calls = []Call{{Op: CallStop, Name: s.Name}, {Op: CallRemove, Name: s.Name}}
 		}
 	}
 	return p, nil
@@ -241,12 +245,12 @@ func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
 	buildable := map[string]bool{}
 	for _, name := range opts.Services {
 		if ds := d.Services[name]; ds.Build != nil {
-			buildable[NormalizeRef(ds.Spec.Image)] = true
+			buildable[engine.NormalizeRef(ds.Spec.Image)] = true
 		}
 	}
 	for _, name := range opts.Services {
 		ds := d.Services[name]
-		ref := NormalizeRef(ds.Spec.Image)
+		ref := engine.NormalizeRef(ds.Spec.Image)
 		if ds.Build != nil || buildable[ref] {
 			// Built, never pulled (an image-only service sharing it waits
 			// for the build): when missing, when asked (--build), or on
@@ -291,9 +295,9 @@ func planPulls(d *Desired, o *Observed, opts PlanOptions) ([]Step, error) {
 	return steps, nil
 }
 
-// planService decides what happens to one service's container, and removes
+// PlanService decides what happens to one service's container, and removes
 // what an interrupted recreate left behind.
-func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Step, error) {
+func PlanService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Step, error) {
 	name := ds.Name
 	c, ok := o.serviceContainer(name, ds.Spec.Name)
 	if !ok {
@@ -313,7 +317,7 @@ func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Ste
 	reason := recreateReason(ds, c, o, force)
 	kept := ""
 	if noRecreate && reason != "" {
-		if !sameBindings(ds.Spec.Ports, c.Ports) {
+		if !SameBindings(ds.Spec.Ports, c.Ports) {
 			// Kept, it would hold other ports than the registry assigns.
 			return nil, &compose.ConfigError{Key: "services." + name + ".ports",
 				Msg: fmt.Sprintf("--no-recreate would keep %s on other ports than the registry assigns it; run up without --no-recreate", c.Name)}
@@ -333,9 +337,9 @@ func planService(ds *DesiredService, o *Observed, force, noRecreate bool) ([]Ste
 	return steps, nil
 }
 
-// noStart shapes a step for compose's create: containers are created or
+// NoStartStep shapes a step for compose's create: containers are created or
 // recreated but not started, and stopped ones stay stopped.
-func noStart(s Step, on bool) Step {
+func NoStartStep(s Step, on bool) Step {
 	if !on {
 		return s
 	}

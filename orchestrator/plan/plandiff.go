@@ -1,10 +1,11 @@
-package orchestrator
+package plan
 
 import (
 	"slices"
 	"strconv"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/orchestrator/engine"
 )
 
 func recreateReason(ds *DesiredService, c Container, o *Observed, force bool) string {
@@ -15,10 +16,10 @@ func recreateReason(ds *DesiredService, c Container, o *Observed, force bool) st
 		return "container name changed"
 	case c.Labels[LabelConfigHash] != ds.Hash:
 		return "configuration changed"
-	case !sameBindings(ds.Spec.Ports, c.Ports):
+	case !SameBindings(ds.Spec.Ports, c.Ports):
 		return "published ports changed"
 	}
-	if id, ok := o.Images[NormalizeRef(ds.Spec.Image)]; ok {
+	if id, ok := o.Images[engine.NormalizeRef(ds.Spec.Image)]; ok {
 		have := c.Labels[LabelImage]
 		if have == "" {
 			have = c.ImageID
@@ -33,13 +34,13 @@ func recreateReason(ds *DesiredService, c Container, o *Observed, force bool) st
 	return ""
 }
 
-// sameBindings compares the bindings devenv would create with those the
+// SameBindings compares the bindings devenv would create with those the
 // engine reports for the container, whoever created it: the same host
 // ports on the same addresses. The engine lists an unspecified address as
 // 0.0.0.0 and ::; a host-port range for one container port ("8000-8010:80")
 // is satisfied by any port of the range, and a port left to the engine by
 // any port.
-func sameBindings(want, have []PortBinding) bool {
+func SameBindings(want, have []PortBinding) bool {
 	norm := func(ip string) string {
 		if ip == "" || ip == "0.0.0.0" || ip == "::" {
 			return "*"

@@ -1,4 +1,4 @@
-package orchestrator
+package plan
 
 import (
 	"fmt"
@@ -103,7 +103,7 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 			return nil, &compose.ConfigError{File: p.MainFile(), Key: "services." + name, Msg: "a service needs image: or build:"}
 		}
 
-		ds, err := buildService(p, svc, b[name], version)
+		ds, err := BuildService(p, svc, b[name], version)
 		if err != nil {
 			return nil, err
 		}
@@ -112,15 +112,15 @@ func BuildDesired(p *compose.Project, b Bindings, version string) (*Desired, err
 	return d, nil
 }
 
-func buildService(p *compose.Project, svc types.ServiceConfig, bindings []Binding, version string) (*DesiredService, error) {
+func BuildService(p *compose.Project, svc types.ServiceConfig, bindings []Binding, version string) (*DesiredService, error) {
 	hash, err := compose.ServiceHash(svc)
 	if err != nil {
 		return nil, fmt.Errorf("hash service %s: %w", svc.Name, err)
 	}
 	spec := baseSpec(svc)
-	spec.Image = imageName(p.Model.Name, svc)
+	spec.Image = ImageName(p.Model.Name, svc)
 	spec.Name = containerName(p.Model.Name, svc)
-	spec.Labels = serviceLabels(p, svc, hash, portsLabel(bindings), version)
+	spec.Labels = serviceLabels(p, svc, hash, PortsLabel(bindings), version)
 	spec.Env = environment(svc)
 	spec.Healthcheck = healthcheck(svc.HealthCheck)
 	spec.Ports = portBindings(bindings)
@@ -303,7 +303,7 @@ func dependsLabel(deps types.DependsOnConfig) string {
 	return strings.Join(parts, ",")
 }
 
-func portsLabel(bs []Binding) string {
+func PortsLabel(bs []Binding) string {
 	var parts []string
 	for _, b := range bs {
 		hp := b.hostPort()
@@ -341,4 +341,45 @@ func Closure(d *Desired, services []string, noDeps bool) []string {
 		return slices.Collect(maps.Keys(d.Services[s].DependsOn))
 	})
 	return g.Closure(services)
+}
+
+// ImageName is the service's image: image: when set, else compose's
+// PROJECT-SERVICE for a service that is built.
+func ImageName(project string, svc types.ServiceConfig) string {
+	if svc.Image != "" {
+		return svc.Image
+	}
+	return project + "-" + svc.Name
+}
+
+// CheckBuild refuses what the engine's classic builder, devenv's builder,
+// cannot do, instead of dropping it.
+func CheckBuild(file string, svc types.ServiceConfig) error {
+	b := svc.Build
+	key := "services." + svc.Name + ".build"
+	only := func(what string) error {
+		return &compose.ConfigError{File: file, Key: key + "." + what,
+			Msg: fmt.Sprintf("devenv builds with the engine's classic builder, which has no %s (BuildKit's); build this image with docker buildx and set image:", what)}
+	}
+	switch {
+	case len(b.Secrets) > 0:
+		return only("secrets")
+	case len(b.SSH) > 0:
+		return only("ssh")
+	case len(b.CacheTo) > 0:
+		return only("cache_to")
+	case len(b.AdditionalContexts) > 0:
+		return only("additional_contexts")
+	case len(b.Platforms) > 1:
+		return only("platforms")
+	case b.Privileged:
+		return only("privileged")
+	case len(b.Entitlements) > 0:
+		return only("entitlements")
+	case len(b.NoCacheFilter) > 0:
+		return only("no_cache_filter")
+	case strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@"):
+		return &compose.ConfigError{File: file, Key: key + ".context", Msg: "devenv builds from a local directory; clone the repository and point context at it"}
+	}
+	return nil
 }

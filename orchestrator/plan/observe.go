@@ -1,9 +1,10 @@
-package orchestrator
+package plan
 
 import (
 	"context"
 	"errors"
 
+	"github.com/devenv-dev/devenv/orchestrator/engine"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -45,10 +46,10 @@ func Observe(ctx context.Context, eng Engine, project string, images bool) (*Obs
 			ims, err := eng.Images(gctx)
 			for _, im := range ims {
 				for _, t := range im.Tags {
-					o.Images[NormalizeRef(t)] = im.ID
+					o.Images[engine.NormalizeRef(t)] = im.ID
 				}
 				for _, dg := range im.Digests {
-					o.Images[NormalizeRef(dg)] = im.ID
+					o.Images[engine.NormalizeRef(dg)] = im.ID
 				}
 			}
 			return err
@@ -74,7 +75,7 @@ func (o *Observed) stoppedBindings(ctx context.Context, eng Engine) error {
 		}
 		g.Go(func() error {
 			d, err := eng.Inspect(gctx, c.ID)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, engine.ErrNotFound) {
 				return nil // removed meanwhile
 			}
 			o.Containers[i].Ports = d.Bindings

@@ -1,4 +1,4 @@
-package orchestrator
+package plan
 
 // Labels docker compose v2 sets; devenv sets them the same way so that the
 // two tools see each other's containers.

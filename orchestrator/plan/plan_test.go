@@ -1,4 +1,4 @@
-package orchestrator
+package plan
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
+	"github.com/devenv-dev/devenv/orchestrator/engine"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -67,7 +68,7 @@ func observedFrom(d *Desired, images map[string]string) *Observed {
 		for k, v := range ds.Spec.Labels {
 			labels[k] = v
 		}
-		labels[LabelImage] = images[NormalizeRef(ds.Spec.Image)]
+		labels[LabelImage] = images[engine.NormalizeRef(ds.Spec.Image)]
 		mounts := append([]Mount(nil), ds.Spec.Mounts...)
 		o.Containers = append(o.Containers, Container{ID: "id-" + name, Name: ds.Spec.Name, Labels: labels, State: "running", Mounts: mounts, Ports: append([]PortBinding(nil), ds.Spec.Ports...)})
 	}
@@ -263,7 +264,7 @@ func TestSameBindings(t *testing.T) {
 		{"engine-picked port, stopped", []PortBinding{pb("127.0.0.1", "", 9000)}, []PortBinding{pb("127.0.0.1", "", 9000)}, true},
 		{"extra binding", []PortBinding{pb("127.0.0.1", "80", 80)}, []PortBinding{pb("127.0.0.1", "80", 80), pb("127.0.0.1", "81", 81)}, false},
 	} {
-		if got := sameBindings(c.want, c.have); got != c.same {
+		if got := SameBindings(c.want, c.have); got != c.same {
 			t.Errorf("%s: sameBindings = %v", c.name, got)
 		}
 	}
@@ -301,8 +302,8 @@ func TestNormalizeRefDigests(t *testing.T) {
 		"localhost:5000/x:1@sha256:a": "localhost:5000/x@sha256:a",
 		"localhost:5000/x":            "localhost:5000/x:latest",
 	} {
-		if got := NormalizeRef(in); got != want {
-			t.Errorf("NormalizeRef(%q) = %q, want %q", in, got, want)
+		if got := engine.NormalizeRef(in); got != want {
+			t.Errorf("engine.NormalizeRef(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -347,7 +348,7 @@ func TestDesiredLabelsAndNames(t *testing.T) {
 
 func TestCarryAnonymous(t *testing.T) {
 	anon := strings.Repeat("a", 64)
-	got := carryAnonymous(
+	got := CarryAnonymous(
 		[]Mount{{Type: "volume", Source: "demo_data", Target: "/data"}, {Type: "volume", Target: "/cache"}},
 		[]Mount{{Type: "volume", Source: "demo_data", Target: "/data"}, {Type: "volume", Source: anon, Target: "/cache"}, {Type: "volume", Source: strings.Repeat("b", 64), Target: "/var/lib/x"}},
 	)
@@ -358,21 +359,6 @@ func TestCarryAnonymous(t *testing.T) {
 	want := "demo_data:/data," + anon + ":/cache," + strings.Repeat("b", 64) + ":/var/lib/x"
 	if strings.Join(s, ",") != want {
 		t.Fatalf("got %s", strings.Join(s, ","))
-	}
-}
-
-func TestHealthCommand(t *testing.T) {
-	for _, c := range []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"CMD", "pg_isready", "-U", "x"}, "pg_isready -U x"},
-		{[]string{"CMD-SHELL", "redis-cli ping"}, "/bin/sh -c redis-cli ping"},
-		{[]string{"NONE"}, ""},
-	} {
-		if got := strings.Join(HealthCommand(c.in), " "); got != c.want {
-			t.Errorf("%v: %q", c.in, got)
-		}
 	}
 }
 
