@@ -18,8 +18,8 @@ import (
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
 	"github.com/devenv-dev/devenv/orchestrator/plan"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -361,15 +361,15 @@ func TestUpOwnContainerBeingStartedIsNotAConflict(t *testing.T) {
 	b.mustUp(UpOptions{})
 	db := b.container("demo-db-1")
 	db.State = "created" // the engine has not finished starting it
-	b.o.Sockets = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
-		return []hostports.Socket{{Port: 5434, Protocol: "tcp", PID: 4242, Command: "docker-proxy -proto tcp -host-port 5434"}}, nil
+	b.o.Sockets = func(context.Context, map[int]bool) ([]sockets.Socket, error) {
+		return []sockets.Socket{{Port: 5434, Protocol: "tcp", PID: 4242, Command: "docker-proxy -proto tcp -host-port 5434"}}, nil
 	}
 	if _, err := b.up(UpOptions{}); err != nil {
 		t.Fatalf("own port reported as a conflict: %v", err)
 	}
 	// A stranger on the port is still a conflict, named.
-	b.o.Sockets = func(context.Context, map[int]bool) ([]hostports.Socket, error) {
-		return []hostports.Socket{{Port: 4000, Protocol: "tcp", PID: 77, Command: "python3 -m http.server"}}, nil
+	b.o.Sockets = func(context.Context, map[int]bool) ([]sockets.Socket, error) {
+		return []sockets.Socket{{Port: 4000, Protocol: "tcp", PID: 77, Command: "python3 -m http.server"}}, nil
 	}
 	b.eng.ByName("demo-api-1").State = "exited"
 	_, err := b.up(UpOptions{})
@@ -981,7 +981,7 @@ func (f *fakeRemote) RemoveRelay(ctx context.Context, project, dir string) error
 	return nil
 }
 
-func (f *fakeRemote) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
+func (f *fakeRemote) Listening(ctx context.Context, relay string, fresh bool) ([]sockets.Socket, error) {
 	return nil, nil
 }
 func (f *fakeRemote) RelayBeacon(ctx context.Context, relay string) forward.Beacon {
@@ -1025,14 +1025,14 @@ func remoteBed(t *testing.T) (*bed, *fakeRemote, *fakeHosts) {
 	b := newBed(t, stackFile)
 	fr, fh := &fakeRemote{}, newFakeHosts(t)
 	b.o.Remote, b.o.Hosts, b.o.EngineKey, b.o.ForwardCommand = fr, fh, "BOX", []string{"devenv"}
-	b.o.Sockets = func(ctx context.Context, _ map[int]bool) ([]hostports.Socket, error) {
-		var out []hostports.Socket
+	b.o.Sockets = func(ctx context.Context, _ map[int]bool) ([]sockets.Socket, error) {
+		var out []sockets.Socket
 		if st, ok := fh.Status("demo", b.o.forwardName()); ok && st.Running {
 			fh.mu.Lock()
 			spec, _ := forward.Decode(strings.TrimPrefix(fh.specs[b.o.forwardName()].Env[0], forward.Env+"="))
 			fh.mu.Unlock()
 			for _, p := range spec.Ports {
-				out = append(out, hostports.Socket{Port: p.Local, Protocol: "tcp", PID: st.PID, Command: "devenv"})
+				out = append(out, sockets.Socket{Port: p.Local, Protocol: "tcp", PID: st.PID, Command: "devenv"})
 			}
 		}
 		return out, nil

@@ -319,3 +319,36 @@ func TestOrphanHostServices(t *testing.T) {
 		t.Fatalf("--remove-orphans did not stop it: %v", hosts.calls)
 	}
 }
+
+// ps lists host services as it lists containers: the running ones, all
+// with -a, those in the states asked for with --status.
+func TestPsFiltersHostServicesByState(t *testing.T) {
+	be, fe := listen(t), listen(t)
+	b := newBed(t, hostStack(be, fe))
+	b.o.Hosts = newFakeHosts(t)
+	b.mustUp(UpOptions{})
+	if err := b.o.Stop(t.Context(), b.project(), StopOptions{Services: []string{"frontend"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		opts PsOptions
+		want []string
+	}{
+		{PsOptions{}, []string{"backend"}},
+		{PsOptions{All: true}, []string{"backend", "frontend"}},
+		{PsOptions{Status: []string{"exited"}}, []string{"frontend"}},
+		{PsOptions{Status: []string{"paused"}}, nil},
+	} {
+		res, err := b.o.Ps(t.Context(), b.project(), c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Host {
+			got = append(got, h.Service)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("ps %+v: host services %v, want %v", c.opts, got, c.want)
+		}
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -29,7 +29,7 @@ type Orchestrator struct {
 	ForwardCommand []string
 	// Sockets lists this machine's listening sockets (a remote engine's
 	// ports are forwarded here, so they are probed here too).
-	Sockets  func(ctx context.Context, ports map[int]bool) ([]hostports.Socket, error)
+	Sockets  func(ctx context.Context, ports map[int]bool) ([]sockets.Socket, error)
 	Reporter Reporter
 	// Version is devenv's version, written into a label.
 	Version string

@@ -1,21 +1,19 @@
 package orchestrator
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/testproject"
 	"github.com/devenv-dev/devenv/orchestrator/plan"
 )
 
 // Stopping waits on every edge the labels name, a leaf that is known only
 // from a label (-p NAME, no file) too.
 func TestDependentsFromLabels(t *testing.T) {
-	p := &compose.Project{Model: loadPlanProject(t, "services:\n  x:\n    image: scratch\n").Model}
+	p := &compose.Project{Model: testproject.Load(t, "services:\n  x:\n    image: scratch\n").Model}
 	p.Model.Services = nil
 	cs := []Container{
 		{Name: "demo-web-1", Labels: map[string]string{LabelService: "web", LabelDependsOn: "db:service_started:false,cache:service_healthy:true"}},
@@ -31,7 +29,7 @@ func TestDependentsFromLabels(t *testing.T) {
 // An optional dependency behind an inactive profile that has a container
 // still starts first.
 func TestStartOrderOptionalDependencyOutsideModel(t *testing.T) {
-	p := loadPlanProject(t, `services:
+	p := testproject.Load(t, `services:
   app:
     image: scratch
     depends_on:
@@ -67,19 +65,4 @@ func TestPsAndHealthTakeMixedNames(t *testing.T) {
 			t.Errorf("health %v: unknown name accepted", names)
 		}
 	}
-}
-
-// loadPlanProject loads content as a project's docker-compose.dev.yml.
-func loadPlanProject(t *testing.T, content string) *compose.Project {
-	t.Helper()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "docker-compose.dev.yml")
-	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

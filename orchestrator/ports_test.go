@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devenv-dev/devenv/internal/testproject"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -38,7 +39,7 @@ services:
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := loadPlanProject(t, file)
+			p := testproject.Load(t, file)
 			regPath := filepath.Join(t.TempDir(), "registry.yaml")
 			if c.registry != "" {
 				os.WriteFile(regPath, []byte(strings.ReplaceAll(c.registry, "DIR", p.Dir())), 0o600)

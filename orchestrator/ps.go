@@ -112,7 +112,34 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 			res.Host = append(res.Host, hs)
 		}
 	}
+	// As for containers: those in the states asked for, else the running
+	// ones, unless all are asked for.
+	res.Host = slices.DeleteFunc(res.Host, func(h HostStatus) bool {
+		if len(opts.Status) > 0 {
+			return !slices.Contains(opts.Status, h.StateName())
+		}
+		return !opts.All && h.StateName() != "running"
+	})
 	return res, nil
+}
+
+// StateName is the host service's state in compose's words: running,
+// exited, or the supervisor's own (failed, restarting). A host service
+// devenv does not run is running while its port answers.
+func (h HostStatus) StateName() string {
+	switch {
+	case !h.Managed && h.Listening:
+		return "running"
+	case !h.Managed:
+		return "exited"
+	case !h.Known && (h.State.Status == "failed" || h.State.Status == "exited"):
+		return h.State.Status
+	case !h.Known:
+		return "exited"
+	case h.State.Running:
+		return "running"
+	}
+	return h.State.Status
 }
 
 func dialable(ctx context.Context, port int) bool {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -31,7 +31,7 @@ type Remote interface {
 	// Listening lists the sockets listening on the engine's host: as the
 	// relay logged them last (at most forward.ListingEvery old), or, with
 	// fresh, as they are now (a process started in the relay).
-	Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error)
+	Listening(ctx context.Context, relay string, fresh bool) ([]sockets.Socket, error)
 	// RelayBeacon is the relay's probe port (none until it has logged one).
 	RelayBeacon(ctx context.Context, relay string) forward.Beacon
 	// Forward is how a forward process reaches the engine.

@@ -13,7 +13,7 @@ import (
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/docker"
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 	"github.com/devenv-dev/devenv/registry"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -185,14 +185,14 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	}
 	if a.local != nil {
 		return &orchestrator.Orchestrator{Engine: a.local, Registry: s, Reporter: rep, Version: version(),
-			Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening, Parallel: a.globals.Parallel}, nil
+			Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel}, nil
 	}
 	e, err := a.dockerEngine()
 	if err != nil {
 		return nil, err
 	}
 	o := &orchestrator.Orchestrator{Engine: e, Registry: s, Reporter: rep, Version: version(),
-		Hosts: hostRunnerFor(a.env.get), Sockets: hostports.Listening, Parallel: a.globals.Parallel}
+		Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel}
 	if a.endpoint.Remote {
 		// A remote engine's ports are forwarded here, so this machine's
 		// sockets are probed as for a local engine, and health checks

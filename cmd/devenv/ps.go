@@ -64,7 +64,6 @@ func runPs(ctx context.Context, a *app, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	res.Host = hostsInState(res.Host, status)
 	if o.Services {
 		seen := map[string]bool{}
 		for _, ct := range res.Containers {
@@ -74,9 +73,7 @@ func runPs(ctx context.Context, a *app, o *psOptions) error {
 			}
 		}
 		for _, h := range res.Host {
-			if state, _, _ := hostStatus(h); o.All || len(status) > 0 || state == "running" {
-				fmt.Fprintln(a.stdout, h.Service)
-			}
+			fmt.Fprintln(a.stdout, h.Service)
 		}
 		return nil
 	}

@@ -120,44 +120,30 @@ func hostRowOf(project string, h orchestrator.HostStatus) psRow {
 	return r
 }
 
-// hostsInState keeps the host services in one of the states (all when
-// none is asked for), as --status does for containers.
-func hostsInState(hs []orchestrator.HostStatus, states []string) []orchestrator.HostStatus {
-	if len(states) == 0 {
-		return hs
-	}
-	var out []orchestrator.HostStatus
-	for _, h := range hs {
-		if state, _, _ := hostStatus(h); slices.Contains(states, state) {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // hostStatus is a host service's state, status text and health.
 func hostStatus(h orchestrator.HostStatus) (state, status, health string) {
 	health = "unhealthy"
 	if h.Listening {
 		health = "healthy"
 	}
+	state = h.StateName()
 	switch {
 	case !h.Managed && h.Listening:
-		return "running", "listening (not run by devenv)", health
+		return state, "listening (not run by devenv)", health
 	case !h.Managed:
-		return "exited", "not listening (not run by devenv)", health
+		return state, "not listening (not run by devenv)", health
 	case !h.Known && (h.State.Status == "failed" || h.State.Status == "exited"):
-		return h.State.Status, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
+		return state, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
 	case !h.Known:
-		return "exited", "not running", health
+		return state, "not running", health
 	case h.State.Running:
 		up := "Up " + strings.TrimSuffix(humanSince(h.State.StartedAt), " ago")
 		if h.State.Restarts > 0 {
 			up += fmt.Sprintf(", %d restarts", h.State.Restarts)
 		}
-		return "running", fmt.Sprintf("%s (pid %d)", up, h.State.PID), health
+		return state, fmt.Sprintf("%s (pid %d)", up, h.State.PID), health
 	}
-	return h.State.Status, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
+	return state, fmt.Sprintf("%s (exit code %d)", h.State.Status, h.State.ExitCode), health
 }
 
 func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrunc bool) error {

@@ -20,7 +20,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -270,7 +270,7 @@ func (e *Engine) RemoveRelay(ctx context.Context, project, dir string) error {
 // Listening lists the sockets listening on the engine's host, as the relay
 // sees them: the listing the serving relay keeps (one archive request),
 // else one made now (a process started in the relay).
-func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hostports.Socket, error) {
+func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]sockets.Socket, error) {
 	var got []forward.Listening
 	var err error
 	if !fresh {
@@ -287,9 +287,9 @@ func (e *Engine) Listening(ctx context.Context, relay string, fresh bool) ([]hos
 			return nil, fmt.Errorf("the relay's listing of the engine host's sockets: %v%s", err, conn.stderrText())
 		}
 	}
-	out := make([]hostports.Socket, 0, len(got))
+	out := make([]sockets.Socket, 0, len(got))
 	for _, s := range got {
-		out = append(out, hostports.Socket{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
+		out = append(out, sockets.Socket{Port: s.Port, Protocol: s.Protocol, Addr: s.Addr})
 	}
 	return out, nil
 }

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/devenv-dev/devenv/orchestrator/hostports"
+	"github.com/devenv-dev/devenv/orchestrator/sockets"
 )
 
 // RelayArg is the argument that makes devenv the relay: the relay
@@ -94,7 +94,7 @@ const (
 )
 
 func listing() ([]byte, error) {
-	socks, err := hostports.Listening(context.Background(), nil)
+	socks, err := sockets.Listening(context.Background(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
+	"github.com/devenv-dev/devenv/internal/testproject"
 	"github.com/devenv-dev/devenv/orchestrator/engine"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -31,20 +32,6 @@ services:
 volumes:
   pgdata:
 `
-
-func loadPlanProject(t *testing.T, content string) *compose.Project {
-	t.Helper()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "docker-compose.dev.yml")
-	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := compose.Load(context.Background(), compose.Options{WorkingDir: dir, Environ: []string{"PATH=/usr/bin"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func desired(t *testing.T, p *compose.Project) *Desired {
 	t.Helper()
@@ -84,7 +71,7 @@ func observedFrom(d *Desired, images map[string]string) *Observed {
 var images = map[string]string{"postgres:15": "sha256:pg", "demo/api:dev": "sha256:api"}
 
 func TestPlanUp(t *testing.T) {
-	p := loadPlanProject(t, planFile)
+	p := testproject.Load(t, planFile)
 	d := desired(t, p)
 	all := Closure(d, p.Model.ServiceNames(), false)
 	cases := []struct {
@@ -271,7 +258,7 @@ func TestSameBindings(t *testing.T) {
 }
 
 func TestPlanDecidesDependencyRestarts(t *testing.T) {
-	p := loadPlanProject(t, `name: demo
+	p := testproject.Load(t, `name: demo
 services:
   db:
     image: postgres:15
@@ -309,7 +296,7 @@ func TestNormalizeRefDigests(t *testing.T) {
 }
 
 func TestDuplicateContainerNameIsAConfigError(t *testing.T) {
-	p := loadPlanProject(t, "name: demo\nservices:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n")
+	p := testproject.Load(t, "name: demo\nservices:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n")
 	_, err := BuildDesired(p, Bindings{}, "test")
 	if err == nil || !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), `"same"`) {
 		t.Fatalf("got %v", err)
@@ -317,7 +304,7 @@ func TestDuplicateContainerNameIsAConfigError(t *testing.T) {
 }
 
 func TestDesiredLabelsAndNames(t *testing.T) {
-	p := loadPlanProject(t, planFile)
+	p := testproject.Load(t, planFile)
 	d := desired(t, p)
 	api := d.Services["api"].Spec
 	for k, want := range map[string]string{

@@ -1,6 +1,6 @@
 //go:build darwin
 
-package hostports
+package sockets
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package hostports
+package sockets
 
 import (
 	"net"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package hostports
+package sockets
 
 import (
 	"bufio"

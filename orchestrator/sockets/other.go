@@ -1,6 +1,6 @@
 //go:build !linux && !darwin
 
-package hostports
+package sockets
 
 import "context"
 

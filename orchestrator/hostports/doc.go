@@ -1,3 +1,0 @@
-// Package hostports lists the sockets listening on this machine with the
-// process that holds each one, where the operating system lets us see it.
-package hostports
