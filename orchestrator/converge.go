@@ -33,6 +33,9 @@ func (o *Orchestrator) converge(ctx context.Context, ds *DesiredService, step St
 	if oerr != nil {
 		return "", errors.Join(err, oerr)
 	}
+	if _, found := obs.ServiceContainer(ds.Name); !found && again.seen == nil {
+		return id, err // nothing of this service's holds the name: a plain failure
+	}
 	if c := again.seen; c != nil {
 		for i := range obs.Containers {
 			if obs.Containers[i].ID == c.ID {

@@ -71,22 +71,21 @@ func (o *Orchestrator) PlanDown(ctx context.Context, p *compose.Project, opts Do
 	}
 	// One-off containers (run) go with the project, as in compose.
 	targets = append(targets, obs.OneOffs...)
-	removed := plan.Removes(pl, targets, opts.Volumes, plan.Stops(pl, p, targets, opts.Timeout, after))
-	removed = append(after, removed...)
+	removed := slices.Concat(after, plan.Removes(pl, targets, opts.Volumes, plan.Stops(pl, p, targets, opts.Timeout, after), after))
 	if !o.reach().onThisMachine() {
-		pl.Add(Step{Action: ActRemoveRelay, Name: p.Name(), After: removed})
+		pl.Add(Step{Action: ActRemoveRelay, Name: p.Name(), After: slices.Clone(removed)})
 	}
 	for _, n := range obs.Networks {
 		if n.Labels[LabelProject] == p.Name() {
-			pl.Add(Step{Action: ActRemoveNetwork, Name: n.Name, ID: n.ID, After: removed})
+			pl.Add(Step{Action: ActRemoveNetwork, Name: n.Name, ID: n.ID, After: slices.Clone(removed)})
 		}
 	}
 	for _, si := range plan.DownImages(p, opts.RemoveImages) {
-		pl.Add(Step{Action: ActRemoveImage, Name: si[1], Reason: "the image of " + si[0], After: removed})
+		pl.Add(Step{Action: ActRemoveImage, Name: si[1], Reason: "the image of " + si[0], After: slices.Clone(removed)})
 	}
 	if opts.Volumes {
 		for _, v := range plan.DownVolumes(p, obs.Volumes) {
-			pl.Add(Step{Action: ActRemoveVolume, Name: v, After: removed})
+			pl.Add(Step{Action: ActRemoveVolume, Name: v, After: slices.Clone(removed)})
 		}
 	}
 	return pl, nil

@@ -352,3 +352,18 @@ func TestPsFiltersHostServicesByState(t *testing.T) {
 		}
 	}
 }
+
+// A step that fails keeps what comes after it from running, and each step
+// kept from running is said: nothing is left in place silently.
+func TestFailedStepSaysWhatItSkipped(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.Fail["stop demo-db-1"] = errors.New("boom")
+	err := b.o.Down(t.Context(), b.project(), DownOptions{})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("down: %v", err)
+	}
+	if !b.rec.has("Skipped", "remove network: a step before it failed") || b.eng.ByName("demo-db-1") == nil {
+		t.Fatalf("events %v", b.rec.events)
+	}
+}

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"slices"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/plan"
@@ -37,7 +38,7 @@ func (o *Orchestrator) PlanRestart(ctx context.Context, p *compose.Project, opts
 	}
 	pl := &Plan{Project: p.Name()}
 	stops := o.hostStops(pl, p, o.hostsToStop(p, hosts))
-	stops = append(stops, plan.Stops(pl, p, containers, opts.Timeout, stops)...)
+	stops = slices.Concat(stops, plan.Stops(pl, p, containers, opts.Timeout, stops))
 	plan.StartAgain(pl, p, containers, hosts, func(Container) bool { return true }, stops, !o.reach().onThisMachine())
 	return pl, nil
 }

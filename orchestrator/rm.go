@@ -64,6 +64,6 @@ func (o *Orchestrator) PlanRm(ctx context.Context, p *compose.Project, opts RmOp
 	if opts.Stop {
 		stops = plan.Stops(pl, p, targets, nil, nil)
 	}
-	plan.Removes(pl, targets, opts.Volumes, stops)
+	plan.Removes(pl, targets, opts.Volumes, stops, nil)
 	return pl, nil
 }

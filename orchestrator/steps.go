@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/internal/graph"
@@ -29,10 +30,25 @@ func (o *Orchestrator) execute(ctx context.Context, p *compose.Project, pl *Plan
 		}
 		return deps
 	})
-	return g.Walk(ctx, o.Parallel, func(ctx context.Context, n string) error {
+	var mu sync.Mutex
+	ran := make([]bool, len(pl.Steps))
+	err := g.Walk(ctx, o.Parallel, func(ctx context.Context, n string) error {
 		i, _ := strconv.Atoi(n)
+		mu.Lock()
+		ran[i] = true
+		mu.Unlock()
 		return o.runStep(ctx, p, pl.Steps[i])
 	})
+	if err != nil && ctx.Err() == nil {
+		// Say what a failure kept from running, so nothing is left
+		// silently in place.
+		for i, s := range pl.Steps {
+			if !ran[i] {
+				o.emit(Event{Service: s.Service, Name: s.Name, Status: "Skipped", Detail: string(s.Action) + ": a step before it failed", Level: Warn})
+			}
+		}
+	}
+	return err
 }
 
 // runStep makes the one call the step stands for, with its events.

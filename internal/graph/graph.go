@@ -248,8 +248,5 @@ func (g *Graph) Walk(ctx context.Context, limit int, fn func(context.Context, st
 		}
 		settle(r.node, r.err != nil)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return errors.Join(errs...)
+	return errors.Join(append([]error{ctx.Err()}, errs...)...)
 }

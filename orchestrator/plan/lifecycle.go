@@ -2,9 +2,11 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
+	"github.com/devenv-dev/devenv/internal/graph"
 )
 
 // The actions of the plans of stop, start, restart, kill, rm and down:
@@ -32,32 +34,36 @@ func (p *Plan) Add(s Step) int {
 	return len(p.Steps) - 1
 }
 
-// planStops adds a stop step for each running container of cs: a
-// container stops after every container of the services that depend on
-// it, and after the steps in after. It returns the steps' indices.
+// Stops adds a stop step for each running container of cs: a container
+// stops after every container of the services that depend on it (as the
+// file or, for services it does not declare, the containers' labels say),
+// and after the steps in after. It returns the steps' indices.
 func Stops(plan *Plan, p *compose.Project, cs []Container, timeout *time.Duration, after []int) []int {
 	deps := Dependents(p, cs)
+	// Dependents first, so the plan reads in the order it runs.
+	nodes := serviceNames(cs)
+	order := graph.New(nodes, func(s string) []string { return deps[s] }).Order(nodes)
 	byService := map[string][]int{}
 	var added []int
-	// Dependents first, so the plan reads in the order it runs.
-	order := StartOrder(p, serviceNames(cs))
-	for i := len(order) - 1; i >= 0; i-- {
-		svc := order[i]
+	for _, svc := range order {
 		for _, c := range cs {
 			if c.Labels[LabelService] != svc || !IsUp(c) {
 				continue
 			}
 			wait, signal := StopSettings(p, svc, timeout)
-			s := Step{Action: ActStop, Service: svc, Name: c.Name, Existing: &c, Signal: signal, Timeout: wait,
-				Reason: stopReason(signal, wait), After: after}
-			for _, d := range deps[svc] {
-				if d != svc {
-					s.After = append(s.After, byService[d]...)
-				}
-			}
-			i := plan.Add(s)
+			i := plan.Add(Step{Action: ActStop, Service: svc, Name: c.Name, Existing: &c, Signal: signal, Timeout: wait,
+				Reason: stopReason(signal, wait), After: slices.Clone(after)})
 			byService[svc] = append(byService[svc], i)
 			added = append(added, i)
+		}
+	}
+	// Every step is in place: now the edges, whatever the order above.
+	for _, i := range added {
+		s := &plan.Steps[i]
+		for _, d := range deps[s.Service] {
+			if d != s.Service {
+				s.After = append(s.After, byService[d]...)
+			}
 		}
 	}
 	return added
@@ -84,17 +90,21 @@ func serviceNames(cs []Container) []string {
 	return sortedKeys(seen)
 }
 
-// planHostStops adds the steps that stop host services names, dependents
-// first and one at a time; one that no longer runs has its state cleared.
-// It returns the steps' indices.
+// HostStops adds the steps that stop host services names, each after the
+// stops of the host services among names that depend on it; one that no
+// longer runs has its state cleared. It returns the steps' indices.
 func HostStops(plan *Plan, p *compose.Project, names []string, running func(string) bool) []int {
 	order := HostOrder(p, names)
+	dependents := HostGraph(p).Dependents()
+	stepOf := map[string]int{}
 	var added []int
 	for i := len(order) - 1; i >= 0; i-- {
 		name := order[i]
 		s := Step{Action: ActStopHost, Service: name}
-		if len(added) > 0 {
-			s.After = []int{added[len(added)-1]}
+		for _, d := range dependents[name] {
+			if j, ok := stepOf[d]; ok {
+				s.After = append(s.After, j)
+			}
 		}
 		if !running(name) {
 			s.Action, s.Reason = ActForgetHost, "not running"
@@ -107,12 +117,13 @@ func HostStops(plan *Plan, p *compose.Project, names []string, running func(stri
 			s.Signal = h.StopSignal
 			s.Reason = stopReason(s.Signal, s.Timeout)
 		}
-		added = append(added, plan.Add(s))
+		stepOf[name] = plan.Add(s)
+		added = append(added, stepOf[name])
 	}
 	return added
 }
 
-// planStarts adds a start step for each container of cs that want picks,
+// Starts adds a start step for each container of cs that want picks,
 // dependencies first, after the steps in after; leftovers an interrupted
 // recreate renamed aside stay stopped.
 func Starts(plan *Plan, p *compose.Project, cs []Container, want func(Container) bool, after []int) []int {
@@ -123,7 +134,7 @@ func Starts(plan *Plan, p *compose.Project, cs []Container, want func(Container)
 			if c.Labels[LabelService] != svc || IsLeftover(c) || !want(c) {
 				continue
 			}
-			s := Step{Action: ActStart, Service: svc, Name: c.Name, Existing: &c, After: slicesClone(after)}
+			s := Step{Action: ActStart, Service: svc, Name: c.Name, Existing: &c, After: slices.Clone(after)}
 			for dep := range p.Model.Services[svc].DependsOn {
 				s.After = append(s.After, byService[dep]...)
 			}
@@ -135,14 +146,12 @@ func Starts(plan *Plan, p *compose.Project, cs []Container, want func(Container)
 	return added
 }
 
-func slicesClone(s []int) []int { return append([]int(nil), s...) }
-
-// planStartAgain adds the second half of start and restart: the
+// StartAgain adds the second half of start and restart: the
 // containers want picks, then the remote engine's forward, then the host
 // services, one at a time.
 func StartAgain(plan *Plan, p *compose.Project, cs []Container, hosts []string, want func(Container) bool, after []int, forwarded bool) {
 	starts := Starts(plan, p, cs, want, after)
-	last := append(slicesClone(after), starts...)
+	last := append(slices.Clone(after), starts...)
 	if forwarded {
 		last = []int{plan.Add(Step{Action: ActRestoreForward, Name: p.Name(), After: last})}
 	}
@@ -151,9 +160,9 @@ func StartAgain(plan *Plan, p *compose.Project, cs []Container, hosts []string, 
 	}
 }
 
-// planRemoves adds a remove step for each container, after its own stop
-// among stops; it returns the steps' indices.
-func Removes(plan *Plan, cs []Container, volumes bool, stops []int) []int {
+// Removes adds a remove step for each container, after its own stop among
+// stops and after the steps in after; it returns the steps' indices.
+func Removes(plan *Plan, cs []Container, volumes bool, stops, after []int) []int {
 	stopOf := map[string]int{}
 	for _, i := range stops {
 		stopOf[plan.Steps[i].Existing.ID] = i
@@ -164,8 +173,9 @@ func Removes(plan *Plan, cs []Container, volumes bool, stops []int) []int {
 		if volumes {
 			s.Reason = "with its anonymous volumes"
 		}
+		s.After = slices.Clone(after)
 		if i, ok := stopOf[c.ID]; ok {
-			s.After = []int{i}
+			s.After = append(s.After, i)
 		}
 		added = append(added, plan.Add(s))
 	}
