@@ -27,6 +27,11 @@ type Extension struct {
 	// WriteEnvFiles false keeps up from writing env_files (people who keep
 	// them by hand); `devenv env` still writes them.
 	WriteEnvFiles *bool `json:"write_env_files,omitempty"`
+	// Proxy false gives the project's services no names
+	// (https://SERVICE.PROJECT.localhost); Main is the service
+	// https://PROJECT.localhost serves.
+	Proxy *bool  `json:"proxy,omitempty"`
+	Main  string `json:"main,omitempty"`
 }
 
 // UpWritesEnvFiles says whether up writes the declared env files before
@@ -53,6 +58,8 @@ type HostService struct {
 	StopSignal      string   `json:"stop_signal,omitempty"`
 	StopGracePeriod string   `json:"stop_grace_period,omitempty"`
 	Profiles        []string `json:"profiles,omitempty"`
+	// Hostname replaces the service's name (SERVICE.PROJECT.localhost).
+	Hostname string `json:"hostname,omitempty"`
 }
 
 // Managed says whether devenv runs the host service (it has a command).
@@ -126,6 +133,11 @@ type ServiceExtension struct {
 	Role    string `json:"role,omitempty"`
 	Health  string `json:"health,omitempty"`
 	Publish string `json:"publish,omitempty"`
+	// HTTP says whether the service speaks HTTP and gets a name; unset,
+	// its role or an http:// health decide.
+	HTTP *bool `json:"http,omitempty"`
+	// Hostname replaces the service's name (SERVICE.PROJECT.localhost).
+	Hostname string `json:"hostname,omitempty"`
 }
 
 var (

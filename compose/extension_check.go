@@ -162,9 +162,20 @@ func (p *Project) checkEnvPath(path string) error {
 // checkTemplate verifies every {service} / {service:TARGET} placeholder names
 // a service that publishes a port.
 func (p *Project) checkTemplate(text string) error {
+	var names []Name
 	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
 		name := m[1]
 		if _, ok := p.X.Host[name]; ok {
+			continue
+		}
+		_, known := p.Model.Services[name]
+		if service, _, isName := cutLast(name); isName && !known && m[2] == "" {
+			if names == nil {
+				names, _ = p.Names()
+			}
+			if NameOf(names, service) == "" {
+				return fmt.Errorf("placeholder {%s}: %s has no name (only HTTP services get https://SERVICE.PROJECT.localhost: a host service with a port, a container with an HTTP role, an http:// health or x-devenv.http: true; databases keep plain ports; x-devenv.proxy: false turns names off)", name, service)
+			}
 			continue
 		}
 		svc, ok := p.Model.Services[name]

@@ -204,28 +204,69 @@ func Role(explicit, image, service string) string {
 // returns the host port assigned to a service's target (target 0 = its first
 // published port).
 func Expand(text string, lookup func(service string, target int) (int, bool)) (string, error) {
+	return Placeholders{Port: lookup}.Expand(text)
+}
+
+// Placeholders answer a template's placeholders: {service} and
+// {service:TARGET} by Port, {service.url} and {service.host} by Name.
+type Placeholders struct {
+	Port func(service string, target int) (int, bool)
+	// Name is a service's own name (SERVICE.PROJECT.localhost), "" when it
+	// has none; URL makes its URL (nil: https://NAME).
+	Name func(service string) string
+	URL  func(host string) string
+}
+
+// Expand replaces the placeholders in text.
+func (ph Placeholders) Expand(text string) (string, error) {
 	var firstErr error
+	fail := func(format string, a ...any) {
+		if firstErr == nil {
+			firstErr = fmt.Errorf(format, a...)
+		}
+	}
 	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {
 		sub := placeholder.FindStringSubmatch(m)
 		target := 0
 		if sub[2] != "" {
 			n, err := strconv.Atoi(sub[2])
 			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("placeholder %s: %q is not a port number", m, sub[2])
-				}
+				fail("placeholder %s: %q is not a port number", m, sub[2])
 				return m
 			}
 			target = n
 		}
-		port, ok := lookup(sub[1], target)
-		if !ok {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("placeholder %s: no port assigned", m)
-			}
-			return m
+		if port, ok := ph.Port(sub[1], target); ok {
+			return strconv.Itoa(port)
 		}
-		return strconv.Itoa(port)
+		if service, what, ok := cutLast(sub[1]); ok && sub[2] == "" {
+			host := ""
+			if ph.Name != nil {
+				host = ph.Name(service)
+			}
+			if host == "" {
+				fail("placeholder %s: %s has no name (only HTTP services get https://SERVICE.PROJECT.localhost; databases keep plain ports, and x-devenv.proxy: false turns names off)", m, service)
+				return m
+			}
+			if what == "host" {
+				return host
+			}
+			if ph.URL != nil {
+				return ph.URL(host)
+			}
+			return "https://" + host
+		}
+		fail("placeholder %s: no port assigned", m)
+		return m
 	})
 	return out, firstErr
+}
+
+// cutLast splits "backend.url" into backend and url (or host).
+func cutLast(s string) (service, what string, ok bool) {
+	i := strings.LastIndexByte(s, '.')
+	if i <= 0 || (s[i+1:] != "url" && s[i+1:] != "host") {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
 }

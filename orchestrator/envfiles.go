@@ -53,13 +53,12 @@ func (o *Orchestrator) warnEnvDrift(p *compose.Project, ports *PortResult) {
 }
 
 func envFiles(p *compose.Project, ports *PortResult) ([]EnvFile, error) {
-	assigned := assignedPorts(p, ports)
-	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	ph, _ := placeholders(p, ports)
 	var out []EnvFile
 	for _, rel := range sortedKeys(p.X.EnvFiles) {
 		ef := EnvFile{Path: rel}
 		for _, k := range sortedKeys(p.X.EnvFiles[rel]) {
-			v, err := compose.Expand(p.X.EnvFiles[rel][k], lookup)
+			v, err := ph.Expand(p.X.EnvFiles[rel][k])
 			if err != nil {
 				return nil, &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files." + rel + "." + k, Msg: err.Error()}
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator/probe"
+	"github.com/devenv-dev/devenv/registry"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -23,6 +24,9 @@ type HealthRow struct {
 	Status    string `json:"status"`
 	Detail    string `json:"detail"`
 	LatencyMS int64  `json:"latency_ms"`
+	// URL is the service's name as a URL, URLs all of its names.
+	URL  string   `json:"url,omitempty"`
+	URLs []string `json:"urls,omitempty"`
 }
 
 // defaultHealthPaths are what devenv checks for roles without a declared
@@ -54,8 +58,7 @@ func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services 
 	if err != nil {
 		return nil, err
 	}
-	assigned := assignedPorts(p, ports)
-	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	_, ph := placeholders(p, ports)
 	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + p.Name()}, All: true})
 	if err != nil {
 		return nil, err
@@ -70,21 +73,28 @@ func (o *Orchestrator) Health(ctx context.Context, p *compose.Project, services 
 	for _, name := range p.Model.ServiceNames() {
 		if want(name) {
 			c, ok := byService[name]
-			jobs = append(jobs, o.containerChecks(p, name, c, ok, lookup)...)
+			jobs = append(jobs, o.containerChecks(p, name, c, ok, ph)...)
 		}
 	}
 	for _, name := range sortedKeys(p.X.Host) {
 		if want(name) {
-			jobs = append(jobs, hostCheck(p, name, lookup))
+			jobs = append(jobs, hostCheck(p, name, ph))
 		}
 	}
-	return runHealthJobs(ctx, jobs)
+	rows, err := runHealthJobs(ctx, jobs)
+	urls := ports.Project.URLs(ports.ProxyPort)
+	for i := range rows {
+		if u := urls[rows[i].Service]; len(u) > 0 {
+			rows[i].URL, rows[i].URLs = u[0], u
+		}
+	}
+	return rows, err
 }
 
 // containerChecks are a service's checks: the engine's healthcheck (run now
 // when the engine has not probed yet), then its declared health URL, else
 // the probe its role implies (PostgreSQL, Redis, HTTP).
-func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Container, exists bool, lookup func(string, int) (int, bool)) []healthJob {
+func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Container, exists bool, ph compose.Placeholders) []healthJob {
 	base := HealthRow{Project: p.Name(), Service: name, Kind: "container"}
 	if !exists || c.State != "running" {
 		r := base
@@ -106,7 +116,7 @@ func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Contai
 		}
 		jobs = append(jobs, j)
 	}
-	if probe := o.roleProbe(p, name, c, lookup); probe != nil {
+	if probe := o.roleProbe(p, name, c, ph); probe != nil {
 		probe.row.Project, probe.row.Service, probe.row.Kind = base.Project, base.Service, base.Kind
 		jobs = append(jobs, *probe)
 	}
@@ -120,10 +130,10 @@ func (o *Orchestrator) containerChecks(p *compose.Project, name string, c Contai
 
 // roleProbe is the service's declared health URL, else the probe of its
 // role on its published port; nil when there is none.
-func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, lookup func(string, int) (int, bool)) *healthJob {
+func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, ph compose.Placeholders) *healthJob {
 	svc, sx := p.Model.Services[name], p.ServiceX[name]
 	if sx.Health != "" {
-		return httpJob(sx.Health, lookup)
+		return httpJob(sx.Health, ph)
 	}
 	addr := func(target int) string {
 		for _, pb := range c.Ports {
@@ -151,8 +161,8 @@ func (o *Orchestrator) roleProbe(p *compose.Project, name string, c Container, l
 }
 
 // httpJob checks a health URL with {service} placeholders.
-func httpJob(template string, lookup func(string, int) (int, bool)) *healthJob {
-	url, err := compose.Expand(template, lookup)
+func httpJob(template string, ph compose.Placeholders) *healthJob {
+	url, err := ph.Expand(template)
 	if err != nil {
 		return &healthJob{row: HealthRow{Check: "http", Status: StatusUnhealthy, Detail: err.Error()}}
 	}
@@ -161,13 +171,13 @@ func httpJob(template string, lookup func(string, int) (int, bool)) *healthJob {
 
 // hostCheck is a host service's check: its health URL, else its role's
 // default path, else TCP on its port.
-func hostCheck(p *compose.Project, name string, lookup func(string, int) (int, bool)) healthJob {
+func hostCheck(p *compose.Project, name string, ph compose.Placeholders) healthJob {
 	h := p.X.Host[name]
-	port, _ := lookup(name, 0)
+	port, _ := ph.Port(name, 0)
 	var j healthJob
 	switch {
 	case h.Health != "":
-		j = *httpJob(h.Health, lookup)
+		j = *httpJob(h.Health, ph)
 	case defaultHealthPaths[h.Role] != "":
 		url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + defaultHealthPaths[h.Role]
 		j = healthJob{row: HealthRow{Check: "http"}, fn: func(ctx context.Context) (string, string) { return probe.HTTP(ctx, url) }}
@@ -240,6 +250,28 @@ func envValue(env map[string]*string, key string) string {
 
 // assignedPorts maps service → target → host port, first published first.
 type portAssignments map[string][][2]int
+
+// placeholders answer the project's templates from its assigned ports and,
+// for {SERVICE.url} and {SERVICE.host}, its names as the proxy serves them
+// (run). In health checks (check), {SERVICE.url} is the service's own
+// http://127.0.0.1:PORT, so devenv's checks never depend on how this
+// machine resolves *.localhost.
+func placeholders(p *compose.Project, ports *PortResult) (run, check compose.Placeholders) {
+	assigned := assignedPorts(p, ports)
+	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	names, _ := p.Names() // a bad name failed the load already
+	name := func(svc string) string { return compose.NameOf(names, svc) }
+	run = compose.Placeholders{Port: lookup, Name: name, URL: func(host string) string { return registry.NameURL(host, ports.ProxyPort) }}
+	check = compose.Placeholders{Port: lookup, Name: name, URL: func(host string) string {
+		for _, n := range names {
+			if port, ok := lookup(n.Service, n.Target); ok && n.Host == host {
+				return "http://127.0.0.1:" + strconv.Itoa(port)
+			}
+		}
+		return "http://" + host
+	}}
+	return run, check
+}
 
 func assignedPorts(p *compose.Project, res *PortResult) portAssignments {
 	out := portAssignments{}

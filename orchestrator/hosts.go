@@ -78,7 +78,7 @@ var ErrHostUnsupported = errors.New("devenv cannot run host services here")
 // hostSpec builds the run spec of a managed host service: {service}
 // placeholders expanded in the command and env, PORT set to its own port
 // unless env sets it, the working directory under the project.
-func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bool)) (HostSpec, error) {
+func hostSpec(p *compose.Project, name string, ph compose.Placeholders, ca string) (HostSpec, error) {
 	h := p.X.Host[name]
 	file, key := p.MainFile(), compose.ExtensionKey+".host."+name
 	spec := HostSpec{Project: p.Name(), Name: name, ProjectDir: p.Dir(), Restart: h.Restart, Signal: h.StopSignal, Grace: 10 * time.Second, Dir: p.Dir()}
@@ -89,7 +89,7 @@ func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bo
 		spec.Grace, _ = time.ParseDuration(h.StopGracePeriod)
 	}
 	for _, a := range h.Command.Args {
-		x, err := compose.Expand(a, lookup)
+		x, err := ph.Expand(a)
 		if err != nil {
 			return spec, &compose.ConfigError{File: file, Key: key + ".command", Msg: err.Error()}
 		}
@@ -99,16 +99,17 @@ func hostSpec(p *compose.Project, name string, lookup func(string, int) (int, bo
 		spec.Args = []string{"/bin/sh", "-c", spec.Args[0]}
 	}
 	own := []string{}
-	if port, ok := lookup(name, 0); ok {
+	if port, ok := ph.Port(name, 0); ok {
 		own = append(own, "PORT="+strconv.Itoa(port))
 	}
 	for _, k := range sortedKeys(h.Env) {
-		v, err := compose.Expand(h.Env[k], lookup)
+		v, err := ph.Expand(h.Env[k])
 		if err != nil {
 			return spec, &compose.ConfigError{File: file, Key: key + ".env." + k, Msg: err.Error()}
 		}
 		own = append(own, k+"="+v)
 	}
+	own = append(own, behindProxy(h, name, ph, ca)...)
 	// Only the service's own variables: the supervisor adds them to the
 	// environment it inherits, and nothing else is written to disk.
 	spec.Env = own
@@ -129,8 +130,7 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 	if o.Hosts == nil {
 		return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + hosts[0] + ".command", Msg: ErrHostUnsupported.Error()}
 	}
-	assigned := assignedPorts(p, ports)
-	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	ph, check := placeholders(p, ports)
 	timeout := opts.WaitTimeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -139,7 +139,7 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 	defer cancel()
 	for _, name := range plan.HostOrder(p, hosts) {
 		wait := !opts.NoWait || plan.HostNeededHealthy(p, name, hosts)
-		if err := o.startHost(ctx, wctx, p, name, lookup, wait); err != nil {
+		if err := o.startHost(ctx, wctx, p, name, ph, check, wait); err != nil {
 			return err
 		}
 	}
@@ -147,8 +147,8 @@ func (o *Orchestrator) upHosts(ctx context.Context, p *compose.Project, ports *P
 }
 
 // startHost starts one host service and, when asked, waits for its health.
-func (o *Orchestrator) startHost(ctx, wctx context.Context, p *compose.Project, name string, lookup func(string, int) (int, bool), wait bool) error {
-	spec, err := hostSpec(p, name, lookup)
+func (o *Orchestrator) startHost(ctx, wctx context.Context, p *compose.Project, name string, ph, check compose.Placeholders, wait bool) error {
+	spec, err := hostSpec(p, name, ph, o.CACert)
 	if err != nil {
 		return err
 	}
@@ -165,19 +165,19 @@ func (o *Orchestrator) startHost(ctx, wctx context.Context, p *compose.Project, 
 	if !wait {
 		return nil
 	}
-	return o.waitHost(wctx, ctx, p, name, lookup)
+	return o.waitHost(wctx, ctx, p, name, check)
 }
 
 // waitHost polls the host service's health (its URL, else TCP on its port)
 // until it answers, its process gives up, or the wait times out.
-func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, name string, lookup func(string, int) (int, bool)) error {
+func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, name string, ph compose.Placeholders) error {
 	h := p.X.Host[name]
-	port, _ := lookup(name, 0)
+	port, _ := ph.Port(name, 0)
 	check := func(c context.Context) (string, string) {
 		return probe.TCP(c, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
 	if h.Health != "" {
-		url, err := compose.Expand(h.Health, lookup)
+		url, err := ph.Expand(h.Health)
 		if err != nil {
 			return &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + name + ".health", Msg: err.Error()}
 		}
@@ -319,4 +319,38 @@ func (o *Orchestrator) upOrphanHosts(ctx context.Context, p *compose.Project, re
 		return nil
 	}
 	return o.stopHosts(ctx, p, names)
+}
+
+// behindProxy is what a host service needs to work behind its name, for
+// each variable its env does not set: NODE_EXTRA_CA_CERTS, so Node trusts
+// devenv's CA besides the system's (a server-side fetch of another
+// service's name); for Phoenix, PHX_HOST, the host its URLs and its
+// WebSocket origin check use (read it in config: url: [host: ...]); for
+// Vite, the name among its allowed hosts.
+func behindProxy(h compose.HostService, name string, ph compose.Placeholders, ca string) []string {
+	var out []string
+	set := func(k, v string) {
+		if _, given := h.Env[k]; !given && v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	host := ""
+	if ph.Name != nil {
+		host = ph.Name(name)
+	}
+	if host == "" {
+		return nil
+	}
+	set("NODE_EXTRA_CA_CERTS", ca)
+	role := h.Role
+	if role == "" {
+		role = compose.Role("", "", name)
+	}
+	switch role {
+	case "phoenix":
+		set("PHX_HOST", host)
+	case "vite":
+		set("__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS", host)
+	}
+	return out
 }

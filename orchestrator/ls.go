@@ -31,6 +31,10 @@ type ProjectRow struct {
 	// Forwarded says its ports are forwarded here now.
 	Engine    string `json:"Engine,omitempty"`
 	Forwarded bool   `json:"Forwarded,omitempty"`
+	// URL is the project's main name (https://PROJECT.localhost), URLs
+	// all of its names.
+	URL  string   `json:"URL,omitempty"`
+	URLs []string `json:"URLs,omitempty"`
 	// elsewhere: registered on an engine devenv is not talking to now.
 	elsewhere bool
 }
@@ -91,11 +95,20 @@ func (l lsRows) get(name, engine string) *ProjectRow {
 // registered adds the registry's projects with their reserved ports.
 func (l lsRows) registered(reg *registry.Registry) {
 	for _, p := range reg.Projects {
+		if p.Name == registry.ProxyProject {
+			continue // devenv's own ports, shown by ports and proxy status
+		}
 		r := l.get(p.Name, p.Engine)
 		if p.Engine != l.o.EngineKey {
 			r.Engine = p.EngineLabel()
 		}
 		r.Registered, r.Directory = true, p.Dir
+		r.URL = p.MainURL(reg.ProxyPort())
+		for _, urls := range p.URLs(reg.ProxyPort()) {
+			r.URLs = append(r.URLs, urls...)
+		}
+		slices.Sort(r.URLs)
+		r.URLs = slices.Compact(r.URLs)
 		var nums []int
 		for _, res := range p.Reservations {
 			nums = append(nums, res.Port)

@@ -37,6 +37,9 @@ type Orchestrator struct {
 	DirExists func(string) bool
 	// Hosts runs host services; nil where they cannot run.
 	Hosts HostRunner
+	// CACert is devenv's CA certificate, given to host services with a
+	// name as NODE_EXTRA_CA_CERTS ("" where there is none yet).
+	CACert string
 	// Parallel bounds how many steps of a plan run at once (compose's
 	// --parallel); below 1, any number.
 	Parallel int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,9 @@ type PortRow struct {
 	Holder string `json:"holder"`
 	// Conflict is true when the holder is not the project itself.
 	Conflict bool `json:"conflict"`
+	// URL is the name this port serves, URLs all of them.
+	URL  string   `json:"url,omitempty"`
+	URLs []string `json:"urls,omitempty"`
 }
 
 // PortMap lists every reservation of every project with its holder now.
@@ -56,6 +60,15 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 		for _, r := range p.Reservations {
 			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
 				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.RemoteLabel(), EngineID: p.Engine, Holder: "free"}
+			for _, n := range p.Names {
+				if n.Service == r.Service && n.Target == r.Target && r.Protocol == "tcp" && reg.ProxyPort() > 0 {
+					row.URLs = append(row.URLs, registry.NameURL(n.Host, reg.ProxyPort()))
+				}
+			}
+			if len(row.URLs) > 0 {
+				slices.SortFunc(row.URLs, func(a, b string) int { return strings.Count(b, ".") - strings.Count(a, ".") })
+				row.URL = row.URLs[0]
+			}
 			if row.HostIP == "" && !r.Host {
 				row.HostIP = "127.0.0.1"
 			}

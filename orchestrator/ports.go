@@ -40,6 +40,8 @@ type PortResult struct {
 	Remaps   []registry.Remap
 	Project  *registry.Project
 	Warnings []string
+	// ProxyPort is the names proxy's HTTPS port (0 before it first ran).
+	ProxyPort int
 }
 
 // databaseRoles are warned about when published on all interfaces.
@@ -64,8 +66,12 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	if err != nil {
 		return nil, err
 	}
+	names, err := p.Names()
+	if err != nil {
+		return nil, err
+	}
 	regReqs := toRegistryRequests(reqs, opts.RunHosts)
-	req := registry.Request{
+	req := registry.Request{Names: registryNames(names),
 		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Endpoint: o.EngineEndpoint, Stack: p.X.Stack, Ports: regReqs,
 		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,
 		Keep: sortedKeys(p.Model.DisabledServices),
@@ -75,7 +81,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		dirExists = func(d string) bool { _, err := os.Stat(d); return err == nil }
 	}
 	var result registry.Result
-	publishAll := false
+	publishAll, proxyPort := false, 0
 	if opts.DryRun {
 		reg, err := o.Registry.Load()
 		if err != nil {
@@ -91,7 +97,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 				return nil, err
 			}
 		}
-		publishAll = reg.Publish == "all"
+		publishAll, proxyPort = reg.Publish == "all", reg.ProxyPort()
 		result, err = registry.Reconcile(reg, req, occupied, dirExists)
 		if err != nil {
 			var de *registry.DirError
@@ -108,15 +114,18 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		_, err = o.Registry.Update(ctx, func(reg *registry.Registry) (bool, error) {
 			r, err := registry.Reconcile(reg, req, occupied, dirExists)
 			result = r
-			publishAll = reg.Publish == "all"
+			publishAll, proxyPort = reg.Publish == "all", reg.ProxyPort()
 			return r.Changed, err
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return bindingsOf(reqs, regReqs, result, opts.PublishAll || publishAll), nil
+	res := bindingsOf(reqs, regReqs, result, opts.PublishAll || publishAll)
+	res.ProxyPort = proxyPort
+	return res, nil
 }
+
 
 // bindingsOf are the containers' port bindings for the reconciled
 // requests: the assigned host ports, bound to 127.0.0.1 unless publishAll
@@ -260,4 +269,13 @@ func (o *Orchestrator) AssignedPorts(ctx context.Context, p *compose.Project) (m
 		}
 	}
 	return out, nil
+}
+
+// registryNames are the project's names as the registry records them.
+func registryNames(names []compose.Name) []registry.Name {
+	out := make([]registry.Name, 0, len(names))
+	for _, n := range names {
+		out = append(out, registry.Name(n))
+	}
+	return out
 }

@@ -55,6 +55,8 @@ type PsResult struct {
 	// Forwarding whether the project's forward serves its ports here.
 	Engine     string
 	Forwarding bool
+	// URLs are each service's names as URLs, its own name first.
+	URLs map[string][]string
 }
 
 // Ps lists the project's containers with one engine call (running ones
@@ -86,12 +88,13 @@ func (o *Orchestrator) Ps(ctx context.Context, p *compose.Project, opts PsOption
 		res.Containers = append(res.Containers, c)
 	}
 	sort.Slice(res.Containers, func(i, j int) bool { return res.Containers[i].Name < res.Containers[j].Name })
+	var reserved *registry.Project
+	if reg, err := o.Registry.Load(); err == nil {
+		reserved = reg.Find(p.Name(), o.EngineKey)
+		res.URLs = reserved.URLs(reg.ProxyPort())
+	}
 	if o.Sockets == nil && o.EngineKey != "" {
 		return res, nil
-	}
-	var reserved *registry.Project
-	if len(p.X.Host) > 0 {
-		reserved = o.registered(p.Name())
 	}
 	for _, name := range sortedKeys(p.X.Host) {
 		if len(sel) > 0 && !slices.Contains(sel, name) {
@@ -211,7 +214,7 @@ func (o *Orchestrator) Logs(ctx context.Context, p *compose.Project, opts LogsOp
 		} else {
 			name = hosts[i-len(targets)]
 			path := o.Hosts.LogPath(p.Name(), name)
-			run = func(w *prefixWriter) error { return followFile(ctx, path, opts.Tail, opts.Follow, w) }
+			run = func(w *prefixWriter) error { return FollowFile(ctx, path, opts.Tail, opts.Follow, w) }
 		}
 		names = append(names, name)
 		prefix := ""
@@ -250,10 +253,10 @@ func logLabel(p *compose.Project, c Container) string {
 	return c.Name
 }
 
-// followFile prints a host service's log file (its last tail lines, "all"
+// FollowFile prints a host service's log file (its last tail lines, "all"
 // or "" for everything) and, with follow, what is appended until ctx ends,
 // across a rotation.
-func followFile(ctx context.Context, path, tail string, follow bool, w io.Writer) error {
+func FollowFile(ctx context.Context, path, tail string, follow bool, w io.Writer) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err

@@ -238,11 +238,10 @@ func (o *Orchestrator) planHosts(p *compose.Project, ports *PortResult, hosts []
 	if len(hosts) > 0 && o.Hosts == nil {
 		return nil, &compose.ConfigError{File: p.MainFile(), Key: compose.ExtensionKey + ".host." + hosts[0] + ".command", Msg: ErrHostUnsupported.Error()}
 	}
-	assigned := assignedPorts(p, ports)
-	lookup := func(svc string, target int) (int, bool) { return lookupPort(assigned, svc, target) }
+	ph, _ := placeholders(p, ports)
 	var steps []Step
 	for _, name := range plan.HostOrder(p, hosts) {
-		spec, err := hostSpec(p, name, lookup)
+		spec, err := hostSpec(p, name, ph, o.CACert)
 		if err != nil {
 			return nil, err
 		}

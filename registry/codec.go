@@ -158,7 +158,15 @@ func Encode(reg *Registry) ([]byte, error) {
 		if len(p.Reservations) > 0 {
 			b.WriteString("\n    ")
 		}
-		b.WriteString("]}")
+		b.WriteString("]")
+		if len(p.Names) > 0 {
+			nb, err := json.Marshal(p.Names)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, ", \"names\": %s", nb)
+		}
+		b.WriteString("}")
 	}
 	if len(reg.Projects) > 0 {
 		b.WriteString("\n  ")

@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/devenv-dev/devenv/internal/errdefs"
 )
@@ -53,6 +55,82 @@ type Project struct {
 	Endpoint     string        `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
 	Stack        string        `yaml:"stack,omitempty" json:"stack,omitempty"`
 	Reservations []Reservation `yaml:"reservations,omitempty" json:"reservations,omitempty"`
+	// Names are the project's HTTPS names: the proxy routes each to the
+	// port its service's reservation for Target holds, for as long as the
+	// reservation stays.
+	Names []Name `yaml:"names,omitempty" json:"names,omitempty"`
+}
+
+// ProxyProject is where devenv's proxy keeps its ports: an entry no
+// compose project can have (compose names have no dot), left out of ls.
+const ProxyProject = "devenv.proxy"
+
+// Name is a stable name of a project's service (SERVICE.PROJECT.localhost).
+type Name struct {
+	Host    string `yaml:"host" json:"host"`
+	Service string `yaml:"service" json:"service"`
+	Target  int    `yaml:"target" json:"target"`
+}
+
+// ProxyPort is the names proxy's HTTPS port (0 before it first ran).
+func (r *Registry) ProxyPort() int {
+	if p := r.Find(ProxyProject, ""); p != nil {
+		return p.HostPort("https", 0)
+	}
+	return 0
+}
+
+// NameURL is the URL of a name served on the proxy's port (no port when
+// it is 443, or unknown).
+func NameURL(host string, proxyPort int) string {
+	if proxyPort == 0 || proxyPort == 443 {
+		return "https://" + host
+	}
+	return "https://" + host + ":" + strconv.Itoa(proxyPort)
+}
+
+// URLs are each service's URLs, its own name first (SERVICE.PROJECT.localhost
+// before PROJECT.localhost); nil for a nil project, and before the proxy
+// first ran (proxyPort 0): no name answers yet.
+func (p *Project) URLs(proxyPort int) map[string][]string {
+	if p == nil || len(p.Names) == 0 || proxyPort == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, n := range p.Names {
+		u := NameURL(n.Host, proxyPort)
+		if strings.Count(n.Host, ".") > 1 {
+			out[n.Service] = append([]string{u}, out[n.Service]...)
+		} else {
+			out[n.Service] = append(out[n.Service], u)
+		}
+	}
+	return out
+}
+
+// MainURL is the project's own name's URL (PROJECT.localhost), else its
+// first name's; "" when it has none (or the proxy never ran).
+func (p *Project) MainURL(proxyPort int) string {
+	if p == nil || len(p.Names) == 0 || proxyPort == 0 {
+		return ""
+	}
+	for _, n := range p.Names {
+		if strings.Count(n.Host, ".") == 1 {
+			return NameURL(n.Host, proxyPort)
+		}
+	}
+	return NameURL(p.Names[0].Host, proxyPort)
+}
+
+// Route is where a name leads now: the reservation's port, on this
+// machine's loopback; ok is false when the reservation is gone.
+func (p *Project) Route(n Name) (Reservation, bool) {
+	for _, r := range p.Reservations {
+		if r.Service == n.Service && r.Target == n.Target && r.Protocol == "tcp" {
+			return r, true
+		}
+	}
+	return Reservation{}, false
 }
 
 // Reservation is one host port owned by a project's service.
@@ -107,6 +185,9 @@ func DefaultRules() map[string]Rule {
 		"postgres": {Start: 5434, Description: "PostgreSQL in Docker (avoid the default 5432)"},
 		"electric": {Start: 3000, Description: "ElectricSQL"},
 		"redis":    {Start: 6380, Description: "Redis (avoid the default 6379)"},
+		// devenv's own proxy, where it may not listen on 443 and 80.
+		"proxy":      {Start: 1443, Description: "devenv's HTTPS proxy (where 443 is not available)"},
+		"proxy-http": {Start: 1080, Description: "devenv's HTTP redirect (where 80 is not available)"},
 	}
 }
 

@@ -56,6 +56,8 @@ type Request struct {
 	// Keep are services whose reservations stay as they are although the
 	// file does not ask for them now (services of inactive profiles).
 	Keep []string
+	// Names are the project's HTTPS names, recorded with its reservations.
+	Names []Name
 }
 
 // Occupied reports who holds a port right now outside the registry: engine

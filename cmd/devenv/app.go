@@ -185,14 +185,14 @@ func (a *app) orch(rep orchestrator.Reporter) (*orchestrator.Orchestrator, error
 	}
 	if a.local != nil {
 		return &orchestrator.Orchestrator{Engine: a.local, Registry: s, Reporter: rep, Version: version(),
-			Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel}, nil
+			Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel, CACert: a.caCert()}, nil
 	}
 	e, err := a.dockerEngine()
 	if err != nil {
 		return nil, err
 	}
 	o := &orchestrator.Orchestrator{Engine: e, Registry: s, Reporter: rep, Version: version(),
-		Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel}
+		Hosts: hostRunnerFor(a.env.get), Sockets: sockets.Listening, Parallel: a.globals.Parallel, CACert: a.caCert()}
 	if a.endpoint.Remote {
 		// A remote engine's ports are forwarded here, so this machine's
 		// sockets are probed as for a local engine, and health checks
@@ -375,7 +375,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), newInitCmd(a))
-	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a))
+	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a), newProxyCmd(a), newOpenCmd(a))
 	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), newVersionCmd(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }

@@ -280,7 +280,7 @@ func TestHelpPages(t *testing.T) {
 	// The groups, in order.
 	r := (&harness{t: t, dir: t.TempDir()}).run("help")
 	last := -1
-	for _, g := range []string{"Lifecycle:", "Inspect:", "Ports and env:", "Everyday:", "Setup:"} {
+	for _, g := range []string{"Lifecycle:", "Inspect:", "Ports, names and env:", "Everyday:", "Setup:"} {
 		i := strings.Index(r.stdout, g)
 		if i < last {
 			t.Fatalf("group %s missing or out of order:\n%s", g, r.stdout)

@@ -291,7 +291,7 @@ func TestIntegrationConcurrentAssign(t *testing.T) {
 			defer wg.Done()
 			cmd := exec.Command(bin, "--registry", registry, "ports", "assign")
 			cmd.Dir = dir
-			cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "DEVENV_LOCK_TIMEOUT=60s"}
+			cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "DEVENV_LOCK_TIMEOUT=60s", "DEVENV_PROXY=off"}
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs <- fmt.Sprintf("%s: %v %s", dir, err, out)
 			}

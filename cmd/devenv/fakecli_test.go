@@ -41,7 +41,7 @@ func newFakeCLI(t *testing.T, file string) *fakeCLI {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	f := &fakeCLI{t: t, eng: fakeengine.New(), dir: dir}
 	home := t.TempDir()
-	f.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + filepath.Join(home, "registry.yaml"), "XDG_STATE_HOME=" + filepath.Join(home, "state")}
+	f.env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + filepath.Join(home, "registry.yaml"), "XDG_STATE_HOME=" + filepath.Join(home, "state"), "DEVENV_PROXY=off"}
 	f.eng.AddImage("sha256:"+strings.Repeat("a", 64), "postgres:15")
 	f.eng.AddImage("sha256:"+strings.Repeat("b", 64), "redis:7")
 	f.eng.AddImage("sha256:"+strings.Repeat("c", 64), "demo/api:dev")

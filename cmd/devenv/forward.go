@@ -10,6 +10,7 @@ import (
 
 	"github.com/devenv-dev/devenv/orchestrator/docker"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
+	"github.com/devenv-dev/devenv/proxy"
 )
 
 // forwardMain is devenv as a project's port forward, run by its supervisor
@@ -47,6 +48,12 @@ func special(args []string) (code int, ok bool) {
 	}
 	if len(args) > 1 && args[1] == forward.RelayArg {
 		return forward.Relay(args[2:], os.Stdin, os.Stdout, os.Stderr), true
+	}
+	if os.Getenv(proxy.ServeEnv) != "" {
+		// The proxy, as its supervisor runs it (also from a test binary).
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		return run(ctx, args, os.Environ(), os.Stdin, os.Stdout, os.Stderr), true
 	}
 	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -54,9 +55,10 @@ func runHealth(ctx context.Context, a *app, o *healthOptions) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SERVICE\tKIND\tCHECK\tSTATUS\tLATENCY\tDETAIL")
+		uc := urlCell(slices.ContainsFunc(rows, func(r orchestrator.HealthRow) bool { return r.URL != "" }))
+		fmt.Fprintf(tw, "SERVICE\tKIND\tCHECK\tSTATUS\tLATENCY\tDETAIL%s\n", uc.header())
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%dms\t%s\n", r.Service, r.Kind, r.Check, r.Status, r.LatencyMS, mask(r.Detail, a.secrets))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%dms\t%s%s\n", r.Service, r.Kind, r.Check, r.Status, r.LatencyMS, mask(r.Detail, a.secrets), uc.of(r.URL))
 		}
 		tw.Flush()
 	}

@@ -20,7 +20,7 @@ var commandGroups = []struct {
 }{
 	{"Lifecycle", []string{"up", "down", "start", "stop", "restart", "create", "kill", "pause", "unpause", "rm", "wait"}},
 	{"Inspect", []string{"ps", "logs", "top", "stats", "images", "volumes", "events", "config", "health", "ls"}},
-	{"Ports and env", []string{"ports", "port", "env"}},
+	{"Ports, names and env", []string{"ports", "port", "open", "proxy", "env"}},
 	{"Everyday", []string{"exec", "run", "connect", "cp", "build", "pull"}},
 	{"Setup", []string{"init", "doctor", "completion", "version"}},
 }

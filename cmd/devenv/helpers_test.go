@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,16 @@ func TestMain(m *testing.M) {
 	}
 	if code, ok := special(os.Args); ok {
 		os.Exit(code)
+	}
+	if os.Getenv("DEVENV_TEST_HTTP_SERVE") != "" {
+		// A host service's HTTP server: it says who it is and what it was
+		// given, on its PORT.
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "host=%s proto=%s ca=%s vite=%s", r.Host, r.Header.Get("X-Forwarded-Proto"), os.Getenv("NODE_EXTRA_CA_CERTS"), os.Getenv("__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS"))
+		})
+		fmt.Println("serving on", os.Getenv("PORT"))
+		fmt.Println(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil))
+		os.Exit(1)
 	}
 	if port := os.Getenv("DEVENV_TEST_HOLD_PORT"); port != "" {
 		ln, err := net.Listen("tcp", "0.0.0.0:"+port)
@@ -72,7 +83,8 @@ func newHarness(t testing.TB) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, registry: filepath.Join(t.TempDir(), "cfg", "registry.yaml")}
-	h.env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + h.registry, "PWD=" + dir}
+	// The names proxy is the proxy tests' business; the others leave it off.
+	h.env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + h.registry, "PWD=" + dir, "DEVENV_PROXY=off"}
 	if v := os.Getenv("DOCKER_HOST"); v != "" {
 		h.env = append(h.env, "DOCKER_HOST="+v)
 	}

@@ -92,9 +92,10 @@ func runLs(ctx context.Context, a *app, o *lsOptions) error {
 	}
 	col := engineCell(len(engines) > 1)
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "NAME\t%sSTATUS\tDIRECTORY\tPORTS\n", col.header())
+	uc := urlCell(slices.ContainsFunc(rows, func(r orchestrator.ProjectRow) bool { return r.URL != "" }))
+	fmt.Fprintf(tw, "NAME\t%sSTATUS\tDIRECTORY\tPORTS%s\n", col.header(), uc.header())
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\n", r.Name, col.of(r.Engine), r.Status, r.Directory, r.Ports)
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s%s\n", r.Name, col.of(r.Engine), r.Status, r.Directory, r.Ports, uc.of(r.URL))
 	}
 	return tw.Flush()
 }

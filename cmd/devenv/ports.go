@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -48,13 +49,14 @@ func runPorts(ctx context.Context, a *app, o *portsOptions) error {
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	col := engineCell(reg.Engines() > 1)
-	fmt.Fprintf(tw, "PROJECT\t%sSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER\n", col.header())
+	uc := urlCell(slices.ContainsFunc(rows, func(r orchestrator.PortRow) bool { return r.URL != "" }))
+	fmt.Fprintf(tw, "PROJECT\t%sSERVICE\tROLE\tHOST PORT\tTARGET\tHOLDER%s\n", col.header(), uc.header())
 	for _, r := range rows {
 		svc := r.Service
 		if r.HostService {
 			svc += " (host)"
 		}
-		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s:%d/%s\t%d\t%s\n", r.Project, col.of(r.Engine), svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder)
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s:%d/%s\t%d\t%s%s\n", r.Project, col.of(r.Engine), svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder, uc.of(r.URL))
 	}
 	return tw.Flush()
 }

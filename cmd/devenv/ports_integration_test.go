@@ -41,7 +41,7 @@ func referenceProjects(t *testing.T) (root string, at func(project string) *harn
 		src := filepath.Join(testbed.Root(), "testdata", "reference", project, "docker-compose.dev.yml")
 		os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), []byte(mustRead(t, src)), 0o644)
 		h := &harness{t: t, dir: dir, registry: registry,
-			env: []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + registry, "PWD=" + dir}}
+			env: []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "DEVENV_REGISTRY=" + registry, "PWD=" + dir, "DEVENV_PROXY=off"}}
 		return h
 	}
 	for _, p := range []string{"sertantai-auth", "sertantai-controls", "sertantai-enforcement"} {

@@ -42,6 +42,11 @@ type psRow struct {
 	PID int `json:"PID,omitempty"`
 	// Host marks a host service row (devenv's key).
 	Host bool `json:"Host,omitempty"`
+	// URL is the service's name (https://SERVICE.PROJECT.localhost) and
+	// URLs all of its names (devenv's keys; Publishers[].URL keeps
+	// compose's meaning).
+	URL  string   `json:"URL,omitempty"`
+	URLs []string `json:"URLs,omitempty"`
 }
 
 type publisher struct {
@@ -151,12 +156,15 @@ func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrun
 	for _, ct := range res.Containers {
 		row := rowOf(ct, noTrunc)
 		row.Engine = res.Engine
+		row.URL, row.URLs = firstOf(res.URLs[row.Service]), res.URLs[row.Service]
 		if err := enc.Encode(row); err != nil {
 			return err
 		}
 	}
 	for _, h := range res.Host {
-		if err := enc.Encode(hostRowOf(project, h)); err != nil {
+		row := hostRowOf(project, h)
+		row.URL, row.URLs = firstOf(res.URLs[h.Service]), res.URLs[h.Service]
+		if err := enc.Encode(row); err != nil {
 			return err
 		}
 	}
@@ -169,7 +177,9 @@ func writePsJSON(w io.Writer, res *orchestrator.PsResult, project string, noTrun
 func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	col := engineCell(res.Engine != "")
-	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS\n", col.header())
+	uc := urlCell(len(res.URLs) > 0)
+	url := func(service string) string { return uc.of(firstOf(res.URLs[service])) }
+	fmt.Fprintf(tw, "NAME\tIMAGE\tSERVICE\t%sSTATUS\tPORTS%s\n", col.header(), uc.header())
 	for _, ct := range res.Containers {
 		ports := portsText(ct.Ports)
 		tcp := slices.ContainsFunc(ct.Ports, func(pb orchestrator.PortBinding) bool { return pb.HostPort != "" && pb.Protocol == "tcp" })
@@ -180,11 +190,12 @@ func writePsTable(w io.Writer, res *orchestrator.PsResult) error {
 				ports += " (not forwarded here: run devenv up)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\n", ct.Name, ct.Image, ct.Labels[orchestrator.LabelService], col.of(res.Engine), ct.Status, ports)
+		svc := ct.Labels[orchestrator.LabelService]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s%s\n", ct.Name, ct.Image, svc, col.of(res.Engine), ct.Status, ports, url(svc))
 	}
 	for _, h := range res.Host {
 		_, status, health := hostStatus(h)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t127.0.0.1:%d\n", "(host) "+h.Service, "-", h.Service, col.of(""), status+" ("+health+")", h.Port)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t127.0.0.1:%d%s\n", "(host) "+h.Service, "-", h.Service, col.of(""), status+" ("+health+")", h.Port, url(h.Service))
 	}
 	return tw.Flush()
 }
@@ -218,3 +229,29 @@ func humanSince(t time.Time) string {
 }
 
 var containerStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+// firstOf is a list's first string, "" for none.
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// urlCell is the last column of a table, URL, shown where any row has a
+// name.
+type urlCell bool
+
+func (u urlCell) header() string {
+	if u {
+		return "\tURL"
+	}
+	return ""
+}
+
+func (u urlCell) of(url string) string {
+	if u {
+		return "\t" + url
+	}
+	return ""
+}

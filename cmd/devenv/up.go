@@ -141,6 +141,13 @@ func runUp(ctx context.Context, a *app, o *upOptions) error {
 			return usagef("up: no such service to attach to: %s", s)
 		}
 	}
+	names, err := p.Names()
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 && !dryRun && !o.NoStart {
+		a.startProxy(ctx)
+	}
 	rep := a.reporter()
 	orch, err := a.orch(rep)
 	if err != nil {
@@ -159,6 +166,9 @@ func runUp(ctx context.Context, a *app, o *upOptions) error {
 	rep.Close()
 	if err == nil && dryRun {
 		_, err = a.stdout.Write([]byte(res.Plan.Render() + "\n"))
+	}
+	if err == nil && !dryRun && !o.NoStart {
+		a.printNames(names)
 	}
 	if err != nil || dryRun || !attached || o.NoStart {
 		return err

@@ -1,0 +1,207 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devenv-dev/devenv/orchestrator/process"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// ServeEnv marks the process its supervisor runs as the proxy.
+const ServeEnv = "DEVENV_PROXY_SERVE"
+
+// Project is the proxy's entry in the registry, where its ports are
+// reserved like a project's (a name no compose project can have).
+const Project = registry.ProxyProject
+
+// The proxy's two ports, as reservations of Project.
+const (
+	serviceHTTPS = "https"
+	serviceHTTP  = "http"
+	name         = "proxy" // its supervised process
+)
+
+// Ports are where the proxy listens: HTTPS, and the HTTP side that
+// redirects to it.
+type Ports struct{ HTTPS, HTTP int }
+
+// PortsOf reads the proxy's reserved ports; ok is false before the proxy
+// was first started.
+func PortsOf(reg *registry.Registry) (Ports, bool) {
+	p := reg.Find(Project, "")
+	if p == nil {
+		return Ports{}, false
+	}
+	ports := Ports{HTTPS: p.HostPort(serviceHTTPS, 0), HTTP: p.HostPort(serviceHTTP, 0)}
+	return ports, ports.HTTPS > 0 && ports.HTTP > 0
+}
+
+// canBind says whether this process may listen on port of 127.0.0.1 now
+// (443 and 80 need root, CAP_NET_BIND_SERVICE, macOS, or a low
+// net.ipv4.ip_unprivileged_port_start).
+func canBind(port int) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// Reserve settles the proxy's ports in the registry, once: 443 and 80
+// where this process may bind them, else ports of the proxy and
+// proxy-http roles (from 1443 and 1080). Reserved ports stay.
+func Reserve(ctx context.Context, store *registry.Store) (Ports, error) {
+	if reg, err := store.Load(); err == nil {
+		if ports, ok := PortsOf(reg); ok {
+			return ports, nil
+		}
+	}
+	req := registry.Request{Project: Project, Dir: filepath.Dir(store.Path), Ports: []registry.PortRequest{
+		{Service: serviceHTTPS, Role: "proxy", Target: 443, Port: 443, Protocol: "tcp", Host: true},
+		{Service: serviceHTTP, Role: "proxy-http", Target: 80, Port: 80, Protocol: "tcp", Host: true},
+	}}
+	held := func(port int, _ string) []registry.Holder {
+		if canBind(port) {
+			return nil
+		}
+		return []registry.Holder{{Kind: "unknown", Command: "(this user may not listen on it)"}}
+	}
+	reg, err := store.Update(ctx, func(reg *registry.Registry) (bool, error) {
+		if _, ok := PortsOf(reg); ok {
+			return false, nil
+		}
+		res, err := registry.Reconcile(reg, req, held, nil)
+		return res.Changed, err
+	})
+	if err != nil {
+		return Ports{}, err
+	}
+	ports, _ := PortsOf(reg)
+	return ports, nil
+}
+
+// Control starts, stops and reports on the proxy, run as a supervised
+// process of its own like a host service.
+type Control struct {
+	Store *registry.Store
+	State process.Dir
+	// Command is devenv itself; the proxy is `Command... proxy serve`.
+	Command []string
+}
+
+// Dir is where the proxy keeps its CA (and the supervisor its log).
+func (c Control) Dir() string { return filepath.Join(c.State.Root, "proxy") }
+
+// Status is the proxy as it runs now.
+type Status struct {
+	Running bool
+	PID     int
+	Ports   Ports
+	CA      string // the CA certificate's file
+	Log     string
+	Since   time.Time
+}
+
+// Status reads the supervisor's state and the registry.
+func (c Control) Status() Status {
+	st, ok := c.State.Read(Project, name)
+	s := Status{Running: ok && st.Running(), PID: st.PID, Since: st.StartedAt, Log: c.State.LogPath(Project, name),
+		CA: filepath.Join(c.Dir(), "ca", CertFile)}
+	if reg, err := c.Store.Load(); err == nil {
+		s.Ports, _ = PortsOf(reg)
+	}
+	return s
+}
+
+// Start reserves the ports, makes the CA and starts the proxy unless it
+// runs already; it returns once the proxy answers TLS, or fails with the
+// last lines of its log.
+func (c Control) Start(ctx context.Context) (Status, error) {
+	ports, err := Reserve(ctx, c.Store)
+	if err != nil {
+		return Status{}, err
+	}
+	if _, err := LoadCA(filepath.Join(c.Dir(), "ca")); err != nil {
+		return Status{}, err
+	}
+	args := append(append([]string{}, c.Command...), "--registry", c.Store.Path, "proxy", "serve",
+		"--https-port", strconv.Itoa(ports.HTTPS), "--http-port", strconv.Itoa(ports.HTTP))
+	spec := process.Spec{Project: Project, Name: name, Args: args, Dir: c.Dir(), Restart: "always", Env: []string{ServeEnv + "=1", "XDG_STATE_HOME=" + filepath.Dir(c.State.Root)},
+		Grace: 5 * time.Second, Hash: fmt.Sprint(args)}
+	if _, _, err := c.State.Start(ctx, spec); err != nil {
+		return Status{}, fmt.Errorf("proxy: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if answers(ports.HTTPS) {
+			return c.Status(), nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return c.Status(), fmt.Errorf("proxy: not answering on 127.0.0.1:%d; its log %s says:\n%s", ports.HTTPS, c.State.LogPath(Project, name), Tail(c.State.LogPath(Project, name), 10))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// answers says whether a TLS server answers on port of 127.0.0.1.
+func answers(port int) bool {
+	d := &net.Dialer{Timeout: 300 * time.Millisecond}
+	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		&tls.Config{ServerName: "devenv.localhost", InsecureSkipVerify: true}) // a liveness check, no data
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// Stop stops the proxy; names stay reserved, and come back with the next
+// up or proxy start.
+func (c Control) Stop(ctx context.Context) (bool, error) {
+	if st, ok := c.State.Read(Project, name); !ok || !st.Running() {
+		return false, nil
+	}
+	_, err := c.State.Stop(ctx, Project, name, 5*time.Second, "")
+	return err == nil, err
+}
+
+// Reset stops the proxy and releases its ports, so the next start settles
+// them again (after devenv proxy install made 443 and 80 available); it
+// says whether there was anything to release.
+func (c Control) Reset(ctx context.Context) (bool, error) {
+	if _, err := c.Stop(ctx); err != nil {
+		return false, err
+	}
+	released := false
+	_, err := c.Store.Update(ctx, func(reg *registry.Registry) (bool, error) {
+		released = reg.Remove(Project, "")
+		return released, nil
+	})
+	return released, err
+}
+
+// Tail is the last n lines of a log file ("" when it cannot be read).
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// ErrNotRunning is a proxy that was asked about but does not run.
+var ErrNotRunning = errors.New("the proxy is not running: devenv proxy start (or devenv up) starts it")

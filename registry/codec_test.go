@@ -1,0 +1,26 @@
+package registry
+
+import "testing"
+
+// A project's names survive a write and a read.
+func TestNamesRoundTrip(t *testing.T) {
+	reg := New()
+	reg.Projects = []*Project{{Name: "shop", Dir: "/src/shop",
+		Reservations: []Reservation{{Service: "web", Role: "vite", Target: 5173, Port: 5174, Protocol: "tcp"}},
+		Names:        []Name{{Host: "shop.localhost", Service: "web", Target: 5173}, {Host: "web.shop.localhost", Service: "web", Target: 5173}}}}
+	b, err := Encode(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode("registry.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := back.Find("shop", "")
+	if p == nil || len(p.Names) != 2 || p.Names[1].Host != "web.shop.localhost" {
+		t.Fatalf("names after a round trip: %+v\n%s", p, b)
+	}
+	if r, ok := p.Route(p.Names[0]); !ok || r.Port != 5174 {
+		t.Fatalf("route: %+v %v", r, ok)
+	}
+}
