@@ -79,7 +79,9 @@ x-devenv:
 	}
 	names, _ := p.Names()
 	ph := Placeholders{
-		Port: func(s string, _ int) (int, bool) { return map[string]int{"db": 5440, "web": 5174}[s], s == "db" || s == "web" },
+		Port: func(s string, _ int) (int, bool) {
+			return map[string]int{"db": 5440, "web": 5174}[s], s == "db" || s == "web"
+		},
 		Name: func(s string) string { return NameOf(names, s) },
 		URL:  func(h string) string { return "https://" + h + ":1443" },
 	}

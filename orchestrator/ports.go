@@ -126,7 +126,6 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 	return res, nil
 }
 
-
 // bindingsOf are the containers' port bindings for the reconciled
 // requests: the assigned host ports, bound to 127.0.0.1 unless publishAll
 // or the request says all interfaces; a database on all interfaces is
