@@ -24,7 +24,7 @@ import (
 // bench is a proxy on ephemeral loopback ports, routed from a registry
 // file the test writes.
 type bench struct {
-	t          *testing.T
+	t          testing.TB
 	ca         *CA
 	regPath    string
 	routes     *Routes
@@ -35,7 +35,7 @@ type bench struct {
 	downStates map[string]string
 }
 
-func newBench(t *testing.T) *bench {
+func newBench(t testing.TB) *bench {
 	t.Helper()
 	dir := t.TempDir()
 	ca, err := LoadCA(filepath.Join(dir, "ca"))
@@ -113,7 +113,7 @@ func (b *bench) client(h2 bool) *http.Client {
 func (b *bench) url(host, path string) string { return URL(host, b.httpsPort) + path }
 
 // backend serves h on a loopback port and returns the port.
-func backend(t *testing.T, h http.Handler) (int, func()) {
+func backend(t testing.TB, h http.Handler) (int, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
