@@ -180,3 +180,25 @@ func copyFile(from, to string) error {
 	}
 	return nil
 }
+
+// Trusted says which stores hold the CA now: the system's (its file in
+// the store's directory) and each NSS database under home that lists it.
+func (ca *CA) Trusted(ctx context.Context, home string) []Store {
+	var out []Store
+	for _, s := range linuxStores {
+		file := filepath.Join(s.dir, strings.ReplaceAll(ca.Nickname(), " ", "-")+s.ext)
+		if _, err := os.Stat(s.dir); err != nil {
+			continue
+		}
+		_, err := os.Stat(file)
+		out = append(out, Store{Name: s.name, Done: err == nil, Detail: file})
+	}
+	if _, err := exec.LookPath("certutil"); err != nil {
+		return out
+	}
+	for _, db := range nssDatabases(home, false) {
+		err := run(ctx, "certutil", "-L", "-d", "sql:"+db, "-n", ca.Nickname())
+		out = append(out, Store{Name: "NSS " + db, Done: err == nil})
+	}
+	return out
+}

@@ -54,6 +54,7 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	}
 	info, engErr := orch.Engine.Info(ctx)
 	findings := orch.Doctor(ctx, p, info, engErr)
+	findings = append(findings, a.proxyFindings(ctx)...)
 	if perr != nil && !errors.Is(perr, compose.ErrNoFile) {
 		findings = append(findings, orchestrator.Finding{Level: "error", Check: "project", Message: perr.Error(), Fix: "fix the file at the place the message names"})
 	}
