@@ -40,8 +40,12 @@ func TestStopsOrderAndEdges(t *testing.T) {
 	pl := &Plan{}
 	after := make([]int, 2, 8) // room to grow: an append must not reach the steps
 	stops := Stops(pl, p, cs, nil, after)
-	after = append(after, 99)
+	// The caller's later appends write into the spare room of its slices.
+	grown := append(after, 99)
 	_ = append(stops, 98)
+	if grown[2] != 99 {
+		t.Fatal("the test's slice did not grow in place")
+	}
 	iWeb, _ := stepOf(t, pl, ActStop, "web")
 	iAPI, api := stepOf(t, pl, ActStop, "api")
 	_, db := stepOf(t, pl, ActStop, "db")
