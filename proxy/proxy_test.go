@@ -358,3 +358,54 @@ func TestWebSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A request already running when its route moves runs to its end on the
+// backend it started on, while new requests go to the new one.
+func TestRouteMovesWhileARequestRuns(t *testing.T) {
+	b := newBench(t)
+	release := make(chan struct{})
+	one, _ := backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "one: start\n")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "one: end\n")
+	}))
+	two, _ := backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "two") }))
+	b.writeRegistry(map[string]int{"web.shop.localhost": one})
+	c := b.client(true)
+	resp, err := c.Get(b.url("web.shop.localhost", "/stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if line, _ := r.ReadString('\n'); line != "one: start\n" {
+		t.Fatalf("stream began %q", line)
+	}
+	b.writeRegistry(map[string]int{"web.shop.localhost": two})
+	other, err := c.Get(b.url("web.shop.localhost", "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(other.Body)
+	other.Body.Close()
+	if string(body) != "two" {
+		t.Fatalf("a new request after the move went to %q", body)
+	}
+	close(release)
+	if rest, _ := io.ReadAll(r); string(rest) != "one: end\n" {
+		t.Fatalf("the running request ended with %q", rest)
+	}
+}
+
+// Projects on a remote engine are routed too: their ports are forwarded
+// to this machine's loopback.
+func TestRemoteProjectsAreRouted(t *testing.T) {
+	reg := registry.New()
+	reg.Projects = []*registry.Project{{Name: "shop", Dir: "/src/shop", Engine: "ABCD:EFGH", Endpoint: "ssh://box",
+		Reservations: []registry.Reservation{{Service: "web", Role: "vite", Target: 5173, Port: 5180, Protocol: "tcp"}},
+		Names:        []registry.Name{{Host: "web.shop.localhost", Service: "web", Target: 5173}}}}
+	if r, ok := TableOf(reg).Lookup("WEB.shop.localhost:1443"); !ok || r.Port != 5180 || r.Service != "web" {
+		t.Fatalf("route %+v %v", r, ok)
+	}
+}
