@@ -171,7 +171,10 @@ func (p *Project) checkTemplate(text string) error {
 		_, known := p.Model.Services[name]
 		if service, _, isName := cutLast(name); isName && !known && m[2] == "" {
 			if names == nil {
-				names, _ = p.Names()
+				var err error
+				if names, err = p.Names(); err != nil {
+					return err
+				}
 			}
 			if NameOf(names, service) == "" {
 				return fmt.Errorf("placeholder {%s}: %s has no name (only HTTP services get https://SERVICE.PROJECT.localhost: a host service with a port, a container with an HTTP role, an http:// health or x-devenv.http: true; databases keep plain ports; x-devenv.proxy: false turns names off)", name, service)

@@ -39,22 +39,38 @@ type CA struct {
 	leaves map[string]*tls.Certificate
 }
 
-// LoadCA reads the CA in dir, creating it (and dir, 0700) on first use.
-// Neither file is written through a symlink, and an existing key that
-// others may read is refused.
+// LoadCA reads the CA in dir, creating it on first use: both files are
+// written into a new directory beside it that is then renamed into place,
+// so a crash or a second devenv never leaves half a CA. No file is
+// written through a symlink, and a key others may read is refused.
 func LoadCA(dir string) (*CA, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, err
 	}
 	certPath, keyPath := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
-	ca, err := readCA(certPath, keyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := createCA(certPath, keyPath); err != nil && !errors.Is(err, fs.ErrExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		tmp, err := os.MkdirTemp(filepath.Dir(dir), ".ca-new-")
+		if err != nil {
 			return nil, err
 		}
-		ca, err = readCA(certPath, keyPath)
+		err = createCA(filepath.Join(tmp, CertFile), filepath.Join(tmp, KeyFile))
+		if err == nil {
+			err = os.Rename(tmp, dir)
+		}
+		if err != nil {
+			os.RemoveAll(tmp) // another devenv made it first, or the create failed
+			if _, statErr := os.Lstat(dir); statErr != nil {
+				return nil, err
+			}
+		}
 	}
-	return ca, err
+	return readCA(certPath, keyPath)
+}
+
+// ReadCA reads the CA in dir and never makes one (for root, acting for a
+// user under sudo).
+func ReadCA(dir string) (*CA, error) {
+	return readCA(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
 }
 
 func readCA(certPath, keyPath string) (*CA, error) {
@@ -85,6 +101,9 @@ func readCA(certPath, keyPath string) (*CA, error) {
 	cert, err := x509.ParseCertificate(cblock.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("CA certificate %s: %w", certPath, err)
+	}
+	if pub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+		return nil, fmt.Errorf("CA in %s: the key is not the certificate's; remove the directory to make a new CA (and trust it again)", filepath.Dir(certPath))
 	}
 	return &CA{cert: cert, key: key, CertPath: certPath, leaves: map[string]*tls.Certificate{}}, nil
 }
@@ -164,13 +183,32 @@ func (ca *CA) Pool() *x509.CertPool {
 	return pool
 }
 
-// Leaf is the certificate for name, minted on first use.
+// maxLeaves bounds the certificates kept: any page may ask for names.
+const maxLeaves = 1024
+
+// Leaf is the certificate for name, minted on first use and kept (at most
+// maxLeaves; past that, the cache starts again).
 func (ca *CA) Leaf(name string) (*tls.Certificate, error) {
 	ca.mu.Lock()
-	defer ca.mu.Unlock()
-	if c, ok := ca.leaves[name]; ok && time.Until(c.Leaf.NotAfter) > 24*time.Hour {
+	c, ok := ca.leaves[name]
+	ca.mu.Unlock()
+	if ok && time.Until(c.Leaf.NotAfter) > 24*time.Hour {
 		return c, nil
 	}
+	c, err := ca.mint(name)
+	if err != nil {
+		return nil, err
+	}
+	ca.mu.Lock()
+	if len(ca.leaves) >= maxLeaves {
+		ca.leaves = map[string]*tls.Certificate{}
+	}
+	ca.leaves[name] = c
+	ca.mu.Unlock()
+	return c, nil
+}
+
+func (ca *CA) mint(name string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -193,7 +231,5 @@ func (ca *CA) Leaf(name string) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}
-	ca.leaves[name] = c
-	return c, nil
+	return &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }

@@ -2,12 +2,15 @@ package proxy
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +30,6 @@ const Project = registry.ProxyProject
 const (
 	serviceHTTPS = "https"
 	serviceHTTP  = "http"
-	name         = "proxy" // its supervised process
 )
 
 // Ports are where the proxy listens: HTTPS, and the HTTP side that
@@ -45,10 +47,10 @@ func PortsOf(reg *registry.Registry) (Ports, bool) {
 	return ports, ports.HTTPS > 0 && ports.HTTP > 0
 }
 
-// canBind says whether this process may listen on port of 127.0.0.1 now
+// CanListen says whether this process may listen on port of 127.0.0.1 now
 // (443 and 80 need root, CAP_NET_BIND_SERVICE, macOS, or a low
 // net.ipv4.ip_unprivileged_port_start).
-func canBind(port int) bool {
+func CanListen(port int) bool {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return false
@@ -71,7 +73,7 @@ func Reserve(ctx context.Context, store *registry.Store) (Ports, error) {
 		{Service: serviceHTTP, Role: "proxy-http", Target: 80, Port: 80, Protocol: "tcp", Host: true},
 	}}
 	held := func(port int, _ string) []registry.Holder {
-		if canBind(port) {
+		if CanListen(port) {
 			return nil
 		}
 		return []registry.Holder{{Kind: "unknown", Command: "(this user may not listen on it)"}}
@@ -99,6 +101,13 @@ type Control struct {
 	Command []string
 }
 
+// name is the proxy's supervised process: one per registry file, since
+// its routes come from one.
+func (c Control) name() string {
+	sum := sha256.Sum256([]byte(c.Store.Path))
+	return "proxy-" + hex.EncodeToString(sum[:4])
+}
+
 // Dir is where the proxy keeps its CA (and the supervisor its log).
 func (c Control) Dir() string { return filepath.Join(c.State.Root, "proxy") }
 
@@ -114,8 +123,8 @@ type Status struct {
 
 // Status reads the supervisor's state and the registry.
 func (c Control) Status() Status {
-	st, ok := c.State.Read(Project, name)
-	s := Status{Running: ok && st.Running(), PID: st.PID, Since: st.StartedAt, Log: c.State.LogPath(Project, name),
+	st, ok := c.State.Read(Project, c.name())
+	s := Status{Running: ok && st.Running(), PID: st.PID, Since: st.StartedAt, Log: c.State.LogPath(Project, c.name()),
 		CA: filepath.Join(c.Dir(), "ca", CertFile)}
 	if reg, err := c.Store.Load(); err == nil {
 		s.Ports, _ = PortsOf(reg)
@@ -131,33 +140,45 @@ func (c Control) Start(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	if _, err := LoadCA(filepath.Join(c.Dir(), "ca")); err != nil {
+	if st, ok := c.State.Read(Project, c.name()); (!ok || !st.Running()) && (!CanListen(ports.HTTPS) || !CanListen(ports.HTTP)) {
+		// Reserved where it may no longer listen (devenv replaced without
+		// its capability, or the port taken since): settled anew.
+		if _, err := c.release(ctx); err != nil {
+			return Status{}, err
+		}
+		if ports, err = Reserve(ctx, c.Store); err != nil {
+			return Status{}, err
+		}
+	}
+	ca, err := LoadCA(filepath.Join(c.Dir(), "ca"))
+	if err != nil {
 		return Status{}, err
 	}
-	args := append(append([]string{}, c.Command...), "--registry", c.Store.Path, "proxy", "serve",
-		"--https-port", strconv.Itoa(ports.HTTPS), "--http-port", strconv.Itoa(ports.HTTP))
-	spec := process.Spec{Project: Project, Name: name, Args: args, Dir: c.Dir(), Restart: "always", Env: []string{ServeEnv + "=1", "XDG_STATE_HOME=" + filepath.Dir(c.State.Root)},
-		Grace: 5 * time.Second, Hash: fmt.Sprint(args)}
+	serve := []string{"--registry", c.Store.Path, "proxy", "serve", "--https-port", strconv.Itoa(ports.HTTPS), "--http-port", strconv.Itoa(ports.HTTP)}
+	// A running proxy with these ports and routes is kept, whichever devenv
+	// binary started it: a restart would drop every WebSocket.
+	spec := process.Spec{Project: Project, Name: c.name(), Args: append(slices.Clone(c.Command), serve...), Dir: c.Dir(), Restart: "always",
+		Env: []string{ServeEnv + "=1", "XDG_STATE_HOME=" + filepath.Dir(c.State.Root)}, Grace: 5 * time.Second, Hash: fmt.Sprint(serve)}
 	if _, _, err := c.State.Start(ctx, spec); err != nil {
 		return Status{}, fmt.Errorf("proxy: %w", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if answers(ports.HTTPS) {
+	log := c.State.LogPath(Project, c.name())
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if answers(ports.HTTPS, ca) {
 			return c.Status(), nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return c.Status(), fmt.Errorf("proxy: not answering on 127.0.0.1:%d; its log %s says:\n%s", ports.HTTPS, c.State.LogPath(Project, name), Tail(c.State.LogPath(Project, name), 10))
+			return c.Status(), fmt.Errorf("proxy: not answering on 127.0.0.1:%d with devenv's CA; its log %s says:\n%s", ports.HTTPS, log, Tail(log, 10))
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// answers says whether a TLS server answers on port of 127.0.0.1.
-func answers(port int) bool {
+// answers says whether devenv's proxy answers on port of 127.0.0.1: a
+// server whose certificate the CA signed, not just any TLS server.
+func answers(port int, ca *CA) bool {
 	d := &net.Dialer{Timeout: 300 * time.Millisecond}
 	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		&tls.Config{ServerName: "devenv.localhost", InsecureSkipVerify: true}) // a liveness check, no data
+		&tls.Config{ServerName: "devenv.localhost", RootCAs: ca.Pool()})
 	if err != nil {
 		return false
 	}
@@ -168,10 +189,10 @@ func answers(port int) bool {
 // Stop stops the proxy; names stay reserved, and come back with the next
 // up or proxy start.
 func (c Control) Stop(ctx context.Context) (bool, error) {
-	if st, ok := c.State.Read(Project, name); !ok || !st.Running() {
+	if st, ok := c.State.Read(Project, c.name()); !ok || !st.Running() {
 		return false, nil
 	}
-	_, err := c.State.Stop(ctx, Project, name, 5*time.Second, "")
+	_, err := c.State.Stop(ctx, Project, c.name(), 5*time.Second, "")
 	return err == nil, err
 }
 
@@ -182,6 +203,11 @@ func (c Control) Reset(ctx context.Context) (bool, error) {
 	if _, err := c.Stop(ctx); err != nil {
 		return false, err
 	}
+	return c.release(ctx)
+}
+
+// release removes the proxy's entry from the registry.
+func (c Control) release(ctx context.Context) (bool, error) {
 	released := false
 	_, err := c.Store.Update(ctx, func(reg *registry.Registry) (bool, error) {
 		released = reg.Remove(Project, "")

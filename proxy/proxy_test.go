@@ -409,3 +409,44 @@ func TestRemoteProjectsAreRouted(t *testing.T) {
 		t.Fatalf("route %+v %v", r, ok)
 	}
 }
+
+// A service that calls another's name through the proxy, passing the
+// request's headers on as dev proxies do, is a chain and goes through; one
+// that calls its own name loops and gets 508.
+func TestChainsGoThroughAndLoopsStop(t *testing.T) {
+	b := newBench(t)
+	c := b.client(false)
+	relay := func(to string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req, _ := http.NewRequest("GET", b.url(to, "/"), nil)
+			req.Header = r.Header.Clone()
+			resp, err := c.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			fmt.Fprintf(w, "%d %s", resp.StatusCode, body)
+		})
+	}
+	api, _ := backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api") }))
+	web, _ := backend(t, relay("api.shop.localhost"))
+	self, _ := backend(t, relay("self.shop.localhost"))
+	b.writeRegistry(map[string]int{"api.shop.localhost": api, "web.shop.localhost": web, "self.shop.localhost": self})
+	read := func(host string) string {
+		resp, err := c.Get(b.url(host, "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if got := read("web.shop.localhost"); got != "200 api" {
+		t.Fatalf("web → api through the proxy: %q", got)
+	}
+	if got := read("self.shop.localhost"); !strings.HasPrefix(got, "508 ") {
+		t.Fatalf("a service calling its own name: %.60q", got)
+	}
+}

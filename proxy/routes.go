@@ -16,7 +16,10 @@ import (
 // service behind it (for the error pages).
 type Route struct {
 	Host, Project, Dir, Service string
-	Port                        int
+	// Addr is where the port is published: 127.0.0.1, or the reservation's
+	// own address.
+	Addr string
+	Port int
 	// HostService is a process devenv runs on this machine, not a
 	// container.
 	HostService bool
@@ -42,7 +45,11 @@ func TableOf(reg *registry.Registry) *Table {
 			if _, dup := t.byHost[n.Host]; dup {
 				continue // two projects claiming one name: the first keeps it
 			}
-			t.byHost[n.Host] = Route{Host: n.Host, Project: p.Name, Dir: p.Dir, Service: n.Service, Port: res.Port, HostService: res.Host}
+			addr := "127.0.0.1"
+			if ip := res.HostIP; ip != "" && ip != "0.0.0.0" && ip != "::" {
+				addr = ip
+			}
+			t.byHost[n.Host] = Route{Host: n.Host, Project: p.Name, Dir: p.Dir, Service: n.Service, Addr: addr, Port: res.Port, HostService: res.Host}
 			t.hosts = append(t.hosts, n.Host)
 		}
 	}

@@ -16,16 +16,31 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
 )
 
-// hopHeader marks a request this proxy sent: one that comes back to it
-// loops (a route to the proxy's own port, or a backend that calls its own
-// name), and gets 508 instead of going round again.
+// hopHeader records the names a request went through this proxy for
+// ("ID host,host"): one that comes back for a name it already went to
+// loops, and gets 508 instead of going round again. A service that calls
+// another's name (a dev server proxying /api) is a chain, not a loop.
 const hopHeader = "Devenv-Proxy-Hop"
+
+// maxHops bounds a chain of names, for loops through headers a backend
+// rewrites.
+const maxHops = 10
+
+// hops are the names r went through this proxy for already.
+func (s *Server) hops(r *http.Request) []string {
+	id, chain, ok := strings.Cut(r.Header.Get(hopHeader), " ")
+	if !ok || id != s.id || chain == "" {
+		return nil
+	}
+	return strings.Split(chain, ",")
+}
 
 // Server is the reverse proxy: HTTPS for every routed name, and a plain
 // HTTP side that redirects to it.
@@ -64,10 +79,10 @@ func NewServer(ca *CA, routes func() *Table, httpsPort int) *Server {
 	s.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			rt := pr.In.Context().Value(routeKey{}).(Route)
-			pr.SetURL(&url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(rt.Port))})
+			pr.SetURL(&url.URL{Scheme: "http", Host: net.JoinHostPort(rt.Addr, strconv.Itoa(rt.Port))})
 			pr.Out.Host = pr.In.Host // the name, as the browser sent it
 			pr.SetXForwarded()
-			pr.Out.Header.Set(hopHeader, s.id)
+			pr.Out.Header.Set(hopHeader, s.id+" "+strings.Join(append(s.hops(pr.In), rt.Host), ","))
 		},
 		Transport: transport,
 		// Server-sent events, long polls and downloads go through as they
@@ -82,15 +97,28 @@ func NewServer(ca *CA, routes func() *Table, httpsPort int) *Server {
 // anywhere: it gets the page of live names (404).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.Routes().Lookup(r.Host)
-	if r.Header.Get(hopHeader) == s.id || (ok && slices.Contains(s.OwnPorts, rt.Port)) {
+	hops := s.hops(r)
+	if (ok && slices.Contains(hops, rt.Host)) || len(hops) >= maxHops || (ok && slices.Contains(s.OwnPorts, rt.Port)) {
 		s.page(w, http.StatusLoopDetected, "Loop detected", "This request came back to devenv's proxy: the service behind "+hostOnly(r.Host)+" sends it to its own name.", nil, "")
 		return
 	}
 	if !ok {
-		s.page(w, http.StatusNotFound, "No such name", "devenv has no service named "+hostOnly(r.Host)+".", s.Routes().Hosts(), "")
+		s.notFound(w, r)
 		return
 	}
 	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+}
+
+// notFound is the page of a name devenv does not serve: the live names,
+// for a name under .localhost only (a page reached by another name, DNS
+// rebinding, learns nothing).
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	host := hostOnly(r.Host)
+	var names []string
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		names = s.Routes().Hosts()
+	}
+	s.page(w, http.StatusNotFound, "No such name", "devenv has no service named "+host+".", names, "")
 }
 
 // badGateway is the page of a name whose service does not answer.
@@ -153,7 +181,7 @@ func (s *Server) Redirect() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := hostOnly(r.Host)
 		if !compose.ValidLocalhostName(host) && host != "localhost" {
-			s.page(w, http.StatusNotFound, "No such name", "devenv has no service named "+host+".", s.Routes().Hosts(), "")
+			s.notFound(w, r)
 			return
 		}
 		http.Redirect(w, r, URL(host, s.HTTPSPort)+r.URL.RequestURI(), http.StatusPermanentRedirect)
@@ -212,8 +240,14 @@ func Listen(port int) ([]net.Listener, error) {
 	if port == 0 {
 		port = v4.Addr().(*net.TCPAddr).Port
 	}
-	if v6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+	v6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
+	switch {
+	case err == nil:
 		lns = append(lns, v6)
+	case errors.Is(err, syscall.EADDRINUSE):
+		// Browsers that try ::1 first would reach whoever holds it.
+		v4.Close()
+		return nil, fmt.Errorf("[::1]:%d is held by another process: %w", port, err)
 	}
 	return lns, nil
 }

@@ -34,7 +34,7 @@ func (ca *CA) Nickname() string {
 // add false removes it. It never asks for a password: a store that needs
 // root, when devenv is not root, is reported with the command to run.
 func (ca *CA) Trust(ctx context.Context, home string, add bool) []Store {
-	out := []Store{ca.system(ctx, add)}
+	out := []Store{ca.TrustSystem(ctx, add)}
 	for _, db := range nssDatabases(home, add) {
 		out = append(out, ca.nss(ctx, db, add))
 	}
@@ -53,7 +53,9 @@ var linuxStores = []systemStore{
 	{"system (Fedora/RHEL)", "/etc/pki/ca-trust/source/anchors", ".pem", []string{"update-ca-trust", "extract"}},
 }
 
-func (ca *CA) system(ctx context.Context, add bool) Store {
+// TrustSystem adds the CA to (or, add false, removes it from) the
+// system's store only.
+func (ca *CA) TrustSystem(ctx context.Context, add bool) Store {
 	if runtime.GOOS == "darwin" {
 		return ca.keychain(ctx, add)
 	}

@@ -1,6 +1,9 @@
 package registry
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // A project's names survive a write and a read.
 func TestNamesRoundTrip(t *testing.T) {
@@ -22,5 +25,19 @@ func TestNamesRoundTrip(t *testing.T) {
 	}
 	if r, ok := p.Route(p.Names[0]); !ok || r.Port != 5174 {
 		t.Fatalf("route: %+v %v", r, ok)
+	}
+}
+
+// A name another project has is refused, naming that project.
+func TestNameTakenByAnotherProject(t *testing.T) {
+	reg := New()
+	reg.Projects = []*Project{{Name: "shop", Dir: "/src/shop", Names: []Name{{Host: "web.shop.localhost", Service: "web", Target: 80}}}}
+	_, err := Reconcile(reg, Request{Project: "other", Dir: "/src/other", Names: []Name{{Host: "web.shop.localhost", Service: "web", Target: 80}}}, nil, nil)
+	var taken *NameTakenError
+	if !errors.As(err, &taken) || taken.Project != "shop" {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := Reconcile(reg, Request{Project: "shop", Dir: "/src/shop", Names: []Name{{Host: "web.shop.localhost", Service: "web", Target: 80}}}, nil, nil); err != nil {
+		t.Fatalf("the project's own name: %v", err)
 	}
 }

@@ -59,6 +59,16 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 			return Result{}, &DirError{Name: req.Project, Registered: existing.Dir, Dir: req.Dir, Moved: moved}
 		}
 	}
+	for _, n := range req.Names {
+		for _, other := range reg.Projects {
+			if other == existing || (other.Name == req.Project && other.Engine == req.Engine) {
+				continue
+			}
+			if slices.ContainsFunc(other.Names, func(o Name) bool { return o.Host == n.Host }) {
+				return Result{}, &NameTakenError{Host: n.Host, Project: other.Name, Dir: other.Dir}
+			}
+		}
+	}
 	r := &reconciler{
 		reg: reg, req: req, occupied: occupied, claimed: reg.claims(existing),
 		taken: map[portKey][]Reservation{},

@@ -138,3 +138,15 @@ func (e *DirError) Error() string {
 	}
 	return fmt.Sprintf("project name %q is already used by %s; pick another name for %s with -p NAME (or COMPOSE_PROJECT_NAME)", e.Name, e.Registered, e.Dir)
 }
+
+// NameTakenError is a name another project already has: names are routed
+// by host alone, so two projects cannot share one.
+type NameTakenError struct {
+	Host, Project, Dir string
+}
+
+func (e *NameTakenError) Unwrap() error { return errdefs.ErrInvalid }
+
+func (e *NameTakenError) Error() string {
+	return fmt.Sprintf("the name %s is taken by project %s (%s): give this service another with x-devenv.hostname, or free it with devenv ports release %s", e.Host, e.Project, e.Dir, e.Project)
+}

@@ -44,6 +44,10 @@ func markdownTitles(reg *registry.Registry) (titles, roles []string) {
 // writeMarkdown prints the reference document's "Cross-Project Port Map"
 // table for every project in the registry.
 func writeMarkdown(w io.Writer, reg *registry.Registry) error {
+	// The reference document's map of projects: devenv's own proxy is not
+	// one (ports and proxy status list its ports).
+	projects := slices.DeleteFunc(slices.Clone(reg.Projects), func(p *registry.Project) bool { return p.Name == registry.ProxyProject })
+	reg = &registry.Registry{Version: reg.Version, Rules: reg.Rules, Projects: projects}
 	titles, roles := markdownTitles(reg)
 	var b strings.Builder
 	head := append(append([]string{"Project"}, titles...), "Stack")
@@ -53,7 +57,6 @@ func writeMarkdown(w io.Writer, reg *registry.Registry) error {
 		rule = append(rule, strings.Repeat("-", max(len(h), 3)+2))
 	}
 	b.WriteString("|" + strings.Join(rule, "|") + "|\n")
-	projects := append([]*registry.Project(nil), reg.Projects...)
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Name < projects[j].Name })
 	for _, p := range projects {
 		cells := []string{"**" + p.Name + "**"}
