@@ -21,8 +21,9 @@ type Route struct {
 	Addr string
 	Port int
 	// HostService is a process devenv runs on this machine, not a
-	// container.
+	// container. Engine is a remote engine's key ("" for this machine's).
 	HostService bool
+	Engine      string
 }
 
 // Table is every route of every project, by host name.
@@ -49,7 +50,7 @@ func TableOf(reg *registry.Registry) *Table {
 			if ip := res.HostIP; ip != "" && ip != "0.0.0.0" && ip != "::" {
 				addr = ip
 			}
-			t.byHost[n.Host] = Route{Host: n.Host, Project: p.Name, Dir: p.Dir, Service: n.Service, Addr: addr, Port: res.Port, HostService: res.Host}
+			t.byHost[n.Host] = Route{Host: n.Host, Project: p.Name, Dir: p.Dir, Service: n.Service, Addr: addr, Port: res.Port, HostService: res.Host, Engine: p.Engine}
 			t.hosts = append(t.hosts, n.Host)
 		}
 	}

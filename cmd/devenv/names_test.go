@@ -42,9 +42,6 @@ func proxyClient(t *testing.T, caPath string, port int) *http.Client {
 // (502 with its log), a released project (404); names show in ps, ports,
 // ls and open, and env files get {SERVICE.url}.
 func TestNamesThroughTheProxy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the proxy and a host service")
-	}
 	webPort, apiPort := freePort(t), freePort(t)
 	f := newFakeCLI(t, fmt.Sprintf(`name: shop
 services:
@@ -135,5 +132,35 @@ x-devenv:
 			t.Fatalf("a released project's name still answers %d", code)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Before the proxy ever ran: status says so (exit 1), logs has nothing,
+// open refuses a project without names yet (exit 2), the markdown map and
+// ls know nothing of the proxy, and a name placeholder of a database is
+// refused when the file loads.
+func TestProxyCommandsBeforeAProxy(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	for _, c := range []struct {
+		args       []string
+		code       int
+		out, errOut string
+	}{
+		{[]string{"proxy", "status"}, 1, "proxy: not running", ""},
+		{[]string{"proxy", "status", "--format", "json"}, 1, `"running":false`, ""},
+		{[]string{"proxy", "logs"}, 1, "", "no log"},
+		{[]string{"open", "--print"}, 2, "", "has no name yet"},
+		{[]string{"open", "--print", "nosuch"}, 2, "", "nosuch"},
+		{[]string{"proxy", "stop"}, 0, "", "not running"},
+		{[]string{"proxy", "bogus"}, 2, "", "bogus"},
+	} {
+		r := f.run(c.args...)
+		if r.code != c.code || !strings.Contains(r.stdout, c.out) || !strings.Contains(r.stderr, c.errOut) {
+			t.Errorf("devenv %s: want exit %d with %q / %q, got %s", strings.Join(c.args, " "), c.code, c.out, c.errOut, r)
+		}
+	}
+	os.WriteFile(filepath.Join(f.dir, "docker-compose.dev.yml"), []byte(strings.Replace(goldenFile, "  stack: Golden + Fake\n", "  stack: Golden + Fake\n  env_files:\n    .env: {DB: \"{db.url}\"}\n", 1)), 0o644)
+	if r := f.run("config", "-q"); r.code != 2 || !strings.Contains(r.stderr, "db has no name") {
+		t.Errorf("{db.url}: %s", r)
 	}
 }
