@@ -142,8 +142,8 @@ x-devenv:
 func TestProxyCommandsBeforeAProxy(t *testing.T) {
 	f := newFakeCLI(t, goldenFile)
 	for _, c := range []struct {
-		args       []string
-		code       int
+		args        []string
+		code        int
 		out, errOut string
 	}{
 		{[]string{"proxy", "status"}, 1, "proxy: not running", ""},
