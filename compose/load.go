@@ -36,6 +36,11 @@ type Options struct {
 	// stop, ps, logs with -p) run where there is no compose file, as
 	// docker compose -p NAME down does.
 	AllowMissing bool
+	// Instance names the instance to load the project as (--instance,
+	// DEVENV_INSTANCE); DetectInstance finds it from a linked git worktree
+	// when none is named.
+	Instance       string
+	DetectInstance bool
 }
 
 // Project is a loaded compose project plus devenv's typed extension values.
@@ -48,6 +53,8 @@ type Project struct {
 	ServiceX map[string]ServiceExtension
 	// loaded are the options Load used, to load again with more profiles.
 	loaded *Options
+	// Instance is the instance this project is ("" for the main checkout).
+	Instance string
 }
 
 // Name is the normalised compose project name.
@@ -91,6 +98,15 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		return nil, wrapLoadErr(opts.ConfigPaths, err)
 	}
 	p := &Project{Model: model, Files: append([]string(nil), opts.ConfigPaths...), loaded: &o}
+	if instance := instanceFor(o, model.WorkingDir); instance != "" {
+		if rename := p.asInstance(instance, o); rename != "" {
+			// Again under the instance's name: networks and volumes are
+			// named from it when the file is loaded.
+			again := o
+			again.ProjectName, again.Instance = rename, instance
+			return Load(ctx, again)
+		}
+	}
 	if err := checkUnsetPortVars(opts.ConfigPaths, model.Environment); err != nil {
 		return nil, err
 	}

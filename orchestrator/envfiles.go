@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"strings"
 
@@ -54,15 +55,29 @@ func (o *Orchestrator) warnEnvDrift(p *compose.Project, ports *PortResult) {
 
 func envFiles(p *compose.Project, ports *PortResult) ([]EnvFile, error) {
 	ph, _ := placeholders(p, ports)
+	declared := maps.Clone(p.X.EnvFiles)
+	if declared == nil {
+		declared = map[string]map[string]string{}
+	}
+	if p.Instance != "" {
+		// An instance's .env names its project, so that plain docker
+		// compose in this directory agrees with devenv.
+		if _, ok := declared[".env"]; !ok {
+			declared[".env"] = map[string]string{}
+		}
+	}
 	var out []EnvFile
-	for _, rel := range sortedKeys(p.X.EnvFiles) {
+	for _, rel := range sortedKeys(declared) {
 		ef := EnvFile{Path: rel}
-		for _, k := range sortedKeys(p.X.EnvFiles[rel]) {
-			v, err := ph.Expand(p.X.EnvFiles[rel][k])
+		for _, k := range sortedKeys(declared[rel]) {
+			v, err := ph.Expand(declared[rel][k])
 			if err != nil {
 				return nil, &compose.ConfigError{File: p.MainFile(), Key: "x-devenv.env_files." + rel + "." + k, Msg: err.Error()}
 			}
 			ef.Vars = append(ef.Vars, [2]string{k, v})
+		}
+		if rel == ".env" && p.Instance != "" {
+			ef.Vars = append(ef.Vars, [2]string{"COMPOSE_PROJECT_NAME", p.Name()})
 		}
 		full, err := envfile.SafePath(p.Dir(), rel)
 		if err != nil {
@@ -143,7 +158,7 @@ func (o *Orchestrator) checkEnvFiles(p *compose.Project, ports *PortResult, opts
 // when it starts). Opted out (up --no-env-files, x-devenv.write_env_files:
 // false), it only warns about drift.
 func (o *Orchestrator) upEnvFiles(p *compose.Project, ports *PortResult, opts UpOptions) error {
-	if len(p.X.EnvFiles) == 0 {
+	if len(p.X.EnvFiles) == 0 && p.Instance == "" {
 		return nil
 	}
 	if opts.NoEnvFiles || !p.X.UpWritesEnvFiles() {

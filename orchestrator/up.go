@@ -100,6 +100,9 @@ func (o *Orchestrator) Up(ctx context.Context, p *compose.Project, opts UpOption
 	if err := o.Engine.Ping(ctx); err != nil {
 		return nil, err
 	}
+	if p.Instance != "" && !opts.DryRun {
+		o.emit(Event{Name: p.Name(), Status: "Instance", Detail: instanceNote(p)})
+	}
 	// One devenv at a time changes a project: a second up waits, then
 	// finds the first one's work done.
 	if !opts.DryRun {
@@ -301,4 +304,20 @@ func sameBindingMaps(a, b Bindings) bool {
 		}
 	}
 	return true
+}
+
+// instanceNote says, once per up, what makes an instance its own and which
+// volumes every instance shares (an explicit name: or external: true).
+func instanceNote(p *compose.Project) string {
+	note := fmt.Sprintf("instance %s: its own containers (container_name gets -%s), ports, volumes, env files and names", p.Instance, p.Instance)
+	var shared []string
+	for _, key := range sortedKeys(p.Model.Volumes) {
+		if v := p.Model.Volumes[key]; bool(v.External) || v.Name != p.Name()+"_"+key {
+			shared = append(shared, v.Name)
+		}
+	}
+	if len(shared) > 0 {
+		note += "; shared by every instance: " + strings.Join(shared, ", ") + " (external or named in the file)"
+	}
+	return note
 }

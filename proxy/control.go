@@ -196,6 +196,13 @@ func (c Control) Stop(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
+// Reload has a running proxy read the registry now (SIGHUP).
+func (c Control) Reload() {
+	if st, ok := c.State.Read(Project, c.name()); ok && st.Running() {
+		_ = c.State.Signal(Project, c.name(), "SIGHUP")
+	}
+}
+
 // Reset stops the proxy and releases its ports, so the next start settles
 // them again (after devenv proxy install made 443 and 80 available); it
 // says whether there was anything to release.

@@ -117,6 +117,10 @@ func (r *Routes) Follow(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// Reload reads the registry now (devenv up signals the proxy once it has
+// written names, so they answer without waiting for the next poll).
+func (r *Routes) Reload() { r.reload() }
+
 func (r *Routes) reload() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -128,6 +128,7 @@ func (a *app) loadOptions(l loading) compose.Options {
 		Files: append([]string(nil), a.files...), ProjectName: a.projectName, Profiles: a.profiles,
 		EnvFiles: a.envFiles, ProjectDirectory: a.projectDir, WorkingDir: a.dir, Environ: a.env.list(),
 		SkipSchema: l.Fast, AllowMissing: l.ByName,
+		Instance: a.instance(), DetectInstance: true,
 	}
 }
 
@@ -384,4 +385,13 @@ func commands(a *app) []*cli.Command {
 		}
 	}
 	return cmds
+}
+
+// instance is the instance asked for: --instance, else DEVENV_INSTANCE
+// ("" lets a linked git worktree decide).
+func (a *app) instance() string {
+	if a.globals.Instance != "" {
+		return a.globals.Instance
+	}
+	return a.env.get("DEVENV_INSTANCE")
 }

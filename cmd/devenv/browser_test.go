@@ -86,6 +86,15 @@ x-devenv:
 		}
 		return "https://" + host + ":" + strconv.Itoa(st.HTTPS)
 	}
+	cl := proxyClient(t, st.CA, st.HTTPS)
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err := cl.Get(origin("frontend.shop.localhost") + "/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 404 {
+				break // the routes follow the registry within a second
+			}
+		}
+	}
 	if curl, err := exec.LookPath("curl"); err == nil {
 		out, err := exec.Command(curl, "-sS", "--cacert", st.CA, "--resolve", "frontend.shop.localhost:"+strconv.Itoa(st.HTTPS)+":127.0.0.1", origin("frontend.shop.localhost")+"/").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "stand-in for npm run dev") {

@@ -35,7 +35,7 @@ func (l *libraryLog) Format(e *logrus.Entry) ([]byte, error) {
 type globalOptions struct {
 	Files, Profiles, EnvFiles                         cli.StringSlice
 	ProjectName, ProjectDir, Registry, Progress, Ansi string
-	Workdir                                           string
+	Workdir, Instance                                 string
 	Parallel                                          int
 	DryRun, NoAnsi, Verbose                           bool
 }
@@ -49,6 +49,7 @@ func (g *globalOptions) flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "env-file", Destination: &g.EnvFiles, Usage: "environment file for interpolation (default .env in the project directory)"},
 		&cli.StringFlag{Name: "project-directory", Destination: &g.ProjectDir, Usage: "project directory (default: the first compose file's directory)"},
 		&cli.StringFlag{Name: "registry", Destination: &g.Registry, Usage: "port registry file (default DEVENV_REGISTRY, $XDG_CONFIG_HOME/devenv/registry.yaml, ~/.config/devenv/registry.yaml)"},
+		&cli.StringFlag{Name: "instance", Destination: &g.Instance, Usage: "run this checkout as an instance of its project: PROJECT-INSTANCE, its own containers, ports, volumes and names (default DEVENV_INSTANCE, else a linked git worktree's directory name)"},
 		&cli.StringFlag{Name: "progress", Destination: &g.Progress, Usage: "progress output: auto, tty, plain, json, quiet", Value: "auto"},
 		&cli.StringFlag{Name: "ansi", Destination: &g.Ansi, Value: "auto", Usage: "control characters: never (as NO_COLOR) or auto"},
 		&cli.IntFlag{Name: "parallel", Destination: &g.Parallel, Value: -1, Usage: "at most this many engine calls at once; -1 for no limit"},

@@ -33,7 +33,7 @@ func (a *app) startProxy(ctx context.Context) {
 
 // printNames says where the project's names answer, after up.
 func (a *app) printNames(names []compose.Name) {
-	if len(names) == 0 || a.progress == "quiet" || a.progress == "json" {
+	if len(names) == 0 {
 		return
 	}
 	ctl, err := a.proxyControl()
@@ -42,6 +42,10 @@ func (a *app) printNames(names []compose.Name) {
 	}
 	st := ctl.Status()
 	if !st.Running {
+		return
+	}
+	ctl.Reload() // the names up just wrote answer now, not at the next poll
+	if a.progress == "quiet" || a.progress == "json" {
 		return
 	}
 	fmt.Fprintln(a.stderr, "Names (devenv proxy trust makes browsers trust them):")

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/internal/testbed"
 )
@@ -42,6 +43,11 @@ func TestIntegrationNamesOfContainers(t *testing.T) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
+	}
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if code, _ := get(); code != 404 {
+			break // the routes follow the registry within a second
+		}
 	}
 	if code, body := get(); code != 200 || !strings.Contains(body, "testserver") {
 		t.Fatalf("%s: %d %s", url, code, body)

@@ -98,6 +98,12 @@ x-devenv:
 		hostHeader += ":" + strconv.Itoa(st.HTTPS)
 	}
 	want := "host=" + hostHeader + " proto=https ca=" + st.CA + " vite=web.shop.localhost"
+	// The routes follow the registry within a second of up writing it.
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if code, _ := get("web.shop.localhost"); code != 404 {
+			break
+		}
+	}
 	if code, body := get("web.shop.localhost"); code != 200 || body != want {
 		t.Fatalf("web: %d %q, want %q", code, body, want)
 	}

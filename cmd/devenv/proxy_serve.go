@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
@@ -52,6 +55,14 @@ func runProxyServe(ctx context.Context, a *app, o *proxyServeOptions) error {
 	}
 	routes := proxy.NewRoutes(ctl.Store.Path)
 	go routes.Follow(ctx, 200*time.Millisecond)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP) // devenv up: names were written
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			routes.Reload()
+		}
+	}()
 	srv := proxy.NewServer(ca, routes.Table, o.HTTPS)
 	srv.OwnPorts = []int{o.HTTPS, o.HTTP}
 	srv.ErrorLog = log.New(a.stderr, "proxy: ", log.LstdFlags)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+// The reference document's stack, with its fixed container_names, up in
+// the main checkout and in a linked git worktree at once, both healthy,
+// without an edit to the compose file; down -v in the worktree leaves the
+// main checkout's containers and volumes alone.
+func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed (devenv finds worktrees without it; the test makes one with it)")
+	}
+	h, c := exampleHarness(t)
+	gitRun := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(git, append([]string{"-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	gitRun(h.dir, "init", "-q")
+	gitRun(h.dir, "add", ".")
+	gitRun(h.dir, "commit", "-qm", "example")
+	wt := filepath.Join(t.TempDir(), "login-form")
+	gitRun(h.dir, "worktree", "add", "-q", wt)
+	instance := compose.InstanceName(filepath.Base(wt))
+	cleanupProject(t, c, "sertantai-enforcement-"+instance)
+	other := &harness{t: t, dir: wt, registry: h.registry, env: append(h.env[:len(h.env):len(h.env)], "PWD="+wt)}
+	t.Cleanup(func() { other.run("down", "-v"); h.run("down", "-v") })
+
+	h.must("up")
+	r := other.must("up")
+	if !strings.Contains(r.stderr, "instance "+instance+": its own containers") {
+		t.Fatalf("the worktree's up did not say it is an instance:\n%s", r.stderr)
+	}
+	for _, want := range []string{"ehs_dev_postgres-" + instance, "ehs_dev_redis-" + instance, "(host) backend"} {
+		if ps := other.must("ps").stdout; !strings.Contains(ps, want) {
+			t.Fatalf("the worktree's ps lacks %s:\n%s", want, ps)
+		}
+	}
+	for _, hh := range []*harness{h, other} {
+		for key, row := range healthRows(t, hh.must("health", "--format", "json")) {
+			if row.Status != "healthy" {
+				t.Fatalf("%s in %s: %s %s", key, hh.dir, row.Status, row.Detail)
+			}
+		}
+	}
+	other.must("down", "-v")
+	if ps := h.must("ps").stdout; !strings.Contains(ps, "ehs_dev_postgres ") || strings.Contains(ps, instance) {
+		t.Fatalf("the main checkout after the worktree's down -v:\n%s", ps)
+	}
+	if out, err := exec.Command("docker", "volume", "inspect", "sertantai-enforcement_pgdata").CombinedOutput(); err != nil {
+		t.Fatalf("the main checkout's volume: %v %s", err, out)
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devenv-dev/devenv/compose"
+)
+
+// A second instance of a project runs beside the first: its own project
+// name, containers, ports (the main checkout holds 45434: the instance gets
+// the postgres rule's first, 5434) and .env naming
+// it for plain compose; a linked git worktree is an instance by itself.
+func TestInstanceBesideTheMainCheckout(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	f.must("up")
+	up := f.must("--instance", "feat", "up", "--progress", "plain")
+	if !strings.Contains(up.stderr, "instance feat: its own containers") {
+		t.Fatalf("up did not say it is an instance:\n%s", up.stderr)
+	}
+	ps := f.must("--instance", "feat", "ps", "--format", "{{.Name}} {{.Ports}}").stdout
+	if !strings.Contains(ps, "gold-feat-db-1 127.0.0.1:5434->5432/tcp") {
+		t.Fatalf("the instance's containers and ports:\n%s", ps)
+	}
+	if main := f.must("ps", "-q").stdout; strings.Count(main, "\n") != 3 {
+		t.Fatalf("the main checkout's ps lists %q", main)
+	}
+	env, err := os.ReadFile(filepath.Join(f.dir, ".env"))
+	if err != nil || !strings.Contains(string(env), "COMPOSE_PROJECT_NAME=gold-feat\n") {
+		t.Fatalf(".env: %q %v", env, err)
+	}
+	// Read back from .env, the name does not get the suffix twice.
+	if ps := f.must("--instance", "feat", "ps", "--services").stdout; !strings.Contains(ps, "db") {
+		t.Fatalf("ps after .env: %s", ps)
+	}
+	f.must("--instance", "feat", "down")
+	os.Remove(filepath.Join(f.dir, ".env"))
+	// A linked worktree: its directory's name is the instance.
+	os.WriteFile(filepath.Join(f.dir, ".git"), []byte("gitdir: /src/gold/.git/worktrees/x\n"), 0o644)
+	wt := compose.InstanceName(filepath.Base(f.dir))
+	f.must("up")
+	if ps := f.must("ps", "--format", "{{.Name}}").stdout; !strings.Contains(ps, "gold-"+wt+"-db-1") {
+		t.Fatalf("a worktree's containers:\n%s", ps)
+	}
+}
