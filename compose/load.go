@@ -71,6 +71,12 @@ func (p *Project) MainFile() string {
 	return p.Files[0]
 }
 
+// Named is a project known by its name alone, without a file (what
+// docker compose -p NAME down works on); dir is its directory.
+func Named(name, dir string) *Project {
+	return &Project{Model: &types.Project{Name: name, WorkingDir: dir, Services: types.Services{}}, ServiceX: map[string]ServiceExtension{}}
+}
+
 // Load reads and validates the project the way docker compose would.
 func Load(ctx context.Context, o Options) (*Project, error) {
 	files, start, workDir, err := resolve(o)
@@ -82,8 +88,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		return nil, wrapLoadErr(files, err)
 	}
 	if len(opts.ConfigPaths) == 0 && o.AllowMissing && o.ProjectName != "" {
-		return &Project{Model: &types.Project{Name: o.ProjectName, WorkingDir: start, Services: types.Services{}},
-			ServiceX: map[string]ServiceExtension{}}, nil
+		return Named(o.ProjectName, start), nil
 	}
 	if len(opts.ConfigPaths) == 0 {
 		return nil, &ConfigError{File: start, Msg: fmt.Sprintf("no %s or compose file found here or in any parent directory (use -f)", DefaultFileNames[0]), Err: ErrNoFile}

@@ -71,7 +71,7 @@ func (o *Orchestrator) ReconcilePorts(ctx context.Context, p *compose.Project, o
 		return nil, err
 	}
 	regReqs := toRegistryRequests(reqs, opts.RunHosts)
-	req := registry.Request{Names: registryNames(names),
+	req := registry.Request{Names: registryNames(names), Instance: p.Instance,
 		Project: p.Name(), Dir: p.Dir(), Engine: o.EngineKey, Endpoint: o.EngineEndpoint, Stack: p.X.Stack, Ports: regReqs,
 		Strict: opts.Strict, Reassign: opts.Reassign, Only: opts.Only, Adopt: opts.Adopt,
 		Keep: sortedKeys(p.Model.DisabledServices),

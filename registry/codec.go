@@ -138,7 +138,8 @@ func Encode(reg *Registry) ([]byte, error) {
 			Engine   string `json:"engine,omitempty"`
 			Endpoint string `json:"endpoint,omitempty"`
 			Stack    string `json:"stack,omitempty"`
-		}{p.Name, p.Dir, p.Engine, p.Endpoint, p.Stack}
+			Instance string `json:"instance,omitempty"`
+		}{p.Name, p.Dir, p.Engine, p.Endpoint, p.Stack, p.Instance}
 		hb, err := json.Marshal(head)
 		if err != nil {
 			return nil, err

@@ -55,6 +55,9 @@ type Project struct {
 	Endpoint     string        `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
 	Stack        string        `yaml:"stack,omitempty" json:"stack,omitempty"`
 	Reservations []Reservation `yaml:"reservations,omitempty" json:"reservations,omitempty"`
+	// Instance is set for an instance of another project (a worktree):
+	// its name, with Dir the instance's own directory.
+	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`
 	// Names are the project's HTTPS names: the proxy routes each to the
 	// port its service's reservation for Target holds, for as long as the
 	// reservation stays.

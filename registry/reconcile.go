@@ -72,7 +72,7 @@ func Reconcile(reg *Registry, req Request, occupied Occupied, dirExists func(str
 	r := &reconciler{
 		reg: reg, req: req, occupied: occupied, claimed: reg.claims(existing),
 		taken: map[portKey][]Reservation{},
-		proj:  &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Endpoint: req.Endpoint, Stack: req.Stack, Names: req.Names},
+		proj:  &Project{Name: req.Project, Dir: req.Dir, Engine: req.Engine, Endpoint: req.Endpoint, Stack: req.Stack, Names: req.Names, Instance: req.Instance},
 	}
 	if existing != nil {
 		r.old = existing.Reservations
@@ -289,7 +289,7 @@ func nextFree(reg *Registry, pr PortRequest, busy func(int) bool) (int, bool) {
 }
 
 func sameProject(a, b *Project) bool {
-	if a.Name != b.Name || a.Dir != b.Dir || a.Engine != b.Engine || a.Endpoint != b.Endpoint || a.Stack != b.Stack ||
+	if a.Name != b.Name || a.Dir != b.Dir || a.Engine != b.Engine || a.Endpoint != b.Endpoint || a.Stack != b.Stack || a.Instance != b.Instance ||
 		len(a.Reservations) != len(b.Reservations) || !slices.Equal(a.Names, b.Names) {
 		return false
 	}

@@ -58,6 +58,8 @@ type Request struct {
 	Keep []string
 	// Names are the project's HTTPS names, recorded with its reservations.
 	Names []Name
+	// Instance is the instance this project is ("" for a main checkout).
+	Instance string
 }
 
 // Occupied reports who holds a port right now outside the registry: engine

@@ -22,7 +22,7 @@ var commandGroups = []struct {
 	{"Inspect", []string{"ps", "logs", "top", "stats", "images", "volumes", "events", "config", "health", "ls"}},
 	{"Ports, names and env", []string{"ports", "port", "open", "proxy", "env"}},
 	{"Everyday", []string{"exec", "run", "connect", "cp", "build", "pull"}},
-	{"Setup", []string{"init", "doctor", "completion", "version"}},
+	{"Setup", []string{"init", "instance", "doctor", "completion", "version"}},
 }
 
 // printHelp renders devenv's help pages in place of urfave's templates:

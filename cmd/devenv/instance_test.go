@@ -45,3 +45,36 @@ func TestInstanceBesideTheMainCheckout(t *testing.T) {
 		t.Fatalf("a worktree's containers:\n%s", ps)
 	}
 }
+
+// instance ls lists a worktree's instance; once its directory is gone,
+// instance prune downs it (its volumes stay) and releases its ports, and
+// leaves the main checkout alone.
+func TestInstancePrune(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	f.must("up")
+	wt := *f
+	wt.dir = filepath.Join(t.TempDir(), "feature-x")
+	os.MkdirAll(wt.dir, 0o755)
+	os.WriteFile(filepath.Join(wt.dir, "docker-compose.dev.yml"), []byte(goldenFile), 0o644)
+	os.WriteFile(filepath.Join(wt.dir, ".git"), []byte("gitdir: "+f.dir+"/.git/worktrees/feature-x\n"), 0o644)
+	wt.must("up")
+	if ls := f.must("instance", "ls").stdout; !strings.Contains(ls, "gold     feature-x  gold-feature-x  "+wt.dir) {
+		t.Fatalf("instance ls:\n%s", ls)
+	}
+	if r := f.must("instance", "prune"); !strings.Contains(r.stderr, "no instance's directory is gone") {
+		t.Fatalf("prune with every directory there: %s", r)
+	}
+	os.RemoveAll(wt.dir)
+	if r := f.must("instance", "prune"); !strings.Contains(r.stdout, "pruned gold-feature-x") {
+		t.Fatalf("prune: %s", r)
+	}
+	if f.eng.ByName("gold-feature-x-db-1") != nil || f.eng.ByName("gold-db-1") == nil {
+		t.Fatal("prune removed the wrong containers")
+	}
+	if _, ok := f.eng.VolumesByName["gold-feature-x_pgdata"]; !ok {
+		t.Fatal("prune removed the instance's volume without --volumes")
+	}
+	if ls := f.must("instance", "ls").stdout; strings.Contains(ls, "feature-x") {
+		t.Fatalf("a pruned instance is still listed:\n%s", ls)
+	}
+}
