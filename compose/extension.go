@@ -32,6 +32,14 @@ type Extension struct {
 	// https://PROJECT.localhost serves.
 	Proxy *bool  `json:"proxy,omitempty"`
 	Main  string `json:"main,omitempty"`
+	// Instances says how an instance (a worktree) starts: Seed fills its
+	// empty volumes from that instance's ("main": the main checkout's).
+	Instances InstancesX `json:"instances,omitempty"`
+}
+
+// InstancesX is x-devenv.instances.
+type InstancesX struct {
+	Seed string `json:"seed,omitempty"`
 }
 
 // UpWritesEnvFiles says whether up writes the declared env files before

@@ -100,6 +100,13 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
+	// Volumes exist now and no container uses them yet: an instance's are
+	// filled from another instance's before anything starts.
+	if seed := opts.seed; seed.from != "" {
+		if err := o.seedVolumes(ctx, seed.project, d, seed.from, seed.strict); err != nil {
+			return err
+		}
+	}
 	return o.startAll(ctx, d, plan, services, opts)
 }
 

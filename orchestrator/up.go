@@ -38,8 +38,23 @@ type UpOptions struct {
 	// NoEnvFiles leaves the declared env files as they are (up
 	// --no-env-files); drift is only reported.
 	NoEnvFiles bool
+	// FromInstance fills this instance's empty named volumes from another
+	// instance's ("main": the main checkout's) before any container
+	// starts (up --from-instance); a volume with data is refused.
+	FromInstance string
 	// readyFor are containers host services depend on as service_healthy.
 	readyFor []string
+	// seed is what apply fills volumes from.
+	seed seeding
+}
+
+// seeding is where an instance's volumes come from: --from-instance
+// (strict: a volume with data is refused), else x-devenv.instances.seed
+// (volumes with data are left as they are).
+type seeding struct {
+	project *compose.Project
+	from    string
+	strict  bool
 }
 
 // UpResult says what up did.
@@ -194,6 +209,12 @@ func (o *Orchestrator) upApply(ctx context.Context, p *compose.Project, d *Desir
 	// that starts finds their ports held.
 	if err := o.upOrphanHosts(ctx, p, opts.RemoveOrphans); err != nil {
 		return err
+	}
+	switch {
+	case opts.FromInstance != "":
+		opts.seed = seeding{project: p, from: opts.FromInstance, strict: true}
+	case p.Instance != "" && p.X.Instances.Seed != "":
+		opts.seed = seeding{project: p, from: p.X.Instances.Seed}
 	}
 	if err := o.apply(ctx, d, plan, services, opts); err != nil {
 		return err

@@ -12,7 +12,10 @@ import (
 // The reference document's stack, with its fixed container_names, up in
 // the main checkout and in a linked git worktree at once, both healthy,
 // without an edit to the compose file; down -v in the worktree leaves the
-// main checkout's containers and volumes alone.
+// main checkout's containers and volumes alone. --from-instance main fills
+// the worktree's empty PostgreSQL volume from the main checkout's (stopping
+// its postgres while reading), a row written in one is not in the other, and
+// a volume with data is never overwritten.
 func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 	git, err := exec.LookPath("git")
 	if err != nil {
@@ -38,7 +41,25 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 	t.Cleanup(func() { other.run("down", "-v"); h.run("down", "-v") })
 
 	h.must("up")
-	r := other.must("up")
+	psql := func(hh *harness, sql string) string {
+		t.Helper()
+		return strings.TrimSpace(hh.must("exec", "-T", "postgres", "psql", "-U", "postgres", "-d", "sertantai_enforcement_dev", "-tAc", sql).stdout)
+	}
+	psql(h, "create table t (x int); insert into t values (42)")
+	r := other.must("up", "--from-instance", "main")
+	if !strings.Contains(r.stderr, "Seeded") || !strings.Contains(r.stderr, "stopped while it is read") {
+		t.Fatalf("the worktree's up --from-instance main did not seed its volume:\n%s", r.stderr)
+	}
+	if got := psql(other, "select x from t"); got != "42" {
+		t.Fatalf("the seeded instance's row: %q", got)
+	}
+	psql(other, "insert into t values (7)")
+	if got := psql(h, "select count(*) from t where x = 7"); got != "0" {
+		t.Fatalf("a row written in the worktree's PostgreSQL is in the main checkout's: %q", got)
+	}
+	if again := other.run("up", "--from-instance", "main"); again.code != 2 || !strings.Contains(again.stderr, "has data") {
+		t.Fatalf("--from-instance into a volume with data: %s", again)
+	}
 	if !strings.Contains(r.stderr, "instance "+instance+": its own containers") {
 		t.Fatalf("the worktree's up did not say it is an instance:\n%s", r.stderr)
 	}

@@ -17,6 +17,7 @@ type upOptions struct {
 	ForceRecreate, NoRecreate, NoDeps, RemoveOrphans, NoStart bool
 	Pull                                                      string
 	StrictPorts, PublishAll, NoEnvFiles, DryRun               bool
+	FromInstance                                              string
 	Timeout                                                   timeoutOption
 	QuietPull, Build, NoBuild, QuietBuild, Yes                bool
 	// compose's attached mode.
@@ -51,6 +52,7 @@ func newUpCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "publish-all", Usage: "publish ports without a host IP on all interfaces instead of 127.0.0.1", Destination: &o.PublishAll},
 			&cli.BoolFlag{Name: "no-env-files", Usage: "leave the declared env files as they are (only report drift); also x-devenv.write_env_files: false", Destination: &o.NoEnvFiles},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing", Destination: &o.DryRun},
+			&cli.StringFlag{Name: "from-instance", Usage: "fill this instance's empty volumes from another instance's (main: the main checkout's) before anything starts", Destination: &o.FromInstance},
 			&cli.BoolFlag{Name: "no-recreate", Usage: "keep existing containers even if the file changed them", Destination: &o.NoRecreate},
 			&cli.BoolFlag{Name: "no-start", Usage: "create containers without starting them (as devenv create)", Destination: &o.NoStart},
 			o.Timeout.flagUsage("seconds a container being recreated gets to stop (default: its stop_grace_period)"),
@@ -161,7 +163,7 @@ func runUp(ctx context.Context, a *app, o *upOptions) error {
 		RemoveOrphans: o.RemoveOrphans, NoWait: o.NoWait || o.NoStart || attached, WaitTimeout: waitTimeout,
 		Pull: pull, DryRun: dryRun, NoRecreate: o.NoRecreate, NoStart: o.NoStart, NoEnvFiles: o.NoEnvFiles,
 		StopTimeout: stopTimeout, QuietPull: o.QuietPull, Build: buildPolicy(o.Build, o.NoBuild), QuietBuild: o.QuietBuild,
-		Ports: orchestrator.PortOptions{Strict: o.StrictPorts, PublishAll: o.PublishAll},
+		Ports: orchestrator.PortOptions{Strict: o.StrictPorts, PublishAll: o.PublishAll}, FromInstance: o.FromInstance,
 	})
 	rep.Close()
 	if err == nil && dryRun {
