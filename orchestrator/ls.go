@@ -31,6 +31,9 @@ type ProjectRow struct {
 	// Forwarded says its ports are forwarded here now.
 	Engine    string `json:"Engine,omitempty"`
 	Forwarded bool   `json:"Forwarded,omitempty"`
+	// Instance is set for an instance of a project (a worktree); ls lists
+	// it under its project.
+	Instance string `json:"Instance,omitempty"`
 	// URL is the project's main name (https://PROJECT.localhost), URLs
 	// all of its names.
 	URL  string   `json:"URL,omitempty"`
@@ -62,9 +65,14 @@ func (o *Orchestrator) Ls(ctx context.Context) ([]ProjectRow, error) {
 		r.Status = lsStatus(r, notAsked != nil)
 		out = append(out, *r)
 	}
+	// Instances under their project: by the project's own name first.
+	base := func(r ProjectRow) string { return strings.TrimSuffix(r.Name, "-"+r.Instance) }
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
+		if bi, bj := base(out[i]), base(out[j]); bi != bj {
+			return bi < bj
+		}
+		if out[i].Instance != out[j].Instance {
+			return out[i].Instance < out[j].Instance
 		}
 		return out[i].Engine < out[j].Engine
 	})
@@ -102,7 +110,7 @@ func (l lsRows) registered(reg *registry.Registry) {
 		if p.Engine != l.o.EngineKey {
 			r.Engine = p.EngineLabel()
 		}
-		r.Registered, r.Directory = true, p.Dir
+		r.Registered, r.Directory, r.Instance = true, p.Dir, p.Instance
 		r.URL = p.MainURL(reg.ProxyPort())
 		for _, urls := range p.URLs(reg.ProxyPort()) {
 			r.URLs = append(r.URLs, urls...)

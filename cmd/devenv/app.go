@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -110,6 +112,13 @@ func (a *app) projectWith(ctx context.Context, l loading) (*compose.Project, err
 	p, err := compose.Load(ctx, a.loadOptions(l))
 	if err != nil {
 		return nil, err
+	}
+	if name := a.instanceOf(p); name != "" {
+		o := a.loadOptions(l)
+		o.Instance = name
+		if p, err = compose.Load(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	a.proj = p
 	a.secrets = secretValues(p)
@@ -394,4 +403,37 @@ func (a *app) instance() string {
 		return a.globals.Instance
 	}
 	return a.env.get("DEVENV_INSTANCE")
+}
+
+// instanceOf is the instance name a worktree found by itself must take
+// instead of its directory's: the one the registry remembers for its
+// directory, else, when another directory's instance has the name, the
+// name with a short suffix of its own path. "" keeps the name.
+func (a *app) instanceOf(p *compose.Project) string {
+	if p.Instance == "" || a.instance() != "" {
+		return "" // none, or named by hand
+	}
+	store, err := a.registryStore()
+	if err != nil {
+		return ""
+	}
+	reg, err := store.Load()
+	if err != nil {
+		return ""
+	}
+	for _, rp := range reg.Projects {
+		if rp.Instance != "" && rp.Dir == p.Dir() {
+			if rp.Instance != p.Instance {
+				return rp.Instance
+			}
+			return ""
+		}
+	}
+	for _, rp := range reg.Projects {
+		if rp.Name == p.Name() && rp.Dir != p.Dir() {
+			sum := sha256.Sum256([]byte(p.Dir()))
+			return p.Instance + "-" + hex.EncodeToString(sum[:2])
+		}
+	}
+	return ""
 }

@@ -36,6 +36,7 @@ func TestInstanceBesideTheMainCheckout(t *testing.T) {
 		t.Fatalf("ps after .env: %s", ps)
 	}
 	f.must("--instance", "feat", "down")
+	f.must("ports", "release", "gold-feat") // else the registry keeps "feat" for this directory
 	os.Remove(filepath.Join(f.dir, ".env"))
 	// A linked worktree: its directory's name is the instance.
 	os.WriteFile(filepath.Join(f.dir, ".git"), []byte("gitdir: /src/gold/.git/worktrees/x\n"), 0o644)
@@ -76,5 +77,42 @@ func TestInstancePrune(t *testing.T) {
 	}
 	if ls := f.must("instance", "ls").stdout; strings.Contains(ls, "feature-x") {
 		t.Fatalf("a pruned instance is still listed:\n%s", ls)
+	}
+}
+
+// Two worktrees in directories of one name get two instances: the second
+// a short suffix of its own path, which the registry keeps for it.
+func TestInstanceNamesCollide(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	worktree := func(parent string) *fakeCLI {
+		wt := *f
+		wt.dir = filepath.Join(parent, "feature-x")
+		os.MkdirAll(wt.dir, 0o755)
+		os.WriteFile(filepath.Join(wt.dir, "docker-compose.dev.yml"), []byte(goldenFile), 0o644)
+		os.WriteFile(filepath.Join(wt.dir, ".git"), []byte("gitdir: /src/gold/.git/worktrees/feature-x\n"), 0o644)
+		return &wt
+	}
+	one, two := worktree(t.TempDir()), worktree(t.TempDir())
+	one.must("up")
+	two.must("up")
+	names := f.must("instance", "ls", "--format", "json").stdout
+	if strings.Count(names, `"instance":"feature-x"`) != 1 || strings.Count(names, `"instance":"feature-x-`) != 1 {
+		t.Fatalf("two worktrees named alike:\n%s", names)
+	}
+	// The second keeps its name on the next run.
+	if ps := two.must("ps", "--format", "{{.Name}}").stdout; !strings.Contains(ps, "gold-feature-x-") || strings.Contains(ps, "gold-feature-x-db-1") {
+		t.Fatalf("the second worktree's containers:\n%s", ps)
+	}
+}
+
+// ls lists an instance under its project.
+func TestLsGroupsInstances(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	f.must("up")
+	f.must("--instance", "feat", "up")
+	ls := f.must("ls").stdout
+	gold, inst := strings.Index(ls, "\ngold "), strings.Index(ls, "└ gold-feat")
+	if gold < 0 || inst < gold || !strings.Contains(f.must("ls", "--format", "json").stdout, `"Instance":"feat"`) {
+		t.Fatalf("ls:\n%s", ls)
 	}
 }

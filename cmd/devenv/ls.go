@@ -95,7 +95,11 @@ func runLs(ctx context.Context, a *app, o *lsOptions) error {
 	uc := urlCell(slices.ContainsFunc(rows, func(r orchestrator.ProjectRow) bool { return r.URL != "" }))
 	fmt.Fprintf(tw, "NAME\t%sSTATUS\tDIRECTORY\tPORTS%s\n", col.header(), uc.header())
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s%s\n", r.Name, col.of(r.Engine), r.Status, r.Directory, r.Ports, uc.of(r.URL))
+		name := r.Name
+		if r.Instance != "" {
+			name = "└ " + name // an instance, under its project
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s%s\n", name, col.of(r.Engine), r.Status, r.Directory, r.Ports, uc.of(r.URL))
 	}
 	return tw.Flush()
 }
