@@ -33,6 +33,8 @@ type PortRow struct {
 	Holder string `json:"holder"`
 	// Conflict is true when the holder is not the project itself.
 	Conflict bool `json:"conflict"`
+	// Instance is set for an instance's port (a worktree's).
+	Instance string `json:"instance,omitempty"`
 	// URL is the name this port serves, URLs all of them.
 	URL  string   `json:"url,omitempty"`
 	URLs []string `json:"urls,omitempty"`
@@ -59,7 +61,7 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 	for _, p := range reg.Projects {
 		for _, r := range p.Reservations {
 			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
-				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.RemoteLabel(), EngineID: p.Engine, Holder: "free"}
+				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.RemoteLabel(), EngineID: p.Engine, Holder: "free", Instance: p.Instance}
 			for _, n := range p.Names {
 				if n.Service == r.Service && n.Target == r.Target && r.Protocol == "tcp" && reg.ProxyPort() > 0 {
 					row.URLs = append(row.URLs, registry.NameURL(n.Host, reg.ProxyPort()))

@@ -116,3 +116,17 @@ func TestLsGroupsInstances(t *testing.T) {
 		t.Fatalf("ls:\n%s", ls)
 	}
 }
+
+// ports and the markdown port map show an instance as such.
+func TestPortsShowInstances(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	f.must("--instance", "feat", "up")
+	for _, args := range [][]string{{"ports"}, {"ports", "--format", "markdown"}} {
+		if out := f.must(args...).stdout; !strings.Contains(out, "gold-feat") || !strings.Contains(out, "(instance feat)") {
+			t.Errorf("devenv %s:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if out := f.must("ports", "--format", "json").stdout; !strings.Contains(out, `"instance":"feat"`) {
+		t.Errorf("ports json:\n%s", out)
+	}
+}

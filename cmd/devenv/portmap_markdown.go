@@ -60,6 +60,9 @@ func writeMarkdown(w io.Writer, reg *registry.Registry) error {
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Name < projects[j].Name })
 	for _, p := range projects {
 		cells := []string{"**" + p.Name + "**"}
+		if p.Instance != "" {
+			cells[0] += " (instance " + p.Instance + ")"
+		}
 		for _, role := range roles {
 			var ports []string
 			for _, r := range p.Reservations {

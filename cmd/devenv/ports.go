@@ -56,7 +56,11 @@ func runPorts(ctx context.Context, a *app, o *portsOptions) error {
 		if r.HostService {
 			svc += " (host)"
 		}
-		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s:%d/%s\t%d\t%s%s\n", r.Project, col.of(r.Engine), svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder, uc.of(r.URL))
+		project := r.Project
+		if r.Instance != "" {
+			project += " (instance " + r.Instance + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s:%d/%s\t%d\t%s%s\n", project, col.of(r.Engine), svc, r.Role, r.HostIP, r.Port, r.Protocol, r.Target, r.Holder, uc.of(r.URL))
 	}
 	return tw.Flush()
 }
