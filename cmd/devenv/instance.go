@@ -17,8 +17,8 @@ func newInstanceCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:        "instance",
 		Usage:       "the instances of projects (worktrees, --instance): list them, prune those whose directory is gone",
-		UsageText:   "devenv instance ls\n   devenv instance prune",
-		Subcommands: []*cli.Command{newInstanceLsCmd(a), newInstancePruneCmd(a)},
+		UsageText:   "devenv instance ls\n   devenv instance prune\n   devenv instance rename login-form login",
+		Subcommands: []*cli.Command{newInstanceLsCmd(a), newInstancePruneCmd(a), newInstanceRenameCmd(a)},
 	}
 }
 
@@ -139,6 +139,45 @@ func runInstancePrune(ctx context.Context, a *app, o *instancePruneOptions) erro
 	}
 	for _, n := range pruned {
 		fmt.Fprintf(a.stdout, "pruned %s\n", n)
+	}
+	return nil
+}
+
+func newInstanceRenameCmd(a *app) *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename a stopped instance: its volumes are copied into the new one's (the old ones stay), its containers are made again by the next up",
+		ArgsUsage: "OLD NEW",
+		UsageText: "devenv instance rename login-form login",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usagef("instance rename: need OLD and NEW")
+			}
+			return runInstanceRename(c.Context, a, c.Args().Get(0), c.Args().Get(1))
+		},
+	}
+}
+
+func runInstanceRename(ctx context.Context, a *app, from, to string) error {
+	a.globals.Instance = from // this checkout, as instance OLD
+	p, err := a.project(ctx)
+	if err != nil {
+		return err
+	}
+	rep := a.reporter()
+	orch, err := a.orch(rep)
+	if err != nil {
+		rep.Close()
+		return err
+	}
+	kept, err := orch.RenameInstance(ctx, p, to)
+	rep.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "renamed %s to %s; devenv up starts it under its new name\n", p.Name(), strings.TrimSuffix(p.Name(), "-"+p.Instance)+"-"+compose.InstanceName(to))
+	if len(kept) > 0 {
+		fmt.Fprintf(a.stdout, "the old volumes stay, their data copied: %s (docker volume rm them once you are sure)\n", strings.Join(kept, ", "))
 	}
 	return nil
 }

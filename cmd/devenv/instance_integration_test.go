@@ -75,6 +75,24 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 			}
 		}
 	}
+	// A stopped instance renamed keeps its data under its new name.
+	other.must("stop")
+	renamed := other.must("instance", "rename", instance, "renamed")
+	t.Cleanup(func() {
+		for _, v := range []string{"pgdata", "redisdata"} {
+			exec.Command("docker", "volume", "rm", "sertantai-enforcement-"+instance+"_"+v).Run()
+		}
+	})
+	if !strings.Contains(renamed.stdout, "the old volumes stay") {
+		t.Fatalf("instance rename: %s", renamed)
+	}
+	other.must("up")
+	if ps := other.must("ps").stdout; !strings.Contains(ps, "ehs_dev_postgres-renamed") {
+		t.Fatalf("after the rename:\n%s", ps)
+	}
+	if got := psql(other, "select count(*) from t where x = 7"); got != "1" {
+		t.Fatalf("the renamed instance's row: %q", got)
+	}
 	other.must("down", "-v")
 	if ps := h.must("ps").stdout; !strings.Contains(ps, "ehs_dev_postgres ") || strings.Contains(ps, instance) {
 		t.Fatalf("the main checkout after the worktree's down -v:\n%s", ps)

@@ -130,3 +130,19 @@ func TestPortsShowInstances(t *testing.T) {
 		t.Errorf("ports json:\n%s", out)
 	}
 }
+
+// instance rename refuses an instance that runs, and a checkout that is
+// no instance.
+func TestInstanceRenameRefuses(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	f.must("--instance", "feat", "up")
+	if r := f.run("instance", "rename", "feat", "login"); r.code != 2 || !strings.Contains(r.stderr, "stop it first") {
+		t.Errorf("renaming a running instance: %s", r)
+	}
+	if r := f.run("instance", "rename", "feat"); r.code != 2 || !strings.Contains(r.stderr, "need OLD and NEW") {
+		t.Errorf("one argument: %s", r)
+	}
+	if r := f.run("instance", "rename", "feat", "feat"); r.code != 2 || !strings.Contains(r.stderr, "not a new instance name") {
+		t.Errorf("the same name: %s", r)
+	}
+}
