@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devenv-dev/devenv/compose"
 )
@@ -37,8 +42,10 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 	gitRun(h.dir, "worktree", "add", "-q", wt)
 	instance := compose.InstanceName(filepath.Base(wt))
 	cleanupProject(t, c, "sertantai-enforcement-"+instance)
-	other := &harness{t: t, dir: wt, registry: h.registry, env: append(h.env[:len(h.env):len(h.env)], "PWD="+wt)}
-	t.Cleanup(func() { other.run("down", "-v"); h.run("down", "-v") })
+	// The worktree runs with names on: they answer through the proxy.
+	otherEnv := slices.DeleteFunc(slices.Clone(h.env), func(kv string) bool { return kv == "DEVENV_PROXY=off" })
+	other := &harness{t: t, dir: wt, registry: h.registry, env: append(otherEnv, "PWD="+wt)}
+	t.Cleanup(func() { other.run("down", "-v"); h.run("down", "-v"); other.run("proxy", "stop") })
 
 	h.must("up")
 	psql := func(hh *harness, sql string) string {
@@ -49,6 +56,31 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 	r := other.must("up", "--from-instance", "main")
 	if !strings.Contains(r.stderr, "Seeded") || !strings.Contains(r.stderr, "stopped while it is read") {
 		t.Fatalf("the worktree's up --from-instance main did not seed its volume:\n%s", r.stderr)
+	}
+	var st struct {
+		HTTPS int    `json:"https_port"`
+		CA    string `json:"ca"`
+	}
+	if err := json.Unmarshal([]byte(other.must("proxy", "status", "--format", "json").stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	name := "frontend.sertantai-enforcement-" + instance + ".localhost"
+	if open := other.must("open", "--print", "frontend").stdout; !strings.Contains(open, name) {
+		t.Fatalf("the worktree's frontend name: %s", open)
+	}
+	cl := proxyClient(t, st.CA, st.HTTPS)
+	var body string
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err := cl.Get("https://" + name + ":" + strconv.Itoa(st.HTTPS) + "/"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if body = string(b); resp.StatusCode == 200 {
+				break
+			}
+		}
+	}
+	if !strings.Contains(body, "stand-in for npm run dev") {
+		t.Fatalf("%s through the proxy: %.200q", name, body)
 	}
 	if got := psql(other, "select x from t"); got != "42" {
 		t.Fatalf("the seeded instance's row: %q", got)
