@@ -13,14 +13,19 @@ func TestLinkedWorktreeAndInstanceName(t *testing.T) {
 	os.MkdirAll(filepath.Join(main, ".git"), 0o755)
 	os.MkdirAll(filepath.Join(wt, "sub", "dir"), 0o755)
 	os.WriteFile(filepath.Join(wt, ".git"), []byte("gitdir: "+filepath.Join(main, ".git", "worktrees", "login")+"\n"), 0o644)
-	if r, linked := LinkedWorktree(filepath.Join(main)); linked || r != main {
+	if r, _, linked := LinkedWorktree(filepath.Join(main)); linked || r != main {
 		t.Fatalf("main checkout: %s %v", r, linked)
 	}
-	if r, linked := LinkedWorktree(filepath.Join(wt, "sub", "dir")); !linked || r != wt {
-		t.Fatalf("worktree: %s %v", r, linked)
+	if r, m, linked := LinkedWorktree(filepath.Join(wt, "sub", "dir")); !linked || r != wt || m != main {
+		t.Fatalf("worktree: %s %s %v", r, m, linked)
 	}
-	if _, linked := LinkedWorktree(t.TempDir()); linked {
+	if _, _, linked := LinkedWorktree(t.TempDir()); linked {
 		t.Fatal("no checkout is not linked")
+	}
+	sep := t.TempDir()
+	os.WriteFile(filepath.Join(sep, ".git"), []byte("gitdir: /home/me/worktrees/x.git\n"), 0o644)
+	if _, _, linked := LinkedWorktree(sep); linked {
+		t.Fatal("a --separate-git-dir checkout is not a worktree")
 	}
 	for in, want := range map[string]string{"Shop_Feature.Login": "shop-feature-login", "--x--": "x", "ÄÖ": "", "a-very-long-branch-name-that-goes-on-and-on-forever": "a-very-long-branch-name-that-goes-on-and"} {
 		if got := InstanceName(in); got != want {
@@ -58,5 +63,27 @@ func TestLoadAsInstance(t *testing.T) {
 	}
 	if p, _ := load(t, dir, Options{}); p.Name() != "shop-login" || p.Instance != "" {
 		t.Fatalf("without an instance: %s %q", p.Name(), p.Instance)
+	}
+}
+
+// A worktree of a file without name: is the main checkout's project's
+// instance, not one named after its own directory; a name that happens to
+// end in -INSTANCE still gets the suffix.
+func TestInstanceBaseName(t *testing.T) {
+	root := t.TempDir()
+	main, wt := filepath.Join(root, "shop"), filepath.Join(root, "login-form")
+	os.MkdirAll(filepath.Join(main, ".git"), 0o755)
+	os.MkdirAll(wt, 0o755)
+	os.WriteFile(filepath.Join(wt, ".git"), []byte("gitdir: "+filepath.Join(main, ".git", "worktrees", "login-form")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(wt, "docker-compose.dev.yml"), []byte("services:\n  db: {image: postgres:15}\n"), 0o644)
+	p, err := load(t, wt, Options{DetectInstance: true})
+	if err != nil || p.Name() != "shop-login-form" {
+		t.Fatalf("a worktree without name: %v %v", p.Name(), err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), []byte("name: shop-dev\nservices:\n  db: {image: postgres:15, container_name: db-dev}\n"), 0o644)
+	p, err = load(t, dir, Options{Instance: "dev"})
+	if err != nil || p.Name() != "shop-dev-dev" || p.Model.Services["db"].ContainerName != "db-dev-dev" {
+		t.Fatalf("a name ending in -INSTANCE: %v %v %v", p.Name(), p.Model.Services["db"].ContainerName, err)
 	}
 }

@@ -103,7 +103,13 @@ func (o *Orchestrator) apply(ctx context.Context, d *Desired, plan *Plan, servic
 	// Volumes exist now and no container uses them yet: an instance's are
 	// filled from another instance's before anything starts.
 	if seed := opts.seed; seed.from != "" {
-		if err := o.seedVolumes(ctx, seed.project, d, seed.from, seed.strict); err != nil {
+		created := map[string]bool{}
+		for _, st := range plan.Steps {
+			if st.Action == ActCreateVolume {
+				created[st.Name] = true
+			}
+		}
+		if err := o.seedVolumes(ctx, seed.project, d, seed.from, seed.strict, created); err != nil {
 			return err
 		}
 	}

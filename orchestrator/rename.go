@@ -44,14 +44,28 @@ func (o *Orchestrator) RenameInstance(ctx context.Context, p *compose.Project, t
 	if running := runningHost(o, p); running != "" {
 		return nil, &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("instance %s's host service %s runs; stop it first: devenv stop", p.Instance, running)}
 	}
+	if err := o.checkSameDir(p, obs.Containers); err != nil {
+		return nil, err
+	}
 	reg, err := o.Registry.Load()
 	if err != nil {
 		return nil, err
 	}
-	if reg.Find(newName, o.EngineKey) != nil {
-		return nil, &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("instance rename: project %s exists already", newName)}
+	if e := reg.Find(oldName, o.EngineKey); e == nil || e.Dir != p.Dir() {
+		where := "nowhere"
+		if e != nil {
+			where = e.Dir
+		}
+		return nil, &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("instance %s is not this directory's (the registry has it in %s): run devenv instance rename there", p.Instance, where)}
 	}
-	kept, err := o.copyInstanceVolumes(ctx, oldName, newName, obs)
+	if err := o.renameTargetFree(ctx, p, newName); err != nil {
+		return nil, err
+	}
+	images, err := volumeImages(p, obs)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := o.copyInstanceVolumes(ctx, oldName, newName, obs, images)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +113,7 @@ func runningHost(o *Orchestrator, p *compose.Project) string {
 // copyInstanceVolumes copies each of the old instance's volumes into a new
 // one of the new name, through the archive API as seeding does; it returns
 // the old volumes, which stay.
-func (o *Orchestrator) copyInstanceVolumes(ctx context.Context, oldName, newName string, obs *Observed) ([]string, error) {
+func (o *Orchestrator) copyInstanceVolumes(ctx context.Context, oldName, newName string, obs *Observed, images map[string]string) ([]string, error) {
 	p := compose.Named(newName, "")
 	var kept []string
 	for _, v := range obs.Volumes {
@@ -107,18 +121,7 @@ func (o *Orchestrator) copyInstanceVolumes(ctx context.Context, oldName, newName
 		if v.Labels[LabelProject] != oldName || key == "" {
 			continue
 		}
-		image := ""
-		for _, c := range obs.Containers {
-			for _, m := range c.Mounts {
-				if m.Type == "volume" && m.Source == v.Name {
-					image = c.Image
-				}
-			}
-		}
-		if image == "" {
-			kept = append(kept, v.Name)
-			continue // no container to read it through: left as it is
-		}
+		image := images[key]
 		dst := newName + "_" + key
 		labels := map[string]string{LabelProject: newName, LabelVolume: key, plan.LabelVersion: plan.ComposeVersion}
 		if err := o.Engine.CreateVolume(ctx, VolumeSpec{Name: dst, Labels: labels}); err != nil {
@@ -132,13 +135,61 @@ func (o *Orchestrator) copyInstanceVolumes(ctx context.Context, oldName, newName
 		if err == nil {
 			o.emit(Event{Name: dst, Status: "Copying", Detail: "from " + v.Name})
 			err = o.copyVolume(ctx, from, to)
-			_ = o.Engine.Remove(context.WithoutCancel(ctx), to, false)
+			_ = o.Engine.Remove(context.WithoutCancel(ctx), to, true)
 		}
-		_ = o.Engine.Remove(context.WithoutCancel(ctx), from, false)
+		_ = o.Engine.Remove(context.WithoutCancel(ctx), from, true)
 		if err != nil {
 			return kept, fmt.Errorf("copy volume %s to %s: %w", v.Name, dst, err)
 		}
 		kept = append(kept, v.Name)
 	}
 	return kept, nil
+}
+
+// renameTargetFree refuses a new name that has a registry entry, a
+// container or a volume already: a copy never goes into another's data.
+func (o *Orchestrator) renameTargetFree(ctx context.Context, p *compose.Project, newName string) error {
+	taken := func(what string) error {
+		return &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("instance rename: %s of project %s exists already; pick another name", what, newName)}
+	}
+	if reg, err := o.Registry.Load(); err == nil && reg.Find(newName, o.EngineKey) != nil {
+		return taken("a registry entry")
+	}
+	cs, err := o.Engine.Containers(ctx, ListFilter{Labels: []string{LabelProject + "=" + newName}, All: true})
+	if err != nil {
+		return err
+	}
+	if len(cs) > 0 {
+		return taken("container " + cs[0].Name)
+	}
+	vols, err := o.Engine.Volumes(ctx, []string{LabelProject + "=" + newName})
+	if err != nil {
+		return err
+	}
+	if len(vols) > 0 {
+		return taken("volume " + vols[0].Name)
+	}
+	return nil
+}
+
+// volumeImages is, for each volume of the instance (by its key in the
+// file), an image of a service that mounts it: the copy reads and writes
+// through a container of it. A volume no service mounts is refused before
+// anything changes, so no data is ever left behind uncopied.
+func volumeImages(p *compose.Project, obs *Observed) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range p.Model.ServiceNames() {
+		svc := p.Model.Services[name]
+		for _, v := range svc.Volumes {
+			if v.Type == "volume" && v.Source != "" {
+				out[v.Source] = plan.ImageName(p.Name(), svc)
+			}
+		}
+	}
+	for _, v := range obs.Volumes {
+		if key := v.Labels[LabelVolume]; key != "" && v.Labels[LabelProject] == p.Name() && out[key] == "" {
+			return nil, &compose.ConfigError{File: p.MainFile(), Msg: fmt.Sprintf("instance rename: no service of the file mounts volume %s, so devenv cannot copy it; nothing was changed", v.Name)}
+		}
+	}
+	return out, nil
 }

@@ -26,7 +26,7 @@ const seedMount = "/devenv-seed"
 // asked explicitly (strict), skipped otherwise: data is never overwritten.
 // The source's running containers that use the volume are stopped while
 // it is read, and started again, so the copy is consistent.
-func (o *Orchestrator) seedVolumes(ctx context.Context, p *compose.Project, d *Desired, from string, strict bool) error {
+func (o *Orchestrator) seedVolumes(ctx context.Context, p *compose.Project, d *Desired, from string, strict bool, created map[string]bool) error {
 	source := strings.TrimSuffix(p.Name(), "-"+p.Instance)
 	if from != "main" {
 		source += "-" + compose.InstanceName(from)
@@ -47,7 +47,14 @@ func (o *Orchestrator) seedVolumes(ctx context.Context, p *compose.Project, d *D
 		if v.External || key == v.Spec.Name {
 			continue // shared by every instance: nothing to fill
 		}
+		if !strict && !created[v.Spec.Name] {
+			continue // x-devenv.instances.seed fills a volume when up creates it, once
+		}
 		if !have[source+"_"+key] {
+			if strict {
+				return &compose.ConfigError{File: p.MainFile(), Key: "volumes." + key,
+					Msg: fmt.Sprintf("--from-instance %s: there is no volume %s to fill %s from", from, source+"_"+key, v.Spec.Name)}
+			}
 			continue
 		}
 		if err := o.seedVolume(ctx, p, d, key, source+"_"+key, v.Spec.Name, strict); err != nil {
@@ -74,7 +81,8 @@ func (o *Orchestrator) seedVolume(ctx context.Context, p *compose.Project, d *De
 	if err != nil {
 		return err
 	}
-	defer o.Engine.Remove(context.WithoutCancel(ctx), to, false)
+	removeTo := func() { _ = o.Engine.Remove(context.WithoutCancel(ctx), to, true) } // its anonymous volumes only
+	defer removeTo()
 	empty, err := o.emptyVolume(ctx, to)
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", dst, err)
@@ -86,13 +94,16 @@ func (o *Orchestrator) seedVolume(ctx context.Context, p *compose.Project, d *De
 		}
 		return nil
 	}
-	restart, err := o.quiesce(ctx, src)
+	from, err := o.seedContainer(ctx, p, image, src, "from")
 	if err != nil {
 		return err
 	}
-	from, err := o.seedContainer(ctx, p, image, src, "from")
+	defer o.Engine.Remove(context.WithoutCancel(ctx), from, true)
+	if empty, err := o.emptyVolume(ctx, from); err != nil || empty {
+		return err // nothing to copy: the source's containers are left running
+	}
+	restart, err := o.quiesce(ctx, src)
 	if err == nil {
-		defer o.Engine.Remove(context.WithoutCancel(ctx), from, false)
 		o.emit(Event{Name: dst, Status: "Seeding", Detail: "from " + src + seedDetail(restart)})
 		err = o.copyVolume(ctx, from, to)
 	}
@@ -102,6 +113,10 @@ func (o *Orchestrator) seedVolume(ctx context.Context, p *compose.Project, d *De
 		}
 	}
 	if err != nil {
+		// A half copy would pass for data: the volume, empty before, goes
+		// (up makes it again, empty, the next time).
+		removeTo()
+		_ = o.Engine.RemoveVolume(context.WithoutCancel(ctx), dst)
 		return fmt.Errorf("seed volume %s from %s: %w", dst, src, err)
 	}
 	o.emit(Event{Name: dst, Status: "Seeded", Detail: "from " + src})
@@ -133,7 +148,7 @@ func (o *Orchestrator) quiesce(ctx context.Context, volume string) ([]Container,
 			continue
 		}
 		if _, err := o.Engine.Stop(ctx, c.ID, "", 10*time.Second); err != nil {
-			return stopped, fmt.Errorf("stop %s to read %s: %w", c.Name, volume, err)
+			return stopped, fmt.Errorf("stop %s to read %s: %w", c.Name, volume, err) // the caller starts those stopped
 		}
 		stopped = append(stopped, c)
 	}

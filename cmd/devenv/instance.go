@@ -30,6 +30,7 @@ type instanceRow struct {
 	Directory string `json:"directory"`
 	Gone      bool   `json:"gone"`
 	Ports     string `json:"ports"`
+	Engine    string `json:"engine,omitempty"`
 }
 
 // instances are the registry's instances, by project then instance.
@@ -45,7 +46,7 @@ func instances(reg *registry.Registry) []instanceRow {
 		}
 		_, err := os.Stat(p.Dir)
 		out = append(out, instanceRow{Project: strings.TrimSuffix(p.Name, "-"+p.Instance), Instance: p.Instance, Name: p.Name,
-			Directory: p.Dir, Gone: os.IsNotExist(err), Ports: strings.Join(ports, ",")})
+			Directory: p.Dir, Gone: os.IsNotExist(err), Ports: strings.Join(ports, ","), Engine: p.RemoteLabel()})
 	}
 	return out
 }
@@ -117,8 +118,8 @@ func runInstancePrune(ctx context.Context, a *app, o *instancePruneOptions) erro
 	}
 	var pruned []string
 	for _, r := range instances(reg) {
-		if !r.Gone {
-			continue
+		if !r.Gone || r.Engine != "" {
+			continue // there still, or on a remote engine (prune it there)
 		}
 		// As docker compose -p NAME down: every container labelled for
 		// the instance, whose directory is gone with it.

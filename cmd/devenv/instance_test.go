@@ -146,3 +146,25 @@ func TestInstanceRenameRefuses(t *testing.T) {
 		t.Errorf("the same name: %s", r)
 	}
 }
+
+// instance rename works only in the instance's own directory: from the
+// main checkout it changes nothing.
+func TestInstanceRenameElsewhereRefused(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	wt := *f
+	wt.dir = filepath.Join(t.TempDir(), "feature-x")
+	os.MkdirAll(wt.dir, 0o755)
+	os.WriteFile(filepath.Join(wt.dir, "docker-compose.dev.yml"), []byte(goldenFile), 0o644)
+	os.WriteFile(filepath.Join(wt.dir, ".git"), []byte("gitdir: "+f.dir+"/.git/worktrees/feature-x\n"), 0o644)
+	wt.must("up")
+	wt.must("stop")
+	if r := f.run("instance", "rename", "feature-x", "login"); r.code != 2 {
+		t.Fatalf("rename from the main checkout: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, ".env")); err == nil {
+		t.Fatal("a refused rename wrote the main checkout's .env")
+	}
+	if f.eng.ByName("gold-feature-x-db-1") == nil {
+		t.Fatal("a refused rename removed the instance's containers")
+	}
+}
