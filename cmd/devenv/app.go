@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -394,46 +392,4 @@ func commands(a *app) []*cli.Command {
 		}
 	}
 	return cmds
-}
-
-// instance is the instance asked for: --instance, else DEVENV_INSTANCE
-// ("" lets a linked git worktree decide).
-func (a *app) instance() string {
-	if a.globals.Instance != "" {
-		return a.globals.Instance
-	}
-	return a.env.get("DEVENV_INSTANCE")
-}
-
-// instanceOf is the instance name a worktree found by itself must take
-// instead of its directory's: the one the registry remembers for its
-// directory, else, when another directory's instance has the name, the
-// name with a short suffix of its own path. "" keeps the name.
-func (a *app) instanceOf(p *compose.Project) string {
-	if p.Instance == "" || a.instance() != "" {
-		return "" // none, or named by hand
-	}
-	store, err := a.registryStore()
-	if err != nil {
-		return ""
-	}
-	reg, err := store.Load()
-	if err != nil {
-		return ""
-	}
-	for _, rp := range reg.Projects {
-		if rp.Instance != "" && rp.Dir == p.Dir() {
-			if rp.Instance != p.Instance {
-				return rp.Instance
-			}
-			return ""
-		}
-	}
-	for _, rp := range reg.Projects {
-		if rp.Name == p.Name() && rp.Dir != p.Dir() {
-			sum := sha256.Sum256([]byte(p.Dir()))
-			return p.Instance + "-" + hex.EncodeToString(sum[:2])
-		}
-	}
-	return ""
 }
