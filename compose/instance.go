@@ -89,9 +89,7 @@ func (p *Project) asInstance(instance string, o Options) (rename string) {
 		return ""
 	}
 	base := p.Model.Name
-	if own := blockName(p.Model.WorkingDir); own != "" && own == base {
-		base = strings.TrimSuffix(own, "-"+instance)
-	} else if root, main, linked := LinkedWorktree(p.Model.WorkingDir); linked && base == loader.NormalizeProjectName(filepath.Base(root)) {
+	if root, main, linked := LinkedWorktree(p.Model.WorkingDir); linked && base == loader.NormalizeProjectName(filepath.Base(root)) {
 		base = loader.NormalizeProjectName(filepath.Base(main))
 	}
 	if want := base + "-" + instance; want != p.Model.Name {
@@ -134,8 +132,8 @@ func blockName(dir string) string {
 // or an env file (compose's .env in the project directory, or --env-file).
 func nameGiven(o Options, projectDir string) bool {
 	for _, kv := range o.Environ {
-		if strings.HasPrefix(kv, "COMPOSE_PROJECT_NAME=") {
-			return true
+		if v, ok := strings.CutPrefix(kv, "COMPOSE_PROJECT_NAME="); ok && v != "" {
+			return true // (empty: devenv loading without its own .env block)
 		}
 	}
 	files := o.EnvFiles

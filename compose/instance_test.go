@@ -87,3 +87,18 @@ func TestInstanceBaseName(t *testing.T) {
 		t.Fatalf("a name ending in -INSTANCE: %v %v %v", p.Name(), p.Model.Services["db"].ContainerName, err)
 	}
 }
+
+// devenv's own .env block never names a project by itself: an instance
+// finds its base name without it, and a main checkout whose .env carries
+// an instance's block (copied or committed) keeps its own name.
+func TestOwnBlockDoesNotName(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "docker-compose.dev.yml"), []byte("name: shop\nservices:\n  db: {image: postgres:15}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("A=1\n"+blockBegin+": managed block\nCOMPOSE_PROJECT_NAME=shop-other\n"+blockEnd+"\n"), 0o644)
+	if p, err := load(t, dir, Options{}); err != nil || p.Name() != "shop" {
+		t.Fatalf("a main checkout with an instance's block: %v %v", p.Name(), err)
+	}
+	if p, err := load(t, dir, Options{Instance: "login"}); err != nil || p.Name() != "shop-login" {
+		t.Fatalf("an instance with another instance's block: %v %v", p.Name(), err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
@@ -103,6 +104,19 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 		return nil, wrapLoadErr(opts.ConfigPaths, err)
 	}
 	p := &Project{Model: model, Files: append([]string(nil), opts.ConfigPaths...), loaded: &o}
+	if own := blockName(model.WorkingDir); own != "" && own == model.Name && o.ProjectName == "" && !nameGiven(o, model.WorkingDir) {
+		// devenv's own .env block named it (an instance's, or one copied
+		// or committed): again without it, for the project's own name.
+		again := o
+		again.Environ = append(slices.Clone(o.Environ), "COMPOSE_PROJECT_NAME=")
+		if again.Instance == "" {
+			again.Instance = instanceFor(o, model.WorkingDir)
+		}
+		if again.Instance == "" {
+			again.DetectInstance = false
+		}
+		return Load(ctx, again)
+	}
 	if instance := instanceFor(o, model.WorkingDir); instance != "" {
 		if rename := p.asInstance(instance, o); rename != "" {
 			// Again under the instance's name: networks and volumes are

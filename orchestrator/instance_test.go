@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/devenv-dev/devenv/compose"
@@ -53,5 +55,60 @@ func TestInstancesStartedAtOnce(t *testing.T) {
 	}
 	if len(reg.Projects) != 2 || len(owner) < 4 {
 		t.Fatalf("registry: %d projects, ports %v", len(reg.Projects), owner)
+	}
+}
+
+// up --from-instance fills an instance's new volumes from the main
+// checkout's (its db stopped while read, started again) and refuses a
+// volume with data; a stopped instance renamed takes its data along and
+// leaves the old volumes.
+func TestSeedAndRenameInstance(t *testing.T) {
+	b := newBed(t, stackFile)
+	b.mustUp(UpOptions{})
+	b.eng.Mu.Lock()
+	b.eng.Files["demo_pgdata"] = map[string][]byte{"PG_VERSION": []byte("15")}
+	b.eng.Mu.Unlock()
+	load := func(instance string) *compose.Project {
+		p, err := compose.Load(context.Background(), compose.Options{WorkingDir: b.dir, Instance: instance, Environ: []string{"PATH=/usr/bin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := load("a")
+	if _, err := b.o.Up(t.Context(), a, UpOptions{FromInstance: "main", WaitTimeout: 5e9}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b.eng.Files["demo-a_pgdata"]["PG_VERSION"]); got != "15" {
+		t.Fatalf("the seeded volume holds %q", got)
+	}
+	if !b.rec.has("Seeding", "demo-db-1") || b.container("demo-db-1").State != "running" {
+		t.Fatalf("the source's db was not stopped and started again: %v", b.rec.events)
+	}
+	_, err := b.o.Up(t.Context(), load("a"), UpOptions{FromInstance: "main", WaitTimeout: 5e9})
+	if err == nil || !strings.Contains(err.Error(), "has data") {
+		t.Fatalf("a second seed: %v", err)
+	}
+	if _, err := b.o.Up(t.Context(), load("c"), UpOptions{FromInstance: "nosuch", WaitTimeout: 5e9}); err == nil || !strings.Contains(err.Error(), "no volume") {
+		t.Fatalf("a source that does not exist: %v", err)
+	}
+	if _, err := b.o.RenameInstance(t.Context(), load("a"), "b"); err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Fatalf("renaming a running instance: %v", err)
+	}
+	if err := b.o.Stop(t.Context(), load("a"), StopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := b.o.RenameInstance(t.Context(), load("a"), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(kept, "demo-a_pgdata") || string(b.eng.Files["demo-b_pgdata"]["PG_VERSION"]) != "15" || b.eng.ByName("demo-a-db-1") != nil {
+		t.Fatalf("rename: kept %v, files %v", kept, b.eng.Files)
+	}
+	if _, ok := b.eng.VolumesByName["demo-a_pgdata"]; !ok {
+		t.Fatal("rename removed the old volume")
+	}
+	if _, err := b.o.RenameInstance(t.Context(), load("b"), "a"); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("renaming into a name whose volume stays: %v", err)
 	}
 }

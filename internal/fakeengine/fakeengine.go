@@ -28,8 +28,11 @@ type Engine struct {
 	ByID           map[string]*Container
 	NetworksByName map[string]engine.Network
 	VolumesByName  map[string]engine.Volume
-	ImageList      []engine.Image
-	Log            []string
+	// Files are what each named volume holds, by path, for the archive
+	// calls (CopyFrom and CopyTo through a mount of the volume).
+	Files     map[string]map[string][]byte
+	ImageList []engine.Image
+	Log       []string
 
 	// Fail makes a call fail: key "op name", e.g. "start demo-db-1",
 	// "create demo-db-1", "pull postgres:15", "remove-volume demo_data".
@@ -70,7 +73,7 @@ type Container struct {
 // New is an empty engine.
 func New() *Engine {
 	return &Engine{
-		ByID: map[string]*Container{}, NetworksByName: map[string]engine.Network{}, VolumesByName: map[string]engine.Volume{},
+		ByID: map[string]*Container{}, NetworksByName: map[string]engine.Network{}, VolumesByName: map[string]engine.Volume{}, Files: map[string]map[string][]byte{},
 		Fail: map[string]error{}, StopDelay: map[string]time.Duration{}, StartBlock: map[string]bool{},
 		ExitOnStart: map[string]int{}, Pulled: map[string]string{}, StartWithoutPorts: map[string]bool{},
 	}

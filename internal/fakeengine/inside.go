@@ -1,9 +1,13 @@
 package fakeengine
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/devenv-dev/devenv/orchestrator/engine"
@@ -15,11 +19,72 @@ func (f *Engine) Events(ctx context.Context, _ []string, _, _ string) (<-chan en
 	return out, make(chan error)
 }
 
-func (f *Engine) CopyFrom(context.Context, string, string) (io.ReadCloser, engine.PathInfo, error) {
-	return nil, engine.PathInfo{}, fmt.Errorf("copy: %w", engine.ErrNotFound)
+// volumeAt is the named volume a container mounts at dir ("" for none).
+func (f *Engine) volumeAt(id, dir string) (string, error) {
+	c, err := f.Find(id)
+	if err != nil {
+		return "", err
+	}
+	dir = strings.TrimSuffix(strings.TrimSuffix(dir, "/."), "/")
+	for _, m := range c.Mounts {
+		if m.Type == "volume" && m.Target == dir {
+			return m.Source, nil
+		}
+	}
+	return "", nil
 }
 
-func (f *Engine) CopyTo(context.Context, string, string, io.Reader, bool) error { return nil }
+// CopyFrom is a tar of the files a volume mounted at path holds (Files);
+// any other path is not found.
+func (f *Engine) CopyFrom(_ context.Context, id, path string) (io.ReadCloser, engine.PathInfo, error) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	vol, err := f.volumeAt(id, path)
+	if err != nil || vol == "" {
+		return nil, engine.PathInfo{}, fmt.Errorf("copy %s: %w", path, engine.ErrNotFound)
+	}
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
+	for _, name := range slices.Sorted(maps.Keys(f.Files[vol])) {
+		data := f.Files[vol][name]
+		tw.WriteHeader(&tar.Header{Name: "./" + name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data))})
+		tw.Write(data)
+	}
+	tw.Close()
+	return io.NopCloser(&b), engine.PathInfo{Name: ".", IsDir: true}, nil
+}
+
+// CopyTo puts a tar's files into the volume mounted at dir (Files).
+func (f *Engine) CopyTo(_ context.Context, id, dir string, content io.Reader, _ bool) error {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	vol, err := f.volumeAt(id, dir)
+	if err != nil || vol == "" {
+		return err
+	}
+	tr := tar.NewReader(content)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return err
+		}
+		if f.Files[vol] == nil {
+			f.Files[vol] = map[string][]byte{}
+		}
+		f.Files[vol][strings.TrimPrefix(h.Name, "./")] = data
+	}
+}
 
 func (f *Engine) StatPath(context.Context, string, string) (engine.PathInfo, error) {
 	return engine.PathInfo{}, engine.ErrNotFound
