@@ -15,12 +15,13 @@ import (
 )
 
 // The reference document's stack, with its fixed container_names, up in
-// the main checkout and in a linked git worktree at once, both healthy,
+// the main checkout and in two linked git worktrees at once, all healthy,
 // without an edit to the compose file; down -v in the worktree leaves the
 // main checkout's containers and volumes alone. --from-instance main fills
 // the worktree's empty PostgreSQL volume from the main checkout's (stopping
 // its postgres while reading), a row written in one is not in the other, and
-// a volume with data is never overwritten.
+// a volume with data is never overwritten; plain docker compose in a
+// worktree sees its instance; a removed worktree is pruned.
 func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 	git, err := exec.LookPath("git")
 	if err != nil {
@@ -100,7 +101,22 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 			t.Fatalf("the worktree's ps lacks %s:\n%s", want, ps)
 		}
 	}
-	for _, hh := range []*harness{h, other} {
+	// A second worktree at once: all three healthy, side by side.
+	wt2 := filepath.Join(t.TempDir(), "agent-2")
+	gitRun(h.dir, "worktree", "add", "-q", wt2)
+	cleanupProject(t, c, "sertantai-enforcement-agent-2")
+	third := &harness{t: t, dir: wt2, registry: h.registry, env: append(slices.Clone(h.env), "PWD="+wt2)}
+	t.Cleanup(func() { third.run("down", "-v") })
+	third.must("up")
+	// Plain docker compose in the worktree sees the instance (its .env).
+	if compose, err := exec.LookPath("docker"); err == nil {
+		cmd := exec.Command(compose, "compose", "-f", "docker-compose.dev.yml", "ps", "--format", "{{.Name}}")
+		cmd.Dir = wt
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "ehs_dev_postgres-"+instance) {
+			t.Fatalf("docker compose ps in the worktree: %v\n%s", err, out)
+		}
+	}
+	for _, hh := range []*harness{h, other, third} {
 		for key, row := range healthRows(t, hh.must("health", "--format", "json")) {
 			if row.Status != "healthy" {
 				t.Fatalf("%s in %s: %s %s", key, hh.dir, row.Status, row.Detail)
@@ -126,6 +142,14 @@ func TestIntegrationWorktreeBesideMainCheckout(t *testing.T) {
 		t.Fatalf("the renamed instance's row: %q", got)
 	}
 	other.must("down", "-v")
+	// A removed worktree is pruned from the main checkout.
+	gitRun(h.dir, "worktree", "remove", "--force", wt2)
+	if r := h.must("instance", "prune", "--volumes"); !strings.Contains(r.stdout, "pruned sertantai-enforcement-agent-2") {
+		t.Fatalf("instance prune: %s", r)
+	}
+	if ls := h.must("instance", "ls").stdout; strings.Contains(ls, "agent-2") {
+		t.Fatalf("a pruned instance is still listed:\n%s", ls)
+	}
 	if ps := h.must("ps").stdout; !strings.Contains(ps, "ehs_dev_postgres ") || strings.Contains(ps, instance) {
 		t.Fatalf("the main checkout after the worktree's down -v:\n%s", ps)
 	}
