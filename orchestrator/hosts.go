@@ -1,14 +1,12 @@
 package orchestrator
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/devenv-dev/devenv/orchestrator/plan"
 	"github.com/devenv-dev/devenv/orchestrator/probe"
+	"github.com/devenv-dev/devenv/orchestrator/process"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/orchestrator/forward"
@@ -216,7 +215,7 @@ func (o *Orchestrator) waitHost(wctx, ctx context.Context, p *compose.Project, n
 }
 
 func (o *Orchestrator) hostFailed(ctx context.Context, p *compose.Project, name, reason string, st HostState) error {
-	e := &ServiceError{Service: name, Reason: reason, Logs: tailFile(o.Hosts.LogPath(p.Name(), name), 20)}
+	e := &ServiceError{Service: name, Reason: reason, Logs: process.Tail(o.Hosts.LogPath(p.Name(), name), 20)}
 	if st.Status == "exited" || st.Status == "failed" {
 		e.Exited, e.ExitCode = true, st.ExitCode
 	}
@@ -225,19 +224,6 @@ func (o *Orchestrator) hostFailed(ctx context.Context, p *compose.Project, name,
 	}
 	o.emit(Event{Service: name, Name: "host", Status: "Error", Detail: reason, Level: Error})
 	return e
-}
-
-// tailFile is the last n lines of a file.
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }
 
 // stopHosts stops the named host services, dependants first, reporting

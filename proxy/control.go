@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator/process"
@@ -168,7 +166,7 @@ func (c Control) Start(ctx context.Context) (Status, error) {
 			return c.Status(), nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return c.Status(), fmt.Errorf("proxy: not answering on 127.0.0.1:%d with devenv's CA; its log %s says:\n%s", ports.HTTPS, log, Tail(log, 10))
+			return c.Status(), fmt.Errorf("proxy: not answering on 127.0.0.1:%d with devenv's CA; its log %s says:\n%s", ports.HTTPS, log, process.Tail(log, 10))
 		}
 	}
 }
@@ -221,19 +219,6 @@ func (c Control) release(ctx context.Context) (bool, error) {
 		return released, nil
 	})
 	return released, err
-}
-
-// Tail is the last n lines of a log file ("" when it cannot be read).
-func Tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n") + "\n"
 }
 
 // ErrNotRunning is a proxy that was asked about but does not run.

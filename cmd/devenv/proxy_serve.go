@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/process"
 	"github.com/devenv-dev/devenv/proxy"
 	"github.com/urfave/cli/v2"
 )
@@ -77,7 +78,7 @@ func runProxyServe(ctx context.Context, a *app, o *proxyServeOptions) error {
 				state = fmt.Sprintf("%s (exit code %d)", st.Status, st.ExitCode)
 			}
 		}
-		return state, proxy.Tail(ctl.State.LogPath(r.Project, r.Service), 20)
+		return state, process.Tail(ctl.State.LogPath(r.Project, r.Service), 20)
 	}
 	srv.ErrorLog.Printf("serving https on %v, http on %v, routes from %s", addrs(secure), addrs(plain), ctl.Store.Path)
 	err = srv.Serve(ctx, secure, plain)

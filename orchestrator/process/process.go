@@ -314,3 +314,16 @@ func (d Dir) Signal(project, name, signal string) error {
 	}
 	return signalGroup(st.PID, signal)
 }
+
+// Tail is the last n lines of a log file ("" when it cannot be read).
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
