@@ -80,6 +80,9 @@ func Named(name, dir string) *Project {
 
 // Load reads and validates the project the way docker compose would.
 func Load(ctx context.Context, o Options) (*Project, error) {
+	if o.Instance != "" && InstanceName(o.Instance) == "" {
+		return nil, &ConfigError{File: "--instance", Msg: fmt.Sprintf("instance %q has no letter or digit: name it with letters, digits and dashes (--instance, DEVENV_INSTANCE)", o.Instance)}
+	}
 	files, start, workDir, err := resolve(o)
 	if err != nil {
 		return nil, err

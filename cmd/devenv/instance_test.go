@@ -168,3 +168,17 @@ func TestInstanceRenameElsewhereRefused(t *testing.T) {
 		t.Fatal("a refused rename removed the instance's containers")
 	}
 }
+
+// An instance name that sanitises to nothing is refused (exit 2), never
+// taken for the main checkout.
+func TestBadInstanceName(t *testing.T) {
+	f := newFakeCLI(t, goldenFile)
+	for _, args := range [][]string{{"--instance", "---", "up"}, {"--instance", "ÄÖ", "ps"}} {
+		if r := f.run(args...); r.code != 2 || !strings.Contains(r.stderr, "has no letter or digit") {
+			t.Errorf("devenv %s: %s", strings.Join(args, " "), r)
+		}
+	}
+	if len(f.eng.ByID) != 0 {
+		t.Fatal("a refused instance created containers")
+	}
+}
