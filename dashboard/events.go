@@ -1,0 +1,200 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// event is one server-sent event.
+type event struct{ Name, Data string }
+
+// hub fans events out to the pages listening.
+type hub struct {
+	mu   sync.Mutex
+	subs map[chan event]bool
+}
+
+func (h *hub) subscribe() chan event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.subs == nil {
+		h.subs = map[chan event]bool{}
+	}
+	ch := make(chan event, 64)
+	h.subs[ch] = true
+	return ch
+}
+
+func (h *hub) unsubscribe(ch chan event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs, ch)
+}
+
+// publish sends ev to every page; a page too slow to take it loses it
+// (a change is sent again with the next one, and action lines are kept in
+// the action's own output).
+func (h *hub) publish(ev event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// stream starts a server-sent event stream; send writes one event.
+func stream(w http.ResponseWriter) (send func(event) error, ok bool) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return nil, false
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fl.Flush()
+	return func(ev event) error {
+		var b strings.Builder
+		if ev.Name != "" {
+			fmt.Fprintf(&b, "event: %s\n", ev.Name)
+		}
+		for _, line := range strings.Split(ev.Data, "\n") {
+			fmt.Fprintf(&b, "data: %s\n", line)
+		}
+		b.WriteString("\n")
+		if _, err := w.Write([]byte(b.String())); err != nil {
+			return err
+		}
+		fl.Flush()
+		return nil
+	}, true
+}
+
+// apiEvents is the page's one stream: "change" when the picture changed,
+// "action" with an action's output and its end.
+func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+	ch := s.hub.subscribe()
+	defer s.hub.unsubscribe(ch)
+	send, ok := stream(w)
+	if !ok {
+		return
+	}
+	if send(event{Name: "hello", Data: strconv.FormatBool(s.ReadOnly)}) != nil {
+		return
+	}
+	beat := time.NewTicker(15 * time.Second)
+	defer beat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev := <-ch:
+			if send(ev) != nil {
+				return
+			}
+		case <-beat.C:
+			if _, err := w.Write([]byte(": still here\n\n")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+// apiLogs streams log lines as "lines" events, each a JSON array, sent at
+// most every 50 ms so a chatty service is a few events a second.
+func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	project, service := q.Get("project"), q.Get("service")
+	if project == "" {
+		s.jsonError(w, http.StatusBadRequest, "/api/logs needs ?project=NAME (and service=NAME for one service)")
+		return
+	}
+	tail := 500
+	if t := q.Get("tail"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			s.jsonError(w, http.StatusBadRequest, "tail must be a number of lines")
+			return
+		}
+		tail = n
+	}
+	m, err := s.current(r.Context())
+	if err != nil {
+		s.jsonError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if err := m.check(project, service); err != nil {
+		s.jsonError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	send, ok := stream(w)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	var mu sync.Mutex
+	var pending []string
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Source.Logs(ctx, project, service, tail, func(line string) {
+			mu.Lock()
+			pending = append(pending, line)
+			mu.Unlock()
+		})
+	}()
+	flush := func() error {
+		mu.Lock()
+		lines := pending
+		pending = nil
+		mu.Unlock()
+		if len(lines) == 0 {
+			return nil
+		}
+		b, _ := json.Marshal(lines)
+		return send(event{Name: "lines", Data: string(b)})
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-done:
+			_ = flush()
+			msg := "the log ended"
+			if err != nil && ctx.Err() == nil {
+				msg = err.Error()
+			}
+			_ = send(event{Name: "end", Data: msg})
+			return
+		case <-tick.C:
+			if flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// check says whether the picture has the project (and the service).
+func (m *Machine) check(project, service string) error {
+	i := slices.IndexFunc(m.Projects, func(p Project) bool { return p.Name == project })
+	if i < 0 {
+		return &NotFoundError{What: "project " + project}
+	}
+	if service != "" && !slices.ContainsFunc(m.Projects[i].Services, func(s Service) bool { return s.Name == service }) {
+		return &NotFoundError{What: "service " + service + " in project " + project}
+	}
+	return nil
+}
