@@ -63,8 +63,10 @@ func resolve(o Options) (files []string, start, workDir string, err error) {
 	}
 	if o.ProjectDirectory != "" {
 		workDir = absFrom(start, o.ProjectDirectory)
-		if st, err := os.Stat(workDir); err != nil || !st.IsDir() {
+		if st, err := os.Stat(workDir); err != nil {
 			return nil, "", "", &ConfigError{File: workDir, Msg: "--project-directory: no such directory"}
+		} else if !st.IsDir() {
+			return nil, "", "", &ConfigError{File: workDir, Msg: "--project-directory: a file, not a directory (-f names a compose file)"}
 		}
 	}
 	for _, f := range files {

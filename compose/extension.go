@@ -3,9 +3,11 @@ package compose
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -168,6 +170,29 @@ func decodeStrict(v any, out any) error {
 }
 
 func cleanJSONErr(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type != nil {
+		want := "a " + te.Type.Kind().String()
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Uint16, reflect.Int32, reflect.Float64:
+			want = "a number"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Slice:
+			want = "a list"
+		case reflect.Map, reflect.Struct:
+			want = "a mapping"
+		}
+		field := te.Field
+		if i := strings.Index(field, "."); i >= 0 && strings.ToUpper(field[:1]) == field[:1] {
+			field = field[i+1:] // the Go type's name, not the file's
+		}
+		found := map[string]string{"object": "a mapping", "array": "a list", "bool": "true or false"}[te.Value]
+		if found == "" {
+			found = "a " + te.Value
+		}
+		return fmt.Errorf("%s must be %s, not %s", field, want, found)
+	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "json: ")
 	msg = strings.Replace(msg, "unknown field", "unknown key", 1)

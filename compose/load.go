@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 
@@ -99,7 +101,14 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	}
 	for _, f := range opts.ConfigPaths {
 		if _, err := os.Stat(f); err != nil && f != "-" {
-			return nil, &ConfigError{File: f, Msg: "cannot read compose file", Err: err}
+			why := "cannot read compose file"
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				why = "no such compose file"
+			case errors.Is(err, fs.ErrPermission):
+				why = "cannot read compose file: permission denied"
+			}
+			return nil, &ConfigError{File: f, Msg: why, Err: err}
 		}
 	}
 	model, err := opts.LoadProject(ctx)

@@ -50,6 +50,10 @@ func wrapLoadErr(files []string, err error) error {
 	if key != "" && strings.HasPrefix(msg, key) {
 		msg = strings.TrimLeft(strings.TrimPrefix(msg, key), " :")
 	}
+	key, msg = sayDevenvsWay(key, msg)
+	if pos := keyPosition(files, key); pos != "" {
+		file = pos
+	}
 	return &ConfigError{File: file, Key: key, Msg: msg, Err: err}
 }
 

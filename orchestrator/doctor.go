@@ -31,7 +31,11 @@ func (o *Orchestrator) Doctor(ctx context.Context, p *compose.Project, info Engi
 	var out []Finding
 	add := func(level, check, msg, fix string) { out = append(out, Finding{level, check, msg, fix}) }
 	if engineErr != nil {
-		add("error", "engine", engineErr.Error(), "start Docker, or point DOCKER_HOST / docker context at a running engine")
+		fix := "start Docker, or point DOCKER_HOST / docker context at a running engine"
+		if strings.Contains(engineErr.Error(), "chosen by DOCKER_HOST") {
+			fix = "DOCKER_HOST names an engine that does not answer: correct it, unset it, or start that engine"
+		}
+		add("error", "engine", engineErr.Error(), fix)
 	} else {
 		add("ok", "engine", fmt.Sprintf("engine %s (API %s) at %s, chosen by %s", info.ServerVersion, info.APIVersion, info.Endpoint, info.How), "")
 		if strings.HasPrefix(info.Endpoint, "tcp://") && info.Remote {

@@ -211,8 +211,8 @@ func helpFor(app *cli.App, argv0 string, parent, words []string) ([]string, erro
 		}
 	}
 	for _, w := range words {
-		if strings.HasPrefix(w, "-") {
-			break
+		if strings.HasPrefix(w, "-") || (w == "help" && cmd == nil && len(path) == 0) {
+			break // devenv help help: the help of help, which is devenv's
 		}
 		var next *cli.Command
 		var among []*cli.Command

@@ -137,7 +137,17 @@ func commandHelp(b *strings.Builder, c *cli.Command, _ *cli.Context) {
 	}
 	if ex := examples(c.UsageText); len(ex) > 0 {
 		b.WriteString("\nExamples:\n")
+		// Comments in one column, as a reader scans them.
+		width := 0
 		for _, line := range ex {
+			if cmd, _, ok := strings.Cut(line, " #"); ok {
+				width = max(width, len(strings.TrimRight(cmd, " ")))
+			}
+		}
+		for _, line := range ex {
+			if cmd, comment, ok := strings.Cut(line, " #"); ok {
+				line = pad(strings.TrimRight(cmd, " "), width) + "   #" + comment
+			}
 			fmt.Fprintf(b, "  %s\n", line)
 		}
 	}

@@ -49,8 +49,11 @@ func runInit(ctx context.Context, a *app, o *initOptions) error {
 		return err
 	}
 	file := p.MainFile()
-	_, declared := p.Model.Extensions[compose.ExtensionKey]
+	ext, declared := p.Model.Extensions[compose.ExtensionKey]
 	switch {
+	case block == "" && declared && ext == nil:
+		fmt.Fprintf(a.stderr, "init: the x-devenv block of %s is empty, and there is nothing to propose for it: no mix.exs with Phoenix, no package.json with vite, no *.env.example pointing at a published port\n", file)
+		return nil
 	case block == "" && declared:
 		fmt.Fprintf(a.stderr, "init: the x-devenv block of %s already has everything init would propose\n", file)
 		return nil

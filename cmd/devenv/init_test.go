@@ -100,6 +100,11 @@ func TestInitNothingToPropose(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "nothing to propose") || r.stdout != "" || mustRead(t, filepath.Join(h.dir, "docker-compose.dev.yml")) != src {
 		t.Fatalf("init --write with nothing to propose: %s", r)
 	}
+	// An empty block is said to be empty, not to have everything.
+	h.write("docker-compose.dev.yml", src+"x-devenv:\n")
+	if r := h.run("init"); r.code != 0 || !strings.Contains(r.stderr, "is empty, and there is nothing to propose") || strings.Contains(r.stderr, "already has everything") {
+		t.Fatalf("init with an empty x-devenv block: %s", r)
+	}
 }
 
 // init --write --force puts the whole proposal in place of the block, not

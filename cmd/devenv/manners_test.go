@@ -39,6 +39,11 @@ func TestCommandLineManners(t *testing.T) {
 		// help, --help anywhere, --version and -v before the command.
 		{[]string{"help"}, 0, "Lifecycle:", "", ""},
 		{[]string{"help", "up"}, 0, "Usage:  devenv up", "", ""},
+		{[]string{"help", "help"}, 0, "Lifecycle:", "", ""},
+		{[]string{"down", "--help"}, 0, "  devenv down                  # keeps", "", ""},
+		{[]string{"--project-directory", "/etc/hosts", "config"}, 2, "", "/etc/hosts: --project-directory: a file, not a directory", ""},
+		{[]string{"-f", "nope.yml", "config"}, 2, "", "nope.yml: no such compose file", ""},
+		{[]string{"rm", "-v", "--help"}, 0, "Usage:  devenv rm", "", ""},
 		{[]string{"ports", "help", "check"}, 0, "Usage:  devenv ports check", "", ""},
 		{[]string{"up", "postgres", "--help"}, 0, "Usage:  devenv up", "", "No help topic"},
 		{[]string{"down", "-v", "--help"}, 0, "Usage:  devenv down", "", ""},

@@ -10,7 +10,10 @@ import (
 
 var (
 	secretName   = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
-	secretAssign = regexp.MustCompile(`(?i)(\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*\s*[=:]\s*)([^\s,;"']+)`)
+	// NAME=value or NAME: value of a secret-looking name, the name
+	// starting a word (a path such as /etc/passwd: or /tmp/secret: in a
+	// message is not an assignment).
+	secretAssign = regexp.MustCompile(`((?:^|[\s"'(\[{,;])(?i:[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*)\s*[=:]\s*)([^\s,;"']+)`)
 	urlCreds     = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)([^@/\s]+)(@)`)
 )
 

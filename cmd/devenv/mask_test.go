@@ -10,6 +10,9 @@ func TestMask(t *testing.T) {
 		"the value hunter2-long leaked":                  "the value **** leaked",
 		"postgres (ehs_dev_postgres) Healthy":            "postgres (ehs_dev_postgres) Healthy",
 		"api_token: abc123":                              "api_token: ****",
+		"/tmp/rv/secret: cannot read it":                 "/tmp/rv/secret: cannot read it",
+		"/etc/passwd: no such directory":                 "/etc/passwd: no such directory",
+		"env PASSWORD=x1 SECRET_KEY=abc":                 "env PASSWORD=**** SECRET_KEY=****",
 	}
 	for in, want := range cases {
 		if got := mask(in, secrets); got != want {

@@ -17,8 +17,8 @@ var markdownColumns = []struct{ title, role string }{
 	{"Backend", "phoenix"}, {"Frontend", "vite"}, {"DB", "postgres"}, {"Electric", "electric"}, {"Redis", "redis"},
 }
 
-// markdownTitles are the columns of the port map for reg: the reference
-// document's four always, then every other role a project reserves.
+// markdownTitles are the columns of the port map for reg: the roles some
+// project reserves, the reference document's in its order first.
 func markdownTitles(reg *registry.Registry) (titles, roles []string) {
 	present := map[string]bool{}
 	for _, p := range reg.Projects {
@@ -26,8 +26,8 @@ func markdownTitles(reg *registry.Registry) (titles, roles []string) {
 			present[r.Role] = true
 		}
 	}
-	for i, col := range markdownColumns {
-		if i < 4 || present[col.role] {
+	for _, col := range markdownColumns {
+		if present[col.role] {
 			titles, roles = append(titles, col.title), append(roles, col.role)
 		}
 		delete(present, col.role)

@@ -47,7 +47,7 @@ func runVersion(ctx context.Context, a *app, o *versionOptions) error {
 	}
 	info, engErr := a.engineInfo(ctx)
 	if format == "json" {
-		row := map[string]any{"devenv": version(), "go": goVersion()}
+		row := map[string]any{"version": version(), "go": goVersion()} // "version" as compose names it
 		if engErr == nil {
 			row["engine"] = info
 		}

@@ -2,12 +2,14 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -99,12 +101,32 @@ func (e *Engine) wrap(err error) error {
 		return nil
 	}
 	if client.IsErrConnectionFailed(err) || isDialErr(err) {
-		return fmt.Errorf("%w: %s (chosen by %s): %v", orchestrator.ErrEngineUnreachable, e.ep.Host, e.ep.How, err)
+		return fmt.Errorf("%w: %s (chosen by %s): %s", orchestrator.ErrEngineUnreachable, e.ep.Host, e.ep.How, unreachable(err, e.ep))
 	}
 	if cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("%w: %v", orchestrator.ErrNotFound, err)
 	}
 	return err
+}
+
+// unreachable says why the engine did not answer, and what to do, in
+// devenv's words rather than the client library's.
+func unreachable(err error, ep Endpoint) string {
+	fix := "start Docker, or point DOCKER_HOST (or --context) at a running engine"
+	if ep.How == "DOCKER_HOST" {
+		fix = "check DOCKER_HOST, or start the engine it names"
+	}
+	switch s := err.Error(); {
+	case errors.Is(err, syscall.ENOENT) || strings.Contains(s, "no such file or directory"):
+		return "no engine socket there; " + fix
+	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(s, "connection refused") || strings.Contains(s, "Cannot connect to the Docker daemon"):
+		return "nothing listens there; " + fix
+	case errors.Is(err, syscall.EACCES) || strings.Contains(s, "permission denied"):
+		return "permission denied on the engine's socket: add your user to the docker group (then log in again), or use a rootless engine"
+	case strings.Contains(s, "dial-stdio"):
+		return "the ssh connection to the engine failed (" + s + ")"
+	}
+	return err.Error() + "; " + fix
 }
 
 func isDialErr(err error) bool {

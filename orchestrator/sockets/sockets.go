@@ -1,6 +1,10 @@
 package sockets
 
-import "context"
+import (
+	"context"
+	"strings"
+	"unicode"
+)
 
 // Socket is a listening (tcp) or bound (udp) socket.
 type Socket struct {
@@ -15,5 +19,20 @@ type Socket struct {
 // socket means reading every process's file descriptors, so it is done only
 // for the ports in resolve (none when resolve is nil).
 func Listening(ctx context.Context, resolve map[int]bool) ([]Socket, error) {
-	return listening(ctx, resolve)
+	socks, err := listening(ctx, resolve)
+	for i := range socks {
+		socks[i].Command = printable(socks[i].Command)
+	}
+	return socks, err
+}
+
+// printable is a command line on one line: a newline or other control
+// character in an argument would break a table row.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -41,3 +41,9 @@ func TestListeningFindsThisProcess(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintableCommand(t *testing.T) {
+	if got := printable("sh -c echo a\nb\tc\x1b[31m"); got != "sh -c echo a b c [31m" {
+		t.Errorf("printable = %q", got)
+	}
+}
