@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	secretName   = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
+	secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
 	// NAME=value or NAME: value of a secret-looking name, the name
 	// starting a word (a path such as /etc/passwd: or /tmp/secret: in a
 	// message is not an assignment).
