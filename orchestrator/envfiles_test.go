@@ -104,8 +104,24 @@ func TestUpWritesEnvFilesBeforeHostServices(t *testing.T) {
 	if !strings.Contains(atStart, "API_URL=http://localhost:4000") {
 		t.Fatalf("the host service started before its env file was written: %q", atStart)
 	}
-	if !b.rec.has("Written", "") {
-		t.Fatalf("up did not say it wrote the env file: %v", b.rec.events)
+	if !b.rec.has("Written", filepath.Join("web", ".env")) {
+		t.Fatalf("up did not say it wrote web/.env: %v", b.rec.events)
+	}
+	// Up to date: written again by nobody, said by nobody.
+	written := func() (n int) {
+		b.rec.mu.Lock()
+		defer b.rec.mu.Unlock()
+		for _, e := range b.rec.events {
+			if e.Status == "Written" {
+				n++
+			}
+		}
+		return n
+	}
+	before := written()
+	b.mustUp(UpOptions{})
+	if written() != before {
+		t.Fatalf("up said it wrote an env file that was up to date: %v", b.rec.events)
 	}
 	os.Remove(envFile)
 	b.mustUp(UpOptions{NoEnvFiles: true})

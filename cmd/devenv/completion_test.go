@@ -96,30 +96,31 @@ func TestIntegrationCompletionScripts(t *testing.T) {
 		"zsh":  {"zsh", "-f", "-c", `compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break; }; shift; done; print -l -- "$@"; }; _files() { print __FILES__; }; compdef() { :; }; source "$1"; words=(devenv exec d); CURRENT=3; _devenv`, "zsh", script("zsh")},
 		"fish": {"fish", "--no-config", "-c", `source $argv[1]; complete -C"devenv exec d"`, script("fish")},
 	}
+	zshScript := script("zsh")
 	for name, argv := range shells {
-		if _, err := exec.LookPath(name); err != nil {
-			if testbed.Required() {
-				t.Errorf("%s is not installed (CI installs bash, zsh and fish)", name)
-			} else {
-				t.Logf("skipping %s: not installed", name)
+		t.Run(name, func(t *testing.T) {
+			if _, err := exec.LookPath(name); err != nil {
+				if testbed.Required() {
+					t.Fatalf("%s is not installed (CI installs bash, zsh and fish)", name)
+				}
+				t.Skipf("%s is not installed, and scripts/test could not install it", name)
 			}
-			continue
-		}
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Dir, cmd.Env = dir, env
-		out, err := cmd.CombinedOutput()
-		if err != nil || strings.TrimSpace(string(out)) != "db" {
-			t.Errorf("%s completes `devenv exec d` to %q (%v), want db", name, out, err)
-		}
-	}
-	// An empty current word (TAB after a space) in zsh.
-	if _, err := exec.LookPath("zsh"); err != nil {
-		return // said above
-	}
-	cmd0 := exec.Command("zsh", "-f", "-c", `compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break; }; shift; done; print -l -- "$@"; }; _files() { print __FILES__; }; compdef() { :; }; source "$1"; words=(devenv up ""); CURRENT=3; _devenv`, "zsh", script("zsh"))
-	cmd0.Dir, cmd0.Env = dir, env
-	if out, err := cmd0.CombinedOutput(); err != nil || !strings.Contains(string(out), "db") || strings.Contains(string(out), "up") {
-		t.Errorf("zsh completes `devenv up ` to %q (%v)", out, err)
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Dir, cmd.Env = dir, env
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "db" {
+				t.Errorf("%s completes `devenv exec d` to %q (%v), want db", name, out, err)
+			}
+			if name != "zsh" {
+				return
+			}
+			// An empty current word (TAB after a space) in zsh.
+			cmd0 := exec.Command("zsh", "-f", "-c", `compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break; }; shift; done; print -l -- "$@"; }; _files() { print __FILES__; }; compdef() { :; }; source "$1"; words=(devenv up ""); CURRENT=3; _devenv`, "zsh", zshScript)
+			cmd0.Dir, cmd0.Env = dir, env
+			if out, err := cmd0.CombinedOutput(); err != nil || !strings.Contains(string(out), "db") || strings.Contains(string(out), "up") {
+				t.Errorf("zsh completes `devenv up ` to %q (%v)", out, err)
+			}
+		})
 	}
 	// Files where the shell's own completion is wanted.
 	cmd := exec.Command("bash", "-c", `source "$1"; touch "here file.yml"; COMP_WORDS=(devenv -f he); COMP_CWORD=2; _devenv; printf '%s\n' "${COMPREPLY[@]}"`, "bash", script("bash"))
