@@ -113,7 +113,7 @@ func yamlHint(reason string) string {
 	case strings.Contains(reason, "did not find expected key"):
 		return reason + "; a line indented differently from the lines beside it, or a missing ':'"
 	case strings.Contains(reason, "mapping values are not allowed"):
-		return reason + "; a value with ': ' in it needs quotes"
+		return reason + "; a line indented deeper than the one above it, or a value with ': ' in it that needs quotes"
 	case strings.Contains(reason, "found character that cannot start any token"):
 		return reason + "; tabs cannot indent YAML, use spaces"
 	case strings.Contains(reason, "already defined"):
