@@ -85,6 +85,8 @@ func stream(w http.ResponseWriter) (send func(event) error, ok bool) {
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	ch := s.hub.subscribe()
 	defer s.hub.unsubscribe(ch)
+	s.viewer()
+	defer s.viewerLeft()
 	send, ok := stream(w)
 	if !ok {
 		return

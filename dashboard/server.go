@@ -42,15 +42,65 @@ type Server struct {
 	build   sync.Mutex
 	actions int
 	ctx     context.Context
+	// viewers are the pages on the event stream; while there are any,
+	// the source's changes are followed (stopWatch ends that).
+	viewers   int
+	stopWatch context.CancelFunc
+	idle      *time.Timer
 }
 
-// Watch follows the source's changes until ctx ends: each marks the
-// picture stale and tells the pages (coalesced, so a burst of engine
-// events is one push). Actions run under ctx too.
-func (s *Server) Watch(ctx context.Context) {
+// Start keeps ctx for what outlives a request: actions, and following
+// the source's changes while a page watches.
+func (s *Server) Start(ctx context.Context) {
 	s.mu.Lock()
-	s.ctx, s.dirty = ctx, true
+	s.ctx = ctx
 	s.mu.Unlock()
+}
+
+// viewer counts a page that watches; the first starts following the
+// source's changes (the engine's events, the registry, the samples).
+func (s *Server) viewer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viewers++
+	if s.viewers > 1 || s.stopWatch != nil {
+		if s.idle != nil {
+			s.idle.Stop()
+			s.idle = nil
+		}
+		return
+	}
+	base := s.ctx
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithCancel(base)
+	s.stopWatch, s.dirty = cancel, true
+	go s.watch(ctx)
+}
+
+// viewerLeft stops following the source a while after the last page left
+// (a reload comes back at once).
+func (s *Server) viewerLeft() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viewers--
+	if s.viewers > 0 || s.stopWatch == nil {
+		return
+	}
+	s.idle = time.AfterFunc(30*time.Second, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.viewers == 0 && s.stopWatch != nil {
+			s.stopWatch()
+			s.stopWatch, s.idle = nil, nil
+		}
+	})
+}
+
+// watch marks the picture stale on each change and tells the pages,
+// coalesced: a burst of engine events (die, stop, kill) is one push.
+func (s *Server) watch(ctx context.Context) {
 	changes := s.Source.Changes(ctx)
 	for {
 		select {
@@ -61,7 +111,6 @@ func (s *Server) Watch(ctx context.Context) {
 				return
 			}
 		}
-		// Events come in bursts (die, stop, kill for one stop): one push.
 		settle := time.NewTimer(25 * time.Millisecond)
 	drain:
 		for {
@@ -86,7 +135,8 @@ func (s *Server) current(ctx context.Context) (*Machine, error) {
 	s.build.Lock()
 	defer s.build.Unlock()
 	s.mu.Lock()
-	m, dirty := s.machine, s.dirty || s.machine == nil
+	// Unwatched, nothing says what changed: taken each time it is asked.
+	m, dirty := s.machine, s.dirty || s.machine == nil || s.stopWatch == nil
 	s.dirty = false
 	s.mu.Unlock()
 	if !dirty {
@@ -99,6 +149,7 @@ func (s *Server) current(ctx context.Context) (*Machine, error) {
 		s.mu.Unlock()
 		return nil, err
 	}
+	explainMoves(m.Ports)
 	s.mu.Lock()
 	s.machine = m
 	s.mu.Unlock()

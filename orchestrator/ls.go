@@ -103,7 +103,7 @@ func (l lsRows) get(name, engine string) *ProjectRow {
 // registered adds the registry's projects with their reserved ports.
 func (l lsRows) registered(reg *registry.Registry) {
 	for _, p := range reg.Projects {
-		if p.Name == registry.ProxyProject {
+		if registry.Own(p.Name) {
 			continue // devenv's own ports, shown by ports and proxy status
 		}
 		r := l.get(p.Name, p.Engine)

@@ -15,12 +15,15 @@ import (
 
 // PortRow is one reservation in the cross-project port map.
 type PortRow struct {
-	Project     string `json:"project"`
-	Directory   string `json:"directory"`
-	Service     string `json:"service"`
-	Role        string `json:"role"`
-	HostIP      string `json:"host_ip"`
-	Port        int    `json:"port"`
+	Project   string `json:"project"`
+	Directory string `json:"directory"`
+	Service   string `json:"service"`
+	Role      string `json:"role"`
+	HostIP    string `json:"host_ip"`
+	Port      int    `json:"port"`
+	// Requested is the port the file asked for, where devenv assigned
+	// another (0 when it has the one asked for, or asked for none).
+	Requested   int    `json:"requested,omitempty"`
 	Target      int    `json:"target"`
 	Protocol    string `json:"protocol"`
 	HostService bool   `json:"host_service"`
@@ -62,6 +65,9 @@ func (o *Orchestrator) PortMap(ctx context.Context, probe bool) ([]PortRow, *reg
 		for _, r := range p.Reservations {
 			row := PortRow{Project: p.Name, Directory: p.Dir, Service: r.Service, Role: r.Role, HostIP: r.HostIP, Port: r.Port,
 				Target: r.Target, Protocol: r.Protocol, HostService: r.Host, Engine: p.RemoteLabel(), EngineID: p.Engine, Holder: "free", Instance: p.Instance}
+			if r.Requested != 0 && r.Requested != r.Port {
+				row.Requested = r.Requested
+			}
 			for _, n := range p.Names {
 				if n.Service == r.Service && n.Target == r.Target && r.Protocol == "tcp" && reg.ProxyPort() > 0 {
 					row.URLs = append(row.URLs, registry.NameURL(n.Host, reg.ProxyPort()))

@@ -90,6 +90,40 @@ func Reserve(ctx context.Context, store *registry.Store) (Ports, error) {
 	return ports, nil
 }
 
+// ReserveUI settles the port devenv ui serves on where names are off: a
+// port of the ui role (from 1880) this process may listen on, reserved
+// once as the registry's entry devenv.ui.
+func ReserveUI(ctx context.Context, store *registry.Store) (int, error) {
+	portOf := func(reg *registry.Registry) int {
+		if p := reg.Find(registry.UIProject, ""); p != nil {
+			return p.HostPort("ui", 0)
+		}
+		return 0
+	}
+	if reg, err := store.Load(); err == nil && portOf(reg) > 0 {
+		return portOf(reg), nil
+	}
+	held := func(port int, _ string) []registry.Holder {
+		if CanListen(port) {
+			return nil
+		}
+		return []registry.Holder{{Kind: "unknown", Command: "(this user may not listen on it)"}}
+	}
+	reg, err := store.Update(ctx, func(reg *registry.Registry) (bool, error) {
+		if portOf(reg) > 0 {
+			return false, nil
+		}
+		req := registry.Request{Project: registry.UIProject, Dir: filepath.Dir(store.Path), Ports: []registry.PortRequest{
+			{Service: "ui", Role: "ui", Target: 1880, Port: 1880, Protocol: "tcp", Host: true}}}
+		res, err := registry.Reconcile(reg, req, held, nil)
+		return res.Changed, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return portOf(reg), nil
+}
+
 // Control starts, stops and reports on the proxy, run as a supervised
 // process of its own like a host service.
 type Control struct {

@@ -23,6 +23,10 @@ import (
 	"github.com/devenv-dev/devenv/registry"
 )
 
+// DashboardHost is devenv ui's name: the proxy serves the dashboard
+// there, whatever a project's names are.
+const DashboardHost = "devenv.localhost"
+
 // hopHeader records the names a request went through this proxy for
 // ("ID host,host"): one that comes back for a name it already went to
 // loops, and gets 508 instead of going round again. A service that calls
@@ -57,6 +61,8 @@ type Server struct {
 	ErrorLog *log.Logger
 	// OwnPorts are the proxy's own ports: a route to one of them loops.
 	OwnPorts []int
+	// Dashboard serves devenv.localhost (devenv ui), before any route.
+	Dashboard http.Handler
 
 	id    string
 	proxy *httputil.ReverseProxy
@@ -96,6 +102,10 @@ func NewServer(ca *CA, routes func() *Table, httpsPort int) *Server {
 // ServeHTTP routes by Host. A Host that matches no route is never proxied
 // anywhere: it gets the page of live names (404).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Dashboard != nil && hostOnly(r.Host) == DashboardHost {
+		s.Dashboard.ServeHTTP(w, r)
+		return
+	}
 	rt, ok := s.Routes().Lookup(r.Host)
 	hops := s.hops(r)
 	if (ok && slices.Contains(hops, rt.Host)) || len(hops) >= maxHops || (ok && slices.Contains(s.OwnPorts, rt.Port)) {

@@ -68,6 +68,15 @@ type Project struct {
 // compose project can have (compose names have no dot), left out of ls.
 const ProxyProject = "devenv.proxy"
 
+// UIProject is where devenv ui's own server keeps its port, where names
+// are off.
+const UIProject = "devenv.ui"
+
+// Own says whether an entry is devenv's own (the proxy's, the
+// dashboard's), not a project's: such names have a dot, which no compose
+// project name has.
+func Own(name string) bool { return strings.HasPrefix(name, "devenv.") }
+
 // Name is a stable name of a project's service (SERVICE.PROJECT.localhost).
 type Name struct {
 	Host    string `yaml:"host" json:"host"`
@@ -191,6 +200,8 @@ func DefaultRules() map[string]Rule {
 		// devenv's own proxy, where it may not listen on 443 and 80.
 		"proxy":      {Start: 1443, Description: "devenv's HTTPS proxy (where 443 is not available)"},
 		"proxy-http": {Start: 1080, Description: "devenv's HTTP redirect (where 80 is not available)"},
+		// devenv ui's own server, where names are off.
+		"ui": {Start: 1880, Description: "devenv's dashboard (where names are off)"},
 	}
 }
 

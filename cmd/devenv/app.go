@@ -383,7 +383,7 @@ func commands(a *app) []*cli.Command {
 	cmds = append(cmds, newCreateCmd(a), newStatsCmd(a), newCpCmd(a))
 	cmds = append(cmds, newExecCmd(a), newRunCmd(a), newConnectCmd(a), newBuildCmd(a), newPullCmd(a))
 	cmds = append(cmds, completionCommand(a), newInitCmd(a))
-	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a), newProxyCmd(a), newOpenCmd(a), newInstanceCmd(a))
+	cmds = append(cmds, newPsCmd(a), newLogsCmd(a), newConfigCmd(a), newPortCmd(a), newPortsCmd(a), newProxyCmd(a), newOpenCmd(a), newInstanceCmd(a), newUICmd(a))
 	cmds = append(cmds, newHealthCmd(a), newEnvCmd(a), newDoctorCmd(a), newLsCmd(a), newVersionCmd(a), versionFlagCommand(a))
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return flagError(c.Name, c.Flags, err) }

@@ -19,7 +19,7 @@ var commandGroups = []struct {
 	names []string
 }{
 	{"Lifecycle", []string{"up", "down", "start", "stop", "restart", "create", "kill", "pause", "unpause", "rm", "wait"}},
-	{"Inspect", []string{"ps", "logs", "top", "stats", "images", "volumes", "events", "config", "health", "ls"}},
+	{"Inspect", []string{"ps", "logs", "top", "stats", "images", "volumes", "events", "config", "health", "ls", "ui"}},
 	{"Ports, names and env", []string{"ports", "port", "open", "proxy", "env"}},
 	{"Everyday", []string{"exec", "run", "connect", "cp", "build", "pull"}},
 	{"Setup", []string{"init", "instance", "doctor", "completion", "version"}},
@@ -243,7 +243,7 @@ func valueName(f cli.Flag) string {
 var valueNames = map[string]string{
 	"registry": "FILE", "progress": "MODE", "ansi": "WHEN", "parallel": "N", "timeout": "SECONDS",
 	"wait-timeout": "DURATION", "project-directory": "DIR", "project-name": "NAME", "rmi": "TYPE",
-	"tail": "N", "index": "N", "output": "FILE", "hash": "SERVICES", "env-from-file": "FILE",
+	"tail": "N", "index": "N", "output": "FILE", "hash": "SERVICES", "env-from-file": "FILE", "listen": "ADDR",
 }
 
 // defaultText is a flag's default worth saying: a non-empty string, a

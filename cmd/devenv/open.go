@@ -76,14 +76,19 @@ func runOpen(ctx context.Context, a *app, o *openOptions) error {
 		fmt.Fprintln(a.stdout, url)
 		return nil
 	}
+	a.openURL(ctx, url)
+	return nil
+}
+
+// openURL opens url in the browser; where none can be opened (a server, a
+// container) it says so and prints the URL, which is the answer then.
+func (a *app) openURL(ctx context.Context, url string) {
 	opener := "xdg-open"
 	if runtime.GOOS == "darwin" {
 		opener = "open"
 	}
 	if err := exec.CommandContext(ctx, opener, url).Start(); err != nil {
-		// No browser here (a server, a container): the URL is the answer.
 		fmt.Fprintf(a.stderr, "devenv: could not open a browser (%s: %v); the URL is:\n", opener, err)
 		fmt.Fprintln(a.stdout, url)
 	}
-	return nil
 }

@@ -46,7 +46,7 @@ func markdownTitles(reg *registry.Registry) (titles, roles []string) {
 func writeMarkdown(w io.Writer, reg *registry.Registry) error {
 	// The reference document's map of projects: devenv's own proxy is not
 	// one (ports and proxy status list its ports).
-	projects := slices.DeleteFunc(slices.Clone(reg.Projects), func(p *registry.Project) bool { return p.Name == registry.ProxyProject })
+	projects := slices.DeleteFunc(slices.Clone(reg.Projects), func(p *registry.Project) bool { return registry.Own(p.Name) })
 	reg = &registry.Registry{Version: reg.Version, Rules: reg.Rules, Projects: projects}
 	titles, roles := markdownTitles(reg)
 	var b strings.Builder

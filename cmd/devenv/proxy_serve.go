@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,6 +81,14 @@ func runProxyServe(ctx context.Context, a *app, o *proxyServeOptions) error {
 		}
 		return state, process.Tail(ctl.State.LogPath(r.Project, r.Service), 20)
 	}
+	own := proxy.URL(proxy.DashboardHost, o.HTTPS)
+	board, err := a.dashboardServer(ctx, []string{strings.TrimPrefix(own, "https://")}, own, false)
+	if err != nil {
+		closeAll(secure)
+		closeAll(plain)
+		return err
+	}
+	srv.Dashboard = board
 	srv.ErrorLog.Printf("serving https on %v, http on %v, routes from %s", addrs(secure), addrs(plain), ctl.Store.Path)
 	err = srv.Serve(ctx, secure, plain)
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {

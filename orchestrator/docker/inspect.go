@@ -58,6 +58,7 @@ func (e *Engine) Inspect(ctx context.Context, id string) (orchestrator.Container
 	r := res.Container
 	d := orchestrator.ContainerDetails{}
 	d.ID, d.Name, d.ImageID = r.ID, strings.TrimPrefix(r.Name, "/"), r.Image
+	d.RestartCount = r.RestartCount
 	if r.Config != nil {
 		d.Labels, d.Image = r.Config.Labels, r.Config.Image
 		if h := r.Config.Healthcheck; h != nil && len(h.Test) > 0 && h.Test[0] != "NONE" {

@@ -167,8 +167,10 @@ type ContainerDetails struct {
 	HealthLog  string // output of the last health probe
 	// Healthcheck is the effective test (service's or image's); nil if none.
 	Healthcheck *Healthcheck
-	// RestartPolicy as the engine has it, e.g. "no", "always".
+	// RestartPolicy as the engine has it, e.g. "no", "always"; RestartCount
+	// how often the engine restarted it by that policy.
 	RestartPolicy string
+	RestartCount  int
 	// Bindings are the published ports the container was created with
 	// (the list shows ports of running containers only).
 	Bindings []PortBinding

@@ -43,3 +43,35 @@ func (d Dir) Processes(project, name string) [][]string {
 	}
 	return out
 }
+
+// Usage is the CPU time (in clock ticks, 100 a second) and resident
+// memory (bytes) of the service's process group now; ok is false when it
+// does not run.
+func (d Dir) Usage(project, name string) (ticks, rss uint64, ok bool) {
+	st, _ := d.Read(project, name)
+	if !groupAlive(st.PID, st.Start) {
+		return 0, 0, false
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || Group(pid) != st.PID {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 22 {
+			continue
+		}
+		utime, _ := strconv.ParseUint(f[11], 10, 64)
+		stime, _ := strconv.ParseUint(f[12], 10, 64)
+		pages, _ := strconv.ParseUint(f[21], 10, 64)
+		ticks += utime + stime
+		rss += pages * uint64(os.Getpagesize())
+	}
+	return ticks, rss, true
+}

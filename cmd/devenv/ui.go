@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/devenv-dev/devenv/dashboard"
+	"github.com/devenv-dev/devenv/orchestrator/process"
+	"github.com/devenv-dev/devenv/proxy"
+	"github.com/urfave/cli/v2"
+)
+
+// uiOptions are ui's flags.
+type uiOptions struct {
+	Print    bool
+	Listen   string
+	ReadOnly bool
+}
+
+func newUICmd(a *app) *cli.Command {
+	o := &uiOptions{}
+	return &cli.Command{
+		Name:  "ui",
+		Usage: "the live dashboard of every project, service, port, name and log, with the CLI's actions",
+		UsageText: "devenv ui                                # opens https://devenv.localhost\n" +
+			"   devenv ui --print                        # prints its URL\n" +
+			"   devenv ui --listen 127.0.0.1:7780 --read-only",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "print", Usage: "print the dashboard's URL instead of opening it", Destination: &o.Print},
+			&cli.StringFlag{Name: "listen", Usage: "serve the dashboard at ADDR (a loopback address:port) in the foreground until interrupted", Destination: &o.Listen},
+			&cli.BoolFlag{Name: "read-only", Usage: "serve no actions (with --listen)", Destination: &o.ReadOnly},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("ui takes no arguments: %s", c.Args().First())
+			}
+			return runUI(c.Context, a, o)
+		},
+	}
+}
+
+func runUI(ctx context.Context, a *app, o *uiOptions) error {
+	if o.Listen != "" {
+		return a.serveUI(ctx, o)
+	}
+	if o.ReadOnly {
+		return usagef("ui --read-only: serve a read-only dashboard with --listen ADDR (the proxy's has the actions)")
+	}
+	url, err := a.uiURL(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Print {
+		fmt.Fprintln(a.stdout, url)
+		return nil
+	}
+	a.openURL(ctx, url)
+	return nil
+}
+
+// uiURL makes sure a dashboard runs and says where: the proxy's
+// https://devenv.localhost, or where names are off, devenv ui's own
+// server on the registry's ui port.
+func (a *app) uiURL(ctx context.Context) (string, error) {
+	ctl, err := a.proxyControl()
+	if err != nil {
+		return "", err
+	}
+	if a.env.get("DEVENV_PROXY") != "off" {
+		st, err := ctl.Start(ctx)
+		if err != nil {
+			return "", err
+		}
+		return proxy.URL(proxy.DashboardHost, st.Ports.HTTPS) + "/", nil
+	}
+	port, err := proxy.ReserveUI(ctx, ctl.Store)
+	if err != nil {
+		return "", err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	serve := []string{exe, "--registry", ctl.Store.Path, "ui", "--listen", addr, "--print"}
+	spec := process.Spec{Project: proxy.Project, Name: "ui", Args: serve, Dir: ctl.Dir(), Restart: "always",
+		Env: []string{"XDG_STATE_HOME=" + filepath.Dir(ctl.State.Root)}, Grace: 5 * time.Second, Hash: fmt.Sprint(serve[1:])}
+	if _, _, err := ctl.State.Start(ctx, spec); err != nil {
+		return "", fmt.Errorf("ui: %w", err)
+	}
+	url := "http://" + addr + "/"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if uiAnswers(ctx, url) {
+			return url, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			log := ctl.State.LogPath(proxy.Project, "ui")
+			return "", fmt.Errorf("ui: not answering on %s; its log %s says:\n%s", addr, log, process.Tail(log, 10))
+		}
+	}
+}
+
+func uiAnswers(ctx context.Context, url string) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
+	c := &http.Client{Timeout: 500 * time.Millisecond}
+	res, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// serveUI is ui --listen: the dashboard on a loopback address, in the
+// foreground until interrupted.
+func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
+	host, port, err := net.SplitHostPort(o.Listen)
+	if err != nil {
+		return usagef("ui --listen %q: use a loopback ADDR:PORT such as 127.0.0.1:7780", o.Listen)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("ui --listen %q: the dashboard listens on loopback only (127.0.0.1, ::1 or localhost)", o.Listen)
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("ui --listen %s: %w", o.Listen, err)
+	}
+	defer ln.Close()
+	port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	own := net.JoinHostPort(host, port)
+	srv, err := a.dashboardServer(ctx, []string{own}, "http://"+own, o.ReadOnly)
+	if err != nil {
+		return err
+	}
+	url := "http://" + own + "/"
+	if o.Print {
+		fmt.Fprintln(a.stdout, url)
+	} else {
+		fmt.Fprintf(a.stderr, "devenv ui: serving %s until interrupted\n", url)
+		a.openURL(ctx, url)
+	}
+	if f, ok := a.stdout.(interface{ Flush() error }); ok {
+		_ = f.Flush()
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(a.stderr, "devenv ui: ", 0)}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// dashboardServer is the dashboard of this user's projects, answering
+// the hosts given, its actions from origin.
+func (a *app) dashboardServer(ctx context.Context, hosts []string, origin string, readOnly bool) (*dashboard.Server, error) {
+	store, err := a.registryStore()
+	if err != nil {
+		return nil, err
+	}
+	state, err := process.StateDir(a.env.get)
+	if err != nil {
+		return nil, err
+	}
+	token, err := dashboard.LoadToken(filepath.Join(state.Root, "ui"))
+	if err != nil {
+		return nil, err
+	}
+	src := &uiSource{a: a, store: store, state: state, details: map[string]uiDetails{}, tails: map[string][]string{},
+		usage: map[string]uiUsage{}, ticks: map[string]uiTicks{}}
+	if a.local == nil {
+		if src.exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	srv := &dashboard.Server{Source: src, Hosts: hosts, Origin: origin, Token: token, ReadOnly: readOnly, Log: log.New(a.stderr, "devenv ui: ", log.LstdFlags)}
+	srv.Start(ctx)
+	return srv, nil
+}

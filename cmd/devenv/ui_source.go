@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/devenv-dev/devenv/dashboard"
+	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/process"
+	"github.com/devenv-dev/devenv/registry"
+)
+
+// uiSource is the dashboard's view of the machine, taken from the command
+// line itself: each answer is what the CLI's --format json prints (the
+// command run in this process), and each action runs the CLI.
+type uiSource struct {
+	a     *app
+	store *registry.Store
+	state process.Dir
+	// exe is devenv, run for actions (nil with an in-memory engine: the
+	// command then runs in this process).
+	exe string
+
+	mu      sync.Mutex
+	details map[string]uiDetails // containers' inspect, by ID and state
+	tails   map[string][]string  // dead services' last lines, by key
+	usage   map[string]uiUsage   // CPU and memory, by project/service
+	ticks   map[string]uiTicks   // host services' last CPU reading
+}
+
+type uiDetails struct {
+	key      string
+	started  time.Time
+	restarts int
+}
+
+type uiUsage struct{ cpu, mem string }
+
+type uiTicks struct {
+	ticks uint64
+	at    time.Time
+}
+
+// projectRef is a project as the CLI is pointed at it.
+type projectRef struct {
+	name, instance, dir, endpoint string
+}
+
+// cli runs devenv ARGS in this process against p (none: no project) and
+// returns what it printed.
+func (s *uiSource) cli(ctx context.Context, p *projectRef, out io.Writer, args ...string) (code int, stderr string) {
+	line, dir, environ := s.line(p, args)
+	var errb bytes.Buffer
+	code = runOn(ctx, s.a.local, dir, line, environ, nil, out, &errb)
+	return code, strings.TrimSpace(errb.String())
+}
+
+// line is the command line, directory and environment that point devenv
+// at p: its name (and instance), its directory, its engine.
+func (s *uiSource) line(p *projectRef, args []string) (line []string, dir string, environ []string) {
+	line = []string{"devenv", "--registry", s.store.Path}
+	dir = "/"
+	environ = s.a.env.list()
+	if p != nil {
+		line = append(line, "-p", p.name)
+		if p.instance != "" {
+			line = append(line, "--instance", p.instance)
+		}
+		if st, err := os.Stat(p.dir); err == nil && st.IsDir() {
+			dir = p.dir
+		}
+		if p.endpoint != "" {
+			environ = append(slices.DeleteFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, "DOCKER_HOST=") }), "DOCKER_HOST="+p.endpoint)
+		}
+	}
+	return append(line, args...), dir, environ
+}
+
+// jsonOf runs a --format json command and decodes its output: one array,
+// or one object per line.
+func (s *uiSource) jsonOf(ctx context.Context, p *projectRef, args ...string) ([]json.RawMessage, error) {
+	var out bytes.Buffer
+	code, stderr := s.cli(ctx, p, &out, args...)
+	if code != exitOK && out.Len() == 0 {
+		return nil, fmt.Errorf("devenv %s: %s", strings.Join(args, " "), stderr)
+	}
+	b := bytes.TrimSpace(out.Bytes())
+	if bytes.HasPrefix(b, []byte("[")) {
+		var rows []json.RawMessage
+		return rows, json.Unmarshal(b, &rows)
+	}
+	rows := []json.RawMessage{}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			rows = append(rows, json.RawMessage(line))
+		}
+	}
+	return rows, nil
+}
+
+func decodeRows[T any](raw []json.RawMessage) ([]T, error) {
+	out := make([]T, 0, len(raw))
+	for _, r := range raw {
+		var v T
+		if err := json.Unmarshal(r, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// projects are ls's rows, and where each is reached.
+func (s *uiSource) projects(ctx context.Context) ([]orchestrator.ProjectRow, map[string]*projectRef, error) {
+	raw, err := s.jsonOf(ctx, nil, "ls", "--format", "json")
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := decodeRows[orchestrator.ProjectRow](raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	endpoints := map[string]string{}
+	if reg, err := s.store.Load(); err == nil {
+		for _, p := range reg.Projects {
+			if p.Engine != "" {
+				endpoints[p.Name+"\x00"+p.EngineLabel()] = p.Endpoint
+			}
+		}
+	}
+	refs := map[string]*projectRef{}
+	for _, r := range rows {
+		refs[r.Name] = &projectRef{name: r.Name, instance: r.Instance, dir: r.Directory, endpoint: endpoints[r.Name+"\x00"+r.Engine]}
+	}
+	return rows, refs, nil
+}
+
+// API answers /api/ls, /api/ps, /api/ports and /api/health.
+func (s *uiSource) API(ctx context.Context, name string, query map[string]string) (any, error) {
+	switch name {
+	case "ls":
+		return s.jsonOf(ctx, nil, "ls", "--format", "json")
+	case "ports":
+		return s.jsonOf(ctx, nil, "ports", "--format", "json")
+	}
+	_, refs, err := s.projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := refs[query["project"]]
+	if !ok {
+		return nil, &dashboard.NotFoundError{What: "project " + query["project"]}
+	}
+	if name == "ps" {
+		return s.jsonOf(ctx, p, "ps", "-a", "--format", "json")
+	}
+	return s.jsonOf(ctx, p, "health", "--format", "json")
+}
+
+// ConnectURL is connect --url of the service.
+func (s *uiSource) ConnectURL(ctx context.Context, project, service string) (string, error) {
+	_, refs, err := s.projects(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, ok := refs[project]
+	if !ok {
+		return "", &dashboard.NotFoundError{What: "project " + project}
+	}
+	var out bytes.Buffer
+	if code, stderr := s.cli(ctx, p, &out, "connect", "--url", service); code != exitOK {
+		return "", fmt.Errorf("%s", strings.TrimPrefix(stderr, "devenv: "))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Logs follows devenv logs -f of the project (or one service).
+func (s *uiSource) Logs(ctx context.Context, project, service string, tail int, line func(string)) error {
+	_, refs, err := s.projects(ctx)
+	if err != nil {
+		return err
+	}
+	p, ok := refs[project]
+	if !ok {
+		return &dashboard.NotFoundError{What: "project " + project}
+	}
+	args := []string{"logs", "-f", "--tail", fmt.Sprint(tail)}
+	if service != "" {
+		args = append(args, service)
+	}
+	w := &lineWriter{line: line}
+	code, stderr := s.cli(ctx, p, w, args...)
+	w.Flush()
+	if code != exitOK && ctx.Err() == nil {
+		return fmt.Errorf("%s", strings.TrimPrefix(stderr, "devenv: "))
+	}
+	return nil
+}
+
+// Run runs the action as the CLI: devenv itself, its output line by line.
+func (s *uiSource) Run(ctx context.Context, act dashboard.Action, line func(string)) (int, error) {
+	_, refs, err := s.projects(ctx)
+	if err != nil {
+		return exitFailed, err
+	}
+	p, ok := refs[act.Project]
+	if !ok {
+		return exitUsage, &dashboard.NotFoundError{What: "project " + act.Project}
+	}
+	args := []string{"--progress", "plain", act.Verb}
+	if act.Verb == "up" {
+		args = append(args, "--detach")
+	}
+	if act.Service != "" {
+		args = append(args, act.Service)
+	}
+	w := &lineWriter{line: line}
+	defer w.Flush()
+	if s.exe == "" {
+		code, _ := s.cliBoth(ctx, p, w, args...)
+		return code, nil
+	}
+	argv, dir, environ := s.line(p, args)
+	argv = argv[1:] // the program is s.exe
+	cmd := exec.CommandContext(ctx, s.exe, argv...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, environ, w, w
+	// Stopped as Ctrl-C stops it (the CLI cleans up), killed after a while.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.WaitDelay = time.Minute
+	err = cmd.Run()
+	if cmd.ProcessState != nil {
+		return cmd.ProcessState.ExitCode(), nil
+	}
+	return exitFailed, err
+}
+
+// cliBoth is cli with stdout and stderr in one stream, as a terminal
+// shows them.
+func (s *uiSource) cliBoth(ctx context.Context, p *projectRef, w io.Writer, args ...string) (int, error) {
+	line, dir, environ := s.line(p, args)
+	return runOn(ctx, s.a.local, dir, line, environ, nil, w, w), nil
+}
+
+// lineWriter hands what is written to it on line by line.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  []byte
+	line func(string)
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(strings.TrimRight(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+// Flush hands on a last line without its newline.
+func (w *lineWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}
+
+// Changes sends on each engine event of a compose project, each change of
+// the registry file or of a host service's state, and each new resource
+// sample; projects on remote engines are looked at again every 5 s.
+func (s *uiSource) Changes(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	send := func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	go s.engineEvents(ctx, send)
+	go s.watchFiles(ctx, send)
+	go s.sample(ctx, send)
+	return ch
+}
+
+// engineEvents follows this machine's engine's event stream for compose
+// projects' containers, again after it ends.
+func (s *uiSource) engineEvents(ctx context.Context, send func()) {
+	var eng orchestrator.Engine = s.a.local
+	if eng == nil {
+		e, err := s.a.dockerEngine()
+		if err != nil {
+			return
+		}
+		eng = e
+	}
+	for ctx.Err() == nil {
+		evs, errs := eng.Events(ctx, []string{orchestrator.LabelProject}, "", "")
+		for open := true; open; {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-evs:
+				if ok {
+					send()
+				}
+				open = ok
+			case <-errs:
+				open = false
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+			send() // the engine may have come back: look again
+		}
+	}
+}
+
+// watchFiles looks at the registry file and the host services' state
+// files every 200 ms; a remote project makes a look every 5 s.
+func (s *uiSource) watchFiles(ctx context.Context, send func()) {
+	last, lastRemote := "", time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		sig := fileSignature(s.store.Path)
+		matches, _ := filepath.Glob(filepath.Join(s.state.Root, "*", "*.state.json"))
+		for _, m := range matches {
+			sig += fileSignature(m)
+		}
+		if sig != last {
+			last = sig
+			send()
+		}
+		if time.Since(lastRemote) > 5*time.Second {
+			lastRemote = time.Now()
+			if reg, err := s.store.Load(); err == nil && slices.ContainsFunc(reg.Projects, func(p *registry.Project) bool { return p.Engine != "" }) {
+				send()
+			}
+		}
+	}
+}
+
+func fileSignature(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return path + ":none;"
+	}
+	return fmt.Sprintf("%s:%d:%d;", path, st.ModTime().UnixNano(), st.Size())
+}
