@@ -12,24 +12,42 @@ import (
 	"time"
 )
 
-// event is one server-sent event.
-type event struct{ Name, Data string }
-
-// hub fans events out to the pages listening.
-type hub struct {
-	mu   sync.Mutex
-	subs map[chan event]bool
+// event is one server-sent event; ID numbers it, so a page that
+// reconnects (Last-Event-ID) gets what it missed.
+type event struct {
+	ID         int64
+	Name, Data string
 }
 
-func (h *hub) subscribe() chan event {
+// backlog is how many recent events a reconnecting page can get again.
+const backlog = 256
+
+// hub fans events out to the pages listening, and keeps the last ones.
+type hub struct {
+	mu     sync.Mutex
+	subs   map[chan event]bool
+	seq    int64
+	recent []event
+}
+
+// subscribe adds a page; after is the last event it saw (0: none), and
+// missed are the kept events after it.
+func (h *hub) subscribe(after int64) (ch chan event, missed []event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.subs == nil {
 		h.subs = map[chan event]bool{}
 	}
-	ch := make(chan event, 64)
+	ch = make(chan event, 64)
 	h.subs[ch] = true
-	return ch
+	if after > 0 {
+		for _, ev := range h.recent {
+			if ev.ID > after {
+				missed = append(missed, ev)
+			}
+		}
+	}
+	return ch, missed
 }
 
 func (h *hub) unsubscribe(ch chan event) {
@@ -38,12 +56,17 @@ func (h *hub) unsubscribe(ch chan event) {
 	delete(h.subs, ch)
 }
 
-// publish sends ev to every page; a page too slow to take it loses it
-// (a change is sent again with the next one, and action lines are kept in
-// the action's own output).
+// publish numbers ev and sends it to every page; a page too slow to take
+// it loses it here, and gets it again when it reconnects.
 func (h *hub) publish(ev event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.seq++
+	ev.ID = h.seq
+	h.recent = append(h.recent, ev)
+	if len(h.recent) > backlog {
+		h.recent = h.recent[len(h.recent)-backlog:]
+	}
 	for ch := range h.subs {
 		select {
 		case ch <- ev:
@@ -65,6 +88,9 @@ func stream(w http.ResponseWriter) (send func(event) error, ok bool) {
 	fl.Flush()
 	return func(ev event) error {
 		var b strings.Builder
+		if ev.ID > 0 {
+			fmt.Fprintf(&b, "id: %d\n", ev.ID)
+		}
 		if ev.Name != "" {
 			fmt.Fprintf(&b, "event: %s\n", ev.Name)
 		}
@@ -83,7 +109,8 @@ func stream(w http.ResponseWriter) (send func(event) error, ok bool) {
 // apiEvents is the page's one stream: "change" when the picture changed,
 // "action" with an action's output and its end.
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
-	ch := s.hub.subscribe()
+	after, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
+	ch, missed := s.hub.subscribe(after)
 	defer s.hub.unsubscribe(ch)
 	s.viewer()
 	defer s.viewerLeft()
@@ -93,6 +120,11 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if send(event{Name: "hello", Data: strconv.FormatBool(s.ReadOnly)}) != nil {
 		return
+	}
+	for _, ev := range missed {
+		if send(ev) != nil {
+			return
+		}
 	}
 	beat := time.NewTicker(15 * time.Second)
 	defer beat.Stop()

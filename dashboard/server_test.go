@@ -278,3 +278,34 @@ func TestTokenIsPrivateAndKept(t *testing.T) {
 		t.Fatalf("a symlinked token file was followed: %v", err)
 	}
 }
+
+// A page that reconnects gets the events it missed (Last-Event-ID), so an
+// action's end is never lost to a dropped connection.
+func TestEventsReplayedAfterAReconnect(t *testing.T) {
+	srv, _, ts := newTestServer(t, false)
+	for i := range 3 {
+		srv.publishAction(actionEvent{ID: 7, Command: "devenv -p shop stop db", Line: "line " + string(rune('a'+i))})
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/events", nil)
+	req.Header.Set("Last-Event-ID", "1")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	var ids, lines []string
+	for sc.Scan() && len(lines) < 2 {
+		if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+			ids = append(ids, id)
+		}
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(d, "line ") {
+			lines = append(lines, d)
+		}
+	}
+	if strings.Join(ids, ",") != "2,3" || !strings.Contains(lines[0], "line b") || !strings.Contains(lines[1], "line c") {
+		t.Fatalf("replayed ids %v, lines %v", ids, lines)
+	}
+}

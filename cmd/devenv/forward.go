@@ -49,8 +49,9 @@ func special(args []string) (code int, ok bool) {
 	if len(args) > 1 && args[1] == forward.RelayArg {
 		return forward.Relay(args[2:], os.Stdin, os.Stdout, os.Stderr), true
 	}
-	if os.Getenv(proxy.ServeEnv) != "" {
-		// The proxy, as its supervisor runs it (also from a test binary).
+	if os.Getenv(proxy.ServeEnv) != "" || os.Getenv(uiActionEnv) != "" {
+		// The proxy, as its supervisor runs it, or a dashboard's action
+		// (also from a test binary).
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		return run(ctx, args, os.Environ(), os.Stdin, os.Stdout, os.Stderr), true

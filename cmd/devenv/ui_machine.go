@@ -184,11 +184,13 @@ func (s *uiSource) ports(ctx context.Context) ([]dashboard.Port, error) {
 // --no-stream of each project with running containers, and a host
 // service's process group from /proc. A new sample is a change.
 func (s *uiSource) sample(ctx context.Context, send func()) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(5 * time.Second):
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
 		}
 		_, refs, err := s.projects(ctx)
 		if err != nil {

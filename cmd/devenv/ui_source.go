@@ -18,6 +18,7 @@ import (
 	"github.com/devenv-dev/devenv/dashboard"
 	"github.com/devenv-dev/devenv/orchestrator"
 	"github.com/devenv-dev/devenv/orchestrator/process"
+	"github.com/devenv-dev/devenv/proxy"
 	"github.com/devenv-dev/devenv/registry"
 )
 
@@ -233,6 +234,9 @@ func (s *uiSource) Run(ctx context.Context, act dashboard.Action, line func(stri
 	}
 	argv, dir, environ := s.line(p, args)
 	argv = argv[1:] // the program is s.exe
+	// The proxy's own marker is not the action's; the action's says what
+	// it is (a test binary runs as devenv by it).
+	environ = append(slices.DeleteFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, proxy.ServeEnv+"=") }), uiActionEnv+"=1")
 	cmd := exec.CommandContext(ctx, s.exe, argv...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, environ, w, w
 	// Stopped as Ctrl-C stops it (the CLI cleans up), killed after a while.
@@ -251,6 +255,9 @@ func (s *uiSource) cliBoth(ctx context.Context, p *projectRef, w io.Writer, args
 	line, dir, environ := s.line(p, args)
 	return runOn(ctx, s.a.local, dir, line, environ, nil, w, w), nil
 }
+
+// uiActionEnv marks devenv run by the dashboard for an action.
+const uiActionEnv = "DEVENV_UI_ACTION"
 
 // lineWriter hands what is written to it on line by line.
 type lineWriter struct {

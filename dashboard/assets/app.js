@@ -53,7 +53,11 @@
   // One stream of changes and action output.
   function follow() {
     const es = new EventSource("/api/events");
-    es.addEventListener("hello", () => { live.textContent = "live"; refresh(); });
+    es.addEventListener("hello", () => {
+      live.textContent = "live";
+      document.body.dataset.connects = String(Number(document.body.dataset.connects || 0) + 1);
+      refresh();
+    });
     es.addEventListener("change", refresh);
     es.addEventListener("action", (e) => actionEvent(JSON.parse(e.data)));
     es.onerror = () => { live.textContent = "reconnecting…"; };
@@ -139,6 +143,8 @@
     const q = new URLSearchParams({ project });
     if (service) q.set("service", service);
     logStream = new EventSource("/api/logs?" + q);
+    // Each (re)connection starts with the last lines again: no doubles.
+    logStream.addEventListener("open", () => { lines.length = 0; render(); });
     logStream.addEventListener("lines", (e) => {
       const atEnd = out.scrollTop + out.clientHeight >= out.scrollHeight - 8;
       const fresh = JSON.parse(e.data);
