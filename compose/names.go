@@ -42,6 +42,10 @@ func (p *Project) Names() ([]Name, error) {
 		host := Label(service) + "." + project + ".localhost"
 		if hostname != "" {
 			host = strings.ToLower(strings.TrimSuffix(hostname, "."))
+			if host == DashboardName {
+				return &ConfigError{File: p.MainFile(), Key: p.hostnameKey(service),
+					Msg: fmt.Sprintf("hostname %q is devenv ui's own: choose another (such as %s.%s.localhost)", hostname, Label(service), project)}
+			}
 			if !ValidLocalhostName(host) {
 				return &ConfigError{File: p.MainFile(), Key: p.hostnameKey(service),
 					Msg: fmt.Sprintf("hostname %q: use a DNS name under .localhost (such as api.%s.localhost)", hostname, project)}
@@ -97,7 +101,9 @@ func (p *Project) Names() ([]Name, error) {
 	case len(hosts) > 0:
 		main = hosts[0]
 	}
-	if i := slices.IndexFunc(out, func(n Name) bool { return n.Service == main }); i >= 0 {
+	// A project named devenv keeps its services' names; devenv.localhost
+	// itself is the dashboard's.
+	if i := slices.IndexFunc(out, func(n Name) bool { return n.Service == main }); i >= 0 && project+".localhost" != DashboardName {
 		out = append(out, Name{Host: project + ".localhost", Service: main, Target: out[i].Target})
 	}
 	slices.SortFunc(out, func(a, b Name) int { return strings.Compare(a.Host, b.Host) })
@@ -142,3 +148,6 @@ func NameOf(names []Name, service string) string {
 	}
 	return found
 }
+
+// DashboardName is devenv ui's name on the proxy: no project's name.
+const DashboardName = "devenv.localhost"

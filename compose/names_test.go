@@ -97,3 +97,26 @@ x-devenv:
 		t.Fatalf("loading {db.url}: %v", err)
 	}
 }
+
+// devenv.localhost is the dashboard's: a project named devenv gets no main
+// name, and no service may take it as its hostname.
+func TestDashboardNameIsDevenvs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.dev.yml")
+	os.WriteFile(file, []byte("name: devenv\nx-devenv:\n  host:\n    web: {port: 5173, role: vite}\nservices: {}\n"), 0o644)
+	p, err := Load(t.Context(), Options{Files: []string{file}, WorkingDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := p.Names()
+	if err != nil || len(names) != 1 || names[0].Host != "web.devenv.localhost" {
+		t.Fatalf("names of project devenv: %v %v", names, err)
+	}
+	os.WriteFile(file, []byte("name: shop\nx-devenv:\n  host:\n    web: {port: 5173, hostname: devenv.localhost}\nservices: {}\n"), 0o644)
+	if p, err = Load(t.Context(), Options{Files: []string{file}, WorkingDir: dir}); err == nil {
+		_, err = p.Names()
+	}
+	if err == nil || !strings.Contains(err.Error(), "devenv ui's own") {
+		t.Fatalf("hostname devenv.localhost: %v", err)
+	}
+}

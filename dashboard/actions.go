@@ -29,6 +29,9 @@ func (a Action) Command() string {
 	if a.Service != "" {
 		parts = append(parts, a.Service)
 	}
+	if a.Engine != "" {
+		parts = append(parts, "(on "+a.Engine+")")
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -40,12 +43,12 @@ func (s *Server) readAction(w http.ResponseWriter, r *http.Request) (Action, boo
 		s.jsonError(w, http.StatusBadRequest, "the body must be JSON: {\"project\": NAME, \"service\": NAME, \"action\": VERB}")
 		return a, false
 	}
-	m, err := s.current(r.Context())
+	m, err := s.current()
 	if err != nil {
 		s.jsonError(w, http.StatusServiceUnavailable, err.Error())
 		return a, false
 	}
-	if err := m.check(a.Project, a.Service); err != nil {
+	if err := m.check(a); err != nil {
 		s.jsonError(w, http.StatusNotFound, err.Error())
 		return a, false
 	}
@@ -104,7 +107,7 @@ func (s *Server) apiConnectURL(w http.ResponseWriter, r *http.Request) {
 		s.jsonError(w, http.StatusBadRequest, "connect-url needs a service")
 		return
 	}
-	url, err := s.Source.ConnectURL(r.Context(), a.Project, a.Service)
+	url, err := s.Source.ConnectURL(r.Context(), a)
 	if err != nil {
 		s.jsonError(w, http.StatusUnprocessableEntity, err.Error())
 		return

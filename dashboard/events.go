@@ -53,11 +53,13 @@ func (h *hub) subscribe(after int64) (ch chan event, missed []event) {
 func (h *hub) unsubscribe(ch chan event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.subs, ch)
+	if h.subs[ch] {
+		delete(h.subs, ch)
+	}
 }
 
 // publish numbers ev and sends it to every page; a page too slow to take
-// it loses it here, and gets it again when it reconnects.
+// it is cut off, and gets it again when it reconnects (Last-Event-ID).
 func (h *hub) publish(ev event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -71,6 +73,8 @@ func (h *hub) publish(ev event) {
 		select {
 		case ch <- ev:
 		default:
+			close(ch)
+			delete(h.subs, ch)
 		}
 	}
 }
@@ -118,6 +122,11 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// A dropped connection is taken up again at once (the browser's own
+	// wait is 3 s), and what it missed is sent again.
+	if _, err := w.Write([]byte("retry: 250\n\n")); err != nil {
+		return
+	}
 	if send(event{Name: "hello", Data: strconv.FormatBool(s.ReadOnly)}) != nil {
 		return
 	}
@@ -132,9 +141,9 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case ev := <-ch:
-			if send(ev) != nil {
-				return
+		case ev, ok := <-ch:
+			if !ok || send(ev) != nil {
+				return // cut off as too slow: the page reconnects
 			}
 		case <-beat.C:
 			if _, err := w.Write([]byte(": still here\n\n")); err != nil {
@@ -149,8 +158,8 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 // most every 50 ms so a chatty service is a few events a second.
 func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	project, service := q.Get("project"), q.Get("service")
-	if project == "" {
+	of := Action{Project: q.Get("project"), Engine: q.Get("engine"), Service: q.Get("service")}
+	if of.Project == "" {
 		s.jsonError(w, http.StatusBadRequest, "/api/logs needs ?project=NAME (and service=NAME for one service)")
 		return
 	}
@@ -163,12 +172,12 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		tail = n
 	}
-	m, err := s.current(r.Context())
+	m, err := s.current()
 	if err != nil {
 		s.jsonError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	if err := m.check(project, service); err != nil {
+	if err := m.check(of); err != nil {
 		s.jsonError(w, http.StatusNotFound, err.Error())
 		return
 	}
@@ -182,8 +191,12 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 	var pending []string
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Source.Logs(ctx, project, service, tail, func(line string) {
+		done <- s.Source.Logs(ctx, of, tail, func(line string) {
 			mu.Lock()
+			// A page that does not read keeps the newest lines only.
+			if len(pending) >= maxPending {
+				pending = pending[len(pending)-maxPending/2:]
+			}
 			pending = append(pending, line)
 			mu.Unlock()
 		})
@@ -221,14 +234,18 @@ func (s *Server) apiLogs(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// check says whether the picture has the project (and the service).
-func (m *Machine) check(project, service string) error {
-	i := slices.IndexFunc(m.Projects, func(p Project) bool { return p.Name == project })
+// maxPending bounds the log lines kept for a page between two sends.
+const maxPending = 10000
+
+// check says whether the picture has the project on its engine (and the
+// service).
+func (m *Machine) check(of Action) error {
+	i := slices.IndexFunc(m.Projects, func(p Project) bool { return p.Name == of.Project && p.Engine == of.Engine })
 	if i < 0 {
-		return &NotFoundError{What: "project " + project}
+		return &NotFoundError{What: "project " + of.Project}
 	}
-	if service != "" && !slices.ContainsFunc(m.Projects[i].Services, func(s Service) bool { return s.Name == service }) {
-		return &NotFoundError{What: "service " + service + " in project " + project}
+	if of.Service != "" && !slices.ContainsFunc(m.Projects[i].Services, func(s Service) bool { return s.Name == of.Service }) {
+		return &NotFoundError{What: "service " + of.Service + " in project " + of.Project}
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ type Project struct {
 // leaves out: uptime, restarts, resource use, a crashed one's last lines.
 type Service struct {
 	Name string `json:"name"`
+	// ID is a container's (short) ID, "" for a host service.
+	ID string `json:"id,omitempty"`
 	// Host marks a host service (a supervised process, not a container).
 	Host     bool   `json:"host"`
 	State    string `json:"state"`
@@ -80,6 +82,9 @@ type Port struct {
 // of its services.
 type Action struct {
 	Project string `json:"project"`
+	// Engine is the project's remote engine, as ls names it ("" for this
+	// machine's): one name may be a project on two engines.
+	Engine  string `json:"engine,omitempty"`
 	Service string `json:"service,omitempty"`
 	Verb    string `json:"action"`
 }
@@ -103,12 +108,12 @@ type Source interface {
 	// Changes sends when something the page shows may have changed: an
 	// engine event, the registry, a host service's state. It ends with ctx.
 	Changes(ctx context.Context) <-chan struct{}
-	// Logs streams a service's (or, with service "", the project's merged)
-	// log lines, the last tail first, until ctx ends.
-	Logs(ctx context.Context, project, service string, tail int, line func(string)) error
+	// Logs streams a service's (or, without a service, the project's
+	// merged) log lines, the last tail first, until ctx ends.
+	Logs(ctx context.Context, of Action, tail int, line func(string)) error
 	// Run runs the action as the CLI does, its output line by line, and
 	// returns the CLI's exit code.
 	Run(ctx context.Context, a Action, line func(string)) (int, error)
 	// ConnectURL is connect --url of the service.
-	ConnectURL(ctx context.Context, project, service string) (string, error)
+	ConnectURL(ctx context.Context, of Action) (string, error)
 }

@@ -14,11 +14,12 @@ import (
 var assets embed.FS
 
 var pageTmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"since":  since,
-	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"verbs":  func() []string { return projectVerbs },
-	"sverbs": func() []string { return serviceVerbs },
-	"join":   strings.Join,
+	"since":   since,
+	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"verbs":   func() []string { return projectVerbs },
+	"sverbs":  func() []string { return serviceVerbs },
+	"join":    strings.Join,
+	"portURL": portURL,
 }).ParseFS(assets, "assets/page.html"))
 
 // view is what the page's template gets.
@@ -48,7 +49,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	if !s.ReadOnly {
 		v.Token = s.Token
 	}
-	m, err := s.current(r.Context())
+	m, err := s.current()
 	if err != nil {
 		v.Err = err.Error()
 		m = &Machine{}
@@ -76,6 +77,19 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ct)
 	_, _ = w.Write(b)
+}
+
+// portURL is the address a published TCP port answers at here
+// ("127.0.0.1:5434->5432/tcp" is http://127.0.0.1:5434), "" for another.
+func portURL(binding string) string {
+	host, rest, ok := strings.Cut(binding, "->")
+	if !ok || !strings.HasSuffix(rest, "/tcp") || strings.Contains(host, "-") {
+		return ""
+	}
+	if strings.HasPrefix(host, "0.0.0.0:") {
+		host = "127.0.0.1:" + strings.TrimPrefix(host, "0.0.0.0:")
+	}
+	return "http://" + host + "/"
 }
 
 // since is an uptime as ps says it: "3 minutes", "2 hours".

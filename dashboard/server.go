@@ -28,8 +28,12 @@ type Server struct {
 	// Origin is the page's own origin (https://devenv.localhost); an
 	// action from any other is refused (CSRF).
 	Origin string
-	// Token is the per-user secret an action must carry.
+	// Token is the per-user secret: every request carries it (a browser
+	// in its cookie, a script as Authorization: Bearer), an action also
+	// in its header.
 	Token string
+	// CodeDir holds the one-time sign-in codes devenv ui makes.
+	CodeDir string
 	// ReadOnly serves no actions.
 	ReadOnly bool
 	// Log gets the server's own errors.
@@ -131,7 +135,7 @@ func (s *Server) watch(ctx context.Context) {
 }
 
 // current is the picture, taken again when something changed since.
-func (s *Server) current(ctx context.Context) (*Machine, error) {
+func (s *Server) current() (*Machine, error) {
 	s.build.Lock()
 	defer s.build.Unlock()
 	s.mu.Lock()
@@ -142,7 +146,17 @@ func (s *Server) current(ctx context.Context) (*Machine, error) {
 	if !dirty {
 		return m, nil
 	}
-	m, err := s.Source.Machine(ctx)
+	// Taken for every page, not for the request that asked: a page that
+	// goes away must not leave a picture cut short behind.
+	s.mu.Lock()
+	base := s.ctx
+	s.mu.Unlock()
+	if base == nil {
+		base = context.Background()
+	}
+	bctx, cancel := context.WithTimeout(base, time.Minute)
+	defer cancel()
+	m, err := s.Source.Machine(bctx)
 	if err != nil {
 		s.mu.Lock()
 		s.dirty = true
@@ -159,6 +173,7 @@ func (s *Server) current(ctx context.Context) (*Machine, error) {
 // endpoint is one path and the methods it answers.
 type endpoint struct {
 	methods []string
+	open    bool // answered without signing in (the sign-in, the assets)
 	action  bool // a POST that changes something: token and Origin
 	serve   func(s *Server, w http.ResponseWriter, r *http.Request)
 }
@@ -166,8 +181,9 @@ type endpoint struct {
 // endpoints are every path the dashboard answers (docs/dashboard.md).
 var endpoints = map[string]endpoint{
 	"/":                 {methods: []string{"GET", "HEAD"}, serve: (*Server).page},
-	"/assets/app.js":    {methods: []string{"GET", "HEAD"}, serve: (*Server).asset},
-	"/assets/style.css": {methods: []string{"GET", "HEAD"}, serve: (*Server).asset},
+	"/login":            {methods: []string{"GET"}, open: true, serve: (*Server).login},
+	"/assets/app.js":    {methods: []string{"GET", "HEAD"}, open: true, serve: (*Server).asset},
+	"/assets/style.css": {methods: []string{"GET", "HEAD"}, open: true, serve: (*Server).asset},
 	"/api/machine":      {methods: []string{"GET"}, serve: (*Server).apiMachine},
 	"/api/ls":           {methods: []string{"GET"}, serve: (*Server).apiCLI},
 	"/api/ps":           {methods: []string{"GET"}, serve: (*Server).apiCLI},
@@ -201,6 +217,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !slices.Contains(ep.methods, r.Method) {
 		h.Set("Allow", strings.Join(ep.methods, ", "))
 		s.jsonError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s answers %s only", r.URL.Path, strings.Join(ep.methods, ", ")))
+		return
+	}
+	if !ep.open && !s.signedIn(r) {
+		s.refuse(w, r, "devenv ui signs this browser in: run devenv ui (or send Authorization: Bearer with the token from devenv's state directory)")
 		return
 	}
 	if ep.action {
@@ -241,7 +261,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (s *Server) apiMachine(w http.ResponseWriter, r *http.Request) {
-	m, err := s.current(r.Context())
+	m, err := s.current()
 	if err != nil {
 		s.jsonError(w, http.StatusServiceUnavailable, err.Error())
 		return

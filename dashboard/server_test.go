@@ -43,8 +43,8 @@ func (f *fakeSource) API(_ context.Context, name string, q map[string]string) (a
 
 func (f *fakeSource) Changes(context.Context) <-chan struct{} { return f.changes }
 
-func (f *fakeSource) Logs(ctx context.Context, _, service string, _ int, line func(string)) error {
-	line("first line of " + service)
+func (f *fakeSource) Logs(ctx context.Context, of Action, _ int, line func(string)) error {
+	line("first line of " + of.Service)
 	line("ERROR: second")
 	<-ctx.Done()
 	return nil
@@ -60,14 +60,14 @@ func (f *fakeSource) Run(_ context.Context, a Action, line func(string)) (int, e
 	return 0, nil
 }
 
-func (f *fakeSource) ConnectURL(context.Context, string, string) (string, error) {
+func (f *fakeSource) ConnectURL(context.Context, Action) (string, error) {
 	return "postgresql://postgres:secret@127.0.0.1:5434/shop", nil
 }
 
 func newTestServer(t *testing.T, readOnly bool) (*Server, *fakeSource, *httptest.Server) {
 	t.Helper()
 	src := &fakeSource{changes: make(chan struct{}, 4), state: "running"}
-	srv := &Server{Source: src, Token: strings.Repeat("t", 64), ReadOnly: readOnly}
+	srv := &Server{Source: src, Token: strings.Repeat("t", 64), ReadOnly: readOnly, CodeDir: t.TempDir()}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	own := strings.TrimPrefix(ts.URL, "http://")
@@ -76,9 +76,16 @@ func newTestServer(t *testing.T, readOnly bool) (*Server, *fakeSource, *httptest
 	return srv, src, ts
 }
 
+// bearer is the token a script sends; do sends it unless the header map
+// says otherwise (an Authorization of its own, or "" for none).
+var bearer = "Bearer " + strings.Repeat("t", 64)
+
 func do(t *testing.T, method, url string, header map[string]string, body string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if _, ok := header["Authorization"]; !ok {
+		req.Header.Set("Authorization", bearer)
+	}
 	for k, v := range header {
 		if k == "Host" {
 			req.Host = v
@@ -108,6 +115,13 @@ func TestGuards(t *testing.T) {
 		code                     int
 	}{
 		{"page", "GET", "/", "", nil, 200},
+		{"page, not signed in", "GET", "/", "", map[string]string{"Authorization": ""}, 403},
+		{"api, not signed in", "GET", "/api/machine", "", map[string]string{"Authorization": ""}, 403},
+		{"events, not signed in", "GET", "/api/events", "", map[string]string{"Authorization": ""}, 403},
+		{"logs, wrong token", "GET", "/api/logs?project=shop", "", map[string]string{"Authorization": "Bearer nope"}, 403},
+		{"action, not signed in", "POST", "/api/actions", action, map[string]string{"Authorization": "", "Origin": ts.URL, TokenHeader: srv.Token}, 403},
+		{"assets, not signed in", "GET", "/assets/style.css", "", map[string]string{"Authorization": ""}, 200},
+		{"a made-up code", "GET", "/login?code=0123456789abcdef0123456789abcdef", "", map[string]string{"Authorization": ""}, 403},
 		{"foreign host, page", "GET", "/", "", map[string]string{"Host": "evil.example:80"}, 403},
 		{"foreign host, api", "GET", "/api/machine", "", map[string]string{"Host": "evil.example"}, 403},
 		{"foreign host, events", "GET", "/api/events", "", map[string]string{"Host": "127.0.0.2"}, 403},
@@ -189,6 +203,7 @@ func TestPageReadableWithoutScripts(t *testing.T) {
 func TestEventsCarryActionsAndChanges(t *testing.T) {
 	srv, _, ts := newTestServer(t, false)
 	req, _ := http.NewRequest("GET", ts.URL+"/api/events", nil)
+	req.Header.Set("Authorization", bearer)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -240,6 +255,7 @@ func TestLogsStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/logs?project=shop&service=db", nil)
+	req.Header.Set("Authorization", bearer)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -290,6 +306,7 @@ func TestEventsReplayedAfterAReconnect(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/events", nil)
 	req.Header.Set("Last-Event-ID", "1")
+	req.Header.Set("Authorization", bearer)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -307,5 +324,33 @@ func TestEventsReplayedAfterAReconnect(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "2,3" || !strings.Contains(lines[0], "line b") || !strings.Contains(lines[1], "line c") {
 		t.Fatalf("replayed ids %v, lines %v", ids, lines)
+	}
+}
+
+// devenv ui's link signs a browser in once: the code becomes an HttpOnly,
+// SameSite cookie, and is spent.
+func TestSignInWithACode(t *testing.T) {
+	srv, _, ts := newTestServer(t, false)
+	code, err := IssueCode(srv.CodeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(ts.URL + "/login?code=" + code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookies := res.Cookies()
+	if res.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login: %d %v", res.StatusCode, cookies)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/", nil)
+	req.AddCookie(cookies[0])
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the page with the cookie: %v %v", res.StatusCode, err)
+	}
+	if res, _ := noRedirect.Get(ts.URL + "/login?code=" + code); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a spent code signed in again: %d", res.StatusCode)
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 // DashboardHost is devenv ui's name: the proxy serves the dashboard
 // there, whatever a project's names are.
-const DashboardHost = "devenv.localhost"
+const DashboardHost = compose.DashboardName
 
 // hopHeader records the names a request went through this proxy for
 // ("ID host,host"): one that comes back for a name it already went to

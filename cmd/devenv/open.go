@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"time"
 
 	"github.com/devenv-dev/devenv/compose"
 	"github.com/devenv-dev/devenv/registry"
@@ -87,7 +88,19 @@ func (a *app) openURL(ctx context.Context, url string) {
 	if runtime.GOOS == "darwin" {
 		opener = "open"
 	}
-	if err := exec.CommandContext(ctx, opener, url).Start(); err != nil {
+	cmd := exec.CommandContext(ctx, opener, url)
+	err := cmd.Start()
+	if err == nil {
+		// An opener that fails does so at once (no browser, no display);
+		// one still running after a while has a browser to talk to.
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-time.After(3 * time.Second):
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(a.stderr, "devenv: could not open a browser (%s: %v); the URL is:\n", opener, err)
 		fmt.Fprintln(a.stdout, url)
 	}

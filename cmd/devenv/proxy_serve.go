@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -82,13 +83,16 @@ func runProxyServe(ctx context.Context, a *app, o *proxyServeOptions) error {
 		return state, process.Tail(ctl.State.LogPath(r.Project, r.Service), 20)
 	}
 	own := proxy.URL(proxy.DashboardHost, o.HTTPS)
-	board, err := a.dashboardServer(ctx, []string{strings.TrimPrefix(own, "https://")}, own, false)
-	if err != nil {
-		closeAll(secure)
-		closeAll(plain)
-		return err
+	// The names go on whatever befalls the dashboard: it answers 503 and
+	// says why.
+	if board, err := a.dashboardServer(ctx, []string{strings.TrimPrefix(own, "https://")}, own, false); err != nil {
+		srv.ErrorLog.Printf("dashboard: %v", err)
+		srv.Dashboard = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "devenv ui is unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		})
+	} else {
+		srv.Dashboard = board
 	}
-	srv.Dashboard = board
 	srv.ErrorLog.Printf("serving https on %v, http on %v, routes from %s", addrs(secure), addrs(plain), ctl.Store.Path)
 	err = srv.Serve(ctx, secure, plain)
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {

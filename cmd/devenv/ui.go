@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -58,6 +59,9 @@ func runUI(ctx context.Context, a *app, o *uiOptions) error {
 	if err != nil {
 		return err
 	}
+	if url, err = a.signIn(url); err != nil {
+		return err
+	}
 	if o.Print {
 		fmt.Fprintln(a.stdout, url)
 		return nil
@@ -79,7 +83,17 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return proxy.URL(proxy.DashboardHost, st.Ports.HTTPS) + "/", nil
+		url := proxy.URL(proxy.DashboardHost, st.Ports.HTTPS) + "/"
+		if !proxyServesUI(ctx, ctl, st.Ports.HTTPS) {
+			// A proxy of a devenv from before the dashboard: started anew.
+			if _, err := ctl.Stop(ctx); err != nil {
+				return "", err
+			}
+			if _, err := ctl.Start(ctx); err != nil {
+				return "", err
+			}
+		}
+		return url, nil
 	}
 	port, err := proxy.ReserveUI(ctx, ctl.Store)
 	if err != nil {
@@ -98,7 +112,7 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 	}
 	url := "http://" + addr + "/"
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if uiAnswers(ctx, url) {
+		if uiAnswers(ctx, url+"assets/style.css") {
 			return url, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -106,6 +120,39 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("ui: not answering on %s; its log %s says:\n%s", addr, log, process.Tail(log, 10))
 		}
 	}
+}
+
+// signIn is url with a one-time sign-in code: the browser that opens it
+// gets the dashboard's cookie (the URL never holds the token itself).
+func (a *app) signIn(url string) (string, error) {
+	state, err := process.StateDir(a.env.get)
+	if err != nil {
+		return "", err
+	}
+	code, err := dashboard.IssueCode(filepath.Join(state.Root, "ui"))
+	if err != nil {
+		return "", err
+	}
+	return url + "login?code=" + code, nil
+}
+
+// proxyServesUI says whether the running proxy serves the dashboard.
+func proxyServesUI(ctx context.Context, ctl proxy.Control, port int) bool {
+	ca, err := proxy.LoadCA(filepath.Join(ctl.Dir(), "ca"))
+	if err != nil {
+		return false
+	}
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	}
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: dial, TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, proxy.URL(proxy.DashboardHost, port)+"/assets/style.css", nil)
+	res, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }
 
 func uiAnswers(ctx context.Context, url string) bool {
@@ -126,7 +173,7 @@ func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
 	if err != nil {
 		return usagef("ui --listen %q: use a loopback ADDR:PORT such as 127.0.0.1:7780", o.Listen)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !loopback(ctx, host) {
 		return usagef("ui --listen %q: the dashboard listens on loopback only (127.0.0.1, ::1 or localhost)", o.Listen)
 	}
 	ln, err := net.Listen("tcp", o.Listen)
@@ -140,7 +187,10 @@ func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
 	if err != nil {
 		return err
 	}
-	url := "http://" + own + "/"
+	url, err := a.signIn("http://" + own + "/")
+	if err != nil {
+		return err
+	}
 	if o.Print {
 		fmt.Fprintln(a.stdout, url)
 	} else {
@@ -162,6 +212,27 @@ func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
 		return err
 	}
 	return nil
+}
+
+// loopback says whether host is this machine's loopback: an address, or a
+// name all of whose addresses are.
+func loopback(ctx context.Context, host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	if host != "localhost" {
+		return false
+	}
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		if !a.IP.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // dashboardServer is the dashboard of this user's projects, answering
@@ -186,7 +257,8 @@ func (a *app) dashboardServer(ctx context.Context, hosts []string, origin string
 			return nil, err
 		}
 	}
-	srv := &dashboard.Server{Source: src, Hosts: hosts, Origin: origin, Token: token, ReadOnly: readOnly, Log: log.New(a.stderr, "devenv ui: ", log.LstdFlags)}
+	srv := &dashboard.Server{Source: src, Hosts: hosts, Origin: origin, Token: token, CodeDir: filepath.Join(state.Root, "ui"),
+		ReadOnly: readOnly, Log: log.New(a.stderr, "devenv ui: ", log.LstdFlags)}
 	srv.Start(ctx)
 	return srv, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/devenv-dev/devenv/dashboard"
 	"github.com/devenv-dev/devenv/internal/testbed"
+	"github.com/moby/moby/client"
 )
 
 // The dashboard in a real browser (Debian's chromium, headless), served by
@@ -25,7 +26,7 @@ import (
 // Host is 403. It takes the screenshot the README shows
 // (UPDATE_DOCS=1 writes it to docs/dashboard.png).
 func TestIntegrationDashboardInABrowser(t *testing.T) {
-	h, _ := exampleHarness(t)
+	h, c := exampleHarness(t)
 	chromium := needBrowser(t)
 	h.env = slices.DeleteFunc(h.env, func(kv string) bool { return kv == "DEVENV_PROXY=off" })
 	home := strings.TrimPrefix(h.env[0], "HOME=")
@@ -41,16 +42,16 @@ func TestIntegrationDashboardInABrowser(t *testing.T) {
 	if err := json.Unmarshal([]byte(h.must("proxy", "status", "--format", "json").stdout), &st); err != nil {
 		t.Fatal(err)
 	}
-	if want := "https://devenv.localhost" + map[bool]string{true: "", false: ":" + strconv.Itoa(st.HTTPS)}[st.HTTPS == 443] + "/"; url != want {
-		t.Fatalf("ui --print = %q, want %q", url, want)
+	origin := "https://devenv.localhost" + map[bool]string{true: "", false: ":" + strconv.Itoa(st.HTTPS)}[st.HTTPS == 443]
+	if !strings.HasPrefix(url, origin+"/login?code=") {
+		t.Fatalf("ui --print = %q, want a sign-in link to %s", url, origin)
 	}
-	origin := strings.TrimSuffix(url, "/")
 
 	// The guards, from outside the page.
 	cl := proxyClient(t, st.CA, st.HTTPS)
 	token := mustRead(t, filepath.Join(home, ".local", "state", "devenv", "ui", "token"))
 	post := func(host, from, tok string) int {
-		req, _ := http.NewRequest("POST", url+"api/actions", strings.NewReader(`{"project":"sertantai-enforcement","service":"redis","action":"stop"}`))
+		req, _ := http.NewRequest("POST", origin+"/api/actions", strings.NewReader(`{"project":"sertantai-enforcement","service":"redis","action":"stop"}`))
 		req.Host = host
 		if from != "" {
 			req.Header.Set("Origin", from)
@@ -58,6 +59,7 @@ func TestIntegrationDashboardInABrowser(t *testing.T) {
 		if tok != "" {
 			req.Header.Set(dashboard.TokenHeader, strings.TrimSpace(tok))
 		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token)) // signed in: the token's checks are the action's
 		res, err := cl.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -81,6 +83,10 @@ func TestIntegrationDashboardInABrowser(t *testing.T) {
 		if code := post(tc.host, tc.from, tc.tok); code != http.StatusForbidden && (tc.host == own || code != http.StatusNotFound) {
 			t.Errorf("an action with %s: %d, want 403", tc.what, code)
 		}
+	}
+
+	if res, err := cl.Get(origin + "/api/machine"); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("the API without signing in: %v %v", res.StatusCode, err)
 	}
 
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
@@ -162,6 +168,20 @@ func TestIntegrationDashboardInABrowser(t *testing.T) {
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("`+row+`redis .state")?.textContent.startsWith("running")`)); err != nil {
 		t.Fatalf("redis did not start again: %v", err)
+	}
+	// An engine event shows on the page without anything asked: electric
+	// killed behind devenv's back stays on the page, crashed, with its
+	// exit code and last lines.
+	killed := time.Now()
+	if _, err := c.ContainerKill(ctx, "ehs_dev_electric", client.ContainerKillOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("`+row+`electric .state")?.textContent.startsWith("exited") && document.querySelector("`+row+`electric .exit")?.textContent === "137"`, chromedp.WithPollingInterval(5*time.Millisecond))); err != nil {
+		t.Fatalf("the page did not follow electric's death: %v", err)
+	}
+	t.Logf("figure: engine event (kill) → page shows it in %v", time.Since(killed).Round(time.Millisecond))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("`+row+`electric + tr.tail pre")?.textContent.length > 0`)); err != nil {
+		t.Errorf("the crashed electric shows no last lines: %v", err)
 	}
 	// Resource use comes with the first sample (stats of the containers,
 	// /proc of the host services).

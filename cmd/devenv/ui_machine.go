@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +32,7 @@ func (s *uiSource) Machine(ctx context.Context) (*dashboard.Machine, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			svcs, err := s.services(ctx, refs[r.Name])
+			svcs, err := s.services(ctx, refs[refKey(r.Name, r.Engine)])
 			if err != nil {
 				notes[i] = fmt.Sprintf("%s: %v", r.Name, err)
 				return
@@ -43,6 +42,7 @@ func (s *uiSource) Machine(ctx context.Context) (*dashboard.Machine, error) {
 	}
 	ports, perr := s.ports(ctx)
 	wg.Wait()
+	s.prune(m)
 	m.Ports = ports
 	if perr != nil {
 		notes = append(notes, "port map: "+perr.Error())
@@ -53,6 +53,32 @@ func (s *uiSource) Machine(ctx context.Context) (*dashboard.Machine, error) {
 		}
 	}
 	return m, nil
+}
+
+// prune forgets what it kept of containers and services no longer on
+// the page.
+func (s *uiSource) prune(m *dashboard.Machine) {
+	seen := map[string]bool{}
+	for _, p := range m.Projects {
+		seen[p.Name] = true
+		for _, svc := range p.Services {
+			seen[svc.ID] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.details {
+		if !seen[id] {
+			delete(s.details, id)
+		}
+	}
+	for key := range s.tails {
+		project, rest, _ := strings.Cut(key, "/")
+		id, _, _ := strings.Cut(rest, "/")
+		if !seen[project] || !seen[id] {
+			delete(s.tails, key)
+		}
+	}
 }
 
 // services are ps -a's rows of p, with what ps does not say.
@@ -67,7 +93,7 @@ func (s *uiSource) services(ctx context.Context, p *projectRef) ([]dashboard.Ser
 	}
 	out := make([]dashboard.Service, 0, len(rows))
 	for _, r := range rows {
-		svc := dashboard.Service{Name: r.Service, Host: r.Host, State: r.State, Health: r.Health, Status: r.Status, ExitCode: r.ExitCode,
+		svc := dashboard.Service{Name: r.Service, ID: r.ID, Host: r.Host, State: r.State, Health: r.Health, Status: r.Status, ExitCode: r.ExitCode,
 			Restarts: -1, URLs: r.URLs, Connect: !r.Host && r.State == "running"}
 		if r.Ports != "" {
 			svc.Ports = strings.Split(r.Ports, ", ")
@@ -150,14 +176,11 @@ func (s *uiSource) containerDetails(ctx context.Context, p *projectRef, r psRow,
 }
 
 func (s *uiSource) inspect(ctx context.Context, id string) (orchestrator.ContainerDetails, error) {
-	if s.a.local != nil {
-		return s.a.local.Inspect(ctx, id)
+	eng := s.engine()
+	if eng == nil {
+		return orchestrator.ContainerDetails{}, orchestrator.ErrEngineUnreachable
 	}
-	e, err := s.a.dockerEngine()
-	if err != nil {
-		return orchestrator.ContainerDetails{}, err
-	}
-	return e.Inspect(ctx, id)
+	return eng.Inspect(ctx, id)
 }
 
 // ports is the port map (ports --format json), with why each moved port
@@ -222,19 +245,31 @@ func (s *uiSource) sample(ctx context.Context, send func()) {
 	}
 }
 
+// sampleProject samples p's running containers (on this machine's
+// engine: a remote engine's are not sampled) and its host services.
 func (s *uiSource) sampleProject(ctx context.Context, p *projectRef) map[string]uiUsage {
 	out := map[string]uiUsage{}
-	if raw, err := s.jsonOf(ctx, p, "stats", "--no-stream", "--format", "json"); err == nil {
-		rows, _ := decodeRows[statsRow](raw)
-		if ps, err := s.jsonOf(ctx, p, "ps", "--format", "json"); err == nil {
-			names, _ := decodeRows[psRow](ps)
-			for _, r := range rows {
-				if i := slices.IndexFunc(names, func(n psRow) bool { return n.Name == r.Name }); i >= 0 {
-					mem, _, _ := strings.Cut(r.MemUsage, " / ")
-					out[p.name+"/"+names[i].Service] = uiUsage{cpu: r.CPUPerc, mem: mem}
-				}
+	if eng := s.engine(); eng != nil && p.engine == "" {
+		cs, _ := eng.Containers(ctx, orchestrator.ListFilter{Labels: []string{orchestrator.LabelProject + "=" + p.name}})
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, c := range cs {
+			if c.State != "running" || c.Labels[orchestrator.LabelOneoff] == "True" {
+				continue
 			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := eng.Stats(ctx, c.ID)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				out[p.name+"/"+c.Labels[orchestrator.LabelService]] = uiUsage{cpu: fmt.Sprintf("%.2f%%", st.CPUPercent), mem: units.BytesSize(float64(st.MemUsage))}
+				mu.Unlock()
+			}()
 		}
+		wg.Wait()
 	}
 	for _, name := range s.state.Names(p.name) {
 		ticks, rss, ok := s.state.Usage(p.name, name)
@@ -254,4 +289,16 @@ func (s *uiSource) sampleProject(ctx context.Context, p *projectRef) map[string]
 		out[key] = u
 	}
 	return out
+}
+
+// engine is this machine's engine (nil when it cannot be had).
+func (s *uiSource) engine() orchestrator.Engine {
+	if s.a.local != nil {
+		return s.a.local
+	}
+	e, err := s.a.dockerEngine()
+	if err != nil {
+		return nil
+	}
+	return e
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/devenv-dev/devenv/dashboard"
@@ -53,16 +52,38 @@ type uiTicks struct {
 	at    time.Time
 }
 
-// projectRef is a project as the CLI is pointed at it.
+// projectRef is a project as the CLI is pointed at it: its name and
+// instance, its directory, and a remote engine's endpoint ("" for this
+// machine's engine).
 type projectRef struct {
-	name, instance, dir, endpoint string
+	name, instance, dir, engine, endpoint string
 }
 
-// cli runs devenv ARGS in this process against p (none: no project) and
-// returns what it printed.
+// refKey is a project's key: one name may be a project on two engines.
+func refKey(name, engine string) string { return name + "\x00" + engine }
+
+// userEnv is the environment a dashboard command runs with: the one the
+// server started with, less what would point it at another file, profile,
+// instance or project (the proxy may have started in any shell).
+func userEnv(environ []string) []string {
+	return slices.DeleteFunc(environ, func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return strings.HasPrefix(k, "COMPOSE_") || k == "DEVENV_INSTANCE" || k == "DOCKER_CONTEXT" || k == proxy.ServeEnv
+	})
+}
+
+// inProcess serialises the commands the dashboard runs in this process:
+// the command line's library keeps state in globals (its flags, the help
+// printer, the log output), so two at once would race.
+var inProcess sync.Mutex
+
+// cli runs a short devenv ARGS in this process against p (none: no
+// project) and returns what it printed.
 func (s *uiSource) cli(ctx context.Context, p *projectRef, out io.Writer, args ...string) (code int, stderr string) {
 	line, dir, environ := s.line(p, args)
 	var errb bytes.Buffer
+	inProcess.Lock()
+	defer inProcess.Unlock()
 	code = runOn(ctx, s.a.local, dir, line, environ, nil, out, &errb)
 	return code, strings.TrimSpace(errb.String())
 }
@@ -72,7 +93,7 @@ func (s *uiSource) cli(ctx context.Context, p *projectRef, out io.Writer, args .
 func (s *uiSource) line(p *projectRef, args []string) (line []string, dir string, environ []string) {
 	line = []string{"devenv", "--registry", s.store.Path}
 	dir = "/"
-	environ = s.a.env.list()
+	environ = userEnv(s.a.env.list())
 	if p != nil {
 		line = append(line, "-p", p.name)
 		if p.instance != "" {
@@ -135,14 +156,23 @@ func (s *uiSource) projects(ctx context.Context) ([]orchestrator.ProjectRow, map
 	endpoints := map[string]string{}
 	if reg, err := s.store.Load(); err == nil {
 		for _, p := range reg.Projects {
-			if p.Engine != "" {
-				endpoints[p.Name+"\x00"+p.EngineLabel()] = p.Endpoint
+			if p.Engine == "" {
+				continue
 			}
+			ep := p.Endpoint
+			if ep == "" && strings.Contains(p.Engine, "://") {
+				ep = p.Engine // written when engines were keyed by endpoint
+			}
+			endpoints[refKey(p.Name, p.EngineLabel())] = ep
 		}
 	}
 	refs := map[string]*projectRef{}
 	for _, r := range rows {
-		refs[r.Name] = &projectRef{name: r.Name, instance: r.Instance, dir: r.Directory, endpoint: endpoints[r.Name+"\x00"+r.Engine]}
+		ref := &projectRef{name: r.Name, instance: r.Instance, dir: r.Directory, engine: r.Engine, endpoint: endpoints[refKey(r.Name, r.Engine)]}
+		if r.Engine != "" && ref.endpoint == "" && strings.Contains(r.Engine, "://") {
+			ref.endpoint = r.Engine
+		}
+		refs[refKey(r.Name, r.Engine)] = ref
 	}
 	return rows, refs, nil
 }
@@ -159,7 +189,7 @@ func (s *uiSource) API(ctx context.Context, name string, query map[string]string
 	if err != nil {
 		return nil, err
 	}
-	p, ok := refs[query["project"]]
+	p, ok := refs[refKey(query["project"], query["engine"])]
 	if !ok {
 		return nil, &dashboard.NotFoundError{What: "project " + query["project"]}
 	}
@@ -170,15 +200,16 @@ func (s *uiSource) API(ctx context.Context, name string, query map[string]string
 }
 
 // ConnectURL is connect --url of the service.
-func (s *uiSource) ConnectURL(ctx context.Context, project, service string) (string, error) {
+func (s *uiSource) ConnectURL(ctx context.Context, at dashboard.Action) (string, error) {
 	_, refs, err := s.projects(ctx)
 	if err != nil {
 		return "", err
 	}
-	p, ok := refs[project]
+	p, ok := refs[refKey(at.Project, at.Engine)]
 	if !ok {
-		return "", &dashboard.NotFoundError{What: "project " + project}
+		return "", &dashboard.NotFoundError{What: "project " + at.Project}
 	}
+	service := at.Service
 	var out bytes.Buffer
 	if code, stderr := s.cli(ctx, p, &out, "connect", "--url", service); code != exitOK {
 		return "", fmt.Errorf("%s", strings.TrimPrefix(stderr, "devenv: "))
@@ -187,24 +218,28 @@ func (s *uiSource) ConnectURL(ctx context.Context, project, service string) (str
 }
 
 // Logs follows devenv logs -f of the project (or one service).
-func (s *uiSource) Logs(ctx context.Context, project, service string, tail int, line func(string)) error {
+func (s *uiSource) Logs(ctx context.Context, at dashboard.Action, tail int, line func(string)) error {
 	_, refs, err := s.projects(ctx)
 	if err != nil {
 		return err
 	}
-	p, ok := refs[project]
+	p, ok := refs[refKey(at.Project, at.Engine)]
 	if !ok {
-		return &dashboard.NotFoundError{What: "project " + project}
+		return &dashboard.NotFoundError{What: "project " + at.Project}
 	}
 	args := []string{"logs", "-f", "--tail", fmt.Sprint(tail)}
-	if service != "" {
-		args = append(args, service)
+	if at.Service != "" {
+		args = append(args, at.Service)
 	}
+	var errb bytes.Buffer
 	w := &lineWriter{line: line}
-	code, stderr := s.cli(ctx, p, w, args...)
+	code, err := s.run(ctx, p, w, &errb, args...)
 	w.Flush()
 	if code != exitOK && ctx.Err() == nil {
-		return fmt.Errorf("%s", strings.TrimPrefix(stderr, "devenv: "))
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%s", strings.TrimPrefix(strings.TrimSpace(errb.String()), "devenv: "))
 	}
 	return nil
 }
@@ -215,7 +250,7 @@ func (s *uiSource) Run(ctx context.Context, act dashboard.Action, line func(stri
 	if err != nil {
 		return exitFailed, err
 	}
-	p, ok := refs[act.Project]
+	p, ok := refs[refKey(act.Project, act.Engine)]
 	if !ok {
 		return exitUsage, &dashboard.NotFoundError{What: "project " + act.Project}
 	}
@@ -228,32 +263,32 @@ func (s *uiSource) Run(ctx context.Context, act dashboard.Action, line func(stri
 	}
 	w := &lineWriter{line: line}
 	defer w.Flush()
-	if s.exe == "" {
-		code, _ := s.cliBoth(ctx, p, w, args...)
-		return code, nil
-	}
+	return s.run(ctx, p, w, w, args...)
+}
+
+// run runs devenv ARGS against p to its end: devenv itself, in a session
+// of its own (stopping the server does not cut an up or down short);
+// with an in-memory engine, in this process.
+func (s *uiSource) run(ctx context.Context, p *projectRef, stdout, stderr io.Writer, args ...string) (int, error) {
 	argv, dir, environ := s.line(p, args)
-	argv = argv[1:] // the program is s.exe
-	// The proxy's own marker is not the action's; the action's says what
-	// it is (a test binary runs as devenv by it).
-	environ = append(slices.DeleteFunc(environ, func(kv string) bool { return strings.HasPrefix(kv, proxy.ServeEnv+"=") }), uiActionEnv+"=1")
-	cmd := exec.CommandContext(ctx, s.exe, argv...)
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, environ, w, w
+	if s.exe == "" {
+		inProcess.Lock()
+		defer inProcess.Unlock()
+		return runOn(ctx, s.a.local, dir, argv, environ, nil, stdout, stderr), nil
+	}
+	cmd := exec.CommandContext(ctx, s.exe, argv[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stdout, stderr
+	// The action's own marker (a test binary runs as devenv by it).
+	cmd.Env = append(environ, uiActionEnv+"=1")
+	detach(cmd)
 	// Stopped as Ctrl-C stops it (the CLI cleans up), killed after a while.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Minute
-	err = cmd.Run()
+	err := cmd.Run()
 	if cmd.ProcessState != nil {
 		return cmd.ProcessState.ExitCode(), nil
 	}
 	return exitFailed, err
-}
-
-// cliBoth is cli with stdout and stderr in one stream, as a terminal
-// shows them.
-func (s *uiSource) cliBoth(ctx context.Context, p *projectRef, w io.Writer, args ...string) (int, error) {
-	line, dir, environ := s.line(p, args)
-	return runOn(ctx, s.a.local, dir, line, environ, nil, w, w), nil
 }
 
 // uiActionEnv marks devenv run by the dashboard for an action.
@@ -311,13 +346,9 @@ func (s *uiSource) Changes(ctx context.Context) <-chan struct{} {
 // engineEvents follows this machine's engine's event stream for compose
 // projects' containers, again after it ends.
 func (s *uiSource) engineEvents(ctx context.Context, send func()) {
-	var eng orchestrator.Engine = s.a.local
+	eng := s.engine()
 	if eng == nil {
-		e, err := s.a.dockerEngine()
-		if err != nil {
-			return
-		}
-		eng = e
+		return
 	}
 	for ctx.Err() == nil {
 		evs, errs := eng.Events(ctx, []string{orchestrator.LabelProject}, "", "")
@@ -325,9 +356,13 @@ func (s *uiSource) engineEvents(ctx context.Context, send func()) {
 			select {
 			case <-ctx.Done():
 				return
-			case _, ok := <-evs:
-				if ok {
+			case ev, ok := <-evs:
+				if ok && !strings.HasPrefix(ev.Action, "exec_") {
+					// A healthcheck's execs change nothing shown (its result
+					// comes as health_status). The engine may tell of a death
+					// before its list says so: a second look shortly after.
 					send()
+					time.AfterFunc(150*time.Millisecond, send)
 				}
 				open = ok
 			case <-errs:

@@ -35,9 +35,14 @@ func uiServer(t *testing.T, f *fakeCLI, readOnly bool) (*httptest.Server, *dashb
 	return ts, srv
 }
 
+// uiToken is the token of the server getJSON asks.
+var uiToken string
+
 func getJSON[T any](t *testing.T, url string) T {
 	t.Helper()
-	res, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+uiToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +64,7 @@ func TestDashboardAnswersAsTheCLI(t *testing.T) {
 	f := newFakeCLI(t, goldenFile)
 	f.must("up")
 	ts, srv := uiServer(t, f, false)
+	uiToken = srv.Token
 
 	var ls []map[string]any
 	json.Unmarshal([]byte(f.must("ls", "--format", "json").stdout), &ls)
@@ -98,6 +104,7 @@ func TestDashboardAnswersAsTheCLI(t *testing.T) {
 	req, _ := http.NewRequest("POST", ts.URL+"/api/actions", strings.NewReader(`{"project":"gold","service":"cache","action":"stop"}`))
 	req.Header.Set("Origin", ts.URL)
 	req.Header.Set(dashboard.TokenHeader, srv.Token)
+	req.Header.Set("Authorization", "Bearer "+srv.Token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != http.StatusAccepted {
 		t.Fatalf("stop action: %v %v", res.StatusCode, err)

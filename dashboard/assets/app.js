@@ -22,13 +22,15 @@
   }
   function replaceMachine(html) {
     const el = document.activeElement;
-    const key = el && el.dataset && el.dataset.action ? [el.dataset.action, el.dataset.project, el.dataset.service || ""] : null;
+    // Focus stays where it was: the same control of the same service.
+    const keyOf = (e) => e && e.dataset ? [e.className, e.dataset.action || "", e.dataset.project || "", e.dataset.engine || "", e.dataset.service || "", e.dataset.logs || ""].join("|") : "";
+    const key = el && $("#machine").contains(el) ? keyOf(el) : "";
     $("#machine").innerHTML = html;
     syncLogOptions();
     tickUptimes();
     if (key) {
-      for (const b of document.querySelectorAll("button.act")) {
-        if (b.dataset.action === key[0] && b.dataset.project === key[1] && (b.dataset.service || "") === key[2]) { b.focus(); break; }
+      for (const b of document.querySelectorAll("#machine button, #machine a")) {
+        if (keyOf(b) === key) { b.focus(); break; }
       }
     }
   }
@@ -58,7 +60,7 @@
       document.body.dataset.connects = String(Number(document.body.dataset.connects || 0) + 1);
       refresh();
     });
-    es.addEventListener("change", refresh);
+    es.addEventListener("change", () => { refresh(); if (logEnded) logsChanged(); });
     es.addEventListener("action", (e) => actionEvent(JSON.parse(e.data)));
     es.onerror = () => { live.textContent = "reconnecting…"; };
   }
@@ -98,12 +100,15 @@
       return;
     }
     if (document.body.hasAttribute("data-read-only")) return;
-    const body = { project: b.dataset.project, service: b.dataset.service || "", action: b.dataset.action || "" };
+    const body = { project: b.dataset.project, engine: b.dataset.engine || "", service: b.dataset.service || "", action: b.dataset.action || "" };
+    if (body.action === "down" && !confirm(`devenv down ${body.project}: stop and remove its containers (volumes stay)?`)) return;
     try {
       if (b.matches("button.copy-url")) {
         const { url } = await post("/api/connect-url", body);
+        // The URL holds the password: it goes to the clipboard, never
+        // onto the page.
         await navigator.clipboard.writeText(url).then(() => say(`copied the connect URL of ${body.project}/${body.service}`),
-          () => say(`connect URL of ${body.project}/${body.service}: ${url}`));
+          () => say(`the browser refused the clipboard: devenv -p ${body.project} connect --url ${body.service} prints it`));
         return;
       }
       const { id, command } = await post("/api/actions", body);
@@ -116,7 +121,7 @@
 
   // Logs: the source, filter and errors-only toggle live in the URL.
   const lines = [];
-  let logStream = null;
+  let logStream = null, logEnded = false;
   const out = $("#log-lines"), filter = $("#log-filter"), errorsOnly = $("#log-errors"), source = $("#log-source");
   function shows(line) {
     if (errorsOnly.checked && !errorLine.test(line)) return false;
@@ -136,12 +141,17 @@
   function logsChanged() {
     keepURL();
     if (logStream) logStream.close();
+    logEnded = false;
     lines.length = 0;
     render();
     if (!source.value) return;
-    const [project, service] = source.value.split("/");
+    // PROJECT[/SERVICE][@ENGINE]: names have no "@", an engine may.
+    const at = source.value.indexOf("@");
+    const main = at < 0 ? source.value : source.value.slice(0, at);
+    const [project, service] = main.split("/");
     const q = new URLSearchParams({ project });
     if (service) q.set("service", service);
+    if (at >= 0) q.set("engine", source.value.slice(at + 1));
     logStream = new EventSource("/api/logs?" + q);
     // Each (re)connection starts with the last lines again: no doubles.
     logStream.addEventListener("open", () => { lines.length = 0; render(); });
@@ -156,7 +166,9 @@
       }
       if (atEnd) out.scrollTop = out.scrollHeight;
     });
-    logStream.addEventListener("end", (e) => { lines.push(`-- ${e.data} --`); render(); logStream.close(); });
+    // The log ends when its containers stop; it is followed again with
+    // the next change (a start, a recreate).
+    logStream.addEventListener("end", (e) => { lines.push(`-- ${e.data} --`); render(); logStream.close(); logEnded = true; });
   }
   source.addEventListener("change", logsChanged);
   filter.addEventListener("input", () => { keepURL(); render(); });
