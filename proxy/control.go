@@ -90,6 +90,10 @@ func Reserve(ctx context.Context, store *registry.Store) (Ports, error) {
 	return ports, nil
 }
 
+// UIServer is devenv ui's own server as its supervisor knows it (names
+// off), beside the proxy.
+const UIServer = "ui"
+
 // ReserveUI settles the port devenv ui serves on where names are off: a
 // port of the ui role (from 1880) this process may listen on, reserved
 // once as the registry's entry devenv.ui.
@@ -221,6 +225,12 @@ func answers(port int, ca *CA) bool {
 // Stop stops the proxy; names stay reserved, and come back with the next
 // up or proxy start.
 func (c Control) Stop(ctx context.Context) (bool, error) {
+	// devenv ui's own server (names off) goes with it.
+	if st, ok := c.State.Read(Project, UIServer); ok && st.Running() {
+		if _, err := c.State.Stop(ctx, Project, UIServer, 5*time.Second, ""); err != nil {
+			return false, err
+		}
+	}
 	if st, ok := c.State.Read(Project, c.name()); !ok || !st.Running() {
 		return false, nil
 	}

@@ -49,7 +49,7 @@ func special(args []string) (code int, ok bool) {
 	if len(args) > 1 && args[1] == forward.RelayArg {
 		return forward.Relay(args[2:], os.Stdin, os.Stdout, os.Stderr), true
 	}
-	if os.Getenv(proxy.ServeEnv) != "" || os.Getenv(uiActionEnv) != "" {
+	if os.Getenv(proxy.ServeEnv) != "" || os.Getenv(cliEnv) != "" {
 		// The proxy, as its supervisor runs it, or a dashboard's action
 		// (also from a test binary).
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

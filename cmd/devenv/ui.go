@@ -105,8 +105,11 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	serve := []string{exe, "--registry", ctl.Store.Path, "ui", "--listen", addr, "--print"}
-	spec := process.Spec{Project: proxy.Project, Name: "ui", Args: serve, Dir: ctl.Dir(), Restart: "always",
-		Env: []string{"XDG_STATE_HOME=" + filepath.Dir(ctl.State.Root)}, Grace: 5 * time.Second, Hash: fmt.Sprint(serve[1:])}
+	spec := process.Spec{Project: proxy.Project, Name: proxy.UIServer, Args: serve, Dir: ctl.Dir(), Restart: "always",
+		Env: []string{"XDG_STATE_HOME=" + filepath.Dir(ctl.State.Root), cliEnv + "=1"}, Grace: 5 * time.Second, Hash: fmt.Sprint(serve[1:])}
+	if err := os.MkdirAll(ctl.Dir(), 0o700); err != nil {
+		return "", fmt.Errorf("ui: %w", err)
+	}
 	if _, _, err := ctl.State.Start(ctx, spec); err != nil {
 		return "", fmt.Errorf("ui: %w", err)
 	}
@@ -116,7 +119,7 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 			return url, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			log := ctl.State.LogPath(proxy.Project, "ui")
+			log := ctl.State.LogPath(proxy.Project, proxy.UIServer)
 			return "", fmt.Errorf("ui: not answering on %s; its log %s says:\n%s", addr, log, process.Tail(log, 10))
 		}
 	}

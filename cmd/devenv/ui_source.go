@@ -279,7 +279,7 @@ func (s *uiSource) run(ctx context.Context, p *projectRef, stdout, stderr io.Wri
 	cmd := exec.CommandContext(ctx, s.exe, argv[1:]...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stdout, stderr
 	// The action's own marker (a test binary runs as devenv by it).
-	cmd.Env = append(environ, uiActionEnv+"=1")
+	cmd.Env = append(environ, cliEnv+"=1")
 	detach(cmd)
 	// Stopped as Ctrl-C stops it (the CLI cleans up), killed after a while.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -291,8 +291,9 @@ func (s *uiSource) run(ctx context.Context, p *projectRef, stdout, stderr io.Wri
 	return exitFailed, err
 }
 
-// uiActionEnv marks devenv run by the dashboard for an action.
-const uiActionEnv = "DEVENV_UI_ACTION"
+// cliEnv marks devenv run by devenv as its command line (an action, the
+// dashboard's own server): a test binary runs as devenv by it.
+const cliEnv = "DEVENV_CLI"
 
 // lineWriter hands what is written to it on line by line.
 type lineWriter struct {

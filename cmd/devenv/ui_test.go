@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -124,5 +126,38 @@ func TestDashboardAnswersAsTheCLI(t *testing.T) {
 	}
 	if r := f.must("ps", "--format", "json"); strings.Contains(r.stdout, `"Service":"cache"`) {
 		t.Fatalf("ps still lists cache running: %s", r.stdout)
+	}
+}
+
+// Where names are off, devenv ui runs a server of its own on the ui role's
+// port, supervised; its link signs in once; proxy stop stops it.
+func TestDashboardWithoutNames(t *testing.T) {
+	h := newHarness(t)
+	h.env = append(h.env, "XDG_STATE_HOME="+filepath.Join(t.TempDir(), "state"))
+	t.Cleanup(func() { h.run("proxy", "stop") })
+	link := strings.TrimSpace(h.must("ui", "--print").stdout)
+	if !strings.HasPrefix(link, "http://127.0.0.1:") || !strings.Contains(link, "/login?code=") {
+		t.Fatalf("ui --print = %q", link)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	res, err := c.Get(link)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("the link: %v %v", res, err)
+	}
+	res.Body.Close()
+	base := strings.SplitN(link, "/login", 2)[0]
+	if res, err := http.Get(base + "/api/ls"); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("the API without signing in: %v %v", res, err)
+	}
+	if res, err := c.Get(base + "/api/ls"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the API signed in: %v %v", res, err)
+	}
+	if !strings.Contains(mustRead(t, h.registry), `"name":"devenv.ui"`) {
+		t.Fatal("the ui port is not reserved in the registry")
+	}
+	h.must("proxy", "stop")
+	if _, err := http.Get(base + "/"); err == nil {
+		t.Fatal("the dashboard still answers after proxy stop")
 	}
 }
