@@ -89,22 +89,9 @@ func (p *Project) Names() ([]Name, error) {
 			}
 		}
 	}
-	main := p.X.Main
-	switch {
-	case main != "":
-		if !slices.ContainsFunc(out, func(n Name) bool { return n.Service == main }) {
-			return nil, &ConfigError{File: p.MainFile(), Key: ExtensionKey + ".main",
-				Msg: fmt.Sprintf("main service %q has no name: name an HTTP service with a published port or a host service with a port", main)}
-		}
-	case vite != "":
-		main = vite
-	case len(hosts) > 0:
-		main = hosts[0]
-	}
-	// A project named devenv keeps its services' names; devenv.localhost
-	// itself is the dashboard's.
-	if i := slices.IndexFunc(out, func(n Name) bool { return n.Service == main }); i >= 0 && project+".localhost" != DashboardName {
-		out = append(out, Name{Host: project + ".localhost", Service: main, Target: out[i].Target})
+	out, err := p.withMainName(out, project, vite, hosts)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Name) int { return strings.Compare(a.Host, b.Host) })
 	for i := 1; i < len(out); i++ {
@@ -147,6 +134,29 @@ func NameOf(names []Name, service string) string {
 		}
 	}
 	return found
+}
+
+// withMainName adds PROJECT.localhost for the main service:
+// x-devenv.main, else the vite-role service, else the first host service.
+// A project named devenv keeps its services' names only: devenv.localhost
+// is the dashboard's.
+func (p *Project) withMainName(out []Name, project, vite string, hosts []string) ([]Name, error) {
+	main := p.X.Main
+	switch {
+	case main != "":
+		if !slices.ContainsFunc(out, func(n Name) bool { return n.Service == main }) {
+			return nil, &ConfigError{File: p.MainFile(), Key: ExtensionKey + ".main",
+				Msg: fmt.Sprintf("main service %q has no name: name an HTTP service with a published port or a host service with a port", main)}
+		}
+	case vite != "":
+		main = vite
+	case len(hosts) > 0:
+		main = hosts[0]
+	}
+	if i := slices.IndexFunc(out, func(n Name) bool { return n.Service == main }); i >= 0 && project+".localhost" != DashboardName {
+		out = append(out, Name{Host: project + ".localhost", Service: main, Target: out[i].Target})
+	}
+	return out, nil
 }
 
 // DashboardName is devenv ui's name on the proxy: no project's name.

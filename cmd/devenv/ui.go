@@ -172,7 +172,7 @@ func uiAnswers(ctx context.Context, url string) bool {
 // serveUI is ui --listen: the dashboard on a loopback address, in the
 // foreground until interrupted.
 func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
-	host, port, err := net.SplitHostPort(o.Listen)
+	host, _, err := net.SplitHostPort(o.Listen)
 	if err != nil {
 		return usagef("ui --listen %q: use a loopback ADDR:PORT such as 127.0.0.1:7780", o.Listen)
 	}
@@ -184,7 +184,7 @@ func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
 		return fmt.Errorf("ui --listen %s: %w", o.Listen, err)
 	}
 	defer ln.Close()
-	port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	own := net.JoinHostPort(host, port)
 	srv, err := a.dashboardServer(ctx, []string{own}, "http://"+own, o.ReadOnly)
 	if err != nil {

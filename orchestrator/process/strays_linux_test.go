@@ -35,3 +35,20 @@ func TestStopStopsADaemonisedChild(t *testing.T) {
 	}
 	waitFor(t, "the daemon stopped with its service", func() bool { return !alive(daemon) })
 }
+
+// Usage sums the service's process group from /proc.
+func TestUsageOfAServiceGroup(t *testing.T) {
+	d := Dir{Root: t.TempDir()}
+	spec := sh(t, d, "busy", "sleep 60 & while true; do sleep 1; done")
+	if _, _, err := d.Start(t.Context(), spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(t.Context(), "p", "busy", time.Second, "") })
+	waitFor(t, "two processes in the group", func() bool { return len(d.Processes("p", "busy")) >= 2 })
+	if _, rss, ok := d.Usage("p", "busy"); !ok || rss == 0 {
+		t.Fatalf("usage: rss %d ok %v", rss, ok)
+	}
+	if _, _, ok := d.Usage("p", "none"); ok {
+		t.Fatal("a service that does not run has a usage")
+	}
+}
