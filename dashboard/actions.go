@@ -78,6 +78,9 @@ func (s *Server) apiAction(w http.ResponseWriter, r *http.Request) {
 		ctx = context.Background()
 	}
 	cmd := a.Command()
+	// An action runs to its end: neither the page leaving nor the server
+	// stopping cuts an up or a down short.
+	ctx = context.WithoutCancel(ctx)
 	go func() {
 		code, err := s.Source.Run(ctx, a, func(line string) {
 			s.publishAction(actionEvent{ID: id, Command: cmd, Line: line})

@@ -47,7 +47,7 @@ func (v view) Services() int {
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	v := view{ReadOnly: s.ReadOnly, Logs: r.URL.Query().Get("logs"), Filter: r.URL.Query().Get("filter"), Errors: r.URL.Query().Get("errors") == "1"}
 	if !s.ReadOnly {
-		v.Token = s.Token
+		v.Token = s.actionKey()
 	}
 	m, err := s.current()
 	if err != nil {

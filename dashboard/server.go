@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +45,7 @@ type Server struct {
 	build   sync.Mutex
 	actions int
 	ctx     context.Context
+	session string
 	// viewers are the pages on the event stream; while there are any,
 	// the source's changes are followed (stopWatch ends that).
 	viewers   int
@@ -182,6 +182,7 @@ type endpoint struct {
 var endpoints = map[string]endpoint{
 	"/":                 {methods: []string{"GET", "HEAD"}, serve: (*Server).page},
 	"/login":            {methods: []string{"GET"}, open: true, serve: (*Server).login},
+	"/whoami":           {methods: []string{"GET"}, open: true, serve: (*Server).whoami},
 	"/assets/app.js":    {methods: []string{"GET", "HEAD"}, open: true, serve: (*Server).asset},
 	"/assets/style.css": {methods: []string{"GET", "HEAD"}, open: true, serve: (*Server).asset},
 	"/api/machine":      {methods: []string{"GET"}, serve: (*Server).apiMachine},
@@ -244,7 +245,7 @@ func (s *Server) allowed(r *http.Request) error {
 		return errors.New("this dashboard is read-only (devenv ui --read-only)")
 	case r.Header.Get("Origin") != s.Origin:
 		return fmt.Errorf("an action must come from %s", s.Origin)
-	case s.Token == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(s.Token)) != 1:
+	case !same(r.Header.Get(TokenHeader), s.actionKey()) && !same(r.Header.Get(TokenHeader), s.Token):
 		return errors.New("an action needs the dashboard's token")
 	}
 	return nil

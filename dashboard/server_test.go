@@ -345,12 +345,53 @@ func TestSignInWithACode(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
 		t.Fatalf("login: %d %v", res.StatusCode, cookies)
 	}
+	if cookies[0].Value == srv.Token {
+		t.Fatal("the cookie holds the token (a browser sends it to every port of the host)")
+	}
 	req, _ := http.NewRequest("GET", ts.URL+"/", nil)
 	req.AddCookie(cookies[0])
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+	res, err = http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("the page with the cookie: %v %v", res.StatusCode, err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(page), srv.Token) || !strings.Contains(string(page), Derive(srv.Token, "action")) {
+		t.Fatal("the page holds the token itself, or not its action key")
+	}
+	// The action key acts, but does not sign in.
+	if res, _ := do(t, "GET", ts.URL+"/api/machine", map[string]string{"Authorization": "Bearer " + Derive(srv.Token, "action")}, ""); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("the action key signed in: %d", res.StatusCode)
+	}
+	if res, _ := do(t, "POST", ts.URL+"/api/actions", map[string]string{"Authorization": "", "Cookie": cookieName + "=" + cookies[0].Value, "Origin": ts.URL, TokenHeader: Derive(srv.Token, "action")}, `{"project":"shop","action":"up"}`); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("an action with the page's key: %d", res.StatusCode)
 	}
 	if res, _ := noRedirect.Get(ts.URL + "/login?code=" + code); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("a spent code signed in again: %d", res.StatusCode)
+	}
+}
+
+// whoami proves the server has the token without giving it.
+func TestWhoamiProvesTheToken(t *testing.T) {
+	srv, _, ts := newTestServer(t, false)
+	nonce := "0123456789abcdef0123"
+	res, body := do(t, "GET", ts.URL+"/whoami?nonce="+nonce, map[string]string{"Authorization": ""}, "")
+	if res.StatusCode != 200 || !strings.Contains(body, Derive(srv.Token, "whoami:"+nonce)) || strings.Contains(body, srv.Token) {
+		t.Fatalf("whoami: %d %s", res.StatusCode, body)
+	}
+}
+
+// The page devenv ui opens by its path is private, and sends the browser
+// on to the link.
+func TestSignInPageIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	path, err := SignInPage(dir, "https://devenv.localhost/login?code=abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	b, _ := os.ReadFile(path)
+	if st.Mode().Perm() != 0o600 || !strings.Contains(string(b), `url=https://devenv.localhost/login?code=abc`) {
+		t.Fatalf("sign-in page %v: %s", st.Mode(), b)
 	}
 }

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -66,8 +71,26 @@ func runUI(ctx context.Context, a *app, o *uiOptions) error {
 		fmt.Fprintln(a.stdout, url)
 		return nil
 	}
-	a.openURL(ctx, url)
+	a.openPrivately(ctx, url)
 	return nil
+}
+
+// openPrivately opens a sign-in link in the browser through a file only
+// this user can read (0600), which sends the browser on: the link never
+// stands on an opener's command line, which other users can read.
+func (a *app) openPrivately(ctx context.Context, url string) {
+	state, err := process.StateDir(a.env.get)
+	if err != nil {
+		a.openURL(ctx, url)
+		return
+	}
+	page, err := dashboard.SignInPage(filepath.Join(state.Root, "ui"), url)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "devenv: %v; the link is:\n", err)
+		fmt.Fprintln(a.stdout, url)
+		return
+	}
+	a.openURL(ctx, "file://"+page)
 }
 
 // uiURL makes sure a dashboard runs and says where: the proxy's
@@ -114,8 +137,14 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("ui: %w", err)
 	}
 	url := "http://" + addr + "/"
+	token, err := dashboard.LoadToken(filepath.Join(ctl.State.Root, "ui"))
+	if err != nil {
+		return "", err
+	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if uiAnswers(ctx, url+"assets/style.css") {
+		// devenv's own server, which proves it has the user's token: a
+		// sign-in code goes to no other that took the port.
+		if uiIsOurs(ctx, url, token) {
 			return url, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -139,7 +168,9 @@ func (a *app) signIn(url string) (string, error) {
 	return url + "login?code=" + code, nil
 }
 
-// proxyServesUI says whether the running proxy serves the dashboard.
+// proxyServesUI says whether the running proxy serves the dashboard: a
+// proxy from before it answers its assets 404 (one whose dashboard failed
+// answers 503, and a restart would not mend it).
 func proxyServesUI(ctx context.Context, ctl proxy.Control, port int) bool {
 	ca, err := proxy.LoadCA(filepath.Join(ctl.Dir(), "ca"))
 	if err != nil {
@@ -155,18 +186,25 @@ func proxyServesUI(ctx context.Context, ctl proxy.Control, port int) bool {
 		return false
 	}
 	res.Body.Close()
-	return res.StatusCode == http.StatusOK
+	return res.StatusCode != http.StatusNotFound
 }
 
-func uiAnswers(ctx context.Context, url string) bool {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
+func uiIsOurs(ctx context.Context, url, token string) bool {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"whoami?nonce="+nonce, nil)
 	c := &http.Client{Timeout: 500 * time.Millisecond}
 	res, err := c.Do(req)
 	if err != nil {
 		return false
 	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
+	defer res.Body.Close()
+	var got struct{ Proof string }
+	if res.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&got) != nil {
+		return false
+	}
+	return hmac.Equal([]byte(got.Proof), []byte(dashboard.Derive(token, "whoami:"+nonce)))
 }
 
 // serveUI is ui --listen: the dashboard on a loopback address, in the
@@ -197,8 +235,8 @@ func (a *app) serveUI(ctx context.Context, o *uiOptions) error {
 	if o.Print {
 		fmt.Fprintln(a.stdout, url)
 	} else {
-		fmt.Fprintf(a.stderr, "devenv ui: serving %s until interrupted\n", url)
-		a.openURL(ctx, url)
+		fmt.Fprintf(a.stderr, "devenv ui: serving http://%s/ until interrupted\n", own)
+		a.openPrivately(ctx, url)
 	}
 	if f, ok := a.stdout.(interface{ Flush() error }); ok {
 		_ = f.Flush()

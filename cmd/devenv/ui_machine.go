@@ -9,6 +9,7 @@ import (
 
 	"github.com/devenv-dev/devenv/dashboard"
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/docker"
 	"github.com/devenv-dev/devenv/orchestrator/process"
 	"github.com/docker/go-units"
 )
@@ -104,7 +105,7 @@ func (s *uiSource) services(ctx context.Context, p *projectRef) ([]dashboard.Ser
 			s.containerDetails(ctx, p, r, &svc)
 		}
 		s.mu.Lock()
-		u := s.usage[p.name+"/"+svc.Name]
+		u := s.usage[refKey(p.name, p.engine)+"/"+svc.Name]
 		s.mu.Unlock()
 		if svc.State == "running" {
 			svc.CPU, svc.Memory = u.cpu, u.mem
@@ -141,15 +142,16 @@ func (s *uiSource) containerDetails(ctx context.Context, p *projectRef, r psRow,
 	d, ok := s.details[r.ID]
 	s.mu.Unlock()
 	if !ok || d.key != key {
+		d = uiDetails{restarts: -1}
 		if p.endpoint == "" {
+			// Kept only when the engine answered: unknown is asked again.
 			if details, err := s.inspect(ctx, r.ID); err == nil {
 				d = uiDetails{key: key, started: details.StartedAt, restarts: details.RestartCount}
+				s.mu.Lock()
+				s.details[r.ID] = d
+				s.mu.Unlock()
 			}
 		}
-		d.key = key
-		s.mu.Lock()
-		s.details[r.ID] = d
-		s.mu.Unlock()
 	}
 	if p.endpoint == "" {
 		svc.Restarts = d.restarts
@@ -265,18 +267,21 @@ func (s *uiSource) sampleProject(ctx context.Context, p *projectRef) map[string]
 					return
 				}
 				mu.Lock()
-				out[p.name+"/"+c.Labels[orchestrator.LabelService]] = uiUsage{cpu: fmt.Sprintf("%.2f%%", st.CPUPercent), mem: units.BytesSize(float64(st.MemUsage))}
+				out[refKey(p.name, p.engine)+"/"+c.Labels[orchestrator.LabelService]] = uiUsage{cpu: fmt.Sprintf("%.2f%%", st.CPUPercent), mem: units.BytesSize(float64(st.MemUsage))}
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
+	}
+	if p.engine != "" {
+		return out // host services run here: sampled with the local entry
 	}
 	for _, name := range s.state.Names(p.name) {
 		ticks, rss, ok := s.state.Usage(p.name, name)
 		if !ok {
 			continue
 		}
-		key := p.name + "/" + name
+		key := refKey(p.name, "") + "/" + name
 		now := time.Now()
 		s.mu.Lock()
 		last, seen := s.ticks[key]
@@ -296,9 +301,20 @@ func (s *uiSource) engine() orchestrator.Engine {
 	if s.a.local != nil {
 		return s.a.local
 	}
-	e, err := s.a.dockerEngine()
-	if err != nil {
+	s.engineOnce.Do(func() {
+		// The engine the dashboard's commands reach: its environment less
+		// what userEnv leaves out.
+		kept := env{}
+		for _, kv := range userEnv(s.a.env.list()) {
+			k, v, _ := strings.Cut(kv, "=")
+			kept[k] = v
+		}
+		if ep, err := docker.Resolve(kept.get); err == nil {
+			s.eng, _ = docker.New(ep, nil)
+		}
+	})
+	if s.eng == nil {
 		return nil
 	}
-	return e
+	return s.eng
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/devenv-dev/devenv/dashboard"
 	"github.com/devenv-dev/devenv/orchestrator"
+	"github.com/devenv-dev/devenv/orchestrator/docker"
 	"github.com/devenv-dev/devenv/orchestrator/process"
 	"github.com/devenv-dev/devenv/proxy"
 	"github.com/devenv-dev/devenv/registry"
@@ -30,6 +31,9 @@ type uiSource struct {
 	// exe is devenv, run for actions (nil with an in-memory engine: the
 	// command then runs in this process).
 	exe string
+
+	engineOnce sync.Once
+	eng        *docker.Engine
 
 	mu      sync.Mutex
 	details map[string]uiDetails // containers' inspect, by ID and state
