@@ -44,12 +44,11 @@ func (s *uiSource) engineEvents(ctx context.Context, send func()) {
 			case <-ctx.Done():
 				return
 			case ev, ok := <-evs:
-				if ok && !strings.HasPrefix(ev.Action, "exec_") {
-					// A healthcheck's execs change nothing shown (its result
-					// comes as health_status). The engine may tell of a death
-					// before its list says so: a second look shortly after.
+				if ok && shownChange(ev.Action) {
+					// The engine may tell of a change before its list says
+					// so: a second look shortly after.
 					send()
-					time.AfterFunc(150*time.Millisecond, send)
+					time.AfterFunc(100*time.Millisecond, send)
 				}
 				open = ok
 			case <-errs:
@@ -63,6 +62,22 @@ func (s *uiSource) engineEvents(ctx context.Context, send func()) {
 			send() // the engine may have come back: look again
 		}
 	}
+}
+
+// shownChange says whether a container event changes what the page shows:
+// not a healthcheck's execs (their result comes as health_status), not a
+// signal (the death that follows is the change), not attach, resize, top
+// or archive traffic.
+func shownChange(action string) bool {
+	action, _, _ = strings.Cut(action, ":")
+	switch {
+	case strings.HasPrefix(action, "exec_"):
+		return false
+	case action == "kill", action == "attach", action == "detach", action == "resize", action == "top",
+		action == "archive-path", action == "extract-to-dir", action == "export", action == "commit", action == "copy":
+		return false
+	}
+	return true
 }
 
 // watchFiles looks at the registry file and the host services' state

@@ -161,3 +161,12 @@ func TestDashboardWithoutNames(t *testing.T) {
 		t.Fatal("the dashboard still answers after proxy stop")
 	}
 }
+
+func TestShownChange(t *testing.T) {
+	for action, want := range map[string]bool{"start": true, "die": true, "health_status: healthy": true, "destroy": true,
+		"kill": false, "exec_start: /bin/sh -c pg_isready": false, "exec_die": false, "attach": false, "top": false} {
+		if shownChange(action) != want {
+			t.Errorf("shownChange(%q) = %v", action, !want)
+		}
+	}
+}
