@@ -102,6 +102,34 @@ func TestDashboardAnswersAsTheCLI(t *testing.T) {
 		}
 	}
 
+	if health := getJSON[[]map[string]any](t, ts.URL+"/api/health?project=gold"); len(health) < 3 || health[0]["project"] != "gold" {
+		t.Fatalf("/api/health = %v", health)
+	}
+	// connect --url through the API (a POST with the token: it holds the
+	// password).
+	creq, _ := http.NewRequest("POST", ts.URL+"/api/connect-url", strings.NewReader(`{"project":"gold","service":"db"}`))
+	creq.Header.Set("Origin", ts.URL)
+	creq.Header.Set(dashboard.TokenHeader, srv.Token)
+	creq.Header.Set("Authorization", "Bearer "+srv.Token)
+	cres, err := http.DefaultClient.Do(creq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cu struct{ URL string }
+	json.NewDecoder(cres.Body).Decode(&cu)
+	cres.Body.Close()
+	if want := strings.TrimSpace(f.must("connect", "--url", "db").stdout); cu.URL != want {
+		t.Fatalf("/api/connect-url = %q, connect --url = %q", cu.URL, want)
+	}
+	// The page of the machine, and the logs of a service to their end.
+	lreq, _ := http.NewRequest("GET", ts.URL+"/api/logs?project=gold&service=db", nil)
+	lreq.Header.Set("Authorization", "Bearer "+srv.Token)
+	lres, err := http.DefaultClient.Do(lreq)
+	if err != nil || lres.StatusCode != 200 {
+		t.Fatalf("/api/logs: %v %v", lres, err)
+	}
+	lres.Body.Close()
+
 	// An action runs the CLI's command: stop db, and the picture shows it.
 	req, _ := http.NewRequest("POST", ts.URL+"/api/actions", strings.NewReader(`{"project":"gold","service":"cache","action":"stop"}`))
 	req.Header.Set("Origin", ts.URL)
