@@ -164,12 +164,15 @@ func decodeStrict(v any, out any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(out); err != nil {
-		return cleanJSONErr(err)
+		return cleanJSONErr(b, err)
 	}
 	return nil
 }
 
-func cleanJSONErr(err error) error {
+// cleanJSONErr says a decoding error with the key as the file spells it
+// (the JSON the value became tells the path: Go's names it by its struct
+// fields, without map keys).
+func cleanJSONErr(b []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Type != nil {
 		want := "a " + te.Type.Kind().String()
@@ -183,13 +186,16 @@ func cleanJSONErr(err error) error {
 		case reflect.Map, reflect.Struct:
 			want = "a mapping"
 		}
-		field := te.Field
-		if i := strings.Index(field, "."); i >= 0 && strings.ToUpper(field[:1]) == field[:1] {
-			field = field[i+1:] // the Go type's name, not the file's
+		field := jsonPathAt(b, te.Offset)
+		if field == "" {
+			field = "the block"
 		}
 		found := map[string]string{"object": "a mapping", "array": "a list", "bool": "true or false"}[te.Value]
 		if found == "" {
 			found = "a " + te.Value
+		}
+		if strings.HasPrefix(te.Value, "number") && want == "a number" {
+			return fmt.Errorf("%s must be a whole number, not %s", field, strings.TrimPrefix(te.Value, "number "))
 		}
 		return fmt.Errorf("%s must be %s, not %s", field, want, found)
 	}
@@ -267,4 +273,74 @@ func readRaw(file string) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// jsonPathAt is the path (host.web.port, env_files.a.env.A, list[2]) of
+// the value that ends at offset in the JSON document b.
+func jsonPathAt(b []byte, offset int64) string {
+	type frame struct {
+		object  bool
+		key     string
+		index   int
+		wantKey bool
+	}
+	var stack []frame
+	path := func() string {
+		var out []string
+		for _, f := range stack {
+			if f.object {
+				out = append(out, f.key)
+			} else {
+				out = append(out, fmt.Sprintf("[%d]", f.index))
+			}
+		}
+		return strings.ReplaceAll(strings.Join(out, "."), ".[", "[")
+	}
+	// value marks the start of a value in the innermost frame.
+	value := func() {
+		if n := len(stack); n > 0 && !stack[n-1].object {
+			stack[n-1].index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return path()
+		}
+		n := len(stack)
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if n == 0 || !stack[n-1].object || !stack[n-1].wantKey {
+					value()
+				}
+				if dec.InputOffset() >= offset && n > 0 {
+					return path()
+				}
+				stack = append(stack, frame{object: t == '{', wantKey: t == '{', index: -1})
+			default:
+				if dec.InputOffset() >= offset {
+					return path()
+				}
+				stack = stack[:n-1]
+				if n > 1 && stack[n-2].object {
+					stack[n-2].wantKey = true
+				}
+			}
+		default:
+			if n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				stack[n-1].key, stack[n-1].wantKey = fmt.Sprint(t), false
+				continue
+			}
+			value()
+			if dec.InputOffset() >= offset {
+				return path()
+			}
+			if n > 0 && stack[n-1].object {
+				stack[n-1].wantKey = true
+			}
+		}
+	}
 }

@@ -51,7 +51,7 @@ func wrapLoadErr(files []string, err error) error {
 		msg = strings.TrimLeft(strings.TrimPrefix(msg, key), " :")
 	}
 	key, msg = sayDevenvsWay(key, msg)
-	if pos := keyPosition(files, key); pos != "" {
+	if pos := keyPosition(files, file, key); pos != "" {
 		file = pos
 	}
 	return &ConfigError{File: file, Key: key, Msg: msg, Err: err}

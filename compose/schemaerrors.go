@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,18 +91,47 @@ func sayDevenvsWay(key, msg string) (string, string) {
 		case k != "" && key != "":
 			key += k
 		}
-		return strings.ReplaceAll(key, ".[", "["), said
+		return displayKey(key), said
 	}
-	return key, msg
+	return displayKey(key), msg
 }
 
-// keyPosition is where the dotted key (services.db.ports[0]) is written in
-// the first of files that has it: "FILE:LINE:COL", or "" when none has it.
-func keyPosition(files []string, key string) string {
+// displayKey writes list indexes as [N]: services.db.ports.1 is
+// services.db.ports[1].
+func displayKey(key string) string {
+	parts := strings.Split(key, ".")
+	out := ""
+	for i, p := range parts {
+		_, err := strconv.Atoi(p)
+		switch {
+		case i > 0 && (err == nil || strings.HasPrefix(p, "[")):
+			if !strings.HasPrefix(p, "[") {
+				p = "[" + p + "]"
+			}
+			out += p
+		case i > 0:
+			out += "." + p
+		default:
+			out = p
+		}
+	}
+	return out
+}
+
+// keyPosition is where the dotted key (services.db.ports[0]) is written:
+// FILE:LINE:COL of the first file that has the whole key (the file the
+// error named first), else of the deepest part of it one has; "" when none
+// has any of it.
+func keyPosition(files []string, named, key string) string {
 	if key == "" {
 		return ""
 	}
-	for _, f := range files {
+	order := slices.Clone(files)
+	if i := slices.Index(order, named); i > 0 {
+		order = append([]string{named}, slices.Delete(order, i, i+1)...)
+	}
+	partial := ""
+	for _, f := range order {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			continue
@@ -110,18 +140,26 @@ func keyPosition(files []string, key string) string {
 		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
 			continue
 		}
-		if n := findKey(doc.Content[0], splitKey(key)); n != nil {
+		n, whole := findKey(doc.Content[0], splitKey(key))
+		switch {
+		case n != nil && whole:
 			return fmt.Sprintf("%s:%d:%d", f, n.Line, n.Column)
+		case n != nil && partial == "":
+			partial = fmt.Sprintf("%s:%d:%d", f, n.Line, n.Column)
 		}
 	}
-	return ""
+	return partial
 }
 
-// splitKey cuts services.db.ports[0] into services, db, ports, [0].
+// splitKey cuts services.db.ports[0] (or services.db.ports.0) into
+// services, db, ports, [0].
 func splitKey(key string) []string {
 	var parts []string
 	for _, p := range strings.Split(key, ".") {
 		name, idx, _ := strings.Cut(p, "[")
+		if _, err := strconv.Atoi(name); err == nil {
+			name, idx = "", name+"]"
+		}
 		if name != "" {
 			parts = append(parts, name)
 		}
@@ -132,11 +170,11 @@ func splitKey(key string) []string {
 	return parts
 }
 
-// findKey walks a YAML mapping by key names and [i] indexes; it returns
-// the node of the deepest key found, so a key compose-go names below what
-// the file spells (an interpolated value) still points at its line.
-func findKey(n *yaml.Node, path []string) *yaml.Node {
-	var found *yaml.Node
+// findKey walks a YAML mapping by key names and [i] indexes. It returns
+// the node of the deepest key found, and whether that is the whole path,
+// so a key compose-go names below what the file spells (an interpolated
+// value) still points at its line.
+func findKey(n *yaml.Node, path []string) (found *yaml.Node, whole bool) {
 	for _, part := range path {
 		if n.Kind == yaml.AliasNode {
 			n = n.Alias
@@ -145,7 +183,7 @@ func findKey(n *yaml.Node, path []string) *yaml.Node {
 		case strings.HasPrefix(part, "[") && n.Kind == yaml.SequenceNode:
 			i, err := strconv.Atoi(strings.TrimSuffix(part[1:], "]"))
 			if err != nil || i < 0 || i >= len(n.Content) {
-				return found
+				return found, false
 			}
 			n = n.Content[i]
 			found = n
@@ -158,12 +196,12 @@ func findKey(n *yaml.Node, path []string) *yaml.Node {
 				}
 			}
 			if next < 0 {
-				return found
+				return found, false
 			}
 			found, n = n.Content[next], n.Content[next+1]
 		default:
-			return found
+			return found, false
 		}
 	}
-	return found
+	return found, found != nil
 }

@@ -26,7 +26,9 @@ func TestSchemaErrorsSaidDevenvsWay(t *testing.T) {
 		{"number", "services:\n  db:\n    image: x\n    ports:\n      - {target: abc}\n",
 			":4:5: services.db.ports[].target: \"abc\" must be a number", "strconv"},
 		{"x-devenv type", "services:\n  web:\n    image: x\nx-devenv:\n  host:\n    web2:\n      port: abc\n",
-			"x-devenv: host.port must be a number, not a string", "HostService"},
+			"x-devenv: host.web2.port must be a number, not a string", "HostService"},
+		{"x-devenv not a mapping", "services:\n  web:\n    image: x\nx-devenv: 3\n", "x-devenv: the block must be a mapping, not a number", "x-devenv:  "},
+		{"x-devenv fraction", "services:\n  web:\n    image: x\nx-devenv:\n  host:\n    web2:\n      port: 1.5\n", "host.web2.port must be a whole number, not 1.5", "number 1.5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -46,5 +48,24 @@ func TestSchemaErrorsSaidDevenvsWay(t *testing.T) {
 				t.Errorf("got %q\nwant %q (never %q)", msg, tc.want, tc.never)
 			}
 		})
+	}
+}
+
+// The position is in the file that has the key, not in the first file
+// that has its service; a list item is found by its index.
+func TestSchemaErrorPositionsAcrossFilesAndLists(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.yml")
+	over := filepath.Join(dir, "over.yml")
+	os.WriteFile(base, []byte("services:\n  db:\n    image: x\n"), 0o644)
+	os.WriteFile(over, []byte("services:\n  db:\n    environment: {A: b}\n    bogus_key: 1\n"), 0o644)
+	_, err := Load(t.Context(), Options{Files: []string{base, over}, WorkingDir: dir})
+	if err == nil || !strings.Contains(err.Error(), over+":4:5: services.db.bogus_key") {
+		t.Fatalf("override's unknown key: %v", err)
+	}
+	os.WriteFile(base, []byte("services:\n  db:\n    image: x\n    ports:\n      - \"5432:5432\"\n      - target: 1\n        bogus: 2\n"), 0o644)
+	_, err = Load(t.Context(), Options{Files: []string{base}, WorkingDir: dir})
+	if err == nil || !strings.Contains(err.Error(), base+":7:9: services.db.ports[1].bogus") {
+		t.Fatalf("a list item's unknown key: %v", err)
 	}
 }

@@ -35,18 +35,26 @@ func TestUpWaitsForTheProjectLock(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("up after the lock was released: %v", err)
 	}
-	// A second up at once with the first: both succeed, one network.
-	b2 := *b.o
+	// Two ups at once of a project that has nothing yet: both succeed,
+	// and the network and containers are created once.
+	fresh := newBed(t, stackFile)
+	other := *fresh.o
 	errs := make(chan error, 2)
-	for _, o := range []*Orchestrator{b.o, &b2} {
-		go func() { _, err := o.Up(t.Context(), b.project(), UpOptions{WaitTimeout: 5 * time.Second}); errs <- err }()
+	for _, o := range []*Orchestrator{fresh.o, &other} {
+		go func() {
+			_, err := o.Up(t.Context(), fresh.project(), UpOptions{WaitTimeout: 5 * time.Second})
+			errs <- err
+		}()
 	}
 	for range 2 {
 		if err := <-errs; err != nil {
 			t.Fatalf("two ups at once: %v", err)
 		}
 	}
-	if n := len(b.eng.Calls("create-network")); n != 1 {
+	if n := len(fresh.eng.Calls("create-network")); n != 1 {
 		t.Fatalf("the project's network was created %d times", n)
+	}
+	if n, m := len(fresh.eng.Calls("create ")), len(fresh.eng.Calls("create-network")); n-m > 2 {
+		t.Fatalf("containers created %d times by two ups: %v", n-m, fresh.eng.Calls("create"))
 	}
 }

@@ -11,9 +11,9 @@ import (
 var (
 	secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL)`)
 	// NAME=value or NAME: value of a secret-looking name, the name
-	// starting a word (a path such as /etc/passwd: or /tmp/secret: in a
+	// starting a word that is no path's (/etc/passwd: or /tmp/secret: in a
 	// message is not an assignment).
-	secretAssign = regexp.MustCompile(`((?:^|[\s"'(\[{,;])(?i:[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*)\s*[=:]\s*)([^\s,;"']+)`)
+	secretAssign = regexp.MustCompile(`((?:^|[^/\w])(?i:[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*)\s*[=:]\s*)([^\s,;"'&]+)`)
 	urlCreds     = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]+:)([^@/\s]+)(@)`)
 )
 

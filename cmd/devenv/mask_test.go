@@ -13,6 +13,12 @@ func TestMask(t *testing.T) {
 		"/tmp/rv/secret: cannot read it":                 "/tmp/rv/secret: cannot read it",
 		"/etc/passwd: no such directory":                 "/etc/passwd: no such directory",
 		"env PASSWORD=x1 SECRET_KEY=abc":                 "env PASSWORD=**** SECRET_KEY=****",
+		"mysql --password=hunter2":                       "mysql --password=****",
+		"GET /x?access_token=abc&apikey=def":             "GET /x?access_token=****&apikey=****",
+		"X-Auth-Token: abc":                              "X-Auth-Token: ****",
+		"spring.datasource.password=abc":                 "spring.datasource.password=****",
+		"a=1|TOKEN=zz":                                   "a=1|TOKEN=****",
+		"password=x DB_PASSWORD: y":                      "password=**** DB_PASSWORD: ****",
 	}
 	for in, want := range cases {
 		if got := mask(in, secrets); got != want {
