@@ -79,12 +79,12 @@ func runUI(ctx context.Context, a *app, o *uiOptions) error {
 // this user can read (0600), which sends the browser on: the link never
 // stands on an opener's command line, which other users can read.
 func (a *app) openPrivately(ctx context.Context, url string) {
-	state, err := process.StateDir(a.env.get)
+	dir, err := a.uiDir()
 	if err != nil {
 		a.openURL(ctx, url)
 		return
 	}
-	page, err := dashboard.SignInPage(filepath.Join(state.Root, "ui"), url)
+	page, err := dashboard.SignInPage(dir, url)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "devenv: %v; the link is:\n", err)
 		fmt.Fprintln(a.stdout, url)
@@ -137,7 +137,7 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("ui: %w", err)
 	}
 	url := "http://" + addr + "/"
-	token, err := dashboard.LoadToken(filepath.Join(ctl.State.Root, "ui"))
+	token, err := dashboard.LoadToken(uiDirOf(ctl.State))
 	if err != nil {
 		return "", err
 	}
@@ -154,14 +154,28 @@ func (a *app) uiURL(ctx context.Context) (string, error) {
 	}
 }
 
-// signIn is url with a one-time sign-in code: the browser that opens it
-// gets the dashboard's cookie (the URL never holds the token itself).
-func (a *app) signIn(url string) (string, error) {
+// uiDirOf is where the dashboard keeps the user's token, its sign-in codes
+// and pages: one place, whichever devenv (the proxy, ui, ui --listen)
+// asks.
+func uiDirOf(state process.Dir) string { return filepath.Join(state.Root, "ui") }
+
+// uiDir is uiDirOf this user's state directory.
+func (a *app) uiDir() (string, error) {
 	state, err := process.StateDir(a.env.get)
 	if err != nil {
 		return "", err
 	}
-	code, err := dashboard.IssueCode(filepath.Join(state.Root, "ui"))
+	return uiDirOf(state), nil
+}
+
+// signIn is url with a one-time sign-in code: the browser that opens it
+// gets the dashboard's cookie (the URL never holds the token itself).
+func (a *app) signIn(url string) (string, error) {
+	dir, err := a.uiDir()
+	if err != nil {
+		return "", err
+	}
+	code, err := dashboard.IssueCode(dir)
 	if err != nil {
 		return "", err
 	}
@@ -287,7 +301,7 @@ func (a *app) dashboardServer(ctx context.Context, hosts []string, origin string
 	if err != nil {
 		return nil, err
 	}
-	token, err := dashboard.LoadToken(filepath.Join(state.Root, "ui"))
+	token, err := dashboard.LoadToken(uiDirOf(state))
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +312,7 @@ func (a *app) dashboardServer(ctx context.Context, hosts []string, origin string
 			return nil, err
 		}
 	}
-	srv := &dashboard.Server{Source: src, Hosts: hosts, Origin: origin, Token: token, CodeDir: filepath.Join(state.Root, "ui"),
+	srv := &dashboard.Server{Source: src, Hosts: hosts, Origin: origin, Token: token, CodeDir: uiDirOf(state),
 		ReadOnly: readOnly, Log: log.New(a.stderr, "devenv ui: ", log.LstdFlags)}
 	srv.Start(ctx)
 	return srv, nil
